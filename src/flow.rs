@@ -1,0 +1,896 @@
+//! Flow: the TCP flow table and per-direction reassembly.
+//!
+//! Contract:
+//! - Input: [`Segment`]s in capture order. Output: [`StreamEvent`]s pushed to a [`StreamSink`]:
+//!   each direction of each connection as one in-order byte stream, numbered by stream offset.
+//! - Every byte position of a stream is delivered exactly once, either as data or inside an
+//!   explicit [`StreamEvent::Gap`]; bytes on either side of a gap are never glued together.
+//! - Out-of-order segments wait in a bounded buffer; retransmitted and overlapping bytes are
+//!   dropped (the first copy wins) and counted, and an overlap that carries different bytes is
+//!   counted as a conflict.
+//! - Sequence numbers wrap ([`SeqNum`]); connections picked up mid-stream start at the first byte
+//!   seen; keep-alive probes are recognised and ignored.
+//! - Memory is bounded: at most [`FlowConfig::max_buffered_per_direction`] bytes wait per
+//!   direction and [`FlowConfig::max_buffered_total`] over all flows (beyond that the missing
+//!   stretch is declared a gap so the stream can move on), and at most [`FlowConfig::max_flows`]
+//!   flows are tracked (the least recently active one is closed as evicted).
+//! - Only flows with an endpoint on one of [`FlowConfig::ports`] are tracked; other segments cost
+//!   a port comparison.
+//! - No clock: time comes from the segments. No I/O. Never panics on any input.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+
+use crate::capture::Timestamp;
+use crate::wire::{Segment, SeqNum};
+
+/// Which way bytes travel in a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+pub enum Direction {
+    #[serde(rename = "client")]
+    ClientToServer,
+    #[serde(rename = "server")]
+    ServerToClient,
+}
+
+impl Direction {
+    fn index(self) -> usize {
+        self as usize
+    }
+    pub fn short(self) -> &'static str {
+        match self {
+            Direction::ClientToServer => "c2s",
+            Direction::ServerToClient => "s2c",
+        }
+    }
+}
+
+/// A connection's number: 1 for the first connection seen in the capture, and so on.
+pub type FlowId = u64;
+
+/// How a connection ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EndReason {
+    /// Both sides sent FIN and every byte before them was accounted for.
+    Fin,
+    /// One side reset the connection.
+    Rst,
+    /// The capture ended first.
+    Eof,
+    /// Nothing was seen on it for the idle timeout.
+    Idle,
+    /// Closed early to stay within the flow limit.
+    Evicted,
+}
+
+impl EndReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndReason::Fin => "fin",
+            EndReason::Rst => "rst",
+            EndReason::Eof => "eof",
+            EndReason::Idle => "idle",
+            EndReason::Evicted => "evicted",
+        }
+    }
+}
+
+/// Why a stretch of a stream is missing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GapCause {
+    /// Later bytes were captured but these never were (lost by the capture, or never sent).
+    NotCaptured,
+    /// The packet was captured, but the snapshot length cut its payload short.
+    Truncated,
+    /// Too many bytes waited for this stretch; it was given up to bound memory.
+    BufferLimit,
+}
+
+/// Per-direction counters.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct DirectionStats {
+    /// Payload bytes delivered in order (gaps not included).
+    pub bytes: u64,
+    pub segments: u64,
+    pub gaps: u64,
+    pub gap_bytes: u64,
+    /// Bytes that arrived again after they had been received (retransmissions, overlaps).
+    pub retransmitted_bytes: u64,
+    /// Retransmitted or overlapping bytes that differ from the first copy (RFC 9293 leaves the
+    /// choice to the receiver; a difference means evasion or corruption).
+    pub conflicting_bytes: u64,
+    /// Segments whose payload the snapshot length cut short.
+    pub truncated_segments: u64,
+    pub keepalives: u64,
+    /// Segments far outside the window (more than [`MAX_WINDOW_JUMP`] ahead), ignored.
+    pub out_of_window: u64,
+    pub fin: bool,
+    pub rst: bool,
+}
+
+/// What is known about one connection; complete once it has ended.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct FlowSummary {
+    pub id: FlowId,
+    pub client: SocketAddr,
+    pub server: SocketAddr,
+    pub first_ts: Timestamp,
+    pub last_ts: Timestamp,
+    /// The SYN was seen, so the client side and the first byte of each stream are certain.
+    pub handshake: bool,
+    pub packets: u64,
+    pub to_server: DirectionStats,
+    pub to_client: DirectionStats,
+    pub end: Option<EndReason>,
+}
+
+impl FlowSummary {
+    pub fn stats(&self, dir: Direction) -> &DirectionStats {
+        match dir {
+            Direction::ClientToServer => &self.to_server,
+            Direction::ServerToClient => &self.to_client,
+        }
+    }
+    fn stats_mut(&mut self, dir: Direction) -> &mut DirectionStats {
+        match dir {
+            Direction::ClientToServer => &mut self.to_server,
+            Direction::ServerToClient => &mut self.to_client,
+        }
+    }
+}
+
+/// What the flow table tells its sink.
+#[derive(Clone, Debug)]
+pub enum StreamEvent<'a> {
+    /// The first segment of a new connection.
+    Opened {
+        flow: FlowId,
+        ts: Timestamp,
+        client: SocketAddr,
+        server: SocketAddr,
+        handshake: bool,
+    },
+    /// The next bytes of one direction, in order. `offset` counts from the stream's first byte.
+    Data {
+        flow: FlowId,
+        dir: Direction,
+        ts: Timestamp,
+        frame: u64,
+        offset: u64,
+        bytes: &'a [u8],
+    },
+    /// `len` bytes at `offset` are missing; the next event of this direction starts after them.
+    Gap {
+        flow: FlowId,
+        dir: Direction,
+        ts: Timestamp,
+        offset: u64,
+        len: u64,
+        cause: GapCause,
+    },
+    /// The connection ended; no more events for it follow.
+    Closed { ts: Timestamp, summary: &'a FlowSummary },
+}
+
+/// Receives the flow table's events.
+pub trait StreamSink {
+    fn event(&mut self, event: StreamEvent<'_>);
+    /// True once the sink can take no more (its output failed, or it has all it wanted);
+    /// whoever feeds it then stops reading.
+    fn stopped(&self) -> bool {
+        false
+    }
+}
+
+/// Tunables of the flow table.
+#[derive(Clone, Debug)]
+pub struct FlowConfig {
+    /// Connections with an endpoint on one of these ports are tracked.
+    pub ports: Vec<u16>,
+    pub idle_timeout_secs: u32,
+    pub max_flows: usize,
+    pub max_buffered_per_direction: usize,
+    pub max_buffered_total: usize,
+}
+
+impl Default for FlowConfig {
+    fn default() -> Self {
+        FlowConfig {
+            ports: vec![110, 995],
+            // RFC 1939 §3: a server's inactivity timer is at least 10 minutes.
+            idle_timeout_secs: 600,
+            max_flows: 10_000,
+            max_buffered_per_direction: 1 << 20,
+            max_buffered_total: 32 << 20,
+        }
+    }
+}
+
+/// A segment further ahead than this is not part of the stream (a TCP window is at most 1 GiB).
+pub const MAX_WINDOW_JUMP: i64 = 1 << 30;
+/// How many delivered bytes each direction remembers to check retransmissions against.
+const RECENT_BYTES: usize = 16 * 1024;
+/// How long a closed connection's entry stays, to recognise its late segments.
+const CLOSED_LINGER_NANOS: i64 = 60_000_000_000;
+const NANOS_PER_SEC: i64 = 1_000_000_000;
+
+/// Counters for segments that belong to no open connection.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct TableStats {
+    /// Segments on other ports, skipped after the TCP header.
+    pub other_port_segments: u64,
+    /// Segments that arrived after their connection had ended.
+    pub late_segments: u64,
+    pub flows: u64,
+    pub evicted_flows: u64,
+}
+
+/// The connections being reassembled.
+pub struct FlowTable {
+    config: FlowConfig,
+    flows: HashMap<(SocketAddr, SocketAddr), Flow>,
+    next_id: FlowId,
+    buffered_total: usize,
+    next_sweep: Option<Timestamp>,
+    pub stats: TableStats,
+}
+
+struct Flow {
+    summary: FlowSummary,
+    halves: [HalfStream; 2],
+    closed_at: Option<Timestamp>,
+}
+
+/// One direction of a connection being put back in order.
+#[derive(Default)]
+struct HalfStream {
+    /// The sequence number of the byte at stream offset `delivered`; unknown until the first
+    /// segment of this direction.
+    next_seq: Option<SeqNum>,
+    /// Stream offset of the next byte to deliver (everything before has been delivered or gapped).
+    delivered: u64,
+    /// Out-of-order chunks by stream offset; they never overlap each other.
+    pending: BTreeMap<u64, Chunk>,
+    pending_bytes: usize,
+    /// Stream offset of the FIN, once seen.
+    fin_at: Option<u64>,
+    recent: Recent,
+}
+
+/// What a waiting chunk costs in memory beyond its bytes, so a flood of tiny chunks is bounded too.
+const CHUNK_OVERHEAD: usize = 64;
+
+struct Chunk {
+    frame: u64,
+    ts: Timestamp,
+    /// Bytes, or `None` for a stretch the snapshot length cut off.
+    data: Option<Vec<u8>>,
+    len: u64,
+}
+
+impl Chunk {
+    fn cost(&self) -> usize {
+        self.data.as_ref().map_or(0, Vec::len) + CHUNK_OVERHEAD
+    }
+}
+
+/// The last [`RECENT_BYTES`] delivered bytes, to compare retransmissions with.
+#[derive(Default)]
+struct Recent {
+    ring: Vec<u8>,
+    /// Stream offset just past the last byte written.
+    end: u64,
+    /// Bytes before this offset are not comparable (a gap lies in between).
+    comparable_from: u64,
+}
+
+impl Recent {
+    fn record(&mut self, offset: u64, bytes: &[u8]) {
+        if self.ring.is_empty() {
+            self.ring = vec![0; RECENT_BYTES];
+        }
+        let keep = &bytes[bytes.len().saturating_sub(RECENT_BYTES)..];
+        let start = offset + (bytes.len() - keep.len()) as u64;
+        let at = (start % RECENT_BYTES as u64) as usize;
+        let (to_end, wrapped) = keep.split_at(keep.len().min(RECENT_BYTES - at));
+        self.ring[at..at + to_end.len()].copy_from_slice(to_end);
+        self.ring[..wrapped.len()].copy_from_slice(wrapped);
+        self.end = offset + bytes.len() as u64;
+    }
+
+    fn skip(&mut self, until: u64) {
+        self.end = until;
+        self.comparable_from = until;
+    }
+
+    /// Counts the bytes of `bytes` (at `offset`) that differ from what was delivered there.
+    fn conflicts(&self, offset: u64, bytes: &[u8]) -> u64 {
+        let from = offset
+            .max(self.comparable_from)
+            .max(self.end.saturating_sub(RECENT_BYTES as u64));
+        let to = (offset + bytes.len() as u64).min(self.end);
+        (from..to)
+            .filter(|&at| self.ring[(at % RECENT_BYTES as u64) as usize] != bytes[(at - offset) as usize])
+            .count() as u64
+    }
+}
+
+impl FlowTable {
+    pub fn new(config: FlowConfig) -> Self {
+        FlowTable {
+            config,
+            flows: HashMap::new(),
+            next_id: 1,
+            buffered_total: 0,
+            next_sweep: None,
+            stats: TableStats::default(),
+        }
+    }
+
+    pub fn config(&self) -> &FlowConfig {
+        &self.config
+    }
+
+    /// Whether a segment between these ports belongs to a tracked connection.
+    pub fn wants(&self, src_port: u16, dst_port: u16) -> bool {
+        self.config.ports.contains(&src_port) || self.config.ports.contains(&dst_port)
+    }
+
+    /// Feeds one segment, captured at `ts` in frame number `frame`.
+    pub fn segment(&mut self, frame: u64, ts: Timestamp, seg: &Segment<'_>, sink: &mut impl StreamSink) {
+        if !self.wants(seg.src.port(), seg.dst.port()) {
+            self.stats.other_port_segments += 1;
+            return;
+        }
+        self.sweep(ts, sink);
+        let key = canonical(seg.src, seg.dst);
+        let opens_anew = seg.flags.syn && !seg.flags.ack;
+        if let Some(flow) = self.flows.get(&key)
+            && flow.closed_at.is_some()
+        {
+            if !opens_anew {
+                if !seg.payload.is_empty() || seg.flags.fin {
+                    self.stats.late_segments += 1;
+                }
+                return;
+            }
+            self.flows.remove(&key);
+        }
+        if !self.flows.contains_key(&key) {
+            if self.open_flows() >= self.config.max_flows {
+                self.evict_one(ts, sink);
+            }
+            let (client, server) = self.client_and_server(seg);
+            let id = self.next_id;
+            self.next_id += 1;
+            self.stats.flows += 1;
+            let summary = FlowSummary {
+                id,
+                client,
+                server,
+                first_ts: ts,
+                last_ts: ts,
+                handshake: seg.flags.syn,
+                packets: 0,
+                to_server: DirectionStats::default(),
+                to_client: DirectionStats::default(),
+                end: None,
+            };
+            sink.event(StreamEvent::Opened {
+                flow: id,
+                ts,
+                client,
+                server,
+                handshake: seg.flags.syn,
+            });
+            self.flows.insert(
+                key,
+                Flow {
+                    summary,
+                    halves: Default::default(),
+                    closed_at: None,
+                },
+            );
+        }
+        let Some(flow) = self.flows.get_mut(&key) else {
+            return;
+        };
+        let before = flow.buffered();
+        flow.segment(frame, ts, seg, &self.config, sink);
+        self.buffered_total = self.buffered_total - before + flow.buffered();
+        if self.buffered_total > self.config.max_buffered_total {
+            self.relieve_memory(ts, sink);
+        }
+    }
+
+    /// Ends every open connection (the capture is over).
+    pub fn finish(&mut self, ts: Timestamp, sink: &mut impl StreamSink) {
+        let mut open: Vec<_> = self
+            .flows
+            .values_mut()
+            .filter(|f| f.closed_at.is_none())
+            .collect();
+        open.sort_by_key(|f| f.summary.id);
+        for flow in open {
+            flow.close(EndReason::Eof, ts, sink);
+        }
+        self.flows.clear();
+        self.buffered_total = 0;
+    }
+
+    fn open_flows(&self) -> usize {
+        self.flows.len()
+    }
+
+    fn client_and_server(&self, seg: &Segment<'_>) -> (SocketAddr, SocketAddr) {
+        let src_is_client = if seg.flags.syn {
+            !seg.flags.ack
+        } else {
+            let known = |port: u16| self.config.ports.contains(&port);
+            match (known(seg.src.port()), known(seg.dst.port())) {
+                (false, true) => true,
+                (true, false) => false,
+                _ => seg.src.port() > seg.dst.port(),
+            }
+        };
+        if src_is_client {
+            (seg.src, seg.dst)
+        } else {
+            (seg.dst, seg.src)
+        }
+    }
+
+    /// Closes idle connections and forgets closed ones, once per second of capture time.
+    fn sweep(&mut self, now: Timestamp, sink: &mut impl StreamSink) {
+        if self.next_sweep.is_some_and(|at| now < at) {
+            return;
+        }
+        self.next_sweep = Some(Timestamp(now.0 + NANOS_PER_SEC));
+        let idle = i64::from(self.config.idle_timeout_secs) * NANOS_PER_SEC;
+        let mut idle_flows: Vec<_> = self
+            .flows
+            .values_mut()
+            .filter(|f| f.closed_at.is_none() && now.0 - f.summary.last_ts.0 > idle)
+            .collect();
+        idle_flows.sort_by_key(|f| f.summary.id);
+        for flow in idle_flows {
+            self.buffered_total -= flow.buffered();
+            flow.close(EndReason::Idle, now, sink);
+        }
+        self.flows.retain(|_, f| {
+            f.closed_at
+                .is_none_or(|closed| now.0 - closed.0 <= CLOSED_LINGER_NANOS)
+        });
+    }
+
+    fn evict_one(&mut self, ts: Timestamp, sink: &mut impl StreamSink) {
+        let oldest = self
+            .flows
+            .iter()
+            .min_by_key(|(_, f)| (f.closed_at.is_none(), f.summary.last_ts))
+            .map(|(key, _)| *key);
+        if let Some(key) = oldest
+            && let Some(mut flow) = self.flows.remove(&key)
+            && flow.closed_at.is_none()
+        {
+            self.buffered_total -= flow.buffered();
+            self.stats.evicted_flows += 1;
+            flow.close(EndReason::Evicted, ts, sink);
+        }
+    }
+
+    /// Gives up the waiting bytes of the connections that hold the most until under the limit.
+    fn relieve_memory(&mut self, ts: Timestamp, sink: &mut impl StreamSink) {
+        while self.buffered_total > self.config.max_buffered_total {
+            let Some(flow) = self.flows.values_mut().max_by_key(|f| f.buffered()) else {
+                break;
+            };
+            let before = flow.buffered();
+            if before == 0 {
+                break;
+            }
+            for dir in [Direction::ClientToServer, Direction::ServerToClient] {
+                flow.flush(dir, GapCause::BufferLimit, ts, sink);
+            }
+            self.buffered_total -= before - flow.buffered();
+        }
+    }
+}
+
+fn canonical(a: SocketAddr, b: SocketAddr) -> (SocketAddr, SocketAddr) {
+    if a <= b { (a, b) } else { (b, a) }
+}
+
+impl Flow {
+    fn buffered(&self) -> usize {
+        self.halves[0].pending_bytes + self.halves[1].pending_bytes
+    }
+
+    fn drop_buffers(&mut self) {
+        for half in &mut self.halves {
+            half.pending.clear();
+            half.pending_bytes = 0;
+        }
+    }
+
+    fn segment(
+        &mut self,
+        frame: u64,
+        ts: Timestamp,
+        seg: &Segment<'_>,
+        config: &FlowConfig,
+        sink: &mut impl StreamSink,
+    ) {
+        let dir = if seg.src == self.summary.client {
+            Direction::ClientToServer
+        } else {
+            Direction::ServerToClient
+        };
+        let id = self.summary.id;
+        self.summary.packets += 1;
+        self.summary.last_ts = ts;
+        if seg.flags.syn {
+            self.summary.handshake = true;
+        }
+        let half = &mut self.halves[dir.index()];
+        let stats = self.summary.stats_mut(dir);
+
+        let payload_seq = if seg.flags.syn { seg.seq.plus(1) } else { seg.seq };
+        let next_seq = match half.next_seq {
+            Some(next) => next,
+            None if seg.payload.is_empty() && seg.missing == 0 && !seg.flags.syn && !seg.flags.fin => {
+                // A bare ACK or RST says nothing about where this direction's bytes start.
+                if seg.flags.rst {
+                    stats.rst = true;
+                    self.close(EndReason::Rst, ts, sink);
+                }
+                return;
+            }
+            None => {
+                half.next_seq = Some(payload_seq);
+                payload_seq
+            }
+        };
+        let relative = payload_seq.minus(next_seq);
+        let wire_len = seg.payload.len() as u64 + u64::from(seg.missing);
+        if relative > MAX_WINDOW_JUMP {
+            stats.out_of_window += 1;
+            return;
+        }
+        let is_keepalive =
+            relative == -1 && wire_len <= 1 && !seg.flags.syn && !seg.flags.fin && !seg.flags.rst;
+        if is_keepalive {
+            stats.keepalives += 1;
+            return;
+        }
+        if wire_len > 0 {
+            stats.segments += 1;
+        }
+        if seg.missing > 0 {
+            stats.truncated_segments += 1;
+        }
+        // The stream offset of the segment's first byte (negative: before the stream's start).
+        let offset = half.delivered as i64 + relative;
+        if seg.flags.fin && half.fin_at.is_none() && offset + wire_len as i64 >= 0 {
+            half.fin_at = Some((offset + wire_len as i64) as u64);
+            stats.fin = true;
+        }
+        half.accept(
+            id,
+            dir,
+            frame,
+            ts,
+            offset,
+            seg.payload,
+            u64::from(seg.missing),
+            stats,
+            sink,
+        );
+        if half.pending_bytes > config.max_buffered_per_direction {
+            half.flush(id, dir, GapCause::BufferLimit, ts, stats, sink);
+        }
+        if seg.flags.rst {
+            stats.rst = true;
+            self.close(EndReason::Rst, ts, sink);
+        } else if self.halves.iter().all(HalfStream::finished) {
+            self.close(EndReason::Fin, ts, sink);
+        }
+    }
+
+    fn flush(&mut self, dir: Direction, cause: GapCause, ts: Timestamp, sink: &mut impl StreamSink) {
+        let id = self.summary.id;
+        let stats = self.summary.stats_mut(dir);
+        self.halves[dir.index()].flush(id, dir, cause, ts, stats, sink);
+    }
+
+    /// Delivers what is waiting, with gaps for what never came, and reports the end.
+    fn close(&mut self, reason: EndReason, ts: Timestamp, sink: &mut impl StreamSink) {
+        if self.closed_at.is_some() {
+            return;
+        }
+        for dir in [Direction::ClientToServer, Direction::ServerToClient] {
+            self.flush(dir, GapCause::NotCaptured, ts, sink);
+            // Bytes before a FIN that never arrived are missing too.
+            let half = &mut self.halves[dir.index()];
+            if let Some(fin_at) = half.fin_at
+                && fin_at > half.delivered
+            {
+                let id = self.summary.id;
+                let stats = self.summary.stats_mut(dir);
+                half.gap(
+                    id,
+                    dir,
+                    ts,
+                    fin_at - half.delivered,
+                    GapCause::NotCaptured,
+                    stats,
+                    sink,
+                );
+            }
+        }
+        self.summary.end = Some(reason);
+        self.closed_at = Some(ts);
+        self.drop_buffers();
+        sink.event(StreamEvent::Closed {
+            ts,
+            summary: &self.summary,
+        });
+    }
+}
+
+impl HalfStream {
+    fn finished(&self) -> bool {
+        self.fin_at.is_some_and(|fin| self.delivered >= fin)
+    }
+
+    /// Takes a segment's bytes at stream offset `offset`: delivers them if they are next, keeps
+    /// them if they are early, counts them if they are old.
+    #[allow(clippy::too_many_arguments)]
+    fn accept(
+        &mut self,
+        flow: FlowId,
+        dir: Direction,
+        frame: u64,
+        ts: Timestamp,
+        offset: i64,
+        payload: &[u8],
+        missing: u64,
+        stats: &mut DirectionStats,
+        sink: &mut impl StreamSink,
+    ) {
+        let wire_len = payload.len() as u64 + missing;
+        if wire_len == 0 {
+            return;
+        }
+        // Drop the part that lies before the stream start or was already delivered.
+        let skip = (self.delivered as i64 - offset).clamp(0, wire_len as i64) as u64;
+        if skip > 0 {
+            stats.retransmitted_bytes += skip;
+            let seen = &payload[..(skip as usize).min(payload.len())];
+            if offset >= 0 {
+                stats.conflicting_bytes += self.recent.conflicts(offset as u64, seen);
+            }
+        }
+        if skip == wire_len {
+            return;
+        }
+        let start = (offset + skip as i64) as u64;
+        let captured = payload.get(skip as usize..).unwrap_or(&[]);
+        let missing = missing.min(wire_len - skip);
+        if start == self.delivered && self.pending.is_empty() {
+            // The common case: the next bytes, in order, delivered straight from the frame.
+            self.deliver(flow, dir, frame, ts, captured, stats, sink);
+            if missing > 0 {
+                self.gap(flow, dir, ts, missing, GapCause::Truncated, stats, sink);
+            }
+            return;
+        }
+        self.keep(frame, ts, start, captured, missing, stats);
+        self.drain(flow, dir, stats, sink);
+    }
+
+    /// Stores early bytes, trimmed against what already waits (the first copy wins).
+    fn keep(
+        &mut self,
+        frame: u64,
+        ts: Timestamp,
+        start: u64,
+        captured: &[u8],
+        missing: u64,
+        stats: &mut DirectionStats,
+    ) {
+        let end = start + captured.len() as u64 + missing;
+        let mut pieces: Vec<(u64, u64)> = Vec::new();
+        let mut cursor = start;
+        let first_key = self
+            .pending
+            .range(..=start)
+            .next_back()
+            .map_or(start, |(k, _)| *k);
+        for (&chunk_start, chunk) in self.pending.range(first_key..end) {
+            let chunk_end = chunk_start + chunk.len;
+            if chunk_end <= cursor {
+                continue;
+            }
+            if chunk_start > cursor {
+                pieces.push((cursor, chunk_start));
+            }
+            let (overlap_from, overlap_to) = (cursor.max(chunk_start), chunk_end.min(end));
+            stats.retransmitted_bytes += overlap_to - overlap_from;
+            if let Some(old) = &chunk.data {
+                let new = byte_range(captured, start, overlap_from, overlap_to);
+                let old = byte_range(old, chunk_start, overlap_from, overlap_to);
+                stats.conflicting_bytes += new.iter().zip(old).filter(|(a, b)| a != b).count() as u64;
+            }
+            cursor = chunk_end;
+            if cursor >= end {
+                break;
+            }
+        }
+        if cursor < end {
+            pieces.push((cursor, end));
+        }
+        let captured_end = start + captured.len() as u64;
+        for (from, to) in pieces {
+            // A piece may straddle the end of the captured bytes: keep the two parts apart.
+            if from < captured_end {
+                let data_to = to.min(captured_end);
+                let bytes = captured[(from - start) as usize..(data_to - start) as usize].to_vec();
+                self.insert(
+                    from,
+                    Chunk {
+                        frame,
+                        ts,
+                        len: data_to - from,
+                        data: Some(bytes),
+                    },
+                );
+            }
+            if to > captured_end {
+                let hole_from = from.max(captured_end);
+                self.insert(
+                    hole_from,
+                    Chunk {
+                        frame,
+                        ts,
+                        len: to - hole_from,
+                        data: None,
+                    },
+                );
+            }
+        }
+    }
+
+    fn insert(&mut self, at: u64, chunk: Chunk) {
+        self.pending_bytes += chunk.cost();
+        self.pending.insert(at, chunk);
+    }
+
+    /// Delivers the waiting chunks that have become next in line.
+    fn drain(
+        &mut self,
+        flow: FlowId,
+        dir: Direction,
+        stats: &mut DirectionStats,
+        sink: &mut impl StreamSink,
+    ) {
+        while let Some(entry) = self.pending.first_entry() {
+            if *entry.key() > self.delivered {
+                return;
+            }
+            let (chunk_start, chunk) = entry.remove_entry();
+            let chunk_end = chunk_start + chunk.len;
+            let skip = self.delivered - chunk_start;
+            self.pending_bytes -= chunk.cost();
+            if chunk_end <= self.delivered {
+                continue;
+            }
+            match &chunk.data {
+                Some(data) => self.deliver(
+                    flow,
+                    dir,
+                    chunk.frame,
+                    chunk.ts,
+                    &data[skip as usize..],
+                    stats,
+                    sink,
+                ),
+                None => self.gap(
+                    flow,
+                    dir,
+                    chunk.ts,
+                    chunk_end - self.delivered,
+                    GapCause::Truncated,
+                    stats,
+                    sink,
+                ),
+            }
+        }
+    }
+
+    /// Gives up on the bytes not yet received: each hole before a waiting chunk becomes a gap.
+    fn flush(
+        &mut self,
+        flow: FlowId,
+        dir: Direction,
+        cause: GapCause,
+        ts: Timestamp,
+        stats: &mut DirectionStats,
+        sink: &mut impl StreamSink,
+    ) {
+        while let Some((&next_start, _)) = self.pending.first_key_value() {
+            if next_start > self.delivered {
+                self.gap(flow, dir, ts, next_start - self.delivered, cause, stats, sink);
+            }
+            self.drain(flow, dir, stats, sink);
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn deliver(
+        &mut self,
+        flow: FlowId,
+        dir: Direction,
+        frame: u64,
+        ts: Timestamp,
+        bytes: &[u8],
+        stats: &mut DirectionStats,
+        sink: &mut impl StreamSink,
+    ) {
+        if bytes.is_empty() {
+            return;
+        }
+        let offset = self.delivered;
+        self.recent.record(offset, bytes);
+        self.advance(bytes.len() as u64);
+        stats.bytes += bytes.len() as u64;
+        sink.event(StreamEvent::Data {
+            flow,
+            dir,
+            ts,
+            frame,
+            offset,
+            bytes,
+        });
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn gap(
+        &mut self,
+        flow: FlowId,
+        dir: Direction,
+        ts: Timestamp,
+        len: u64,
+        cause: GapCause,
+        stats: &mut DirectionStats,
+        sink: &mut impl StreamSink,
+    ) {
+        let offset = self.delivered;
+        self.advance(len);
+        self.recent.skip(self.delivered);
+        stats.gaps += 1;
+        stats.gap_bytes += len;
+        sink.event(StreamEvent::Gap {
+            flow,
+            dir,
+            ts,
+            offset,
+            len,
+            cause,
+        });
+    }
+
+    fn advance(&mut self, len: u64) {
+        self.delivered += len;
+        self.next_seq = self.next_seq.map(|seq| seq.plus(len as u32));
+    }
+}
+
+/// The part `[from, to)` of `bytes`, which start at stream offset `start`.
+fn byte_range(bytes: &[u8], start: u64, from: u64, to: u64) -> &[u8] {
+    let lo = (from.saturating_sub(start) as usize).min(bytes.len());
+    let hi = (to.saturating_sub(start) as usize).clamp(lo, bytes.len());
+    &bytes[lo..hi]
+}

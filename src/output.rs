@@ -1,0 +1,405 @@
+//! Output: sinks that show connections to people and programs, and export their streams.
+//!
+//! Contract: sinks never print bytes from the wire (only numbers and addresses here); a write
+//! error stops the sink, which reports it through [`StreamSink`]'s owner via `error()`.
+
+use std::collections::HashMap;
+use std::fs::{self, File};
+use std::io::{self, Seek, SeekFrom, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::capture::Timestamp;
+use crate::engine::EngineStats;
+use crate::flow::{Direction, DirectionStats, EndReason, FlowId, FlowSummary, StreamEvent, StreamSink};
+
+/// One line of `open --flows --json`: a connection, emitted when it ends.
+///
+/// ```json
+/// {"type":"flow","flow":1,"client":"127.0.0.1:50612","server":"127.0.0.1:110",
+///  "first_ts":"2026-11-27T03:40:01.000001Z","last_ts":"2026-11-27T03:40:01.250000Z",
+///  "duration_secs":0.249999,"handshake":true,"packets":24,"client_bytes":71,"server_bytes":1622,
+///  "gaps":0,"gap_bytes":0,"retransmitted_bytes":0,"conflicting_bytes":0,"truncated_segments":0,
+///  "end":"fin","to_server":{…},"to_client":{…}}
+/// ```
+/// `client_bytes` and `server_bytes` count the payload each side sent that the capture holds;
+/// `gaps`/`gap_bytes` what it is missing (both directions). `to_server` and `to_client` hold the
+/// per-direction counters of [`DirectionStats`]. `end` is one of `fin`, `rst`, `eof`, `idle`,
+/// `evicted`.
+#[derive(Serialize)]
+pub struct FlowRecord<'a> {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub flow: FlowId,
+    pub client: SocketAddr,
+    pub server: SocketAddr,
+    pub first_ts: Timestamp,
+    pub last_ts: Timestamp,
+    pub duration_secs: f64,
+    pub handshake: bool,
+    pub packets: u64,
+    pub client_bytes: u64,
+    pub server_bytes: u64,
+    pub gaps: u64,
+    pub gap_bytes: u64,
+    pub retransmitted_bytes: u64,
+    pub conflicting_bytes: u64,
+    pub truncated_segments: u64,
+    pub end: Option<EndReason>,
+    pub to_server: &'a DirectionStats,
+    pub to_client: &'a DirectionStats,
+}
+
+impl<'a> FlowRecord<'a> {
+    pub fn new(summary: &'a FlowSummary) -> Self {
+        let (c, s) = (&summary.to_server, &summary.to_client);
+        FlowRecord {
+            kind: "flow",
+            flow: summary.id,
+            client: summary.client,
+            server: summary.server,
+            first_ts: summary.first_ts,
+            last_ts: summary.last_ts,
+            duration_secs: summary.last_ts.seconds_since(summary.first_ts),
+            handshake: summary.handshake,
+            packets: summary.packets,
+            client_bytes: c.bytes,
+            server_bytes: s.bytes,
+            gaps: c.gaps + s.gaps,
+            gap_bytes: c.gap_bytes + s.gap_bytes,
+            retransmitted_bytes: c.retransmitted_bytes + s.retransmitted_bytes,
+            conflicting_bytes: c.conflicting_bytes + s.conflicting_bytes,
+            truncated_segments: c.truncated_segments + s.truncated_segments,
+            end: summary.end,
+            to_server: c,
+            to_client: s,
+        }
+    }
+}
+
+/// The last line of `open --flows --json`: what happened to every frame of the capture.
+#[derive(Serialize)]
+pub struct SummaryRecord<'a> {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    #[serde(flatten)]
+    pub stats: &'a EngineStats,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// Prints one line per connection when it ends.
+pub struct FlowPrinter<W: Write> {
+    out: W,
+    format: Format,
+    error: Option<io::Error>,
+}
+
+impl<W: Write> FlowPrinter<W> {
+    pub fn new(out: W, format: Format) -> Self {
+        FlowPrinter {
+            out,
+            format,
+            error: None,
+        }
+    }
+
+    fn print(&mut self, summary: &FlowSummary) -> io::Result<()> {
+        match self.format {
+            Format::Json => {
+                serde_json::to_writer(&mut self.out, &FlowRecord::new(summary))?;
+                self.out.write_all(b"\n")
+            }
+            Format::Text => write_flow_text(&mut self.out, summary),
+        }
+    }
+
+    /// Prints the closing summary (JSON only: text goes to stderr, see [`write_summary_text`]).
+    pub fn finish(mut self, stats: &EngineStats) -> io::Result<()> {
+        if let Some(error) = self.error.take() {
+            return Err(error);
+        }
+        if self.format == Format::Json {
+            serde_json::to_writer(
+                &mut self.out,
+                &SummaryRecord {
+                    kind: "summary",
+                    stats,
+                },
+            )?;
+            self.out.write_all(b"\n")?;
+        }
+        self.out.flush()
+    }
+}
+
+impl<W: Write> StreamSink for FlowPrinter<W> {
+    fn event(&mut self, event: StreamEvent<'_>) {
+        if let (StreamEvent::Closed { summary, .. }, None) = (&event, &self.error)
+            && let Err(error) = self.print(summary)
+        {
+            self.error = Some(error);
+        }
+    }
+    fn stopped(&self) -> bool {
+        self.error.is_some()
+    }
+}
+
+fn size(bytes: u64) -> String {
+    match bytes {
+        0..1_000 => format!("{bytes} B"),
+        1_000..1_000_000 => format!("{:.1} kB", bytes as f64 / 1e3),
+        1_000_000..1_000_000_000 => format!("{:.1} MB", bytes as f64 / 1e6),
+        _ => format!("{:.2} GB", bytes as f64 / 1e9),
+    }
+}
+
+/// `#1 127.0.0.1:50612 → 127.0.0.1:110  2026-11-27T03:40:01.000001Z  0.250 s  fin`, then the
+/// bytes each way and anything missing or repeated.
+pub fn write_flow_text(out: &mut impl Write, s: &FlowSummary) -> io::Result<()> {
+    let end = s.end.map_or("open", EndReason::as_str);
+    let handshake = if s.handshake {
+        ""
+    } else {
+        "  (picked up mid-connection)"
+    };
+    writeln!(
+        out,
+        "#{} {} → {}  {}  {:.3} s  {} packets  end: {}{}",
+        s.id,
+        s.client,
+        s.server,
+        s.first_ts,
+        s.last_ts.seconds_since(s.first_ts),
+        s.packets,
+        end,
+        handshake
+    )?;
+    for (label, d) in [
+        ("client → server", &s.to_server),
+        ("server → client", &s.to_client),
+    ] {
+        let mut line = format!("    {label}: {} in {} segments", size(d.bytes), d.segments);
+        let mut extra = |what: String| {
+            line.push_str(", ");
+            line.push_str(&what);
+        };
+        if d.gaps > 0 {
+            extra(format!(
+                "{} missing in {} gap{}",
+                size(d.gap_bytes),
+                d.gaps,
+                if d.gaps == 1 { "" } else { "s" }
+            ));
+        }
+        if d.retransmitted_bytes > 0 {
+            extra(format!("{} retransmitted", size(d.retransmitted_bytes)));
+        }
+        if d.conflicting_bytes > 0 {
+            extra(format!(
+                "{} CONFLICTING (overlap with different bytes)",
+                size(d.conflicting_bytes)
+            ));
+        }
+        if d.truncated_segments > 0 {
+            extra(format!(
+                "{} segments cut by the snapshot length",
+                d.truncated_segments
+            ));
+        }
+        if d.keepalives > 0 {
+            extra(format!("{} keep-alives", d.keepalives));
+        }
+        if d.out_of_window > 0 {
+            extra(format!("{} segments outside the window ignored", d.out_of_window));
+        }
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
+}
+
+/// The human summary of a run, for stderr.
+pub fn write_summary_text(out: &mut impl Write, stats: &EngineStats) -> io::Result<()> {
+    let f = &stats.flows;
+    write!(
+        out,
+        "{} frames ({}), {} TCP segments, {} connection{} on the selected ports",
+        stats.frames,
+        size(stats.captured_bytes),
+        stats.tcp_segments,
+        f.flows,
+        if f.flows == 1 { "" } else { "s" }
+    )?;
+    let skipped = [
+        (f.other_port_segments, "TCP segments on other ports"),
+        (stats.not_ip, "non-IP frames"),
+        (stats.not_tcp, "non-TCP packets"),
+        (stats.unsupported_link, "frames of an unsupported link type"),
+        (stats.truncated_headers, "frames cut inside their headers"),
+        (stats.malformed, "malformed frames"),
+        (stats.ip_fragments, "IP fragments"),
+        (stats.fragments_abandoned, "fragmented datagrams left incomplete"),
+        (stats.truncated_frames, "frames cut by the snapshot length"),
+        (f.late_segments, "segments after their connection ended"),
+        (f.evicted_flows, "connections evicted by the flow limit"),
+    ];
+    for (count, what) in skipped.iter().filter(|(count, _)| *count > 0) {
+        write!(out, "; {count} {what}")?;
+    }
+    writeln!(out)
+}
+
+/// Writes each direction of each connection to its own file, as tcpflow does.
+///
+/// Files are named `NNNN_c2s_CLIENT_SERVER` and `NNNN_s2c_SERVER_CLIENT`, addresses as
+/// `ip.port` with the colons of IPv6 written as `-`. A gap leaves a hole of zero bytes of the
+/// missing length, so every byte sits at its stream offset (tcpflow does the same); the gaps are
+/// listed in the flow output.
+pub struct StreamExporter {
+    dir: PathBuf,
+    open: HashMap<(FlowId, Direction), File>,
+    endpoints: HashMap<FlowId, (SocketAddr, SocketAddr)>,
+    error: Option<io::Error>,
+}
+
+/// Files kept open at once; beyond that the least useful are closed and reopened when needed.
+const MAX_OPEN_FILES: usize = 256;
+
+impl StreamExporter {
+    pub fn new(dir: &Path) -> io::Result<Self> {
+        fs::create_dir_all(dir)?;
+        Ok(StreamExporter {
+            dir: dir.to_path_buf(),
+            open: HashMap::new(),
+            endpoints: HashMap::new(),
+            error: None,
+        })
+    }
+
+    /// The file name of one direction of a connection.
+    pub fn file_name(flow: FlowId, dir: Direction, client: SocketAddr, server: SocketAddr) -> String {
+        let (src, dst) = match dir {
+            Direction::ClientToServer => (client, server),
+            Direction::ServerToClient => (server, client),
+        };
+        let addr = |a: SocketAddr| format!("{}.{}", a.ip().to_string().replace(':', "-"), a.port());
+        format!("{flow:04}_{}_{}_{}", dir.short(), addr(src), addr(dst))
+    }
+
+    fn file(&mut self, flow: FlowId, dir: Direction) -> io::Result<&mut File> {
+        if !self.open.contains_key(&(flow, dir)) {
+            if self.open.len() >= MAX_OPEN_FILES {
+                self.open.clear();
+            }
+            let (client, server) = self
+                .endpoints
+                .get(&flow)
+                .copied()
+                .ok_or_else(|| io::Error::other("unknown flow"))?;
+            let path = self.dir.join(Self::file_name(flow, dir, client, server));
+            let file = fs::OpenOptions::new()
+                .create(true)
+                .write(true)
+                .truncate(false)
+                .open(&path)?;
+            self.open.insert((flow, dir), file);
+        }
+        self.open
+            .get_mut(&(flow, dir))
+            .ok_or_else(|| io::Error::other("file vanished"))
+    }
+
+    fn handle(&mut self, event: &StreamEvent<'_>) -> io::Result<()> {
+        match *event {
+            StreamEvent::Opened {
+                flow, client, server, ..
+            } => {
+                self.endpoints.insert(flow, (client, server));
+                // Both files exist even when a side sent nothing, as the flow listing says.
+                for dir in [Direction::ClientToServer, Direction::ServerToClient] {
+                    self.file(flow, dir)?.set_len(0)?;
+                }
+            }
+            StreamEvent::Data {
+                flow,
+                dir,
+                offset,
+                bytes,
+                ..
+            } => {
+                let file = self.file(flow, dir)?;
+                file.seek(SeekFrom::Start(offset))?;
+                file.write_all(bytes)?;
+            }
+            StreamEvent::Gap {
+                flow,
+                dir,
+                offset,
+                len,
+                ..
+            } => {
+                let file = self.file(flow, dir)?;
+                if file.metadata()?.len() < offset + len {
+                    file.set_len(offset + len)?;
+                }
+            }
+            StreamEvent::Closed { summary, .. } => {
+                self.open.retain(|(flow, _), _| *flow != summary.id);
+                self.endpoints.remove(&summary.id);
+            }
+        }
+        Ok(())
+    }
+
+    pub fn finish(self) -> io::Result<()> {
+        match self.error {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
+    }
+}
+
+impl StreamSink for StreamExporter {
+    fn event(&mut self, event: StreamEvent<'_>) {
+        if self.error.is_none()
+            && let Err(error) = self.handle(&event)
+        {
+            self.error = Some(error);
+        }
+    }
+    fn stopped(&self) -> bool {
+        self.error.is_some()
+    }
+}
+
+/// Feeds two sinks.
+pub struct Tee<A, B>(pub A, pub B);
+
+impl<A: StreamSink, B: StreamSink> StreamSink for Tee<A, B> {
+    fn event(&mut self, event: StreamEvent<'_>) {
+        // Events borrow their bytes, so each sink sees a copy of the small event value.
+        self.0.event(event.clone());
+        self.1.event(event);
+    }
+    fn stopped(&self) -> bool {
+        self.0.stopped() || self.1.stopped()
+    }
+}
+
+impl<S: StreamSink> StreamSink for Option<S> {
+    fn event(&mut self, event: StreamEvent<'_>) {
+        if let Some(sink) = self {
+            sink.event(event);
+        }
+    }
+    fn stopped(&self) -> bool {
+        self.as_ref().is_some_and(StreamSink::stopped)
+    }
+}
