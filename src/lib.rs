@@ -12,6 +12,7 @@
 //!   (data in order, explicit gaps, open and close).
 //! - [`engine`]: drives a capture through the layers into a [`flow::StreamSink`].
 //! - [`output`]: the sinks that print flows and export streams.
+//! - [`synth`]: scripted TCP conversations written as capture files, for tests and teaching.
 //!
 //! No layer panics on input: what cannot be decoded is counted or reported, never dropped silently.
 
@@ -20,4 +21,5 @@ pub mod cli;
 pub mod engine;
 pub mod flow;
 pub mod output;
+pub mod synth;
 pub mod wire;
