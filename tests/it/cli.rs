@@ -1,0 +1,252 @@
+//! The command line as a user meets it: messages, exit codes, pipes.
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+
+use pop3scope::capture::{LinkType, Timestamp};
+use pop3scope::synth::{self, Conversation, Link};
+use predicates::prelude::*;
+use tempfile::TempDir;
+
+use crate::util::{bin, captures_dir};
+
+fn small_capture(dir: &TempDir) -> std::path::PathBuf {
+    let conversation = Conversation::new(
+        "192.0.2.10:40000".parse().unwrap(),
+        "192.0.2.20:110".parse().unwrap(),
+    )
+    .server("+OK ready\r\n")
+    .client("QUIT\r\n")
+    .server("+OK bye\r\n");
+    let frames = synth::frames(
+        &conversation,
+        &conversation.packets(),
+        &Link::Ethernet,
+        Timestamp(0),
+    );
+    let path = dir.path().join("small.pcap");
+    std::fs::write(&path, synth::write_pcap(LinkType::ETHERNET, &frames, 65_535)).unwrap();
+    path
+}
+
+#[test]
+fn help_teaches_with_examples() {
+    bin()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Examples:"));
+    bin()
+        .args(["open", "--help"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("--export-streams"));
+}
+
+#[test]
+fn a_usage_error_exits_1() {
+    bin()
+        .args(["open"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("FILE"));
+    bin().args(["frobnicate"]).assert().code(1);
+}
+
+#[test]
+fn a_missing_file_says_which() {
+    bin()
+        .args(["open", "/nonexistent/trace.pcap", "--flows"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("cannot open /nonexistent/trace.pcap"));
+}
+
+#[test]
+fn a_file_that_is_not_a_capture_says_what_it_starts_with() {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("notes.pcap");
+    std::fs::write(&path, "+OK POP3 ready\r\n").unwrap();
+    bin()
+        .args(["open", path.to_str().unwrap(), "--flows"])
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains("not a pcap or pcapng capture").and(predicate::str::contains("\"+OK.")),
+        );
+}
+
+#[test]
+fn an_empty_file_is_an_error() {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("empty.pcap");
+    std::fs::write(&path, "").unwrap();
+    bin()
+        .args(["open", path.to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("empty"));
+}
+
+#[test]
+fn a_truncated_file_shows_what_came_before_and_says_where_it_ends() {
+    let dir = TempDir::new().unwrap();
+    let path = small_capture(&dir);
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes.truncate(bytes.len() - 10);
+    std::fs::write(&path, &bytes).unwrap();
+    bin()
+        .args(["open", path.to_str().unwrap(), "--flows"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("192.0.2.10:40000 → 192.0.2.20:110"))
+        .stderr(
+            predicate::str::contains("truncated capture at byte offset")
+                .and(predicate::str::contains("after frame")),
+        );
+}
+
+#[test]
+fn a_damaged_block_shows_what_came_before() {
+    let dir = TempDir::new().unwrap();
+    let conversation = Conversation::new(
+        "192.0.2.10:40000".parse().unwrap(),
+        "192.0.2.20:110".parse().unwrap(),
+    )
+    .server("+OK ready\r\n");
+    let frames = synth::frames(
+        &conversation,
+        &conversation.packets(),
+        &Link::Ethernet,
+        Timestamp(0),
+    );
+    let mut bytes = synth::write_pcapng(
+        &[LinkType::ETHERNET],
+        &frames.into_iter().map(|f| (0, f)).collect::<Vec<_>>(),
+        false,
+    );
+    bytes.extend_from_slice(&[0xff; 64]);
+    let path = dir.path().join("damaged.pcapng");
+    std::fs::write(&path, &bytes).unwrap();
+    bin()
+        .args(["open", path.to_str().unwrap(), "--flows"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("#1 "))
+        .stderr(predicate::str::contains("warning").and(predicate::str::contains("byte offset")));
+}
+
+#[test]
+fn stdin_is_read_with_a_dash() {
+    let dir = TempDir::new().unwrap();
+    let path = small_capture(&dir);
+    bin()
+        .args(["open", "-", "--flows", "--json"])
+        .pipe_stdin(&path)
+        .unwrap()
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\"type\":\"flow\""));
+}
+
+#[test]
+fn flows_as_json_lines_carry_the_documented_fields() {
+    let dir = TempDir::new().unwrap();
+    let path = small_capture(&dir);
+    let output = bin()
+        .args(["open", path.to_str().unwrap(), "--flows", "--json"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let lines: Vec<serde_json::Value> = output
+        .stdout
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).expect("each line is JSON"))
+        .collect();
+    assert_eq!(lines.len(), 2);
+    let flow = &lines[0];
+    for field in [
+        "client",
+        "server",
+        "client_bytes",
+        "server_bytes",
+        "gaps",
+        "end",
+        "first_ts",
+        "last_ts",
+    ] {
+        assert!(flow.get(field).is_some(), "flow has {field}: {flow}");
+    }
+    assert_eq!(flow["type"], "flow");
+    assert_eq!(flow["client"], "192.0.2.10:40000");
+    assert_eq!(flow["server_bytes"], 20);
+    assert_eq!(flow["end"], "fin");
+    assert_eq!(lines[1]["type"], "summary");
+}
+
+#[test]
+fn a_closed_pipe_is_not_an_error() {
+    let dir = TempDir::new().unwrap();
+    // Enough connections that the output outgrows the pipe buffer.
+    let mut frames = Vec::new();
+    for port in 0..3000u16 {
+        let conversation = Conversation::new(
+            format!("192.0.2.10:{}", 20000 + port).parse().unwrap(),
+            "192.0.2.20:110".parse().unwrap(),
+        )
+        .server("+OK\r\n");
+        frames.extend(synth::frames(
+            &conversation,
+            &conversation.packets(),
+            &Link::Ethernet,
+            Timestamp(0),
+        ));
+    }
+    let path = dir.path().join("many.pcap");
+    std::fs::write(&path, synth::write_pcap(LinkType::ETHERNET, &frames, 65_535)).unwrap();
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("pop3scope"))
+        .args(["open", path.to_str().unwrap(), "--flows"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 100];
+    child.stdout.as_mut().unwrap().read_exact(&mut first).unwrap();
+    drop(child.stdout.take());
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    assert!(status.success(), "exit {status}, stderr: {stderr}");
+    assert!(!stderr.contains("Broken pipe"), "{stderr}");
+}
+
+#[test]
+fn export_streams_writes_both_directions_of_each_connection() {
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("streams");
+    bin()
+        .args([
+            "open",
+            captures_dir().join("15-ipv6.pcap").to_str().unwrap(),
+            "--export-streams",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(
+        names[0].starts_with("0001_c2s_--1.") && names[0].ends_with("_--1.110"),
+        "{names:?}"
+    );
+    let to_client = std::fs::read(out.join(&names[1])).unwrap();
+    assert!(
+        to_client.starts_with(b"+OK Dovecot"),
+        "the server's stream starts with its greeting"
+    );
+}

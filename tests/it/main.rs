@@ -1,0 +1,10 @@
+//! Integration tests: the real binary on real and synthetic captures, and the whole pipeline
+//! through the library. One test binary, as ripgrep does, so it links once.
+
+mod util;
+
+mod captures;
+mod cli;
+mod corpus;
+mod pipeline;
+mod tcpflow;

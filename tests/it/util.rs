@@ -1,0 +1,104 @@
+//! Helpers shared by the integration tests.
+
+use std::collections::HashMap;
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+
+use pop3scope::capture::CaptureReader;
+use pop3scope::engine::{Engine, EngineStats};
+use pop3scope::flow::{Direction, FlowConfig, FlowId, FlowSummary, GapCause, StreamEvent, StreamSink};
+
+/// The repository's own captures.
+pub fn captures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("captures")
+}
+
+/// The public corpus in ../shared, or `None` (with the reason printed) when it is not there.
+pub fn corpus_dir() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/public");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "skipped: {} is absent (CI has it; clone the shared folder next to the repo)",
+            dir.display()
+        );
+        None
+    }
+}
+
+pub fn bin() -> assert_cmd::Command {
+    assert_cmd::Command::cargo_bin("pop3scope").expect("the binary is built")
+}
+
+/// Every byte of one direction of a connection: `Some(byte)`, or `None` inside a gap.
+pub type Stream = Vec<Option<u8>>;
+
+/// Collects what the flow table delivers.
+#[derive(Default)]
+pub struct Collected {
+    pub streams: HashMap<(FlowId, Direction), Stream>,
+    pub gaps: Vec<(FlowId, Direction, u64, u64, GapCause)>,
+    pub summaries: Vec<FlowSummary>,
+}
+
+impl StreamSink for Collected {
+    fn event(&mut self, event: StreamEvent<'_>) {
+        match event {
+            StreamEvent::Opened { flow, .. } => {
+                self.streams.entry((flow, Direction::ClientToServer)).or_default();
+                self.streams.entry((flow, Direction::ServerToClient)).or_default();
+            }
+            StreamEvent::Data {
+                flow,
+                dir,
+                offset,
+                bytes,
+                ..
+            } => {
+                let stream = self.streams.entry((flow, dir)).or_default();
+                assert_eq!(stream.len() as u64, offset, "data follows on");
+                stream.extend(bytes.iter().map(|&b| Some(b)));
+            }
+            StreamEvent::Gap {
+                flow,
+                dir,
+                offset,
+                len,
+                cause,
+                ..
+            } => {
+                let stream = self.streams.entry((flow, dir)).or_default();
+                assert_eq!(stream.len() as u64, offset, "a gap follows on");
+                stream.extend(std::iter::repeat_n(None, len as usize));
+                self.gaps.push((flow, dir, offset, len, cause));
+            }
+            StreamEvent::Closed { summary, .. } => self.summaries.push(summary.clone()),
+        }
+    }
+}
+
+impl Collected {
+    pub fn stream(&self, flow: FlowId, dir: Direction) -> &Stream {
+        &self.streams[&(flow, dir)]
+    }
+}
+
+pub fn known(bytes: &[u8]) -> Stream {
+    bytes.iter().map(|&b| Some(b)).collect()
+}
+
+/// Runs a capture held in memory through the whole pipeline.
+pub fn run_pipeline(capture: Vec<u8>) -> (Collected, EngineStats) {
+    let mut reader = CaptureReader::new(Cursor::new(capture)).expect("a capture");
+    let mut engine = Engine::new(FlowConfig::default());
+    let mut sink = Collected::default();
+    reader
+        .for_each_frame(|frame| {
+            engine.frame(&frame, &mut sink);
+            true
+        })
+        .expect("the capture reads to the end");
+    let stats = engine.finish(&mut sink);
+    (sink, stats)
+}
