@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Throughput and peak memory of `pop3scope open --flows` (and --export-streams) next to
+# `tcpflow -r` and `tshark -r … -z conv,tcp` on the same large capture.
+#
+#   bash benches/compare.sh [MEGABYTES]      (default 200; needs tcpflow and tshark installed)
+#
+# The capture is made from the real sessions in captures/ (benches/make_capture.rs) and kept
+# in $BENCH_DIR (default /tmp/pop3scope-bench). Each tool runs 3 times on a warm page cache;
+# the best wall time and the peak resident memory are reported.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+megabytes=${1:-200}
+dir=${BENCH_DIR:-/tmp/pop3scope-bench}
+mkdir -p "$dir"
+capture="$dir/pop3-${megabytes}MB.pcap"
+
+cargo build --release --quiet --bin pop3scope --example make-bench-capture
+[ -f "$capture" ] || ./target/release/examples/make-bench-capture "$capture" "$megabytes"
+bytes=$(stat -c %s "$capture")
+cat "$capture" > /dev/null # warm the page cache
+
+measure() { # name, command...
+  local name=$1; shift
+  local best="" memory=""
+  for _ in 1 2 3; do
+    rm -rf "$dir/out" && mkdir -p "$dir/out"
+    /usr/bin/time -o "$dir/time" -f "%e %M" "$@" >/dev/null 2>&1
+    local line
+    line=$(tail -1 "$dir/time")
+    local secs=${line% *} kb=${line#* }
+    if [ -z "$best" ] || awk "BEGIN{exit !($secs < $best)}"; then best=$secs; fi
+    memory=$kb
+  done
+  awk -v n="$name" -v s="$best" -v b="$bytes" -v m="$memory" \
+    'BEGIN{ printf "| %s | %.2f s | %.0f MB/s | %.1f MB |\n", n, s, (s>0? b/s/1e6 : 0), m/1024 }'
+}
+
+echo "capture: $capture ($((bytes / 1000000)) MB), $(nproc) cores, $(uname -m)"
+echo
+echo "| tool | wall time | throughput | peak memory |"
+echo "|---|---|---|---|"
+measure "pop3scope open --flows" ./target/release/pop3scope open "$capture" --flows
+measure "pop3scope open --flows --export-streams" ./target/release/pop3scope open "$capture" --flows --export-streams "$dir/out"
+command -v tcpflow >/dev/null && measure "tcpflow -r" tcpflow -r "$capture" -o "$dir/out"
+command -v tshark >/dev/null && measure "tshark -r -q -z conv,tcp" tshark -r "$capture" -q -z conv,tcp
