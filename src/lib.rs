@@ -21,5 +21,7 @@ pub mod cli;
 pub mod engine;
 pub mod flow;
 pub mod output;
+pub mod pop3;
 pub mod synth;
+pub mod text;
 pub mod wire;

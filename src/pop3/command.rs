@@ -1,0 +1,242 @@
+//! Client commands: keyword, arguments, and what each one is for (RFC 1939 §4–7, RFC 2449,
+//! RFC 2595, RFC 5034, RFC 6856).
+
+use super::phase::Phase;
+
+/// The commands pop3scope knows. Keywords are case-insensitive on the wire (`retr 2` is RETR).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Verb {
+    User,
+    Pass,
+    Apop,
+    Auth,
+    Stls,
+    Capa,
+    Quit,
+    Stat,
+    List,
+    Retr,
+    Dele,
+    Noop,
+    Rset,
+    Top,
+    Uidl,
+    Utf8,
+    Lang,
+    /// RFC 1460, removed in RFC 1725.
+    Last,
+    /// RFC 1081, removed in RFC 1725.
+    Rpop,
+    /// Anything else: kept as sent, decoded as a single-line exchange.
+    Unknown,
+}
+
+impl Verb {
+    pub fn from_keyword(keyword: &[u8]) -> Verb {
+        const TABLE: [(&[u8], Verb); 19] = [
+            (b"USER", Verb::User),
+            (b"PASS", Verb::Pass),
+            (b"APOP", Verb::Apop),
+            (b"AUTH", Verb::Auth),
+            (b"STLS", Verb::Stls),
+            (b"CAPA", Verb::Capa),
+            (b"QUIT", Verb::Quit),
+            (b"STAT", Verb::Stat),
+            (b"LIST", Verb::List),
+            (b"RETR", Verb::Retr),
+            (b"DELE", Verb::Dele),
+            (b"NOOP", Verb::Noop),
+            (b"RSET", Verb::Rset),
+            (b"TOP", Verb::Top),
+            (b"UIDL", Verb::Uidl),
+            (b"UTF8", Verb::Utf8),
+            (b"LANG", Verb::Lang),
+            (b"LAST", Verb::Last),
+            (b"RPOP", Verb::Rpop),
+        ];
+        TABLE
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(keyword))
+            .map_or(Verb::Unknown, |(_, verb)| *verb)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Verb::User => "USER",
+            Verb::Pass => "PASS",
+            Verb::Apop => "APOP",
+            Verb::Auth => "AUTH",
+            Verb::Stls => "STLS",
+            Verb::Capa => "CAPA",
+            Verb::Quit => "QUIT",
+            Verb::Stat => "STAT",
+            Verb::List => "LIST",
+            Verb::Retr => "RETR",
+            Verb::Dele => "DELE",
+            Verb::Noop => "NOOP",
+            Verb::Rset => "RSET",
+            Verb::Top => "TOP",
+            Verb::Uidl => "UIDL",
+            Verb::Utf8 => "UTF8",
+            Verb::Lang => "LANG",
+            Verb::Last => "LAST",
+            Verb::Rpop => "RPOP",
+            Verb::Unknown => "?",
+        }
+    }
+
+    /// How many arguments the command takes: (fewest, most).
+    pub fn arity(self) -> (usize, usize) {
+        match self {
+            Verb::User | Verb::Pass | Verb::Retr | Verb::Dele | Verb::Rpop => (1, 1),
+            Verb::Apop | Verb::Top => (2, 2),
+            Verb::Auth => (0, 2),
+            Verb::List | Verb::Uidl | Verb::Lang => (0, 1),
+            Verb::Unknown => (0, usize::MAX),
+            _ => (0, 0),
+        }
+    }
+
+    /// The phases in which a server accepts the command.
+    pub fn allowed_in(self, phase: Phase) -> bool {
+        use Phase::*;
+        match self {
+            Verb::User | Verb::Pass | Verb::Apop | Verb::Auth | Verb::Stls | Verb::Utf8 | Verb::Rpop => {
+                phase == Authorization
+            }
+            Verb::Capa | Verb::Quit | Verb::Lang => matches!(phase, Authorization | Transaction),
+            Verb::Stat
+            | Verb::List
+            | Verb::Retr
+            | Verb::Dele
+            | Verb::Noop
+            | Verb::Rset
+            | Verb::Top
+            | Verb::Uidl
+            | Verb::Last => phase == Transaction,
+            Verb::Unknown => false,
+        }
+    }
+
+    /// What the command asks for, in a learner's words, with its RFC section.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Verb::User => "names the mailbox to log in to (RFC 1939 §7)",
+            Verb::Pass => "sends the password in clear text (RFC 1939 §7)",
+            Verb::Apop => {
+                "logs in with an MD5 digest of the greeting's timestamp and the password (RFC 1939 §7)"
+            }
+            Verb::Auth => "starts a SASL login, or without a mechanism lists the mechanisms (RFC 5034)",
+            Verb::Stls => "asks to switch the connection to TLS (RFC 2595 §4)",
+            Verb::Capa => "asks what the server can do (RFC 2449 §5)",
+            Verb::Quit => "ends the session; in TRANSACTION it commits the deletions (RFC 1939 §6)",
+            Verb::Stat => "asks for the number of messages and their total size (RFC 1939 §5)",
+            Verb::List => "asks for message sizes: all, or the one numbered (RFC 1939 §5)",
+            Verb::Retr => "downloads a whole message (RFC 1939 §5)",
+            Verb::Dele => "marks a message for deletion; nothing is deleted before QUIT (RFC 1939 §5)",
+            Verb::Noop => "does nothing; keeps the connection alive (RFC 1939 §5)",
+            Verb::Rset => "unmarks every message marked for deletion (RFC 1939 §5)",
+            Verb::Top => "downloads the headers and the first lines of the body (RFC 1939 §7)",
+            Verb::Uidl => "asks for unique ids that stay the same across sessions (RFC 1939 §7)",
+            Verb::Utf8 => "switches the session to UTF-8 (RFC 6856 §2)",
+            Verb::Lang => "lists or chooses the language of the server's texts (RFC 6856 §3)",
+            Verb::Last => "asks for the highest message number accessed (RFC 1460; removed since RFC 1725)",
+            Verb::Rpop => "logs in by trusted host (RFC 1081; removed since RFC 1725)",
+            Verb::Unknown => "is not a POP3 command pop3scope knows",
+        }
+    }
+}
+
+/// A command line as the client sent it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Command {
+    pub verb: Verb,
+    /// The keyword exactly as sent (`retr`, `RETR`, `XTND`).
+    pub keyword: Vec<u8>,
+    pub args: Vec<Vec<u8>>,
+}
+
+impl Command {
+    /// Splits a command line (without its line ending). PASS takes the rest of the line as one
+    /// argument, since a password may contain spaces (RFC 1939 §7).
+    pub fn parse(line: &[u8]) -> Command {
+        let (keyword, rest) = match line.iter().position(|&b| b == b' ') {
+            Some(space) => (&line[..space], Some(&line[space + 1..])),
+            None => (line, None),
+        };
+        let verb = Verb::from_keyword(keyword);
+        let args = match rest {
+            None => Vec::new(),
+            Some(rest) if verb == Verb::Pass => vec![rest.to_vec()],
+            Some(rest) => rest.split(|&b| b == b' ').map(<[u8]>::to_vec).collect(),
+        };
+        Command {
+            verb,
+            keyword: keyword.to_vec(),
+            args,
+        }
+    }
+
+    /// The argument as a message number, if it is one (RFC 1939 §3: decimal, 1-based).
+    pub fn number(&self, index: usize) -> Option<u32> {
+        parse_number(self.args.get(index)?)
+    }
+
+    /// Whether a `+OK` to this command is followed by data lines and a `.` line (RFC 1939 §3).
+    /// Decided by the command alone, never by looking at the reply.
+    pub fn has_multiline_reply(&self) -> bool {
+        match self.verb {
+            Verb::Retr | Verb::Top | Verb::Capa => true,
+            Verb::List | Verb::Uidl | Verb::Lang | Verb::Auth => self.args.is_empty(),
+            _ => false,
+        }
+    }
+
+    /// AUTH with a mechanism: the server may answer with `+ ` challenges before its final reply.
+    pub fn starts_sasl(&self) -> bool {
+        self.verb == Verb::Auth && !self.args.is_empty()
+    }
+
+    /// Whether a line looks plainly like a command: a known keyword, or 3–4 letters alone.
+    pub fn is_plausible(line: &[u8]) -> bool {
+        let keyword = line.split(|&b| b == b' ').next().unwrap_or_default();
+        Verb::from_keyword(keyword) != Verb::Unknown
+    }
+}
+
+pub fn parse_number(text: &[u8]) -> Option<u32> {
+    if text.is_empty() || text.len() > 9 || !text.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(text).ok()?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keywords_are_case_insensitive() {
+        assert_eq!(Command::parse(b"retr 2").verb, Verb::Retr);
+        assert_eq!(Command::parse(b"Quit").verb, Verb::Quit);
+        assert_eq!(Command::parse(b"XTND XMIT").verb, Verb::Unknown);
+    }
+
+    #[test]
+    fn pass_keeps_spaces_in_the_password() {
+        let pass = Command::parse(b"PASS correct horse battery");
+        assert_eq!(pass.args, vec![b"correct horse battery".to_vec()]);
+    }
+
+    #[test]
+    fn framing_is_decided_by_the_command_and_its_arguments() {
+        assert!(Command::parse(b"LIST").has_multiline_reply());
+        assert!(!Command::parse(b"LIST 1").has_multiline_reply());
+        assert!(Command::parse(b"TOP 1 0").has_multiline_reply());
+        assert!(Command::parse(b"AUTH").has_multiline_reply());
+        assert!(!Command::parse(b"AUTH PLAIN").has_multiline_reply());
+        assert!(Command::parse(b"AUTH PLAIN").starts_sasl());
+        assert!(!Command::parse(b"STAT").has_multiline_reply());
+    }
+}

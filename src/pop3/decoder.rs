@@ -1,0 +1,1418 @@
+//! The per-connection POP3 decoder: bytes in, greetings and paired exchanges out.
+//!
+//! Framing follows the command, never a guess: a FIFO of commands waiting for replies decides
+//! whether the next server line is a status line, a SASL challenge, or a data line of a
+//! multi-line reply (RFC 1939 §3, RFC 2449 §6.6, RFC 5034). Three outcomes are kept apart:
+//! an incomplete line waits for more bytes; an anomaly becomes a [`Note`] and decoding goes on;
+//! a gap in the bytes ends the reply it cut (marked incomplete) and the decoder resynchronises on
+//! the next line that is plainly a command or a status line.
+
+use std::collections::VecDeque;
+
+use crate::capture::Timestamp;
+use crate::flow::Direction;
+
+use super::command::{Command, Verb};
+use super::notes::{Note, NoteCode};
+use super::phase::{self, Phase};
+use super::reply::{ResponseCode, Status, apop_timestamp, parse_status};
+
+/// Where a line came from: the time and frame number of its first byte.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Position {
+    pub ts: Timestamp,
+    pub frame: u64,
+}
+
+/// The server's first line (RFC 1939 §4).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Greeting {
+    pub status: Status,
+    pub text: Vec<u8>,
+    pub at: Position,
+    /// The `<…@…>` timestamp that offers APOP.
+    pub apop_timestamp: Option<Vec<u8>>,
+    pub notes: Vec<Note>,
+}
+
+/// The data lines of a multi-line reply, unstuffed (a leading `..` is `.`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Body {
+    data: Vec<u8>,
+    ends: Vec<usize>,
+    /// Lines received (kept or not).
+    pub line_count: u64,
+    /// Octets as RFC 1939 §11 counts them: unstuffed, each line with its CRLF.
+    pub octets: u64,
+    /// False when the body outgrew the decoder's memory cap and later lines were only counted.
+    pub complete_in_memory: bool,
+}
+
+impl Body {
+    fn new() -> Self {
+        Body {
+            complete_in_memory: true,
+            ..Body::default()
+        }
+    }
+
+    fn push(&mut self, line: &[u8], cap: usize) {
+        self.line_count += 1;
+        self.octets += line.len() as u64 + 2;
+        if self.complete_in_memory && self.data.len() + line.len() <= cap {
+            self.data.extend_from_slice(line);
+            self.ends.push(self.data.len());
+        } else {
+            self.complete_in_memory = false;
+        }
+    }
+
+    /// The kept lines, without line endings.
+    pub fn lines(&self) -> impl Iterator<Item = &[u8]> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts
+            .zip(self.ends.iter().copied())
+            .map(|(start, end)| &self.data[start..end])
+    }
+}
+
+/// The server's final answer to a command.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reply {
+    pub status: Status,
+    /// The text after the status and its space.
+    pub text: Vec<u8>,
+    pub code: Option<ResponseCode>,
+    /// For a multi-line reply, its data lines.
+    pub body: Option<Body>,
+    pub first: Position,
+    pub last: Position,
+}
+
+/// One SASL line of an AUTH exchange: a server challenge or a client response (RFC 5034 §4).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SaslLine {
+    pub from: Direction,
+    /// The line after `+ ` (server) or as sent (client): base64, empty, `=` or `*`.
+    pub data: Vec<u8>,
+    pub at: Position,
+}
+
+/// A command paired with its reply, annotated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Exchange {
+    /// 1-based, in the order the client sent its commands.
+    pub index: u32,
+    /// `None` for a reply that no captured command asked for.
+    pub command: Option<Command>,
+    pub sent: Option<Position>,
+    /// The phase the server processed the command in.
+    pub phase: Phase,
+    pub phase_after: Phase,
+    /// The phase was inferred: the capture started mid-session.
+    pub inferred: bool,
+    pub reply: Option<Reply>,
+    pub sasl: Vec<SaslLine>,
+    pub notes: Vec<Note>,
+    /// The reply is cut short by a gap, or never came.
+    pub incomplete: bool,
+}
+
+impl Exchange {
+    pub fn verb(&self) -> Option<Verb> {
+        self.command.as_ref().map(|c| c.verb)
+    }
+    pub fn ok(&self) -> Option<bool> {
+        self.reply.as_ref().map(|r| r.status == Status::Ok)
+    }
+    fn note(&mut self, code: NoteCode, detail: impl Into<String>) {
+        if !self.notes.iter().any(|n| n.code == code) {
+            self.notes.push(Note::new(code, detail));
+        }
+    }
+}
+
+/// What the decoder reports, in the order it learns it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Pop3Event {
+    Greeting(Greeting),
+    Exchange(Exchange),
+    /// From here on both directions are TLS: only sizes can be seen.
+    TlsStarted {
+        at: Position,
+    },
+    /// Something about the session rather than one exchange.
+    Note {
+        note: Note,
+        at: Position,
+    },
+}
+
+/// How the decoder starts.
+#[derive(Clone, Copy, Debug)]
+pub struct DecoderOptions {
+    /// The connection is TLS from its first byte (port 995, RFC 8314).
+    pub implicit_tls: bool,
+    /// The capture has the connection's start, so the first server line is the greeting.
+    pub from_start: bool,
+    /// The most bytes of one multi-line reply kept in memory (more are counted, not kept).
+    pub max_body: usize,
+}
+
+impl Default for DecoderOptions {
+    fn default() -> Self {
+        DecoderOptions {
+            implicit_tls: false,
+            from_start: true,
+            max_body: 1 << 20,
+        }
+    }
+}
+
+/// A line longer than this is counted but not kept whole (body lines have no protocol limit).
+const MAX_LINE: usize = 64 * 1024;
+/// RFC 2449 §4: command lines at most 255 octets, reply first lines at most 512, CRLF included.
+const MAX_COMMAND_LINE: usize = 255;
+const MAX_REPLY_LINE: usize = 512;
+
+/// Collects bytes until a line is complete.
+#[derive(Default)]
+struct LineReader {
+    buf: Vec<u8>,
+    start: Option<Position>,
+    /// Length of the current line so far, including what did not fit in `buf`.
+    len: usize,
+    /// The line's last byte, even when `buf` is full: tells CRLF from a bare LF.
+    last: Option<u8>,
+}
+
+/// Facts about a complete line whose bytes sit in the reader's buffer.
+#[derive(Clone, Copy, Debug)]
+struct LineInfo {
+    at: Position,
+    bare_lf: bool,
+    /// Octets on the wire, line ending included.
+    wire_len: usize,
+    truncated: bool,
+}
+
+impl LineReader {
+    /// Takes bytes from `input` up to and including the next LF; returns the line's facts when
+    /// one is complete (its bytes, without CR LF, are in `self.buf`).
+    fn next_line(&mut self, input: &mut &[u8], at: Position) -> Option<LineInfo> {
+        if input.is_empty() {
+            return None;
+        }
+        self.start.get_or_insert(at);
+        let (part, complete) = match memchr::memchr(b'\n', input) {
+            Some(lf) => (&input[..lf], true),
+            None => (*input, false),
+        };
+        let room = MAX_LINE.saturating_sub(self.buf.len());
+        self.buf.extend_from_slice(&part[..part.len().min(room)]);
+        self.len += part.len();
+        if let Some(&b) = part.last() {
+            self.last = Some(b);
+        }
+        *input = &input[(part.len() + usize::from(complete)).min(input.len())..];
+        if !complete {
+            return None;
+        }
+        let bare_lf = self.last != Some(b'\r');
+        if !bare_lf && self.buf.len() == self.len {
+            self.buf.pop();
+        }
+        let info = LineInfo {
+            at: self.start.take().unwrap_or(at),
+            bare_lf,
+            wire_len: self.len + 1,
+            truncated: self.len > MAX_LINE,
+        };
+        self.len = 0;
+        self.last = None;
+        Some(info)
+    }
+
+    fn clear(&mut self) {
+        self.buf.clear();
+        self.start = None;
+        self.len = 0;
+        self.last = None;
+    }
+
+    fn pending(&self) -> usize {
+        self.len
+    }
+}
+
+/// The state of the reply at the head of the FIFO.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ReplyState {
+    /// Waiting for the status line (or a SASL challenge).
+    Status,
+    /// Inside the data lines of a multi-line reply.
+    Body,
+}
+
+/// Decodes one POP3 connection. Pure: no I/O, no clock; feed it bytes and gaps in stream order.
+pub struct Decoder {
+    options: DecoderOptions,
+    phase: Phase,
+    inferred: bool,
+    greeted: bool,
+    next_index: u32,
+    /// Commands sent and not yet fully answered, oldest first.
+    pending: VecDeque<Exchange>,
+    reply_state: ReplyState,
+    readers: [LineReader; 2],
+    /// False while a direction looks for a line to resynchronise on.
+    synced: [bool; 2],
+    skipped: [u64; 2],
+    tls: bool,
+    tls_bytes: [u64; 2],
+    bare_lf_seen: [bool; 2],
+    last_was_multiline: bool,
+    quit_answered: bool,
+}
+
+fn side(dir: Direction) -> usize {
+    match dir {
+        Direction::ClientToServer => 0,
+        Direction::ServerToClient => 1,
+    }
+}
+
+/// Escaped, shortened text of a line for a note's detail.
+fn sample(line: &[u8]) -> String {
+    let shown = &line[..line.len().min(60)];
+    let mut text = crate::text::escape(shown);
+    if line.len() > shown.len() {
+        text.push('…');
+    }
+    text
+}
+
+impl Decoder {
+    pub fn new(options: DecoderOptions) -> Self {
+        let phase = match (options.implicit_tls, options.from_start) {
+            (true, _) => Phase::Tls,
+            (false, true) => Phase::Authorization,
+            (false, false) => Phase::Unknown,
+        };
+        Decoder {
+            options,
+            phase,
+            inferred: !options.from_start && !options.implicit_tls,
+            greeted: false,
+            next_index: 1,
+            pending: VecDeque::new(),
+            reply_state: ReplyState::Status,
+            readers: Default::default(),
+            synced: [options.from_start; 2],
+            skipped: [0; 2],
+            tls: options.implicit_tls,
+            tls_bytes: [0; 2],
+            bare_lf_seen: [false; 2],
+            last_was_multiline: false,
+            quit_answered: false,
+        }
+    }
+
+    pub fn phase(&self) -> Phase {
+        self.phase
+    }
+
+    pub fn phase_inferred(&self) -> bool {
+        self.inferred
+    }
+
+    /// Bytes seen after the switch to TLS: (client to server, server to client).
+    pub fn tls_bytes(&self) -> (u64, u64) {
+        (self.tls_bytes[0], self.tls_bytes[1])
+    }
+
+    /// Feeds the next bytes of one direction.
+    pub fn bytes(&mut self, dir: Direction, mut input: &[u8], at: Position, out: &mut Vec<Pop3Event>) {
+        let s = side(dir);
+        while !input.is_empty() {
+            if self.tls {
+                self.tls_bytes[s] += input.len() as u64;
+                return;
+            }
+            let Some(info) = self.readers[s].next_line(&mut input, at) else {
+                return;
+            };
+            let line = std::mem::take(&mut self.readers[s].buf);
+            match dir {
+                Direction::ClientToServer => self.client_line(&line, info, out),
+                Direction::ServerToClient => self.server_line(&line, info, &mut input, out),
+            }
+            self.readers[s].buf = line;
+            self.readers[s].buf.clear();
+        }
+    }
+
+    /// `len` bytes of one direction are missing from the capture.
+    pub fn gap(&mut self, dir: Direction, len: u64, at: Position, out: &mut Vec<Pop3Event>) {
+        let s = side(dir);
+        if self.tls {
+            self.tls_bytes[s] += len;
+            return;
+        }
+        self.readers[s].clear();
+        self.synced[s] = false;
+        match dir {
+            Direction::ServerToClient => {
+                // The reply being received, or the next one, lost bytes: it cannot be trusted.
+                if let Some(mut head) = self.pending.pop_front() {
+                    head.note(NoteCode::GapInReply, format!("{len} bytes missing"));
+                    head.incomplete = true;
+                    self.reply_state = ReplyState::Status;
+                    self.finish(head, out);
+                } else {
+                    out.push(Pop3Event::Note {
+                        note: Note::new(NoteCode::GapInReply, format!("{len} server bytes missing")),
+                        at,
+                    });
+                }
+            }
+            Direction::ClientToServer => {
+                // At least one command is probably lost: hold a place for its reply.
+                let mut lost = self.new_exchange(None, None);
+                lost.note(NoteCode::GapInCommands, format!("{len} client bytes missing"));
+                self.pending.push_back(lost);
+            }
+        }
+    }
+
+    /// The connection or the capture ended: report every command still waiting.
+    pub fn end(&mut self, at: Position, out: &mut Vec<Pop3Event>) {
+        for s in 0..2 {
+            if self.readers[s].pending() > 0 && !self.tls {
+                let dir = if s == 0 { "client" } else { "server" };
+                out.push(Pop3Event::Note {
+                    note: Note::new(
+                        NoteCode::NoReply,
+                        format!(
+                            "{} {dir} bytes without a line ending at the end",
+                            self.readers[s].pending()
+                        ),
+                    ),
+                    at,
+                });
+                self.readers[s].clear();
+            }
+        }
+        while let Some(mut exchange) = self.pending.pop_front() {
+            if self.reply_state == ReplyState::Body && exchange.reply.is_some() {
+                exchange.note(
+                    NoteCode::TerminatorMissing,
+                    "the connection ended inside the reply",
+                );
+            } else if exchange.reply.is_none()
+                && !exchange.notes.iter().any(|n| n.code == NoteCode::GapInCommands)
+            {
+                exchange.note(NoteCode::NoReply, "");
+            }
+            exchange.incomplete = true;
+            self.reply_state = ReplyState::Status;
+            self.finish(exchange, out);
+        }
+        self.report_skipped(at, out);
+    }
+
+    fn report_skipped(&mut self, at: Position, out: &mut Vec<Pop3Event>) {
+        for s in 0..2 {
+            if self.skipped[s] > 0 {
+                let who = if s == 0 { "client" } else { "server" };
+                out.push(Pop3Event::Note {
+                    note: Note::new(
+                        NoteCode::ResyncSkipped,
+                        format!("{} {who} bytes", self.skipped[s]),
+                    ),
+                    at,
+                });
+                self.skipped[s] = 0;
+            }
+        }
+    }
+
+    fn new_exchange(&mut self, command: Option<Command>, sent: Option<Position>) -> Exchange {
+        let index = self.next_index;
+        self.next_index += 1;
+        Exchange {
+            index,
+            command,
+            sent,
+            phase: self.phase,
+            phase_after: self.phase,
+            inferred: self.inferred,
+            reply: None,
+            sasl: Vec::new(),
+            notes: Vec::new(),
+            incomplete: false,
+        }
+    }
+
+    fn line_notes(&mut self, dir: Direction, info: LineInfo, notes: &mut Vec<Note>) {
+        let s = side(dir);
+        if info.bare_lf && !self.bare_lf_seen[s] {
+            self.bare_lf_seen[s] = true;
+            notes.push(Note::new(
+                NoteCode::BareLf,
+                if s == 0 {
+                    "from the client"
+                } else {
+                    "from the server"
+                },
+            ));
+        }
+        if info.truncated {
+            notes.push(Note::new(
+                NoteCode::LineTruncated,
+                format!("{} octets", info.wire_len),
+            ));
+        }
+    }
+
+    fn client_line(&mut self, line: &[u8], info: LineInfo, out: &mut Vec<Pop3Event>) {
+        if !self.synced[0] {
+            if !Command::is_plausible(line) {
+                self.skipped[0] += info.wire_len as u64;
+                return;
+            }
+            self.synced[0] = true;
+            self.report_skipped(info.at, out);
+        }
+        let mut notes = Vec::new();
+        self.line_notes(Direction::ClientToServer, info, &mut notes);
+
+        // Lines after `AUTH mechanism` and before its final reply are SASL responses.
+        if let Some(auth) = self.pending.back_mut()
+            && auth.command.as_ref().is_some_and(Command::starts_sasl)
+            && auth.reply.is_none()
+            && !auth.incomplete
+        {
+            if line == b"*" {
+                auth.note(NoteCode::SaslCancelled, "");
+            }
+            auth.sasl.push(SaslLine {
+                from: Direction::ClientToServer,
+                data: line.to_vec(),
+                at: info.at,
+            });
+            auth.notes.extend(notes);
+            return;
+        }
+        // Bytes after STLS and before its reply would be read as plain text: injection.
+        if let Some(stls) = self
+            .pending
+            .iter_mut()
+            .find(|e| e.verb() == Some(Verb::Stls) && e.reply.is_none())
+        {
+            stls.note(NoteCode::StlsInjectionClient, sample(line));
+            return;
+        }
+
+        let command = Command::parse(line);
+        if info.wire_len > MAX_COMMAND_LINE {
+            notes.push(Note::new(
+                NoteCode::CommandTooLong,
+                format!("{} octets", info.wire_len),
+            ));
+        }
+        let (fewest, most) = command.verb.arity();
+        let bad_number = matches!(
+            command.verb,
+            Verb::Retr | Verb::Dele | Verb::Top | Verb::List | Verb::Uidl
+        ) && !command.args.is_empty()
+            && command.number(0).is_none();
+        if command.args.len() < fewest || command.args.len() > most || bad_number {
+            notes.push(Note::new(
+                NoteCode::BadArguments,
+                format!("{} argument(s)", command.args.len()),
+            ));
+        }
+        if command.verb == Verb::Unknown {
+            notes.push(Note::new(NoteCode::UnknownCommand, sample(&command.keyword)));
+        }
+        let mut exchange = self.new_exchange(Some(command), Some(info.at));
+        exchange.notes = notes;
+        self.pending.push_back(exchange);
+    }
+
+    fn server_line(&mut self, line: &[u8], info: LineInfo, rest: &mut &[u8], out: &mut Vec<Pop3Event>) {
+        if !self.synced[1] {
+            if parse_status(line).is_none() {
+                self.skipped[1] += info.wire_len as u64;
+                return;
+            }
+            self.synced[1] = true;
+            self.report_skipped(info.at, out);
+        }
+        let mut notes = Vec::new();
+        self.line_notes(Direction::ServerToClient, info, &mut notes);
+
+        // A body line that shows the body ended without its terminator is read again as a
+        // status line.
+        if self.reply_state == ReplyState::Body && self.body_line(line, info, out) {
+            return;
+        }
+
+        // A `+` line while an AUTH mechanism waits is a challenge, not a reply (RFC 5034 §4).
+        if let Some(head) = self.pending.front_mut()
+            && head.command.as_ref().is_some_and(Command::starts_sasl)
+            && (line == b"+" || line.starts_with(b"+ "))
+        {
+            let data = line.get(2..).unwrap_or_default().to_vec();
+            head.sasl.push(SaslLine {
+                from: Direction::ServerToClient,
+                data,
+                at: info.at,
+            });
+            head.notes.extend(notes);
+            return;
+        }
+
+        let Some(status_line) = parse_status(line) else {
+            match self.pending.front_mut() {
+                Some(head) => {
+                    head.note(NoteCode::NotAStatusLine, sample(line));
+                    head.notes.extend(notes);
+                }
+                None => {
+                    let code = if self.last_was_multiline {
+                        NoteCode::UnstuffedTerminator
+                    } else {
+                        NoteCode::ReplyWithoutCommand
+                    };
+                    out.push(Pop3Event::Note {
+                        note: Note::new(code, sample(line)),
+                        at: info.at,
+                    });
+                }
+            }
+            return;
+        };
+        let reply = Reply {
+            status: status_line.status,
+            text: status_line.text.to_vec(),
+            code: ResponseCode::parse(status_line.text),
+            body: None,
+            first: info.at,
+            last: info.at,
+        };
+        if info.wire_len > MAX_REPLY_LINE {
+            notes.push(Note::new(
+                NoteCode::ReplyTooLong,
+                format!("{} octets", info.wire_len),
+            ));
+        }
+
+        if !self.greeted && self.pending.is_empty() && self.options.from_start && !self.quit_answered {
+            self.greeted = true;
+            let apop = apop_timestamp(&reply.text).map(<[u8]>::to_vec);
+            out.push(Pop3Event::Greeting(Greeting {
+                status: reply.status,
+                text: reply.text,
+                at: info.at,
+                apop_timestamp: apop,
+                notes,
+            }));
+            return;
+        }
+        if !self.greeted {
+            self.greeted = true;
+            if self.options.from_start {
+                out.push(Pop3Event::Note {
+                    note: Note::new(NoteCode::NoGreeting, ""),
+                    at: info.at,
+                });
+            }
+        }
+
+        let Some(mut head) = self.pending.pop_front() else {
+            let mut orphan = self.new_exchange(None, None);
+            let why = if self.quit_answered {
+                NoteCode::DataAfterQuit
+            } else if self.last_was_multiline {
+                NoteCode::UnstuffedTerminator
+            } else {
+                NoteCode::ReplyWithoutCommand
+            };
+            orphan.note(why, sample(line));
+            orphan.notes.extend(notes);
+            orphan.reply = Some(reply);
+            self.finish(orphan, out);
+            return;
+        };
+        head.notes.extend(notes);
+        let multiline =
+            reply.status == Status::Ok && head.command.as_ref().is_some_and(Command::has_multiline_reply);
+        head.reply = Some(reply);
+        if multiline {
+            if let Some(reply) = head.reply.as_mut() {
+                reply.body = Some(Body::new());
+            }
+            self.reply_state = ReplyState::Body;
+            self.pending.push_front(head);
+            return;
+        }
+        let entered_tls = head.verb() == Some(Verb::Stls) && head.ok() == Some(true);
+        self.finish(head, out);
+        if entered_tls {
+            self.start_tls(info.at, rest, out);
+        }
+    }
+
+    /// Takes a data line of the multi-line reply at the head; false when the line shows the
+    /// body ended without its terminator, so it must be read as a status line.
+    fn body_line(&mut self, line: &[u8], info: LineInfo, out: &mut Vec<Pop3Event>) -> bool {
+        let Some(mut head) = self.pending.pop_front() else {
+            self.reply_state = ReplyState::Status;
+            return false;
+        };
+        if line == b"." {
+            self.reply_state = ReplyState::Status;
+            if let Some(reply) = head.reply.as_mut() {
+                reply.last = info.at;
+            }
+            self.finish(head, out);
+            self.last_was_multiline = true;
+            return true;
+        }
+        // Scan listings (LIST, UIDL) have a strict form: a status line inside one means the
+        // server forgot the terminator.
+        let strict = matches!(head.verb(), Some(Verb::List | Verb::Uidl));
+        if strict && parse_status(line).is_some() {
+            head.note(
+                NoteCode::TerminatorMissing,
+                "a status line arrived inside a scan listing",
+            );
+            self.reply_state = ReplyState::Status;
+            self.finish(head, out);
+            return false;
+        }
+        let unstuffed = line.strip_prefix(b".").unwrap_or(line);
+        if let Some(reply) = head.reply.as_mut() {
+            if let Some(body) = reply.body.as_mut() {
+                let was_complete = body.complete_in_memory;
+                body.push(unstuffed, self.options.max_body);
+                if was_complete && !body.complete_in_memory {
+                    head.notes.push(Note::new(
+                        NoteCode::BodyNotKept,
+                        format!("over {} bytes", self.options.max_body),
+                    ));
+                }
+            }
+            if let Some(reply) = head.reply.as_mut() {
+                reply.last = info.at;
+            }
+        }
+        if info.bare_lf && !self.bare_lf_seen[1] {
+            self.bare_lf_seen[1] = true;
+            head.note(NoteCode::BareLf, "from the server");
+        }
+        self.pending.push_front(head);
+        true
+    }
+
+    /// Completes an exchange: applies the phase transition and reports it.
+    fn finish(&mut self, mut exchange: Exchange, out: &mut Vec<Pop3Event>) {
+        exchange.phase = self.phase;
+        exchange.inferred = self.inferred;
+        if let Some(verb) = exchange.verb() {
+            let known_phase = !matches!(self.phase, Phase::Unknown | Phase::Tls);
+            if known_phase && verb != Verb::Unknown && !verb.allowed_in(self.phase) {
+                exchange.note(
+                    NoteCode::WrongPhase,
+                    format!("{} in {}", verb.name(), self.phase.name()),
+                );
+            }
+            self.phase = phase::after_reply(self.phase, verb, exchange.ok());
+            if verb == Verb::Quit && exchange.reply.is_some() {
+                self.quit_answered = true;
+            }
+        }
+        exchange.phase_after = self.phase;
+        self.last_was_multiline = false;
+        out.push(Pop3Event::Exchange(exchange));
+    }
+
+    /// After `+OK` to STLS both sides speak TLS from the next byte (RFC 2595 §4). Plain text the
+    /// server sent after its `+OK`, or the client sent before it, is injection.
+    fn start_tls(&mut self, at: Position, rest: &mut &[u8], out: &mut Vec<Pop3Event>) {
+        self.tls = true;
+        self.phase = Phase::Tls;
+        out.push(Pop3Event::TlsStarted { at });
+        let looks_like_tls = |bytes: &[u8]| bytes.first().is_none_or(|b| (0x14..=0x17).contains(b));
+        if !looks_like_tls(rest) {
+            out.push(Pop3Event::Note {
+                note: Note::new(NoteCode::StlsInjectionServer, sample(rest)),
+                at,
+            });
+        }
+        let client_pending = &self.readers[0].buf;
+        if self.readers[0].pending() > 0 && !looks_like_tls(client_pending) {
+            out.push(Pop3Event::Note {
+                note: Note::new(NoteCode::StlsInjectionClient, sample(client_pending)),
+                at,
+            });
+        }
+        self.tls_bytes[0] += self.readers[0].pending() as u64;
+        self.readers[0].clear();
+        // Commands queued after STLS will never get a plain-text reply.
+        while let Some(mut stranded) = self.pending.pop_front() {
+            stranded.note(NoteCode::StlsInjectionClient, "sent before the STLS reply");
+            stranded.incomplete = true;
+            self.finish(stranded, out);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const C: Direction = Direction::ClientToServer;
+    const S: Direction = Direction::ServerToClient;
+
+    /// A POP3 dialogue fed to a decoder, one side at a time.
+    struct Talk {
+        decoder: Decoder,
+        events: Vec<Pop3Event>,
+    }
+
+    impl Talk {
+        fn new() -> Self {
+            Talk::with(DecoderOptions::default())
+        }
+        fn with(options: DecoderOptions) -> Self {
+            Talk {
+                decoder: Decoder::new(options),
+                events: Vec::new(),
+            }
+        }
+        fn client(&mut self, text: &str) -> &mut Self {
+            self.decoder
+                .bytes(C, text.as_bytes(), Position::default(), &mut self.events);
+            self
+        }
+        fn server(&mut self, text: &str) -> &mut Self {
+            self.decoder
+                .bytes(S, text.as_bytes(), Position::default(), &mut self.events);
+            self
+        }
+        fn end(&mut self) -> &mut Self {
+            self.decoder.end(Position::default(), &mut self.events);
+            self
+        }
+        fn exchanges(&self) -> Vec<&Exchange> {
+            self.events
+                .iter()
+                .filter_map(|e| {
+                    if let Pop3Event::Exchange(x) = e {
+                        Some(x)
+                    } else {
+                        None
+                    }
+                })
+                .collect()
+        }
+        fn last(&self) -> &Exchange {
+            self.exchanges().last().copied().expect("an exchange")
+        }
+        fn session_notes(&self) -> Vec<NoteCode> {
+            self.events
+                .iter()
+                .filter_map(|e| {
+                    if let Pop3Event::Note { note, .. } = e {
+                        Some(note.code)
+                    } else {
+                        None
+                    }
+                })
+                .collect()
+        }
+        fn phase(&self) -> Phase {
+            self.decoder.phase()
+        }
+    }
+
+    fn codes(exchange: &Exchange) -> Vec<NoteCode> {
+        exchange.notes.iter().map(|n| n.code).collect()
+    }
+
+    fn lines(exchange: &Exchange) -> Vec<String> {
+        let body = exchange
+            .reply
+            .as_ref()
+            .and_then(|r| r.body.as_ref())
+            .expect("a multi-line reply");
+        body.lines()
+            .map(|l| String::from_utf8_lossy(l).into_owned())
+            .collect()
+    }
+
+    fn greeted() -> Talk {
+        let mut talk = Talk::new();
+        talk.server("+OK POP3 server ready <1896.697170952@dbc.mtview.ca.us>\r\n");
+        talk
+    }
+
+    fn logged_in() -> Talk {
+        let mut talk = greeted();
+        talk.client("USER mrose\r\n")
+            .server("+OK\r\n")
+            .client("PASS tanstaaf\r\n")
+            .server("+OK maildrop locked\r\n");
+        talk
+    }
+
+    mod authorization {
+        use super::*;
+
+        #[test]
+        fn the_greeting_offers_apop_with_its_timestamp() {
+            let talk = greeted();
+            let Pop3Event::Greeting(greeting) = &talk.events[0] else {
+                panic!("a greeting first")
+            };
+            assert_eq!(greeting.status, Status::Ok);
+            assert_eq!(
+                greeting.apop_timestamp.as_deref(),
+                Some(&b"<1896.697170952@dbc.mtview.ca.us>"[..])
+            );
+            assert_eq!(talk.phase(), Phase::Authorization);
+        }
+
+        #[test]
+        fn user_then_pass_accepted_enters_transaction() {
+            let talk = logged_in();
+            let pass = talk.last();
+            assert_eq!(pass.verb(), Some(Verb::Pass));
+            assert_eq!(
+                (pass.phase, pass.phase_after),
+                (Phase::Authorization, Phase::Transaction)
+            );
+            assert_eq!(talk.phase(), Phase::Transaction);
+        }
+
+        #[test]
+        fn a_refused_password_stays_in_authorization() {
+            let mut talk = greeted();
+            talk.client("USER mrose\r\n")
+                .server("+OK\r\n")
+                .client("PASS wrong\r\n")
+                .server("-ERR [AUTH] Authentication failed.\r\n");
+            let pass = talk.last();
+            assert_eq!(pass.ok(), Some(false));
+            assert_eq!(pass.reply.as_ref().unwrap().code.as_ref().unwrap().code, "AUTH");
+            assert_eq!(talk.phase(), Phase::Authorization);
+        }
+
+        #[test]
+        fn quit_before_login_closes_without_update() {
+            let mut talk = greeted();
+            talk.client("QUIT\r\n").server("+OK bye\r\n");
+            assert_eq!(talk.last().phase_after, Phase::Authorization);
+        }
+
+        #[test]
+        fn a_transaction_command_before_login_is_in_the_wrong_phase() {
+            let mut talk = greeted();
+            talk.client("STAT\r\n").server("-ERR Unknown command: STAT\r\n");
+            assert_eq!(codes(talk.last()), vec![NoteCode::WrongPhase]);
+        }
+
+        #[test]
+        fn auth_plain_with_an_initial_response_is_one_exchange() {
+            let mut talk = greeted();
+            talk.client("AUTH PLAIN AGFsaWNlAHdvbmRlcmxhbmQ=\r\n")
+                .server("+OK Logged in.\r\n");
+            assert_eq!(talk.exchanges().len(), 1);
+            assert_eq!(talk.last().phase_after, Phase::Transaction);
+        }
+
+        #[test]
+        fn auth_login_challenges_and_responses_belong_to_the_auth_exchange() {
+            let mut talk = greeted();
+            talk.client("AUTH LOGIN\r\n")
+                .server("+ VXNlcm5hbWU6\r\n")
+                .client("YWxpY2U=\r\n")
+                .server("+ UGFzc3dvcmQ6\r\n")
+                .client("d29uZGVybGFuZA==\r\n")
+                .server("+OK Logged in.\r\n");
+            assert_eq!(talk.exchanges().len(), 1);
+            let auth = talk.last();
+            let sasl: Vec<(Direction, &[u8])> = auth.sasl.iter().map(|l| (l.from, &l.data[..])).collect();
+            assert_eq!(
+                sasl,
+                vec![
+                    (S, &b"VXNlcm5hbWU6"[..]),
+                    (C, b"YWxpY2U="),
+                    (S, b"UGFzc3dvcmQ6"),
+                    (C, b"d29uZGVybGFuZA==")
+                ]
+            );
+            assert_eq!(talk.phase(), Phase::Transaction);
+        }
+
+        #[test]
+        fn an_empty_challenge_is_still_a_challenge() {
+            let mut talk = greeted();
+            talk.client("AUTH XOAUTH2\r\n")
+                .server("+ \r\n")
+                .client("dXNlcj1hAWF1dGg9QmVhcmVyIHQBAQ==\r\n")
+                .server("+OK Welcome.\r\n");
+            assert_eq!(talk.last().sasl.len(), 2);
+            assert_eq!(talk.exchanges().len(), 1);
+        }
+
+        #[test]
+        fn a_cancelled_sasl_exchange_ends_with_err() {
+            let mut talk = greeted();
+            talk.client("AUTH CRAM-MD5\r\n")
+                .server("+ PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UuZXhhbXBsZS5uZXQ+\r\n")
+                .client("*\r\n")
+                .server("-ERR cancelled\r\n");
+            assert_eq!(codes(talk.last()), vec![NoteCode::SaslCancelled]);
+            assert_eq!(talk.phase(), Phase::Authorization);
+        }
+
+        #[test]
+        fn auth_without_a_mechanism_lists_mechanisms_in_a_multi_line_reply() {
+            let mut talk = greeted();
+            talk.client("AUTH\r\n").server("+OK\r\nPLAIN\r\nLOGIN\r\n.\r\n");
+            assert_eq!(lines(talk.last()), vec!["PLAIN", "LOGIN"]);
+        }
+
+        #[test]
+        fn capa_lists_one_capability_per_line() {
+            let mut talk = greeted();
+            talk.client("CAPA\r\n")
+                .server("+OK\r\nTOP\r\nUIDL\r\nPIPELINING\r\nSTLS\r\n.\r\n");
+            assert_eq!(lines(talk.last()), vec!["TOP", "UIDL", "PIPELINING", "STLS"]);
+        }
+    }
+
+    mod transaction {
+        use super::*;
+
+        #[test]
+        fn list_without_an_argument_is_multi_line_and_with_one_is_not() {
+            let mut talk = logged_in();
+            talk.client("LIST\r\n")
+                .server("+OK 2 messages (320 octets)\r\n1 120\r\n2 200\r\n.\r\n");
+            assert_eq!(lines(talk.last()), vec!["1 120", "2 200"]);
+            talk.client("LIST 2\r\n").server("+OK 2 200\r\n");
+            assert!(talk.last().reply.as_ref().unwrap().body.is_none());
+        }
+
+        #[test]
+        fn an_empty_scan_listing_ends_right_after_the_status_line() {
+            let mut talk = logged_in();
+            talk.client("LIST\r\n")
+                .server("+OK 0 messages:\r\n.\r\n")
+                .client("STAT\r\n")
+                .server("+OK 0 0\r\n");
+            assert_eq!(talk.exchanges().len(), 4);
+            assert!(lines(talk.exchanges()[2]).is_empty());
+        }
+
+        #[test]
+        fn err_is_always_one_line_even_for_retr() {
+            let mut talk = logged_in();
+            talk.client("RETR 9\r\n")
+                .server("-ERR no such message\r\n")
+                .client("NOOP\r\n")
+                .server("+OK\r\n");
+            assert_eq!(talk.exchanges().len(), 4);
+            assert_eq!(talk.last().verb(), Some(Verb::Noop));
+        }
+
+        #[test]
+        fn byte_stuffed_lines_lose_one_dot() {
+            let mut talk = logged_in();
+            talk.client("RETR 1\r\n")
+                .server("+OK 24 octets\r\nSubject: x\r\n\r\n..\r\n...dots\r\n.\r\n");
+            assert_eq!(lines(talk.last()), vec!["Subject: x", "", ".", "..dots"]);
+            let body = talk.last().reply.as_ref().unwrap().body.as_ref().unwrap();
+            assert_eq!(body.octets, 12 + 2 + 3 + 8);
+        }
+
+        #[test]
+        fn a_dot_inside_a_line_does_not_end_the_reply() {
+            let mut talk = logged_in();
+            talk.client("RETR 1\r\n").server("+OK\r\nthe end.\r\n.\r\n");
+            assert_eq!(lines(talk.last()), vec!["the end."]);
+        }
+
+        #[test]
+        fn top_with_zero_lines_is_still_multi_line() {
+            let mut talk = logged_in();
+            talk.client("TOP 1 0\r\n")
+                .server("+OK\r\nSubject: hi\r\n\r\n.\r\n");
+            assert_eq!(lines(talk.last()), vec!["Subject: hi", ""]);
+        }
+
+        #[test]
+        fn thirteen_pipelined_commands_each_get_their_own_reply() {
+            let mut talk = logged_in();
+            talk.client("STAT\r\nLIST\r\nUIDL\r\nLIST 1\r\nUIDL 1\r\nTOP 1 0\r\nRETR 1\r\nNOOP\r\nLIST 2\r\nTOP 2 1\r\nUIDL 2\r\nSTAT\r\nQUIT\r\n");
+            talk.server(concat!(
+                "+OK 2 320\r\n",
+                "+OK\r\n1 120\r\n2 200\r\n.\r\n",
+                "+OK\r\n1 a\r\n2 b\r\n.\r\n",
+                "+OK 1 120\r\n",
+                "+OK 1 a\r\n",
+                "+OK\r\nSubject: one\r\n\r\n.\r\n",
+                "+OK\r\nSubject: one\r\n\r\nbody\r\n.\r\n",
+                "+OK\r\n",
+                "+OK 2 200\r\n",
+                "+OK\r\nSubject: two\r\n\r\nfirst\r\n.\r\n",
+                "+OK 2 b\r\n",
+                "+OK 2 320\r\n",
+                "+OK bye\r\n",
+            ));
+            let verbs: Vec<_> = talk.exchanges()[2..]
+                .iter()
+                .map(|x| (x.verb().unwrap(), x.ok().unwrap()))
+                .collect();
+            assert_eq!(verbs.len(), 13);
+            assert!(verbs.iter().all(|(_, ok)| *ok));
+            assert_eq!(lines(talk.exchanges()[8]), vec!["Subject: one", "", "body"]);
+            assert_eq!(talk.last().phase_after, Phase::Update);
+        }
+
+        #[test]
+        fn a_reply_split_anywhere_decodes_the_same() {
+            let mut talk = logged_in();
+            talk.client("RETR 1\r\n");
+            for piece in ["+O", "K\r", "\n", "line\r", "\n.", "\r\n"] {
+                talk.server(piece);
+            }
+            assert_eq!(lines(talk.last()), vec!["line"]);
+        }
+
+        #[test]
+        fn quit_in_transaction_enters_update() {
+            let mut talk = logged_in();
+            talk.client("DELE 1\r\n")
+                .server("+OK marked\r\n")
+                .client("QUIT\r\n")
+                .server("+OK deleted\r\n");
+            assert_eq!(
+                (talk.last().phase, talk.last().phase_after),
+                (Phase::Transaction, Phase::Update)
+            );
+        }
+
+        #[test]
+        fn a_login_command_after_login_is_in_the_wrong_phase() {
+            let mut talk = logged_in();
+            talk.client("USER again\r\n")
+                .server("-ERR Unknown command: USER\r\n");
+            assert_eq!(codes(talk.last()), vec![NoteCode::WrongPhase]);
+        }
+
+        #[test]
+        fn an_unknown_command_is_kept_and_decoded_as_one_line() {
+            let mut talk = logged_in();
+            talk.client("XTND XMIT\r\n")
+                .server("-ERR what?\r\n")
+                .client("NOOP\r\n")
+                .server("+OK\r\n");
+            let unknown = talk.exchanges()[2];
+            assert_eq!(unknown.command.as_ref().unwrap().keyword, b"XTND");
+            assert_eq!(codes(unknown), vec![NoteCode::UnknownCommand]);
+            assert_eq!(talk.last().verb(), Some(Verb::Noop));
+        }
+
+        #[test]
+        fn a_missing_terminator_in_a_scan_listing_is_noticed_at_the_next_status_line() {
+            let mut talk = logged_in();
+            talk.client("LIST\r\nRETR 1\r\n");
+            talk.server("+OK 2 messages\r\n1 120\r\n2 200\r\n+OK message follows\r\nhello\r\n.\r\n");
+            let list = talk.exchanges()[2];
+            assert_eq!(codes(list), vec![NoteCode::TerminatorMissing]);
+            assert_eq!(lines(talk.last()), vec!["hello"]);
+        }
+
+        #[test]
+        fn junk_before_a_status_line_is_noted_on_the_waiting_exchange() {
+            let mut talk = logged_in();
+            talk.client("STAT\r\n").server("\x00\x7fjunk\r\n+OK 1 236\r\n");
+            assert_eq!(codes(talk.last()), vec![NoteCode::NotAStatusLine]);
+            assert_eq!(talk.last().reply.as_ref().unwrap().text, b"1 236");
+        }
+
+        #[test]
+        fn a_reply_nobody_asked_for_is_reported() {
+            let mut talk = logged_in();
+            talk.server("+OK surprise\r\n");
+            assert!(talk.last().command.is_none());
+            assert_eq!(codes(talk.last()), vec![NoteCode::ReplyWithoutCommand]);
+        }
+
+        #[test]
+        fn lines_after_a_body_suggest_a_server_that_does_not_stuff() {
+            let mut talk = logged_in();
+            talk.client("RETR 1\r\n")
+                .server("+OK\r\nbefore\r\n.\r\nafter the early end\r\n.\r\n");
+            assert!(talk.session_notes().contains(&NoteCode::UnstuffedTerminator));
+        }
+    }
+
+    mod framing {
+        use super::*;
+
+        #[test]
+        fn a_bare_lf_is_accepted_and_flagged() {
+            let mut talk = Talk::new();
+            talk.server("+OK ready\n")
+                .client("CAPA\n")
+                .server("+OK\nTOP\n.\n");
+            assert_eq!(lines(talk.last()), vec!["TOP"]);
+            assert!(codes(talk.last()).contains(&NoteCode::BareLf));
+        }
+
+        #[test]
+        fn a_command_over_255_octets_is_flagged() {
+            let mut talk = greeted();
+            talk.client(&format!("USER {}\r\n", "a".repeat(260)))
+                .server("-ERR too long\r\n");
+            assert!(codes(talk.last()).contains(&NoteCode::CommandTooLong));
+        }
+
+        #[test]
+        fn a_command_without_a_reply_at_the_end_is_reported() {
+            let mut talk = logged_in();
+            talk.client("QUIT\r\n").end();
+            assert!(talk.last().incomplete);
+            assert_eq!(codes(talk.last()), vec![NoteCode::NoReply]);
+        }
+
+        #[test]
+        fn a_body_cut_by_the_end_misses_its_terminator() {
+            let mut talk = logged_in();
+            talk.client("LIST\r\n").server("+OK 4 14971\r\n").end();
+            assert_eq!(codes(talk.last()), vec![NoteCode::TerminatorMissing]);
+        }
+
+        #[test]
+        fn a_large_body_is_counted_beyond_what_is_kept() {
+            let mut talk = Talk::with(DecoderOptions {
+                max_body: 10,
+                ..DecoderOptions::default()
+            });
+            talk.server("+OK\r\n")
+                .client("USER a\r\n")
+                .server("+OK\r\n")
+                .client("PASS b\r\n")
+                .server("+OK\r\n");
+            talk.client("RETR 1\r\n")
+                .server("+OK\r\n12345\r\n67890\r\nabc\r\n.\r\n");
+            let body = talk.last().reply.as_ref().unwrap().body.as_ref().unwrap();
+            assert_eq!((body.line_count, body.complete_in_memory), (3, false));
+            assert_eq!(codes(talk.last()), vec![NoteCode::BodyNotKept]);
+        }
+    }
+
+    mod tls {
+        use super::*;
+
+        #[test]
+        fn stls_accepted_turns_both_directions_into_tls() {
+            let mut talk = greeted();
+            talk.client("STLS\r\n")
+                .server("+OK Begin TLS negotiation now.\r\n");
+            talk.client("\x16\x03\x01\x00\x05hello")
+                .server("\x16\x03\x03\x00\x02hi");
+            assert_eq!(talk.phase(), Phase::Tls);
+            assert_eq!(talk.decoder.tls_bytes(), (10, 7));
+            assert!(
+                talk.events
+                    .iter()
+                    .any(|e| matches!(e, Pop3Event::TlsStarted { .. }))
+            );
+            assert!(talk.session_notes().is_empty());
+        }
+
+        #[test]
+        fn stls_refused_stays_plain_text() {
+            let mut talk = greeted();
+            talk.client("STLS\r\n")
+                .server("-ERR not now\r\n")
+                .client("CAPA\r\n")
+                .server("+OK\r\nTOP\r\n.\r\n");
+            assert_eq!(talk.phase(), Phase::Authorization);
+            assert_eq!(talk.exchanges().len(), 2);
+        }
+
+        #[test]
+        fn a_command_sent_after_stls_before_its_reply_is_injection() {
+            let mut talk = greeted();
+            talk.client("STLS\r\nCAPA\r\n").server("+OK go ahead\r\n");
+            assert!(codes(talk.exchanges()[0]).contains(&NoteCode::StlsInjectionClient));
+        }
+
+        #[test]
+        fn plain_text_after_the_servers_stls_ok_is_injection() {
+            let mut talk = greeted();
+            talk.client("STLS\r\n").server("+OK go ahead\r\n+OK injected\r\n");
+            assert!(talk.session_notes().contains(&NoteCode::StlsInjectionServer));
+        }
+
+        #[test]
+        fn port_995_is_tls_from_the_first_byte() {
+            let mut talk = Talk::with(DecoderOptions {
+                implicit_tls: true,
+                ..DecoderOptions::default()
+            });
+            talk.client("\x16\x03\x01").server("\x16\x03\x03");
+            assert_eq!(talk.phase(), Phase::Tls);
+            assert!(talk.events.is_empty());
+        }
+    }
+
+    mod messy_captures {
+        use super::*;
+
+        #[test]
+        fn a_capture_that_starts_mid_session_infers_the_phase() {
+            let mut talk = Talk::with(DecoderOptions {
+                from_start: false,
+                ..DecoderOptions::default()
+            });
+            // The tail of a body, then a command and its reply.
+            talk.server("rest of a message\r\n.\r\n");
+            talk.client("ext line\r\nRETR 2\r\n").server("+OK\r\nhi\r\n.\r\n");
+            let retr = talk.last();
+            assert_eq!(retr.verb(), Some(Verb::Retr));
+            assert!(retr.inferred);
+            assert_eq!(retr.phase_after, Phase::Transaction);
+            assert!(talk.session_notes().contains(&NoteCode::ResyncSkipped));
+        }
+
+        #[test]
+        fn a_gap_in_a_reply_marks_it_incomplete_and_the_next_status_line_resyncs() {
+            let mut talk = logged_in();
+            talk.client("RETR 1\r\nNOOP\r\n").server("+OK\r\nfirst part\r\n");
+            talk.decoder.gap(S, 1000, Position::default(), &mut talk.events);
+            talk.server("lost in the middle\r\n.\r\n+OK noop\r\n");
+            let retr = talk.exchanges()[2];
+            assert!(retr.incomplete);
+            assert_eq!(codes(retr), vec![NoteCode::GapInReply]);
+            assert_eq!(talk.last().verb(), Some(Verb::Noop));
+            assert_eq!(talk.last().reply.as_ref().unwrap().text, b"noop");
+        }
+
+        #[test]
+        fn a_gap_in_the_commands_holds_a_place_for_the_lost_ones_reply() {
+            let mut talk = logged_in();
+            talk.decoder.gap(C, 6, Position::default(), &mut talk.events);
+            talk.client("NOOP\r\n").server("+OK 1 120\r\n+OK\r\n");
+            let lost = talk.exchanges()[2];
+            assert!(lost.command.is_none());
+            assert_eq!(codes(lost), vec![NoteCode::GapInCommands]);
+            assert_eq!(talk.last().verb(), Some(Verb::Noop));
+        }
+    }
+
+    /// A session that touches every framing rule, to split in every way.
+    const CLIENT: &str =
+        "CAPA\r\nUSER a\r\nPASS b c\r\nSTAT\r\nLIST\r\nRETR 1\r\nTOP 1 0\r\nAUTH\r\nXYZ\r\nQUIT\r\n";
+    const SERVER: &str = concat!(
+        "+OK hi <1.2@x>\r\n",
+        "+OK\r\nTOP\r\nPIPELINING\r\n.\r\n",
+        "+OK\r\n",
+        "+OK in\r\n",
+        "+OK 1 5\r\n",
+        "+OK\r\n1 5\r\n.\r\n",
+        "+OK\r\n..x\r\nb\n.\r\n",
+        "+OK\r\nS: y\r\n\r\n.\r\n",
+        "-ERR no\r\n",
+        "-ERR what\r\n",
+        "+OK bye\r\n",
+    );
+
+    fn feed(client_cuts: &[usize], server_cuts: &[usize]) -> Vec<Pop3Event> {
+        let mut decoder = Decoder::new(DecoderOptions::default());
+        let mut events = Vec::new();
+        let pieces = |text: &'static str, cuts: &[usize]| -> Vec<&'static [u8]> {
+            let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (text.len() + 1)).collect();
+            cuts.sort_unstable();
+            cuts.dedup();
+            let mut out = Vec::new();
+            let mut from = 0;
+            for cut in cuts.into_iter().chain([text.len()]) {
+                out.push(&text.as_bytes()[from..cut]);
+                from = cut;
+            }
+            out
+        };
+        // The server greets first; then each command goes out before its reply comes back, as
+        // it would on the wire: feed the client's pieces, then the server's, interleaved.
+        let client = pieces(CLIENT, client_cuts);
+        let server = pieces(SERVER, server_cuts);
+        let greeting_len = SERVER.find('\n').unwrap() + 1;
+        decoder.bytes(
+            S,
+            &SERVER.as_bytes()[..greeting_len],
+            Position::default(),
+            &mut events,
+        );
+        let mut sent = 0;
+        for piece in &client {
+            decoder.bytes(C, piece, Position::default(), &mut events);
+            sent += piece.len();
+        }
+        assert_eq!(sent, CLIENT.len());
+        let mut offset = 0;
+        for piece in &server {
+            let skip = greeting_len.saturating_sub(offset).min(piece.len());
+            decoder.bytes(S, &piece[skip..], Position::default(), &mut events);
+            offset += piece.len();
+        }
+        decoder.end(Position::default(), &mut events);
+        events
+    }
+
+    proptest! {
+        #[test]
+        fn the_same_bytes_split_any_way_give_the_same_events(
+            client_cuts in prop::collection::vec(any::<usize>(), 0..12),
+            server_cuts in prop::collection::vec(any::<usize>(), 0..20),
+        ) {
+            let whole = feed(&[], &[]);
+            prop_assert_eq!(feed(&client_cuts, &server_cuts), whole);
+        }
+
+        #[test]
+        fn one_byte_at_a_time_gives_the_same_events(_unused in 0..1) {
+            let every_client_byte: Vec<usize> = (0..CLIENT.len()).collect();
+            let every_server_byte: Vec<usize> = (0..SERVER.len()).collect();
+            prop_assert_eq!(feed(&every_client_byte, &every_server_byte), feed(&[], &[]));
+        }
+
+        #[test]
+        fn random_bytes_never_panic(
+            chunks in prop::collection::vec((any::<bool>(), prop::collection::vec(any::<u8>(), 0..40), any::<u8>()), 0..40),
+            from_start in any::<bool>(),
+        ) {
+            let mut decoder = Decoder::new(DecoderOptions { from_start, max_body: 64, ..DecoderOptions::default() });
+            let mut events = Vec::new();
+            for (client, bytes, action) in &chunks {
+                let dir = if *client { C } else { S };
+                if *action == 0 {
+                    decoder.gap(dir, 10, Position::default(), &mut events);
+                } else {
+                    decoder.bytes(dir, bytes, Position::default(), &mut events);
+                }
+            }
+            decoder.end(Position::default(), &mut events);
+        }
+    }
+}

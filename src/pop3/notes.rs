@@ -1,0 +1,90 @@
+//! Anomalies: a stable code, the rule it is about, and what it means.
+
+/// Something worth a second look, attached to the exchange (or the session) it concerns.
+/// Codes are stable: JSON consumers match on them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoteCode {
+    BareLf,
+    CommandTooLong,
+    ReplyTooLong,
+    UnknownCommand,
+    WrongPhase,
+    BadArguments,
+    ReplyWithoutCommand,
+    NotAStatusLine,
+    NoGreeting,
+    NoReply,
+    GapInReply,
+    GapInCommands,
+    ResyncSkipped,
+    TerminatorMissing,
+    SizeMismatch,
+    UnstuffedTerminator,
+    StlsInjectionClient,
+    StlsInjectionServer,
+    SaslCancelled,
+    CleartextPassword,
+    LineTruncated,
+    BodyNotKept,
+    InferredPhase,
+    DataAfterQuit,
+}
+
+impl NoteCode {
+    /// The rule, with its RFC section.
+    pub fn explanation(self) -> &'static str {
+        use NoteCode::*;
+        match self {
+            BareLf => "a line ended with LF alone; POP3 lines end with CRLF (RFC 1939 §3)",
+            CommandTooLong => "a command line over 255 octets (RFC 2449 §4)",
+            ReplyTooLong => "a reply's first line over 512 octets (RFC 2449 §4)",
+            UnknownCommand => "a command that is not POP3 (RFC 1939 §3: servers answer -ERR)",
+            WrongPhase => "a command the current phase does not allow (RFC 1939 §3)",
+            BadArguments => "the wrong number or form of arguments for this command (RFC 1939 §4–7)",
+            ReplyWithoutCommand => "the server replied with no command waiting for a reply",
+            NotAStatusLine => "a line where a +OK or -ERR status line belongs (RFC 1939 §3)",
+            NoGreeting => "the capture has no server greeting (RFC 1939 §4)",
+            NoReply => "the command got no reply before the capture or the connection ended",
+            GapInReply => "bytes of this reply are missing from the capture; it is incomplete",
+            GapInCommands => {
+                "client bytes are missing from the capture; a command may be lost and replies may pair wrongly"
+            }
+            ResyncSkipped => "bytes skipped until a line that is plainly a command or a status line",
+            TerminatorMissing => "a multi-line reply ended without its '.' line (RFC 1939 §3)",
+            SizeMismatch => "the octets received differ from the size the server announced (RFC 1939 §11)",
+            UnstuffedTerminator => {
+                "data after the end of a multi-line reply: the server may not byte-stuff lines starting with '.' (RFC 1939 §3)"
+            }
+            StlsInjectionClient => {
+                "the client sent data after STLS before the server's reply: it will be read as plain text (RFC 2595 §4; command injection)"
+            }
+            StlsInjectionServer => {
+                "the server sent plain text after its +OK to STLS: response injection (RFC 2595 §4)"
+            }
+            SaslCancelled => "the client cancelled the SASL exchange with '*' (RFC 5034 §4)",
+            CleartextPassword => "a password crossed the network in clear text (or only base64)",
+            LineTruncated => "a line too long to keep whole; its bytes were counted",
+            BodyNotKept => "the reply is too large to keep in memory; its lines were counted, not kept",
+            InferredPhase => "the phase was inferred from later traffic: the capture started mid-session",
+            DataAfterQuit => "data after the reply to QUIT, when the server should close (RFC 1939 §6)",
+        }
+    }
+}
+
+/// A note and what it is about.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Note {
+    pub code: NoteCode,
+    /// Specific detail: which bytes, which sizes.
+    pub detail: String,
+}
+
+impl Note {
+    pub fn new(code: NoteCode, detail: impl Into<String>) -> Self {
+        Note {
+            code,
+            detail: detail.into(),
+        }
+    }
+}

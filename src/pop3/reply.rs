@@ -1,0 +1,147 @@
+//! Server replies: the status line, response codes, capabilities, the greeting's timestamp.
+
+/// `+OK` or `-ERR` (RFC 1939 §3). Only these two, in upper case, make a status line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub enum Status {
+    #[serde(rename = "+OK")]
+    Ok,
+    #[serde(rename = "-ERR")]
+    Err,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "+OK",
+            Status::Err => "-ERR",
+        }
+    }
+}
+
+/// A parsed status line: the status, and the text after it (without the separating space).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatusLine<'a> {
+    pub status: Status,
+    pub text: &'a [u8],
+}
+
+/// Reads a status line; `None` when the line is not one (a `+` challenge, data, garbage).
+pub fn parse_status(line: &[u8]) -> Option<StatusLine<'_>> {
+    let (status, rest) = if let Some(rest) = line.strip_prefix(b"+OK") {
+        (Status::Ok, rest)
+    } else if let Some(rest) = line.strip_prefix(b"-ERR") {
+        (Status::Err, rest)
+    } else {
+        return None;
+    };
+    match rest.first() {
+        None => Some(StatusLine { status, text: rest }),
+        Some(b' ') => Some(StatusLine {
+            status,
+            text: &rest[1..],
+        }),
+        // "+OKAY" is not a status line; a tab is tolerated as a separator.
+        Some(b'\t') => Some(StatusLine {
+            status,
+            text: &rest[1..],
+        }),
+        Some(_) => None,
+    }
+}
+
+/// A response code at the very start of the text: `[SYS/TEMP]` (RFC 2449 §8, RFC 3206).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResponseCode {
+    /// The code in upper case, with its sub-levels: `SYS/TEMP`.
+    pub code: String,
+}
+
+impl ResponseCode {
+    pub fn parse(text: &[u8]) -> Option<ResponseCode> {
+        let inner = text.strip_prefix(b"[")?;
+        let end = inner.iter().position(|&b| b == b']')?;
+        let code = &inner[..end];
+        let valid = !code.is_empty()
+            && code
+                .iter()
+                .all(|&b| b.is_ascii_alphanumeric() || b == b'/' || b == b'-');
+        valid.then(|| ResponseCode {
+            code: String::from_utf8_lossy(code).to_ascii_uppercase(),
+        })
+    }
+
+    /// What a known code means, with its RFC.
+    pub fn meaning(&self) -> Option<&'static str> {
+        let top = self.code.split('/').next().unwrap_or_default();
+        Some(match (top, self.code.as_str()) {
+            (_, "SYS/TEMP") => "a temporary problem on the server; trying later may work (RFC 3206 §4)",
+            (_, "SYS/PERM") => "a permanent problem on the server; trying again will not help (RFC 3206 §4)",
+            ("LOGIN-DELAY", _) => "logged in too soon after the last login (RFC 2449 §8.1.1)",
+            ("IN-USE", _) => "another session holds the mailbox lock (RFC 2449 §8.1.2)",
+            ("AUTH", _) => "the credentials are wrong, not a server problem (RFC 3206 §5)",
+            ("UTF8", _) => "the mailbox needs UTF-8 mode (RFC 6856 §2)",
+            ("SYS", _) => "a server problem (RFC 3206 §4)",
+            _ => return None,
+        })
+    }
+}
+
+/// The `<…@…>` timestamp of an APOP-capable greeting (RFC 1939 §7).
+pub fn apop_timestamp(greeting_text: &[u8]) -> Option<&[u8]> {
+    let start = greeting_text.iter().position(|&b| b == b'<')?;
+    let len = greeting_text[start..].iter().position(|&b| b == b'>')?;
+    let stamp = &greeting_text[start..=start + len];
+    stamp.contains(&b'@').then_some(stamp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_lines() {
+        assert_eq!(
+            parse_status(b"+OK"),
+            Some(StatusLine {
+                status: Status::Ok,
+                text: b""
+            })
+        );
+        assert_eq!(
+            parse_status(b"+OK 2 320"),
+            Some(StatusLine {
+                status: Status::Ok,
+                text: b"2 320"
+            })
+        );
+        assert_eq!(parse_status(b"-ERR no such message").unwrap().status, Status::Err);
+        assert_eq!(parse_status(b"+ VXNlcm5hbWU6"), None);
+        assert_eq!(parse_status(b"+OKAY"), None);
+        assert_eq!(parse_status(b"+ok"), None);
+    }
+
+    #[test]
+    fn response_codes_only_at_the_start() {
+        assert_eq!(ResponseCode::parse(b"[sys/temp] later").unwrap().code, "SYS/TEMP");
+        assert_eq!(
+            ResponseCode::parse(b"[AUTH] Authentication failed.")
+                .unwrap()
+                .code,
+            "AUTH"
+        );
+        // Exchange Online ends its greeting with a bracketed base64 blob: not a code.
+        assert_eq!(
+            ResponseCode::parse(b"The Microsoft Exchange POP3 service is ready. [UwBOADIA]"),
+            None
+        );
+    }
+
+    #[test]
+    fn apop_timestamp_from_the_greeting() {
+        assert_eq!(
+            apop_timestamp(b"POP3 server ready <1896.697170952@dbc.mtview.ca.us>"),
+            Some(&b"<1896.697170952@dbc.mtview.ca.us>"[..])
+        );
+        assert_eq!(apop_timestamp(b"POP3 ready"), None);
+    }
+}
