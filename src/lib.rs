@@ -22,6 +22,7 @@ pub mod engine;
 pub mod flow;
 pub mod output;
 pub mod pop3;
+pub mod session;
 pub mod synth;
 pub mod text;
 pub mod wire;

@@ -273,6 +273,8 @@ pub struct Decoder {
     bare_lf_seen: [bool; 2],
     last_was_multiline: bool,
     quit_answered: bool,
+    /// A gap cut a data line of a multi-line reply: drop what is left of that line.
+    skip_partial_line: bool,
 }
 
 fn side(dir: Direction) -> usize {
@@ -315,6 +317,7 @@ impl Decoder {
             bare_lf_seen: [false; 2],
             last_was_multiline: false,
             quit_answered: false,
+            skip_partial_line: false,
         }
     }
 
@@ -360,23 +363,38 @@ impl Decoder {
             return;
         }
         self.readers[s].clear();
-        self.synced[s] = false;
         match dir {
+            Direction::ServerToClient if self.reply_state == ReplyState::Body => {
+                // Inside a multi-line reply: the data lines go on after the hole. The line the
+                // gap cut is dropped, and the reply is marked incomplete.
+                self.skip_partial_line = true;
+                if let Some(head) = self.pending.front_mut() {
+                    head.note(NoteCode::GapInReply, format!("{len} bytes missing"));
+                    head.incomplete = true;
+                }
+            }
             Direction::ServerToClient => {
-                // The reply being received, or the next one, lost bytes: it cannot be trusted.
+                self.synced[s] = false;
+                // The reply being waited for may have been in the hole: it cannot be trusted.
                 if let Some(mut head) = self.pending.pop_front() {
                     head.note(NoteCode::GapInReply, format!("{len} bytes missing"));
                     head.incomplete = true;
-                    self.reply_state = ReplyState::Status;
                     self.finish(head, out);
                 } else {
+                    let what = if self.greeted || !self.options.from_start {
+                        "server bytes"
+                    } else {
+                        "bytes of the greeting"
+                    };
+                    self.greeted = true;
                     out.push(Pop3Event::Note {
-                        note: Note::new(NoteCode::GapInReply, format!("{len} server bytes missing")),
+                        note: Note::new(NoteCode::GapInReply, format!("{len} {what} missing")),
                         at,
                     });
                 }
             }
             Direction::ClientToServer => {
+                self.synced[s] = false;
                 // At least one command is probably lost: hold a place for its reply.
                 let mut lost = self.new_exchange(None, None);
                 lost.note(NoteCode::GapInCommands, format!("{len} client bytes missing"));
@@ -542,6 +560,15 @@ impl Decoder {
     }
 
     fn server_line(&mut self, line: &[u8], info: LineInfo, rest: &mut &[u8], out: &mut Vec<Pop3Event>) {
+        if std::mem::take(&mut self.skip_partial_line) {
+            // The gap may have ended on a line boundary: a status line while more commands wait
+            // is the next reply, not the tail of a cut line.
+            let next_reply = self.pending.len() > 1 && parse_status(line).is_some();
+            if !next_reply {
+                self.skipped[1] += info.wire_len as u64;
+                return;
+            }
+        }
         if !self.synced[1] {
             if parse_status(line).is_none() {
                 self.skipped[1] += info.wire_len as u64;
@@ -682,12 +709,14 @@ impl Decoder {
             return true;
         }
         // Scan listings (LIST, UIDL) have a strict form: a status line inside one means the
-        // server forgot the terminator.
-        let strict = matches!(head.verb(), Some(Verb::List | Verb::Uidl));
+        // server forgot the terminator. After a gap the terminator may be lost too: then a
+        // status line while more commands wait is taken as the next reply.
+        let strict = matches!(head.verb(), Some(Verb::List | Verb::Uidl))
+            || (head.incomplete && !self.pending.is_empty());
         if strict && parse_status(line).is_some() {
             head.note(
                 NoteCode::TerminatorMissing,
-                "a status line arrived inside a scan listing",
+                "a status line arrived inside the data lines",
             );
             self.reply_state = ReplyState::Status;
             self.finish(head, out);

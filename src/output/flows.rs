@@ -1,7 +1,4 @@
-//! Output: sinks that show connections to people and programs, and export their streams.
-//!
-//! Contract: sinks never print bytes from the wire (only numbers and addresses here); a write
-//! error stops the sink, which reports it through [`StreamSink`]'s owner via `error()`.
+//! Connection-level output: the flow listing (`--flows`) and the stream export.
 
 use std::collections::HashMap;
 use std::fs::{self, File};
@@ -14,6 +11,8 @@ use serde::Serialize;
 use crate::capture::Timestamp;
 use crate::engine::EngineStats;
 use crate::flow::{Direction, DirectionStats, EndReason, FlowId, FlowSummary, StreamEvent, StreamSink};
+
+use super::Format;
 
 /// One line of `open --flows --json`: a connection, emitted when it ends.
 ///
@@ -88,12 +87,6 @@ pub struct SummaryRecord<'a> {
     pub stats: &'a EngineStats,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    Text,
-    Json,
-}
-
 /// Prints one line per connection when it ends.
 pub struct FlowPrinter<W: Write> {
     out: W,
@@ -152,7 +145,7 @@ impl<W: Write> StreamSink for FlowPrinter<W> {
     }
 }
 
-fn size(bytes: u64) -> String {
+pub(crate) fn size(bytes: u64) -> String {
     match bytes {
         0..1_000 => format!("{bytes} B"),
         1_000..1_000_000 => format!("{:.1} kB", bytes as f64 / 1e3),

@@ -1,0 +1,407 @@
+//! JSON Lines: one object per line, each with `"type"` and, where it belongs to one, `"session"`.
+//!
+//! The records, in the order they appear for a session:
+//!
+//! | type | when | fields |
+//! |---|---|---|
+//! | `session_start` | first byte of a POP3 connection | `ts`, `client`, `server` (`"ip:port"`), `handshake`, `implicit_tls` |
+//! | `greeting` | the server's first line | `ts`, `frame`, `status`, `text`, `code`, `apop_timestamp`, `phase`, `notes` |
+//! | `exchange` | a command's reply is complete (or the session ended) | see [`ExchangeRecord`] |
+//! | `credential` | after the exchange that carried a login | `ts`, `exchange`, `mechanism`, `user`, `secret` (masked), `secret_is_digest`, `accepted` |
+//! | `tls` | STLS accepted: the rest is encrypted | `ts`, `frame` |
+//! | `note` | an anomaly of the session rather than of one exchange | `ts`, `code`, `detail` |
+//! | `session_end` | the connection ended | `ts`, `reason`, `phase`, `phase_inferred`, `exchanges`, `notes`, `tls_bytes`, `mailbox`, `credentials` |
+//! | `summary` | last line: what happened to every frame | see [`crate::engine::EngineStats`] |
+//!
+//! Bytes from the wire are never altered: a field holding them is a JSON string when they are
+//! valid UTF-8, and `{"bytes": "<base64>"}` when they are not (a GBK greeting, binary junk).
+//! Phases are `AUTHORIZATION`, `TRANSACTION`, `UPDATE`, `TLS`, `UNKNOWN`. Timestamps are RFC 3339
+//! in UTC. Note codes are listed in [`crate::pop3::NoteCode`] (snake_case).
+
+use std::io::{self, Write};
+use std::net::SocketAddr;
+
+use base64::Engine as _;
+use serde::{Serialize, Serializer};
+
+use crate::capture::Timestamp;
+use crate::engine::EngineStats;
+use crate::flow::Direction;
+use crate::pop3::{Exchange, Note, NoteCode, Phase, Position, Status};
+use crate::session::{
+    Mailbox, SessionEnd, SessionEvent, SessionId, SessionSink, is_secret_arg, is_secret_sasl,
+};
+
+use super::{MASK, PrintOptions, SummaryRecord};
+
+/// Bytes from the wire as JSON: a string if UTF-8, else `{"bytes": base64}`.
+pub struct JsonBytes<'a>(pub &'a [u8]);
+
+impl Serialize for JsonBytes<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match std::str::from_utf8(self.0) {
+            Ok(text) => serializer.serialize_str(text),
+            Err(_) => {
+                use serde::ser::SerializeMap;
+                let mut map = serializer.serialize_map(Some(1))?;
+                map.serialize_entry("bytes", &base64::engine::general_purpose::STANDARD.encode(self.0))?;
+                map.end()
+            }
+        }
+    }
+}
+
+/// A secret or the mask, depending on `--show-secrets`.
+struct Secret<'a> {
+    bytes: &'a [u8],
+    show: bool,
+}
+
+impl Serialize for Secret<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if self.show {
+            JsonBytes(self.bytes).serialize(serializer)
+        } else {
+            serializer.serialize_str(MASK)
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct SessionStartRecord {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    session: SessionId,
+    ts: Timestamp,
+    client: SocketAddr,
+    server: SocketAddr,
+    handshake: bool,
+    implicit_tls: bool,
+}
+
+#[derive(Serialize)]
+struct GreetingRecord<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    session: SessionId,
+    ts: Timestamp,
+    frame: u64,
+    status: Status,
+    text: JsonBytes<'a>,
+    code: Option<&'a str>,
+    apop_timestamp: Option<JsonBytes<'a>>,
+    phase: Phase,
+    notes: Vec<NoteCode>,
+}
+
+/// One SASL line of an AUTH exchange.
+#[derive(Serialize)]
+struct SaslRecord<'a> {
+    from: Direction,
+    data: Secret<'a>,
+}
+
+/// Frame numbers an exchange came from.
+#[derive(Serialize)]
+struct Frames {
+    command: Option<u64>,
+    reply_first: Option<u64>,
+    reply_last: Option<u64>,
+}
+
+/// `{"type":"exchange", …}`: one client command with its reply.
+///
+/// - `index`: 1-based, in the order the client sent its commands; `phase`: the phase the server
+///   processed it in; `phase_after`: the phase its reply led to; `phase_inferred`: the capture
+///   started mid-session and the phase was worked out from later traffic.
+/// - `command`: the verb in upper case (`null` for a reply no captured command asked for; the
+///   keyword as sent, upper-cased, for commands pop3scope does not know); `args`: the arguments,
+///   secrets masked as `"********"` unless `--show-secrets`.
+/// - `status`: `"+OK"`, `"-ERR"`, or `null` if no reply was seen; `text`: the reply text after the
+///   status; `code`: a response code such as `"AUTH"` or `"SYS/TEMP"`.
+/// - `lines`: the data lines of a multi-line reply after unstuffing, else `null`; `body_octets`
+///   and `body_lines` count them as RFC 1939 §11 does, even where `lines` could not all be kept
+///   (note `body_not_kept`).
+/// - `sasl`: the challenges and responses of an AUTH exchange, in order.
+/// - `notes`: anomaly codes (may be empty); `note_details`: a detail for each, same order.
+/// - `ts`: when the command was sent (the reply's time if there is no command); `reply_ts`,
+///   `latency_ms`; `frames`: the frame numbers; `incomplete`: the reply was cut by a gap or
+///   never came.
+#[derive(Serialize)]
+pub struct ExchangeRecord<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    session: SessionId,
+    ts: Timestamp,
+    index: u32,
+    phase: Phase,
+    phase_inferred: bool,
+    command: Option<String>,
+    args: Vec<Secret<'a>>,
+    status: Option<Status>,
+    text: Option<JsonBytes<'a>>,
+    code: Option<&'a str>,
+    lines: Option<Vec<JsonBytes<'a>>>,
+    body_octets: Option<u64>,
+    body_lines: Option<u64>,
+    sasl: Vec<SaslRecord<'a>>,
+    phase_after: Phase,
+    notes: Vec<NoteCode>,
+    note_details: Vec<&'a str>,
+    reply_ts: Option<Timestamp>,
+    latency_ms: Option<f64>,
+    frames: Frames,
+    incomplete: bool,
+}
+
+impl<'a> ExchangeRecord<'a> {
+    pub fn new(session: SessionId, exchange: &'a Exchange, show_secrets: bool) -> Self {
+        let reply = exchange.reply.as_ref();
+        let body = reply.and_then(|r| r.body.as_ref());
+        let sent = exchange.sent;
+        let ts = sent.or(reply.map(|r| r.first)).unwrap_or_default().ts;
+        let args = exchange.command.as_ref().map_or_else(Vec::new, |command| {
+            let args = command.args.iter().enumerate();
+            args.map(|(i, arg)| Secret {
+                bytes: arg,
+                show: show_secrets || !is_secret_arg(command, i),
+            })
+            .collect()
+        });
+        ExchangeRecord {
+            kind: "exchange",
+            session,
+            ts,
+            index: exchange.index,
+            phase: exchange.phase,
+            phase_inferred: exchange.inferred,
+            command: exchange
+                .command
+                .as_ref()
+                .map(|c| crate::text::escape(&c.keyword).to_ascii_uppercase()),
+            args,
+            status: reply.map(|r| r.status),
+            text: reply.map(|r| JsonBytes(&r.text)),
+            code: reply.and_then(|r| r.code.as_ref()).map(|c| c.code.as_str()),
+            lines: body.map(|b| b.lines().map(JsonBytes).collect()),
+            body_octets: body.map(|b| b.octets),
+            body_lines: body.map(|b| b.line_count),
+            sasl: exchange
+                .sasl
+                .iter()
+                .enumerate()
+                .map(|(i, line)| SaslRecord {
+                    from: line.from,
+                    data: Secret {
+                        bytes: &line.data,
+                        show: show_secrets || !is_secret_sasl(exchange, i),
+                    },
+                })
+                .collect(),
+            phase_after: exchange.phase_after,
+            notes: exchange.notes.iter().map(|n| n.code).collect(),
+            note_details: exchange.notes.iter().map(|n| n.detail.as_str()).collect(),
+            reply_ts: reply.map(|r| r.first.ts),
+            latency_ms: sent
+                .zip(reply)
+                .map(|(s, r)| r.first.ts.seconds_since(s.ts) * 1000.0),
+            frames: Frames {
+                command: sent.map(|s| s.frame),
+                reply_first: reply.map(|r| r.first.frame),
+                reply_last: reply.map(|r| r.last.frame),
+            },
+            incomplete: exchange.incomplete,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct CredentialRecord<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    session: SessionId,
+    ts: Timestamp,
+    exchange: u32,
+    mechanism: &'a str,
+    user: Option<JsonBytes<'a>>,
+    secret: Option<Secret<'a>>,
+    secret_is_digest: bool,
+    accepted: Option<bool>,
+}
+
+#[derive(Serialize)]
+struct PositionRecord {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    session: SessionId,
+    ts: Timestamp,
+    frame: u64,
+}
+
+#[derive(Serialize)]
+struct NoteRecord<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    session: SessionId,
+    ts: Timestamp,
+    code: NoteCode,
+    detail: &'a str,
+}
+
+#[derive(Serialize)]
+struct TlsBytes {
+    client: u64,
+    server: u64,
+}
+
+#[derive(Serialize)]
+struct SessionEndRecord<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    session: SessionId,
+    ts: Timestamp,
+    reason: SessionEnd,
+    phase: Phase,
+    phase_inferred: bool,
+    exchanges: u32,
+    notes: u32,
+    tls_bytes: Option<TlsBytes>,
+    mailbox: &'a Mailbox,
+    credentials: usize,
+}
+
+/// Writes session events as JSON Lines.
+pub struct JsonPrinter<W: Write> {
+    out: W,
+    options: PrintOptions,
+    error: Option<io::Error>,
+}
+
+impl<W: Write> JsonPrinter<W> {
+    pub fn new(out: W, options: PrintOptions) -> Self {
+        JsonPrinter {
+            out,
+            options,
+            error: None,
+        }
+    }
+
+    fn line(&mut self, record: &impl Serialize) -> io::Result<()> {
+        serde_json::to_writer(&mut self.out, record)?;
+        self.out.write_all(b"\n")
+    }
+
+    fn write(&mut self, event: &SessionEvent<'_>) -> io::Result<()> {
+        let show = self.options.show_secrets;
+        match event {
+            SessionEvent::Started(info) => self.line(&SessionStartRecord {
+                kind: "session_start",
+                session: info.id,
+                ts: info.ts,
+                client: info.client,
+                server: info.server,
+                handshake: info.handshake,
+                implicit_tls: info.implicit_tls,
+            }),
+            SessionEvent::Greeting { session, greeting } => self.line(&GreetingRecord {
+                kind: "greeting",
+                session: *session,
+                ts: greeting.at.ts,
+                frame: greeting.at.frame,
+                status: greeting.status,
+                text: JsonBytes(&greeting.text),
+                code: None,
+                apop_timestamp: greeting.apop_timestamp.as_deref().map(JsonBytes),
+                phase: if greeting.status == Status::Ok {
+                    Phase::Authorization
+                } else {
+                    Phase::Unknown
+                },
+                notes: greeting.notes.iter().map(|n| n.code).collect(),
+            }),
+            SessionEvent::Exchange { session, exchange } => {
+                self.line(&ExchangeRecord::new(*session, exchange, show))
+            }
+            SessionEvent::Credential {
+                session,
+                credential,
+                at,
+            } => self.line(&CredentialRecord {
+                kind: "credential",
+                session: *session,
+                ts: at.ts,
+                exchange: credential.exchange,
+                mechanism: &credential.mechanism,
+                user: credential.user.as_deref().map(JsonBytes),
+                // A digest is not the password: it is shown, as the lessons on APOP need.
+                secret: credential.secret.as_deref().map(|bytes| Secret {
+                    bytes,
+                    show: show || credential.is_digest,
+                }),
+                secret_is_digest: credential.is_digest,
+                accepted: credential.accepted,
+            }),
+            SessionEvent::TlsStarted { session, at } => self.line(&position_record("tls", *session, *at)),
+            SessionEvent::Note { session, note, at } => self.line(&note_record(*session, note, *at)),
+            SessionEvent::Ended(summary) => self.line(&SessionEndRecord {
+                kind: "session_end",
+                session: summary.info.id,
+                ts: summary.ts,
+                reason: summary.reason,
+                phase: summary.phase,
+                phase_inferred: summary.phase_inferred,
+                exchanges: summary.exchanges,
+                notes: summary.notes,
+                tls_bytes: summary
+                    .tls_bytes
+                    .map(|(client, server)| TlsBytes { client, server }),
+                mailbox: &summary.mailbox,
+                credentials: summary.credentials.len(),
+            }),
+        }
+    }
+
+    /// Writes the closing `summary` line and flushes.
+    pub fn finish(mut self, stats: &EngineStats) -> io::Result<()> {
+        if let Some(error) = self.error.take() {
+            return Err(error);
+        }
+        self.line(&SummaryRecord {
+            kind: "summary",
+            stats,
+        })?;
+        self.out.flush()
+    }
+}
+
+fn position_record(kind: &'static str, session: SessionId, at: Position) -> PositionRecord {
+    PositionRecord {
+        kind,
+        session,
+        ts: at.ts,
+        frame: at.frame,
+    }
+}
+
+fn note_record(session: SessionId, note: &Note, at: Position) -> NoteRecord<'_> {
+    NoteRecord {
+        kind: "note",
+        session,
+        ts: at.ts,
+        code: note.code,
+        detail: &note.detail,
+    }
+}
+
+impl<W: Write> SessionSink for JsonPrinter<W> {
+    fn event(&mut self, event: SessionEvent<'_>) {
+        if self.error.is_none()
+            && let Err(error) = self.write(&event)
+        {
+            self.error = Some(error);
+        }
+    }
+    fn stopped(&self) -> bool {
+        self.error.is_some()
+    }
+}

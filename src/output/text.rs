@@ -1,0 +1,360 @@
+//! Human text: one line per greeting, command and reply, with the phase and what it means.
+//!
+//! ```text
+//! ── session 1: 127.0.0.1:49112 → 127.0.0.1:110, 2026-11-27T03:36:01.905757Z
+//! [1] 03:36:01.906  AUTHORIZATION  S: +OK Dovecot (Debian) ready. <…@vm>   # greeting; offers APOP
+//! [1] 03:36:01.907  AUTHORIZATION  C: USER alice   # names the mailbox to log in to (RFC 1939 §7)
+//! [1] 03:36:01.907  AUTHORIZATION  S: +OK
+//! ```
+//!
+//! Commands and replies are printed together when the reply is complete, so pipelined commands
+//! stay next to their own replies. Wire bytes are escaped; secrets masked unless asked.
+
+use std::io::{self, Write};
+
+use base64::Engine as _;
+
+use crate::capture::Timestamp;
+use crate::flow::Direction;
+use crate::pop3::{Exchange, Greeting, Note, Phase, Status, Verb};
+use crate::session::{SessionEvent, SessionSummary, is_secret_arg, is_secret_sasl};
+use crate::text::escape;
+
+use super::{MASK, PrintOptions};
+
+/// Writes session events as text.
+pub struct TextPrinter<W: Write> {
+    out: W,
+    options: PrintOptions,
+    error: Option<io::Error>,
+}
+
+const RESET: &str = "\x1b[0m";
+
+fn phase_color(phase: Phase) -> &'static str {
+    match phase {
+        Phase::Authorization => "\x1b[33m",
+        Phase::Transaction => "\x1b[32m",
+        Phase::Update => "\x1b[35m",
+        Phase::Tls => "\x1b[34m",
+        Phase::Unknown => "\x1b[90m",
+    }
+}
+
+fn time_of_day(ts: Timestamp) -> String {
+    let of_day = ts.secs().rem_euclid(86_400);
+    format!(
+        "{:02}:{:02}:{:02}.{:03}",
+        of_day / 3600,
+        of_day / 60 % 60,
+        of_day % 60,
+        ts.subsec_nanos() / 1_000_000
+    )
+}
+
+impl<W: Write> TextPrinter<W> {
+    pub fn new(out: W, options: PrintOptions) -> Self {
+        TextPrinter {
+            out,
+            options,
+            error: None,
+        }
+    }
+
+    fn paint(&self, color: &str, text: &str) -> String {
+        if self.options.color {
+            format!("{color}{text}{RESET}")
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn prefix(&self, session: u64, ts: Timestamp, phase: Phase, inferred: bool) -> String {
+        let name = if inferred {
+            format!("{}?", phase.name())
+        } else {
+            phase.name().to_string()
+        };
+        format!(
+            "[{session}] {}  {}",
+            time_of_day(ts),
+            self.paint(phase_color(phase), &format!("{name:<14}"))
+        )
+    }
+
+    fn line(&mut self, prefix: &str, who: &str, text: &str, comment: &str) -> io::Result<()> {
+        let who = if who == "C:" {
+            self.paint("\x1b[36m", who)
+        } else {
+            who.to_string()
+        };
+        if comment.is_empty() {
+            writeln!(self.out, "{prefix} {who} {text}")
+        } else {
+            let comment = self.paint("\x1b[90m", &format!("# {comment}"));
+            writeln!(self.out, "{prefix} {who} {text}   {comment}")
+        }
+    }
+
+    fn notes(&mut self, session: u64, notes: &[Note]) -> io::Result<()> {
+        for note in notes {
+            let code = format!("{:?}", note.code);
+            let detail = if note.detail.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", note.detail)
+            };
+            let text = format!("! {}{detail}: {}", snake(&code), note.code.explanation());
+            let text = self.paint("\x1b[33m", &text);
+            writeln!(self.out, "[{session}]{:30}{text}", "")?;
+        }
+        Ok(())
+    }
+
+    fn greeting(&mut self, session: u64, greeting: &Greeting) -> io::Result<()> {
+        let prefix = self.prefix(session, greeting.at.ts, Phase::Authorization, false);
+        let comment = match (greeting.status, &greeting.apop_timestamp) {
+            (Status::Ok, Some(_)) => "greeting: ready; the <…> timestamp offers APOP (RFC 1939 §7)",
+            (Status::Ok, None) => "greeting: the server is ready (RFC 1939 §4)",
+            (Status::Err, _) => "greeting: the server refuses the connection",
+        };
+        let text = format!("{} {}", greeting.status.as_str(), escape(&greeting.text));
+        self.line(&prefix, "S:", text.trim_end(), comment)?;
+        self.notes(session, &greeting.notes)
+    }
+
+    fn exchange(&mut self, session: u64, exchange: &Exchange) -> io::Result<()> {
+        let show = self.options.show_secrets;
+        if let (Some(command), Some(sent)) = (&exchange.command, exchange.sent) {
+            let mut text = escape(&command.keyword);
+            for (i, arg) in command.args.iter().enumerate() {
+                text.push(' ');
+                text.push_str(&if show || !is_secret_arg(command, i) {
+                    escape(arg)
+                } else {
+                    MASK.to_string()
+                });
+            }
+            let prefix = self.prefix(session, sent.ts, exchange.phase, exchange.inferred);
+            self.line(&prefix, "C:", &text, command.verb.meaning())?;
+        }
+        for (i, sasl) in exchange.sasl.iter().enumerate() {
+            let at = sasl.at.ts;
+            let prefix = self.prefix(session, at, exchange.phase, exchange.inferred);
+            let secret = !show && is_secret_sasl(exchange, i);
+            let (who, raw) = match sasl.from {
+                Direction::ClientToServer => ("C:", escape(&sasl.data)),
+                Direction::ServerToClient => ("S:", format!("+ {}", escape(&sasl.data))),
+            };
+            let decoded = base64::engine::general_purpose::STANDARD.decode(&sasl.data).ok();
+            let (shown, comment) = match (secret, decoded, sasl.from) {
+                (true, _, _) => (
+                    MASK.to_string(),
+                    "SASL response (secret; base64 is not encryption)".to_string(),
+                ),
+                (false, Some(bytes), Direction::ServerToClient) => {
+                    (raw, format!("challenge, base64 for \"{}\"", escape(&bytes)))
+                }
+                (false, Some(bytes), Direction::ClientToServer) => {
+                    (raw, format!("SASL response, base64 for \"{}\"", escape(&bytes)))
+                }
+                (false, None, _) if sasl.data == b"*" => {
+                    (raw, "cancels the SASL exchange (RFC 5034 §4)".to_string())
+                }
+                (false, None, _) => (raw, "SASL line".to_string()),
+            };
+            self.line(&prefix, who, &shown, &comment)?;
+        }
+        match &exchange.reply {
+            Some(reply) => {
+                let prefix = self.prefix(session, reply.first.ts, exchange.phase, exchange.inferred);
+                let mut text = format!("{} {}", reply.status.as_str(), escape(&reply.text))
+                    .trim_end()
+                    .to_string();
+                if reply.status == Status::Err {
+                    text = self.paint("\x1b[31m", &text);
+                }
+                let mut comment = Vec::new();
+                if let Some(meaning) = reply.code.as_ref().and_then(|c| c.meaning()) {
+                    comment.push(format!(
+                        "[{}] {meaning}",
+                        reply.code.as_ref().map_or("", |c| c.code.as_str())
+                    ));
+                }
+                if let Some(body) = &reply.body {
+                    comment.push(format!(
+                        "{} line{}, {} octets",
+                        body.line_count,
+                        if body.line_count == 1 { "" } else { "s" },
+                        body.octets
+                    ));
+                }
+                if exchange.phase_after != exchange.phase {
+                    comment.push(format!("now {}", exchange.phase_after.name()));
+                }
+                if exchange.verb() == Some(Verb::Quit) && exchange.phase == Phase::Transaction {
+                    comment.push("the server deletes the marked messages (RFC 1939 §6)".to_string());
+                }
+                self.line(&prefix, "S:", &text, &comment.join("; "))?;
+                if let Some(body) = &reply.body {
+                    let indent = " ".repeat(34);
+                    for line in body.lines().take(self.options.body_lines) {
+                        writeln!(self.out, "{indent}| {}", escape(line))?;
+                    }
+                    let shown = (body.line_count as usize).min(self.options.body_lines);
+                    let more = body.line_count as usize - shown;
+                    if more > 0 {
+                        writeln!(
+                            self.out,
+                            "{indent}| … {more} more line{}",
+                            if more == 1 { "" } else { "s" }
+                        )?;
+                    }
+                }
+            }
+            None => {
+                let at = exchange.sent.map_or(Timestamp::default(), |s| s.ts);
+                let prefix = self.prefix(session, at, exchange.phase, exchange.inferred);
+                self.line(&prefix, "S:", "(no reply)", "")?;
+            }
+        }
+        self.notes(session, &exchange.notes)
+    }
+
+    fn ended(&mut self, summary: &SessionSummary) -> io::Result<()> {
+        let mailbox = &summary.mailbox;
+        let mut parts = vec![format!(
+            "{} exchange{}, {} note{}",
+            summary.exchanges,
+            if summary.exchanges == 1 { "" } else { "s" },
+            summary.notes,
+            if summary.notes == 1 { "" } else { "s" }
+        )];
+        if let Some((client, server)) = summary.tls_bytes {
+            parts.push(format!(
+                "encrypted: {client} bytes from the client, {server} from the server"
+            ));
+        }
+        let marked = mailbox.messages.values().filter(|m| m.marked).count();
+        if let Some(count) = mailbox.count {
+            parts.push(format!(
+                "mailbox: {count} message{}",
+                if count == 1 { "" } else { "s" }
+            ));
+        }
+        match mailbox.committed {
+            Some(true) if marked > 0 => parts.push(format!("{marked} deleted at UPDATE")),
+            Some(false) => parts.push(format!(
+                "{marked} marked but NOT deleted (no QUIT in TRANSACTION)"
+            )),
+            _ => {}
+        }
+        let clear = summary
+            .credentials
+            .iter()
+            .filter(|c| !c.is_digest && c.secret.is_some())
+            .count();
+        if clear > 0 {
+            parts.push(format!(
+                "{clear} password{} sent in clear text",
+                if clear == 1 { "" } else { "s" }
+            ));
+        }
+        let phase = if summary.phase_inferred {
+            format!("{}?", summary.phase.name())
+        } else {
+            summary.phase.name().to_string()
+        };
+        writeln!(
+            self.out,
+            "── session {} ended ({}) in {phase}: {}",
+            summary.info.id,
+            format!("{:?}", summary.reason).to_lowercase(),
+            parts.join("; ")
+        )
+    }
+
+    fn write(&mut self, event: &SessionEvent<'_>) -> io::Result<()> {
+        match event {
+            SessionEvent::Started(info) => {
+                let how = match (info.implicit_tls, info.handshake) {
+                    (true, _) => " (implicit TLS: encrypted from the first byte)",
+                    (false, false) => " (picked up mid-session)",
+                    _ => "",
+                };
+                writeln!(
+                    self.out,
+                    "── session {}: {} → {}, {}{how}",
+                    info.id, info.client, info.server, info.ts
+                )
+            }
+            SessionEvent::Greeting { session, greeting } => self.greeting(*session, greeting),
+            SessionEvent::Exchange { session, exchange } => self.exchange(*session, exchange),
+            SessionEvent::Credential {
+                session, credential, ..
+            } => {
+                let mut text = format!("credential: {}", credential.mechanism);
+                if let Some(user) = &credential.user {
+                    text.push_str(&format!(" user \"{}\"", escape(user)));
+                }
+                if let Some(secret) = &credential.secret {
+                    let kind = if credential.is_digest { "digest" } else { "secret" };
+                    let shown = if self.options.show_secrets || credential.is_digest {
+                        escape(secret)
+                    } else {
+                        MASK.to_string()
+                    };
+                    text.push_str(&format!(", {kind} {shown}"));
+                }
+                text.push_str(match credential.accepted {
+                    Some(true) => " (accepted)",
+                    Some(false) => " (refused)",
+                    None => " (no reply)",
+                });
+                let text = self.paint("\x1b[1m", &text);
+                writeln!(self.out, "[{session}]{:30}{text}", "")
+            }
+            SessionEvent::TlsStarted { session, at } => {
+                let prefix = self.prefix(*session, at.ts, Phase::Tls, false);
+                writeln!(
+                    self.out,
+                    "{prefix} -- TLS from here on: only sizes and timing can be seen (RFC 2595 §4)"
+                )
+            }
+            SessionEvent::Note { session, note, .. } => self.notes(*session, std::slice::from_ref(*note)),
+            SessionEvent::Ended(summary) => self.ended(summary),
+        }
+    }
+
+    pub fn finish(mut self) -> io::Result<()> {
+        if let Some(error) = self.error.take() {
+            return Err(error);
+        }
+        self.out.flush()
+    }
+}
+
+/// `WrongPhase` → `wrong_phase`, the JSON spelling of a note code.
+fn snake(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
+impl<W: Write> crate::session::SessionSink for TextPrinter<W> {
+    fn event(&mut self, event: SessionEvent<'_>) {
+        if self.error.is_none()
+            && let Err(error) = self.write(&event)
+        {
+            self.error = Some(error);
+        }
+    }
+    fn stopped(&self) -> bool {
+        self.error.is_some()
+    }
+}

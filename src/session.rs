@@ -1,0 +1,849 @@
+//! Session: the model every front end reads, built from the flow layer's streams.
+//!
+//! Contract:
+//! - A connection on a POP3 port becomes a session when its first byte (or gap) arrives: a
+//!   connection with only SYNs is not a POP3 session (POP3.md §7.13). Sessions are numbered in
+//!   order of first appearance.
+//! - Each session runs a [`Decoder`]; its events reach the [`SessionSink`] in order, with what
+//!   the session learned from them: the mailbox mirror (numbers, sizes, UIDs, retrieved,
+//!   marked, committed at UPDATE or not) and the credentials seen (and whether the server
+//!   accepted them). Secrets stay in the model; front ends mask them (see [`is_secret_arg`],
+//!   [`is_secret_sasl`]) unless asked not to.
+//! - Sizes the server announced are checked against the octets it sent.
+//! - No I/O, no clock.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+
+use base64::Engine as _;
+
+use crate::capture::Timestamp;
+use crate::flow::{Direction, EndReason, FlowId, StreamEvent, StreamSink};
+use crate::pop3::{
+    Command, Decoder, DecoderOptions, Exchange, Greeting, Note, NoteCode, Phase, Pop3Event, Position, Verb,
+    parse_number,
+};
+
+/// A session's number: 1 for the first POP3 session of the capture.
+pub type SessionId = u64;
+
+/// Facts about a session known at its start.
+#[derive(Clone, Debug)]
+pub struct SessionInfo {
+    pub id: SessionId,
+    pub flow: FlowId,
+    pub client: SocketAddr,
+    pub server: SocketAddr,
+    pub ts: Timestamp,
+    /// The capture has the TCP handshake.
+    pub handshake: bool,
+    /// TLS from the first byte (port 995).
+    pub implicit_tls: bool,
+}
+
+/// One message as the session saw it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Message {
+    /// Size in octets, from LIST.
+    pub size: Option<u64>,
+    /// Unique id, from UIDL.
+    pub uid: Option<String>,
+    pub retrieved: bool,
+    /// Marked by DELE and not unmarked by RSET.
+    pub marked: bool,
+}
+
+/// What the session learned about the mailbox.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Mailbox {
+    /// From STAT: message count and total octets.
+    pub count: Option<u32>,
+    pub octets: Option<u64>,
+    pub messages: BTreeMap<u32, Message>,
+    /// `Some(true)`: QUIT in TRANSACTION was answered, so the marked messages were deleted.
+    /// `Some(false)`: messages were marked, but the session ended without that: none deleted.
+    pub committed: Option<bool>,
+}
+
+/// A login attempt seen on the wire.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Credential {
+    /// `USER/PASS`, `APOP`, `AUTH PLAIN`, `AUTH LOGIN`, `AUTH CRAM-MD5`, `AUTH XOAUTH2`, …
+    pub mechanism: String,
+    pub user: Option<Vec<u8>>,
+    /// The password or token as decoded; for APOP and CRAM-MD5 the digest.
+    pub secret: Option<Vec<u8>>,
+    /// The secret is a digest, not the password itself (still open to offline guessing).
+    pub is_digest: bool,
+    /// Whether the server said +OK; `None` if no reply was seen.
+    pub accepted: Option<bool>,
+    /// The exchange that carried it.
+    pub exchange: u32,
+}
+
+/// How a session ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SessionEnd {
+    /// The server answered QUIT.
+    Quit,
+    Fin,
+    Rst,
+    Eof,
+    Idle,
+    Evicted,
+}
+
+/// Everything known about a session when it ends.
+#[derive(Clone, Debug)]
+pub struct SessionSummary {
+    pub info: SessionInfo,
+    pub ts: Timestamp,
+    pub reason: SessionEnd,
+    pub phase: Phase,
+    pub phase_inferred: bool,
+    pub exchanges: u32,
+    pub notes: u32,
+    pub mailbox: Mailbox,
+    pub credentials: Vec<Credential>,
+    /// Bytes after the switch to TLS: (client to server, server to client).
+    pub tls_bytes: Option<(u64, u64)>,
+}
+
+/// What the session layer tells front ends.
+#[derive(Debug)]
+pub enum SessionEvent<'a> {
+    Started(&'a SessionInfo),
+    Greeting {
+        session: SessionId,
+        greeting: &'a Greeting,
+    },
+    Exchange {
+        session: SessionId,
+        exchange: &'a Exchange,
+    },
+    Credential {
+        session: SessionId,
+        credential: &'a Credential,
+        at: Position,
+    },
+    TlsStarted {
+        session: SessionId,
+        at: Position,
+    },
+    Note {
+        session: SessionId,
+        note: &'a Note,
+        at: Position,
+    },
+    Ended(&'a SessionSummary),
+}
+
+/// Receives the session layer's events.
+pub trait SessionSink {
+    fn event(&mut self, event: SessionEvent<'_>);
+    /// True once the sink can take no more; the engine then stops reading.
+    fn stopped(&self) -> bool {
+        false
+    }
+}
+
+/// Options of the session layer.
+#[derive(Clone, Debug)]
+pub struct SessionConfig {
+    /// Ports whose connections are TLS from the first byte.
+    pub implicit_tls_ports: Vec<u16>,
+    /// The most bytes of one multi-line reply kept in memory.
+    pub max_body: usize,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            implicit_tls_ports: vec![995],
+            max_body: 1 << 20,
+        }
+    }
+}
+
+struct Session {
+    info: SessionInfo,
+    decoder: Decoder,
+    mailbox: Mailbox,
+    credentials: Vec<Credential>,
+    user: Option<Vec<u8>>,
+    exchanges: u32,
+    notes: u32,
+    quit_answered: bool,
+    tls: bool,
+}
+
+/// Turns the flow layer's streams into sessions; a [`StreamSink`] that feeds a [`SessionSink`].
+pub struct Sessions<S> {
+    config: SessionConfig,
+    sink: S,
+    flows: HashMap<FlowId, SessionInfo>,
+    sessions: HashMap<FlowId, Session>,
+    next_id: SessionId,
+    events: Vec<Pop3Event>,
+}
+
+impl<S: SessionSink> Sessions<S> {
+    pub fn new(config: SessionConfig, sink: S) -> Self {
+        Sessions {
+            config,
+            sink,
+            flows: HashMap::new(),
+            sessions: HashMap::new(),
+            next_id: 1,
+            events: Vec::new(),
+        }
+    }
+
+    pub fn into_sink(self) -> S {
+        self.sink
+    }
+
+    fn session(&mut self, flow: FlowId) -> Option<&mut Session> {
+        if !self.sessions.contains_key(&flow) {
+            let mut info = self.flows.remove(&flow)?;
+            info.id = self.next_id;
+            self.next_id += 1;
+            let options = DecoderOptions {
+                implicit_tls: info.implicit_tls,
+                from_start: info.handshake,
+                max_body: self.config.max_body,
+            };
+            self.sink.event(SessionEvent::Started(&info));
+            let session = Session {
+                decoder: Decoder::new(options),
+                tls: info.implicit_tls,
+                info,
+                mailbox: Mailbox::default(),
+                credentials: Vec::new(),
+                user: None,
+                exchanges: 0,
+                notes: 0,
+                quit_answered: false,
+            };
+            self.sessions.insert(flow, session);
+        }
+        self.sessions.get_mut(&flow)
+    }
+
+    /// Hands the decoder's events to the sink, learning from each on the way.
+    fn deliver(&mut self, flow: FlowId) {
+        let Some(session) = self.sessions.get_mut(&flow) else {
+            return;
+        };
+        for event in self.events.drain(..) {
+            let id = session.info.id;
+            match event {
+                Pop3Event::Greeting(greeting) => {
+                    session.notes += greeting.notes.len() as u32;
+                    self.sink.event(SessionEvent::Greeting {
+                        session: id,
+                        greeting: &greeting,
+                    });
+                }
+                Pop3Event::Exchange(mut exchange) => {
+                    let credential = session.learn(&mut exchange);
+                    session.exchanges += 1;
+                    session.notes += exchange.notes.len() as u32;
+                    self.sink.event(SessionEvent::Exchange {
+                        session: id,
+                        exchange: &exchange,
+                    });
+                    if let Some(credential) = credential {
+                        let at = exchange.sent.unwrap_or_default();
+                        self.sink.event(SessionEvent::Credential {
+                            session: id,
+                            credential: &credential,
+                            at,
+                        });
+                        session.credentials.push(credential);
+                    }
+                }
+                Pop3Event::TlsStarted { at } => {
+                    session.tls = true;
+                    self.sink.event(SessionEvent::TlsStarted { session: id, at });
+                }
+                Pop3Event::Note { note, at } => {
+                    session.notes += 1;
+                    self.sink.event(SessionEvent::Note {
+                        session: id,
+                        note: &note,
+                        at,
+                    });
+                }
+            }
+        }
+    }
+}
+
+impl<S: SessionSink> StreamSink for Sessions<S> {
+    fn event(&mut self, event: StreamEvent<'_>) {
+        match event {
+            StreamEvent::Opened {
+                flow,
+                ts,
+                client,
+                server,
+                handshake,
+            } => {
+                let implicit_tls = self.config.implicit_tls_ports.contains(&server.port());
+                self.flows.insert(
+                    flow,
+                    SessionInfo {
+                        id: 0,
+                        flow,
+                        client,
+                        server,
+                        ts,
+                        handshake,
+                        implicit_tls,
+                    },
+                );
+            }
+            StreamEvent::Data {
+                flow,
+                dir,
+                ts,
+                frame,
+                bytes,
+                ..
+            } => {
+                let mut events = std::mem::take(&mut self.events);
+                if let Some(session) = self.session(flow) {
+                    session
+                        .decoder
+                        .bytes(dir, bytes, Position { ts, frame }, &mut events);
+                }
+                self.events = events;
+                self.deliver(flow);
+            }
+            StreamEvent::Gap {
+                flow, dir, ts, len, ..
+            } => {
+                let mut events = std::mem::take(&mut self.events);
+                if let Some(session) = self.session(flow) {
+                    session
+                        .decoder
+                        .gap(dir, len, Position { ts, frame: 0 }, &mut events);
+                }
+                self.events = events;
+                self.deliver(flow);
+            }
+            StreamEvent::Closed { ts, summary } => {
+                self.flows.remove(&summary.id);
+                let mut events = std::mem::take(&mut self.events);
+                if let Some(session) = self.sessions.get_mut(&summary.id) {
+                    session.decoder.end(Position { ts, frame: 0 }, &mut events);
+                }
+                self.events = events;
+                self.deliver(summary.id);
+                if let Some(session) = self.sessions.remove(&summary.id) {
+                    let end = session.summary(ts, summary.end.unwrap_or(EndReason::Eof));
+                    self.sink.event(SessionEvent::Ended(&end));
+                }
+            }
+        }
+    }
+
+    fn stopped(&self) -> bool {
+        self.sink.stopped()
+    }
+}
+
+impl Session {
+    fn summary(mut self, ts: Timestamp, end: EndReason) -> SessionSummary {
+        let phase = self.decoder.phase();
+        if self.mailbox.committed.is_none() && self.mailbox.messages.values().any(|m| m.marked) {
+            // RFC 1939 §6: without QUIT answered in TRANSACTION, nothing is deleted.
+            self.mailbox.committed = Some(false);
+        }
+        let reason = if self.quit_answered {
+            SessionEnd::Quit
+        } else {
+            match end {
+                EndReason::Fin => SessionEnd::Fin,
+                EndReason::Rst => SessionEnd::Rst,
+                EndReason::Eof => SessionEnd::Eof,
+                EndReason::Idle => SessionEnd::Idle,
+                EndReason::Evicted => SessionEnd::Evicted,
+            }
+        };
+        SessionSummary {
+            ts,
+            reason,
+            phase,
+            phase_inferred: self.decoder.phase_inferred(),
+            exchanges: self.exchanges,
+            notes: self.notes,
+            tls_bytes: self.tls.then(|| self.decoder.tls_bytes()),
+            mailbox: self.mailbox,
+            credentials: self.credentials,
+            info: self.info,
+        }
+    }
+
+    /// Updates the mailbox mirror and the credentials from a finished exchange, adding notes.
+    fn learn(&mut self, exchange: &mut Exchange) -> Option<Credential> {
+        let command = exchange.command.clone()?;
+        let ok = exchange.ok() == Some(true);
+        if command.verb == Verb::Quit && exchange.reply.is_some() {
+            self.quit_answered = true;
+        }
+        let credential = self.credential(&command, exchange);
+        if credential
+            .as_ref()
+            .is_some_and(|c| !c.is_digest && c.secret.is_some())
+        {
+            exchange.notes.push(Note::new(
+                NoteCode::CleartextPassword,
+                credential.as_ref().map_or("", |c| c.mechanism.as_str()),
+            ));
+        }
+        if !ok {
+            return credential;
+        }
+        let reply = exchange.reply.as_ref()?;
+        let body_lines = || reply.body.iter().flat_map(|b| b.lines());
+        let pair = |line: &[u8]| -> Option<(u32, Vec<u8>)> {
+            let mut words = line.splitn(3, |&b| b == b' ');
+            let number = parse_number(words.next()?)?;
+            Some((number, words.next()?.to_vec()))
+        };
+        let mailbox = &mut self.mailbox;
+        match command.verb {
+            Verb::Stat => {
+                if let Some((count, octets)) = pair(&reply.text) {
+                    mailbox.count = Some(count);
+                    mailbox.octets = parse_number(&octets).map(u64::from);
+                }
+            }
+            Verb::List => {
+                let listed: Vec<_> = if command.args.is_empty() {
+                    body_lines().filter_map(pair).collect()
+                } else {
+                    pair(&reply.text).into_iter().collect()
+                };
+                for (number, size) in listed {
+                    mailbox.messages.entry(number).or_default().size = parse_number(&size).map(u64::from);
+                }
+            }
+            Verb::Uidl => {
+                let listed: Vec<_> = if command.args.is_empty() {
+                    body_lines().filter_map(pair).collect()
+                } else {
+                    pair(&reply.text).into_iter().collect()
+                };
+                for (number, uid) in listed {
+                    mailbox.messages.entry(number).or_default().uid =
+                        Some(String::from_utf8_lossy(&uid).into_owned());
+                }
+            }
+            Verb::Retr => {
+                if let Some(number) = command.number(0) {
+                    let message = mailbox.messages.entry(number).or_default();
+                    message.retrieved = true;
+                    let received = reply.body.as_ref().map(|b| b.octets);
+                    let announced = message.size.or_else(|| octets_in_text(&reply.text));
+                    if let (Some(received), Some(announced), false) =
+                        (received, announced, exchange.incomplete)
+                        && received != announced
+                    {
+                        exchange.notes.push(Note::new(
+                            NoteCode::SizeMismatch,
+                            format!("message {number}: {announced} octets announced, {received} received"),
+                        ));
+                    }
+                }
+            }
+            Verb::Dele => {
+                if let Some(number) = command.number(0) {
+                    mailbox.messages.entry(number).or_default().marked = true;
+                }
+            }
+            Verb::Rset => mailbox.messages.values_mut().for_each(|m| m.marked = false),
+            Verb::Quit if exchange.phase == Phase::Transaction => {
+                mailbox.committed = Some(true);
+            }
+            _ => {}
+        }
+        credential
+    }
+
+    fn credential(&mut self, command: &Command, exchange: &Exchange) -> Option<Credential> {
+        let accepted = exchange.ok();
+        let base = |mechanism: &str| Credential {
+            mechanism: mechanism.to_string(),
+            user: None,
+            secret: None,
+            is_digest: false,
+            accepted,
+            exchange: exchange.index,
+        };
+        match command.verb {
+            Verb::User => {
+                self.user = command.args.first().cloned();
+                None
+            }
+            Verb::Pass => Some(Credential {
+                user: self.user.clone(),
+                secret: command.args.first().cloned(),
+                ..base("USER/PASS")
+            }),
+            Verb::Apop => Some(Credential {
+                user: command.args.first().cloned(),
+                secret: command.args.get(1).cloned(),
+                is_digest: true,
+                ..base("APOP")
+            }),
+            Verb::Auth if command.starts_sasl() => {
+                let mechanism = String::from_utf8_lossy(&command.args[0]).to_ascii_uppercase();
+                let mut responses: Vec<Vec<u8>> = command.args.get(1).into_iter().cloned().collect();
+                responses.extend(
+                    exchange
+                        .sasl
+                        .iter()
+                        .filter(|l| l.from == Direction::ClientToServer)
+                        .map(|l| l.data.clone()),
+                );
+                let decoded: Vec<Vec<u8>> = responses.iter().map(|r| decode_base64(r)).collect();
+                let mut credential = base(&format!("AUTH {mechanism}"));
+                match mechanism.as_str() {
+                    "PLAIN" => {
+                        if let Some(plain) = decoded.first() {
+                            let mut parts = plain.split(|&b| b == 0).skip(1);
+                            credential.user = parts.next().map(<[u8]>::to_vec);
+                            credential.secret = parts.next().map(<[u8]>::to_vec);
+                        }
+                    }
+                    "LOGIN" => {
+                        credential.user = decoded.first().cloned();
+                        credential.secret = decoded.get(1).cloned();
+                    }
+                    "CRAM-MD5" => {
+                        if let Some(response) = decoded.first() {
+                            let mut parts = response.rsplitn(2, |&b| b == b' ');
+                            credential.secret = parts.next().map(<[u8]>::to_vec);
+                            credential.user = parts.next().map(<[u8]>::to_vec);
+                            credential.is_digest = true;
+                        }
+                    }
+                    "XOAUTH2" | "OAUTHBEARER" => {
+                        if let Some(blob) = decoded.first() {
+                            for field in blob.split(|&b| b == 0x01 || b == b',') {
+                                if let Some(user) =
+                                    field.strip_prefix(b"user=").or_else(|| field.strip_prefix(b"a="))
+                                {
+                                    credential.user = Some(user.to_vec());
+                                }
+                                if let Some(token) = field.strip_prefix(b"auth=") {
+                                    credential.secret = Some(token.to_vec());
+                                }
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+                Some(credential)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// `+OK 1234 octets` (RFC 1939 §7 example): the size a RETR reply announces.
+fn octets_in_text(text: &[u8]) -> Option<u64> {
+    let mut words = text.split(|&b| b == b' ');
+    let number = parse_number(words.next()?)?;
+    (words.next()? == b"octets").then_some(u64::from(number))
+}
+
+/// Decodes base64 (`=` alone is an empty response, RFC 5034 §4); undecodable text stays as is.
+fn decode_base64(text: &[u8]) -> Vec<u8> {
+    if text == b"=" {
+        return Vec::new();
+    }
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .unwrap_or_else(|_| text.to_vec())
+}
+
+/// Whether argument `index` of a command is a secret to mask: the password of PASS, the SASL
+/// initial response of AUTH.
+pub fn is_secret_arg(command: &Command, index: usize) -> bool {
+    match command.verb {
+        Verb::Pass => index == 0,
+        Verb::Auth => index == 1,
+        _ => false,
+    }
+}
+
+/// Whether SASL line `index` of an exchange is a secret to mask: every client response, except
+/// the user name of AUTH LOGIN and the CRAM-MD5 response (a name and a digest).
+pub fn is_secret_sasl(exchange: &Exchange, index: usize) -> bool {
+    let Some(line) = exchange.sasl.get(index) else {
+        return false;
+    };
+    if line.from == Direction::ServerToClient {
+        return false;
+    }
+    let mechanism = exchange
+        .command
+        .as_ref()
+        .and_then(|c| c.args.first())
+        .map(|m| m.to_ascii_uppercase());
+    let client_index = exchange.sasl[..index]
+        .iter()
+        .filter(|l| l.from == Direction::ClientToServer)
+        .count();
+    let has_initial_response = exchange.command.as_ref().is_some_and(|c| c.args.len() > 1);
+    match mechanism.as_deref() {
+        Some(b"CRAM-MD5") => false,
+        // The first LOGIN response is the user name, unless the initial response carried it.
+        Some(b"LOGIN") => client_index != 0 || has_initial_response,
+        _ => line.data != b"*",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::GapCause;
+
+    #[derive(Default)]
+    struct Seen {
+        exchanges: Vec<Exchange>,
+        credentials: Vec<Credential>,
+        ends: Vec<SessionSummary>,
+        starts: usize,
+    }
+
+    impl SessionSink for Seen {
+        fn event(&mut self, event: SessionEvent<'_>) {
+            match event {
+                SessionEvent::Started(_) => self.starts += 1,
+                SessionEvent::Exchange { exchange, .. } => self.exchanges.push(exchange.clone()),
+                SessionEvent::Credential { credential, .. } => self.credentials.push(credential.clone()),
+                SessionEvent::Ended(summary) => self.ends.push(summary.clone()),
+                _ => {}
+            }
+        }
+    }
+
+    /// Plays a conversation through the session layer, as the flow layer would deliver it.
+    fn play(turns: &[(Direction, &str)], end: EndReason) -> Seen {
+        let mut sessions = Sessions::new(SessionConfig::default(), Seen::default());
+        let client: SocketAddr = "192.0.2.1:50000".parse().unwrap();
+        let server: SocketAddr = "192.0.2.2:110".parse().unwrap();
+        sessions.event(StreamEvent::Opened {
+            flow: 1,
+            ts: Timestamp(0),
+            client,
+            server,
+            handshake: true,
+        });
+        let mut offsets = [0u64; 2];
+        for (i, (dir, text)) in turns.iter().enumerate() {
+            let offset = &mut offsets[*dir as usize];
+            sessions.event(StreamEvent::Data {
+                flow: 1,
+                dir: *dir,
+                ts: Timestamp(i as i64),
+                frame: i as u64,
+                offset: *offset,
+                bytes: text.as_bytes(),
+            });
+            *offset += text.len() as u64;
+        }
+        let summary = crate::flow::FlowSummary {
+            id: 1,
+            client,
+            server,
+            first_ts: Timestamp(0),
+            last_ts: Timestamp(0),
+            handshake: true,
+            packets: 0,
+            to_server: Default::default(),
+            to_client: Default::default(),
+            end: Some(end),
+        };
+        sessions.event(StreamEvent::Closed {
+            ts: Timestamp(99),
+            summary: &summary,
+        });
+        sessions.into_sink()
+    }
+
+    const C: Direction = Direction::ClientToServer;
+    const S: Direction = Direction::ServerToClient;
+
+    fn logged_in() -> Vec<(Direction, &'static str)> {
+        vec![
+            (S, "+OK ready\r\n"),
+            (C, "USER alice\r\n"),
+            (S, "+OK\r\n"),
+            (C, "PASS wonderland\r\n"),
+            (S, "+OK Logged in.\r\n"),
+        ]
+    }
+
+    #[test]
+    fn dele_marks_and_quit_commits() {
+        let mut turns = logged_in();
+        turns.extend([
+            (C, "LIST\r\n"),
+            (S, "+OK 2 messages:\r\n1 372\r\n2 460\r\n.\r\n"),
+            (C, "UIDL\r\n"),
+            (S, "+OK\r\n1 aaa\r\n2 bbb\r\n.\r\n"),
+            (C, "DELE 1\r\n"),
+            (S, "+OK Marked to be deleted.\r\n"),
+            (C, "QUIT\r\n"),
+            (S, "+OK Logging out, messages deleted.\r\n"),
+        ]);
+        let seen = play(&turns, EndReason::Fin);
+        let end = &seen.ends[0];
+        assert_eq!(end.reason, SessionEnd::Quit);
+        assert_eq!(end.phase, Phase::Update);
+        assert_eq!(end.mailbox.committed, Some(true));
+        assert_eq!(
+            end.mailbox.messages[&1],
+            Message {
+                size: Some(372),
+                uid: Some("aaa".into()),
+                retrieved: false,
+                marked: true
+            }
+        );
+        assert!(!end.mailbox.messages[&2].marked);
+    }
+
+    #[test]
+    fn a_dropped_connection_deletes_nothing() {
+        let mut turns = logged_in();
+        turns.extend([(C, "DELE 1\r\n"), (S, "+OK\r\n")]);
+        let seen = play(&turns, EndReason::Rst);
+        assert_eq!(seen.ends[0].reason, SessionEnd::Rst);
+        assert_eq!(seen.ends[0].mailbox.committed, Some(false));
+    }
+
+    #[test]
+    fn rset_unmarks_everything() {
+        let mut turns = logged_in();
+        turns.extend([
+            (C, "DELE 1\r\n"),
+            (S, "+OK\r\n"),
+            (C, "RSET\r\n"),
+            (S, "+OK\r\n"),
+            (C, "QUIT\r\n"),
+            (S, "+OK\r\n"),
+        ]);
+        let seen = play(&turns, EndReason::Fin);
+        assert!(seen.ends[0].mailbox.messages.values().all(|m| !m.marked));
+    }
+
+    #[test]
+    fn user_and_pass_make_one_credential_that_the_server_accepted() {
+        let seen = play(&logged_in(), EndReason::Fin);
+        assert_eq!(seen.credentials.len(), 1);
+        let credential = &seen.credentials[0];
+        assert_eq!(credential.mechanism, "USER/PASS");
+        assert_eq!(credential.user.as_deref(), Some(&b"alice"[..]));
+        assert_eq!(credential.secret.as_deref(), Some(&b"wonderland"[..]));
+        assert_eq!(credential.accepted, Some(true));
+        assert!(
+            seen.exchanges[1]
+                .notes
+                .iter()
+                .any(|n| n.code == NoteCode::CleartextPassword)
+        );
+    }
+
+    #[test]
+    fn auth_plain_is_decoded_from_base64() {
+        let seen = play(
+            &[
+                (S, "+OK\r\n"),
+                (C, "AUTH PLAIN AGFsaWNlAHdvbmRlcmxhbmQ=\r\n"),
+                (S, "-ERR [AUTH] nope\r\n"),
+            ],
+            EndReason::Fin,
+        );
+        let credential = &seen.credentials[0];
+        assert_eq!(credential.mechanism, "AUTH PLAIN");
+        assert_eq!(
+            (credential.user.as_deref(), credential.secret.as_deref()),
+            (Some(&b"alice"[..]), Some(&b"wonderland"[..]))
+        );
+        assert_eq!(credential.accepted, Some(false));
+    }
+
+    #[test]
+    fn auth_login_masks_the_password_line_but_not_the_user_name() {
+        let seen = play(
+            &[
+                (S, "+OK\r\n"),
+                (C, "AUTH LOGIN\r\n"),
+                (S, "+ VXNlcm5hbWU6\r\n"),
+                (C, "YWxpY2U=\r\n"),
+                (S, "+ UGFzc3dvcmQ6\r\n"),
+                (C, "d29uZGVybGFuZA==\r\n"),
+                (S, "+OK\r\n"),
+            ],
+            EndReason::Fin,
+        );
+        let auth = &seen.exchanges[0];
+        let secret: Vec<bool> = (0..auth.sasl.len()).map(|i| is_secret_sasl(auth, i)).collect();
+        assert_eq!(secret, vec![false, false, false, true]);
+        assert_eq!(seen.credentials[0].secret.as_deref(), Some(&b"wonderland"[..]));
+    }
+
+    #[test]
+    fn a_retrieved_message_shorter_than_listed_is_a_size_mismatch() {
+        let mut turns = logged_in();
+        turns.extend([
+            (C, "LIST 1\r\n"),
+            (S, "+OK 1 100\r\n"),
+            (C, "RETR 1\r\n"),
+            (S, "+OK\r\nshort\r\n.\r\n"),
+        ]);
+        let seen = play(&turns, EndReason::Fin);
+        let retr = seen.exchanges.last().unwrap();
+        assert!(retr.notes.iter().any(
+            |n| n.code == NoteCode::SizeMismatch && n.detail.contains("100 octets announced, 7 received")
+        ));
+    }
+
+    #[test]
+    fn a_connection_with_no_bytes_is_no_session() {
+        let seen = play(&[], EndReason::Rst);
+        assert_eq!(seen.starts, 0);
+        assert!(seen.ends.is_empty());
+    }
+
+    #[test]
+    fn a_gap_alone_starts_a_session() {
+        let mut sessions = Sessions::new(SessionConfig::default(), Seen::default());
+        let client: SocketAddr = "192.0.2.1:50000".parse().unwrap();
+        let server: SocketAddr = "192.0.2.2:110".parse().unwrap();
+        sessions.event(StreamEvent::Opened {
+            flow: 7,
+            ts: Timestamp(0),
+            client,
+            server,
+            handshake: false,
+        });
+        sessions.event(StreamEvent::Gap {
+            flow: 7,
+            dir: S,
+            ts: Timestamp(0),
+            offset: 0,
+            len: 5,
+            cause: GapCause::NotCaptured,
+        });
+        assert_eq!(sessions.into_sink().starts, 1);
+    }
+}
