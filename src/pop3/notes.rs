@@ -29,6 +29,7 @@ pub enum NoteCode {
     BodyNotKept,
     InferredPhase,
     DataAfterQuit,
+    PartialLineAtEnd,
 }
 
 impl NoteCode {
@@ -68,6 +69,7 @@ impl NoteCode {
             BodyNotKept => "the reply is too large to keep in memory; its lines were counted, not kept",
             InferredPhase => "the phase was inferred from later traffic: the capture started mid-session",
             DataAfterQuit => "data after the reply to QUIT, when the server should close (RFC 1939 §6)",
+            PartialLineAtEnd => "the connection ended in the middle of a line",
         }
     }
 }

@@ -1,10 +1,9 @@
-//! The captures recorded for this project (captures/README.md says how): each flow listing is a
-//! reviewed golden snapshot.
+//! The captures recorded for this project (captures/README.md says how and what each holds):
+//! the flow listing, the decoded text and the JSON Lines of each are reviewed golden snapshots.
 
 use crate::util::{bin, captures_dir};
 
-#[test]
-fn every_capture_lists_its_flows() {
+fn capture_files() -> Vec<std::path::PathBuf> {
     let mut files: Vec<_> = std::fs::read_dir(captures_dir())
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -12,19 +11,73 @@ fn every_capture_lists_its_flows() {
         .collect();
     files.sort();
     assert!(files.len() >= 12);
-    for path in files {
-        let output = bin().arg("open").arg(&path).arg("--flows").output().unwrap();
-        assert!(output.status.success(), "{}", path.display());
-        let text = format!(
-            "{}--- stderr ---\n{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
+    files
+}
+
+fn stem(path: &std::path::Path) -> String {
+    path.file_stem()
+        .unwrap()
+        .to_string_lossy()
+        .replace(['-', '.'], "_")
+}
+
+fn run(path: &std::path::Path, args: &[&str]) -> (String, String) {
+    let output = bin().arg("open").arg(path).args(args).output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}: {}",
+        path.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn every_capture_lists_its_flows() {
+    for path in capture_files() {
+        let (stdout, stderr) = run(&path, &["--flows"]);
+        insta::assert_snapshot!(
+            format!("capture_flows__{}", stem(&path)),
+            format!("{stdout}--- stderr ---\n{stderr}")
         );
-        let stem = path
-            .file_stem()
-            .unwrap()
-            .to_string_lossy()
-            .replace(['-', '.'], "_");
-        insta::assert_snapshot!(format!("capture_flows__{stem}"), text);
+    }
+}
+
+#[test]
+fn every_capture_decodes_to_text() {
+    for path in capture_files() {
+        let (stdout, stderr) = run(&path, &["--color", "never"]);
+        insta::assert_snapshot!(
+            format!("capture_text__{}", stem(&path)),
+            format!("{stdout}--- stderr ---\n{stderr}")
+        );
+    }
+}
+
+/// JSON Lines, with each multi-line reply's `lines` cut to its first 12 (the rest is counted
+/// by `body_lines` anyway) so that a 200 KB message does not make a 200 KB snapshot.
+#[test]
+fn every_capture_decodes_to_json_lines() {
+    for path in capture_files() {
+        let (stdout, _) = run(&path, &["--json"]);
+        let mut shown = String::new();
+        for line in stdout.lines() {
+            let mut record: serde_json::Value = serde_json::from_str(line).expect("each line is JSON");
+            if let Some(lines) = record.get_mut("lines").and_then(|l| l.as_array_mut())
+                && lines.len() > 12
+            {
+                let more = lines.len() - 12;
+                lines.truncate(12);
+                lines.push(serde_json::Value::String(format!(
+                    "[snapshot: {more} more lines]"
+                )));
+            }
+            shown.push_str(&serde_json::to_string(&record).unwrap());
+            shown.push('\n');
+        }
+        insta::assert_snapshot!(format!("capture_json__{}", stem(&path)), shown);
     }
 }

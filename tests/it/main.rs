@@ -7,4 +7,5 @@ mod captures;
 mod cli;
 mod corpus;
 mod pipeline;
+mod sessions;
 mod tcpflow;

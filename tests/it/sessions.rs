@@ -1,0 +1,430 @@
+//! POP3 sessions decoded from the public corpus and from synthetic captures of the edge cases
+//! real servers do not produce, checked through the binary's JSON Lines.
+
+use std::path::Path;
+
+use pop3scope::capture::{LinkType, Timestamp};
+use pop3scope::synth::{self, Conversation, Link};
+use serde::Deserialize;
+use tempfile::TempDir;
+
+use crate::util::{bin, corpus_dir};
+
+/// The JSON Lines records as a consumer would type them (the README documents the fields).
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[allow(dead_code)]
+enum Record {
+    SessionStart {
+        session: u64,
+        ts: String,
+        client: String,
+        server: String,
+        handshake: bool,
+        implicit_tls: bool,
+    },
+    Greeting {
+        session: u64,
+        ts: String,
+        status: String,
+        text: serde_json::Value,
+        phase: String,
+        notes: Vec<String>,
+    },
+    Exchange(Exchange),
+    Credential {
+        session: u64,
+        mechanism: String,
+        user: Option<serde_json::Value>,
+        secret: Option<serde_json::Value>,
+        accepted: Option<bool>,
+    },
+    Tls {
+        session: u64,
+        ts: String,
+    },
+    Note {
+        session: u64,
+        code: String,
+        detail: String,
+    },
+    SessionEnd {
+        session: u64,
+        reason: String,
+        phase: String,
+        exchanges: u32,
+        mailbox: serde_json::Value,
+    },
+    Summary {
+        frames: u64,
+    },
+}
+
+#[derive(Debug, Deserialize)]
+#[allow(dead_code)]
+struct Exchange {
+    session: u64,
+    ts: String,
+    index: u32,
+    phase: String,
+    phase_inferred: bool,
+    command: Option<String>,
+    args: Vec<serde_json::Value>,
+    status: Option<String>,
+    text: Option<serde_json::Value>,
+    lines: Option<Vec<serde_json::Value>>,
+    body_lines: Option<u64>,
+    sasl: Vec<serde_json::Value>,
+    phase_after: String,
+    notes: Vec<String>,
+    incomplete: bool,
+}
+
+fn decode(path: &Path, extra: &[&str]) -> Vec<Record> {
+    let output = bin()
+        .arg("open")
+        .arg(path)
+        .arg("--json")
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}: {}",
+        path.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{line}: {e}")))
+        .collect()
+}
+
+fn exchanges(records: &[Record]) -> Vec<&Exchange> {
+    records
+        .iter()
+        .filter_map(|r| {
+            if let Record::Exchange(x) = r {
+                Some(x)
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+fn sessions(records: &[Record]) -> usize {
+    records
+        .iter()
+        .filter(|r| matches!(r, Record::SessionStart { .. }))
+        .count()
+}
+
+#[test]
+fn every_public_pop3_capture_decodes_and_others_make_no_session() {
+    let Some(corpus) = corpus_dir() else { return };
+    let pop3 = [
+        "arkime/ntlm_synthetic.pcap",
+        "arkime/pop3-tag.pcap",
+        "ndpi/pop3.pcap",
+        "ndpi/pop3_stls.pcap",
+        "ndpi/pops.pcapng",
+        "suricata-verify/pop3/input.pcap",
+        "suricata-verify/pop3-02-bug-7709/input.pcap",
+        "suricata-verify/pop3-03-bug-7709/input.pcap",
+        "suricata-verify/pop3-auth-01/input.pcap",
+        "zeek/bad-list-retr-crafted.pcap",
+        "zeek/pop3-starttls.pcap",
+        "zeek/pop3-unknown-commands.pcap",
+        "zeek/pop3.pcap",
+    ];
+    for file in pop3 {
+        assert!(sessions(&decode(&corpus.join(file), &[])) >= 1, "{file}");
+    }
+    for file in [
+        "zeek/redis-50-pings.pcap",
+        "zeek/smtp.pcap",
+        "zeek/imap-starttls.pcap",
+        "ndpi/imap.pcap",
+        "ndpi/smtp.pcap",
+        "ndpi/synscan.pcap",
+    ] {
+        assert_eq!(sessions(&decode(&corpus.join(file), &[])), 0, "{file}");
+    }
+}
+
+#[test]
+fn syn_only_connections_to_110_are_not_sessions() {
+    let Some(corpus) = corpus_dir() else { return };
+    // zeek/pop3.pcap opens with SYN-only and retransmitted-SYN attempts, then 5 real sessions.
+    assert_eq!(sessions(&decode(&corpus.join("zeek/pop3.pcap"), &[])), 5);
+}
+
+#[test]
+fn lower_case_commands_are_recognised() {
+    let Some(corpus) = corpus_dir() else { return };
+    let records = decode(&corpus.join("ndpi/pop3.pcap"), &[]);
+    let lower: Vec<_> = exchanges(&records)
+        .into_iter()
+        .filter(|x| x.session == 1)
+        .collect();
+    let commands: Vec<_> = lower.iter().filter_map(|x| x.command.as_deref()).collect();
+    assert_eq!(commands, ["USER", "PASS", "LIST", "UIDL", "RETR", "QUIT"]);
+    assert!(
+        lower
+            .iter()
+            .all(|x| !x.notes.contains(&"unknown_command".to_string()))
+    );
+    let retr = lower
+        .iter()
+        .find(|x| x.command.as_deref() == Some("RETR"))
+        .unwrap();
+    assert!(
+        retr.body_lines.unwrap() > 10,
+        "the RETR body with a bare +OK is framed by the command"
+    );
+}
+
+#[test]
+fn forty_nine_top_and_a_2108_line_list_are_each_paired_with_their_command() {
+    let Some(corpus) = corpus_dir() else { return };
+    let records = decode(&corpus.join("suricata-verify/pop3/input.pcap"), &[]);
+    let all = exchanges(&records);
+    let tops: Vec<_> = all
+        .iter()
+        .filter(|x| x.command.as_deref() == Some("TOP"))
+        .collect();
+    assert_eq!(tops.len(), 49);
+    assert!(tops.iter().all(|x| x.args.get(1) == Some(&serde_json::json!("0"))
+        && x.status.as_deref() == Some("+OK")
+        && !x.incomplete));
+    let list = all
+        .iter()
+        .find(|x| x.command.as_deref() == Some("LIST") && x.args.is_empty())
+        .unwrap();
+    assert_eq!(list.body_lines, Some(2108));
+    assert_eq!(list.lines.as_ref().unwrap().len(), 2108);
+    assert!(
+        all.iter().all(|x| x.command.is_some()),
+        "no reply without its command"
+    );
+}
+
+#[test]
+fn sasl_exchanges_are_single_auth_exchanges() {
+    let Some(corpus) = corpus_dir() else { return };
+    for (file, mechanism, sasl_lines) in [
+        ("suricata-verify/pop3-auth-01/input.pcap", "XOAUTH2", 2),
+        ("arkime/ntlm_synthetic.pcap", "NTLM", 4),
+        ("zeek/pop3.pcap", "PLAIN", 2),
+    ] {
+        let records = decode(&corpus.join(file), &[]);
+        let auths: Vec<_> = exchanges(&records)
+            .into_iter()
+            .filter(|x| {
+                x.command.as_deref() == Some("AUTH") && x.args.first() == Some(&serde_json::json!(mechanism))
+            })
+            .collect();
+        assert!(!auths.is_empty(), "{file}");
+        assert!(
+            auths.iter().any(|x| x.sasl.len() == sasl_lines),
+            "{file}: {auths:?}"
+        );
+        // Every other exchange is a real command: no SASL line became a command of its own.
+        for x in exchanges(&records) {
+            assert!(
+                x.command.as_deref() != Some("?") && !x.notes.contains(&"unknown_command".to_string()),
+                "{file}: {x:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn secrets_are_masked_unless_asked_for() {
+    let Some(corpus) = corpus_dir() else { return };
+    let path = corpus.join("suricata-verify/pop3-auth-01/input.pcap");
+    let masked = serde_json::to_string(&exchanges(&decode(&path, &[]))[1].sasl).unwrap();
+    assert!(masked.contains("********"), "{masked}");
+    let shown = serde_json::to_string(&exchanges(&decode(&path, &["--show-secrets"]))[1].sasl).unwrap();
+    assert!(
+        !shown.contains("********") && shown.contains("dXNlcj1"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn a_gbk_greeting_is_kept_exactly_as_bytes() {
+    let Some(corpus) = corpus_dir() else { return };
+    let records = decode(&corpus.join("suricata-verify/pop3-02-bug-7709/input.pcap"), &[]);
+    let greeting = records
+        .iter()
+        .find_map(|r| {
+            if let Record::Greeting { text, .. } = r {
+                Some(text)
+            } else {
+                None
+            }
+        })
+        .unwrap();
+    assert!(
+        greeting.get("bytes").is_some(),
+        "not UTF-8, so base64: {greeting}"
+    );
+}
+
+/// Writes a synthetic capture of `conversation` and decodes it.
+fn synthetic(conversation: &Conversation, edit: impl FnOnce(&mut Vec<synth::TcpPacket>)) -> Vec<Record> {
+    let mut packets = conversation.packets();
+    edit(&mut packets);
+    let frames = synth::frames(
+        conversation,
+        &packets,
+        &Link::Ethernet,
+        Timestamp::from_secs_nanos(1_700_000_000, 0),
+    );
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("synthetic.pcap");
+    std::fs::write(&path, synth::write_pcap(LinkType::ETHERNET, &frames, 65_535)).unwrap();
+    decode(&path, &[])
+}
+
+fn session(turns: &[(bool, &str)]) -> Conversation {
+    let mut conversation = Conversation::new(
+        "192.0.2.10:40000".parse().unwrap(),
+        "192.0.2.20:110".parse().unwrap(),
+    );
+    for (from_client, text) in turns {
+        conversation = if *from_client {
+            conversation.client(text)
+        } else {
+            conversation.server(text)
+        };
+    }
+    conversation
+}
+
+const C: bool = true;
+const S: bool = false;
+
+#[test]
+fn synthetic_a_lost_segment_marks_the_reply_incomplete_and_decoding_resumes() {
+    let conversation = session(&[
+        (S, "+OK ready\r\n"),
+        (C, "USER a\r\n"),
+        (S, "+OK\r\n"),
+        (C, "PASS b\r\n"),
+        (S, "+OK\r\n"),
+        (C, "RETR 1\r\n"),
+        (
+            S,
+            &format!("+OK\r\n{}.\r\n", "a line of the message\r\n".repeat(200)),
+        ),
+        (C, "NOOP\r\n"),
+        (S, "+OK still here\r\n"),
+    ]);
+    let records = synthetic(&conversation, |packets| {
+        let lost = packets.iter().position(|p| p.payload.len() == 1460).unwrap();
+        packets.remove(lost + 1);
+    });
+    let all = exchanges(&records);
+    let retr = all.iter().find(|x| x.command.as_deref() == Some("RETR")).unwrap();
+    assert!(
+        retr.incomplete && retr.notes.contains(&"gap_in_reply".to_string()),
+        "{retr:?}"
+    );
+    let noop = all.last().unwrap();
+    assert_eq!(
+        (noop.command.as_deref(), noop.status.as_deref()),
+        (Some("NOOP"), Some("+OK"))
+    );
+}
+
+#[test]
+fn synthetic_a_capture_that_starts_mid_session_infers_the_phase() {
+    let mut conversation = session(&[
+        (S, "of a message that was being sent\r\n.\r\n"),
+        (C, "DELE 1\r\n"),
+        (S, "+OK marked\r\n"),
+        (C, "QUIT\r\n"),
+        (S, "+OK bye\r\n"),
+    ]);
+    conversation.handshake = false;
+    let records = synthetic(&conversation, |_| {});
+    let all = exchanges(&records);
+    assert_eq!(all[0].command.as_deref(), Some("DELE"));
+    assert!(all.iter().all(|x| x.phase_inferred));
+    assert_eq!(all[0].phase_after, "TRANSACTION");
+    assert_eq!(all[1].phase_after, "UPDATE");
+}
+
+#[test]
+fn synthetic_a_server_that_does_not_stuff_dots_is_flagged() {
+    let conversation = session(&[
+        (S, "+OK ready\r\n"),
+        (C, "RETR 1\r\n"),
+        (S, "+OK\r\nline one\r\n.\r\nthe rest of the message\r\n.\r\n"),
+    ]);
+    let records = synthetic(&conversation, |_| {});
+    assert!(
+        records
+            .iter()
+            .any(|r| matches!(r, Record::Note { code, .. } if code == "unstuffed_terminator"))
+    );
+}
+
+#[test]
+fn synthetic_stls_injection_in_both_directions_is_flagged() {
+    let conversation = session(&[
+        (S, "+OK ready\r\n"),
+        (C, "STLS\r\nCAPA\r\n"),
+        (S, "+OK Begin TLS\r\n+OK injected\r\n"),
+    ]);
+    let records = synthetic(&conversation, |_| {});
+    let stls = exchanges(&records)[0];
+    assert!(
+        stls.notes.contains(&"stls_injection_client".to_string()),
+        "{stls:?}"
+    );
+    assert!(
+        records
+            .iter()
+            .any(|r| matches!(r, Record::Note { code, .. } if code == "stls_injection_server"))
+    );
+    assert!(records.iter().any(|r| matches!(r, Record::Tls { .. })));
+}
+
+#[test]
+fn synthetic_bare_lf_is_accepted_and_flagged() {
+    let conversation = session(&[
+        (S, "+OK ready\n"),
+        (C, "CAPA\n"),
+        (S, "+OK\nTOP\n.\n"),
+        (C, "QUIT\n"),
+        (S, "+OK\n"),
+    ]);
+    let records = synthetic(&conversation, |_| {});
+    let all = exchanges(&records);
+    assert_eq!(all.len(), 2);
+    assert!(all[0].notes.contains(&"bare_lf".to_string()));
+}
+
+#[test]
+fn synthetic_a_long_xoauth2_token_over_many_segments_is_one_exchange() {
+    let token = "A".repeat(4000);
+    let conversation = session(&[
+        (S, "+OK ready\r\n"),
+        (C, "AUTH XOAUTH2\r\n"),
+        (S, "+ \r\n"),
+        (C, &format!("{token}\r\n")),
+        (S, "+OK Welcome.\r\n"),
+        (C, "QUIT\r\n"),
+        (S, "+OK\r\n"),
+    ]);
+    let records = synthetic(&conversation, |_| {});
+    let all = exchanges(&records);
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0].sasl.len(), 2);
+    assert_eq!(all[0].phase_after, "TRANSACTION");
+}
