@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Throughput and peak memory of `pop3scope open --flows` (and --export-streams) next to
-# `tcpflow -r` and `tshark -r … -z conv,tcp` on the same large capture.
+# Throughput and peak memory of pop3scope next to tcpflow and tshark on the same large capture:
+# reassembly (`open --flows`, `--export-streams`) against `tcpflow -r` and `tshark -z conv,tcp`,
+# and POP3 decoding (`open --json`, `open` as text) against `tshark -Y pop -T fields`.
 #
 #   bash benches/compare.sh [MEGABYTES]      (default 200; needs tcpflow and tshark installed)
 #
 # The capture is made from the real sessions in captures/ (benches/make_capture.rs) and kept
-# in $BENCH_DIR (default /tmp/pop3scope-bench). Each tool runs 3 times on a warm page cache;
-# the best wall time and the peak resident memory are reported.
+# in $BENCH_DIR (default /tmp/pop3scope-bench). Each tool runs $RUNS times (default 5) on a
+# warm page cache; the best wall time (the machine is shared, so the minimum is the stable
+# figure) and the peak resident memory are reported.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 megabytes=${1:-200}
@@ -22,7 +24,7 @@ cat "$capture" > /dev/null # warm the page cache
 measure() { # name, command...
   local name=$1; shift
   local best="" memory=""
-  for _ in 1 2 3; do
+  for _ in $(seq "${RUNS:-5}"); do
     rm -rf "$dir/out" && mkdir -p "$dir/out"
     /usr/bin/time -o "$dir/time" -f "%e %M" "$@" >/dev/null 2>&1
     local line
@@ -43,3 +45,7 @@ measure "pop3scope open --flows" ./target/release/pop3scope open "$capture" --fl
 measure "pop3scope open --flows --export-streams" ./target/release/pop3scope open "$capture" --flows --export-streams "$dir/out"
 command -v tcpflow >/dev/null && measure "tcpflow -r" tcpflow -r "$capture" -o "$dir/out"
 command -v tshark >/dev/null && measure "tshark -r -q -z conv,tcp" tshark -r "$capture" -q -z conv,tcp
+measure "pop3scope open --json" ./target/release/pop3scope open "$capture" --json
+measure "pop3scope open (text)" ./target/release/pop3scope open "$capture"
+command -v tshark >/dev/null && measure "tshark -r -Y pop -T fields -e pop.request.command" \
+  tshark -r "$capture" -Y pop -T fields -e pop.request.command

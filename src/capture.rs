@@ -45,15 +45,33 @@ impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let secs = self.secs();
         let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
-        let of_day = secs.rem_euclid(86_400);
-        write!(
-            f,
-            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:06}Z",
-            of_day / 3600,
-            of_day / 60 % 60,
-            of_day % 60,
-            self.subsec_nanos() / 1000
-        )
+        let of_day = secs.rem_euclid(86_400) as u32;
+        let micros = self.subsec_nanos() / 1000;
+        if !(0..=9999).contains(&year) {
+            return write!(
+                f,
+                "{year}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{micros:06}Z",
+                of_day / 3600,
+                of_day / 60 % 60,
+                of_day % 60
+            );
+        }
+        // Written digit by digit: this is on the path of every JSON record.
+        let mut text = *b"0000-00-00T00:00:00.000000Z";
+        let mut put = |at: usize, width: usize, mut value: u32| {
+            for i in (at..at + width).rev() {
+                text[i] = b'0' + (value % 10) as u8;
+                value /= 10;
+            }
+        };
+        put(0, 4, year as u32);
+        put(5, 2, month);
+        put(8, 2, day);
+        put(11, 2, of_day / 3600);
+        put(14, 2, of_day / 60 % 60);
+        put(17, 2, of_day % 60);
+        put(20, 6, micros);
+        f.write_str(std::str::from_utf8(&text).map_err(|_| fmt::Error)?)
     }
 }
 
@@ -334,7 +352,7 @@ impl CaptureReader {
                         None => true,
                     };
                     if !keep_going {
-                        self.inner.consume(consumed);
+                        self.inner.consume_noshift(consumed);
                         self.stats.bytes_read = self.inner.consumed() as u64;
                         return Ok(());
                     }
@@ -379,7 +397,7 @@ impl CaptureReader {
                     });
                 }
             };
-            self.inner.consume(consumed);
+            self.inner.consume_noshift(consumed);
         }
     }
 

@@ -216,7 +216,7 @@ fn open(args: OpenArgs) -> anyhow::Result<()> {
         }
         None => None,
     };
-    let stdout = || io::BufWriter::with_capacity(64 * 1024, io::stdout().lock());
+    let stdout = || io::BufWriter::with_capacity(256 * 1024, raw_stdout());
     let progress = progress_bar(size);
     let mut drive = |sink: &mut dyn FnMut(&mut Engine, &crate::capture::Frame<'_>) -> bool| {
         let mut engine = Engine::new(config.clone());
@@ -267,6 +267,11 @@ fn open(args: OpenArgs) -> anyhow::Result<()> {
                 (stats, result)
             }
             Format::Text => {
+                // Text shows a few lines of each body: there is no need to keep whole messages.
+                let session_config = SessionConfig {
+                    max_body: 64 * 1024,
+                    ..session_config
+                };
                 let mut sink = Tee(
                     Sessions::new(session_config, TextPrinter::new(stdout(), options)),
                     exporter,
@@ -290,6 +295,19 @@ fn open(args: OpenArgs) -> anyhow::Result<()> {
         write_summary_text(&mut io::stderr().lock(), &stats)?;
     }
     report_read_result(&name, read_result, &stats)
+}
+
+/// Standard output without Rust's line buffering: output is already buffered in large blocks,
+/// and `Stdout` would scan every block for newlines again.
+fn raw_stdout() -> Box<dyn Write> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        if let Ok(fd) = io::stdout().as_fd().try_clone_to_owned() {
+            return Box::new(File::from(fd));
+        }
+    }
+    Box::new(io::stdout())
 }
 
 fn finish_export(exporter: Option<StreamExporter>) -> anyhow::Result<()> {

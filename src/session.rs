@@ -12,6 +12,7 @@
 //! - Sizes the server announced are checked against the octets it sent.
 //! - No I/O, no clock.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 
@@ -20,8 +21,8 @@ use base64::Engine as _;
 use crate::capture::Timestamp;
 use crate::flow::{Direction, EndReason, FlowId, StreamEvent, StreamSink};
 use crate::pop3::{
-    Command, Decoder, DecoderOptions, Exchange, Greeting, Note, NoteCode, Phase, Pop3Event, Position, Verb,
-    parse_number,
+    Body, Command, Decoder, DecoderOptions, Exchange, Greeting, Note, NoteCode, Phase, Pop3Event, Position,
+    Verb, parse_number,
 };
 
 /// A session's number: 1 for the first POP3 session of the capture.
@@ -148,6 +149,9 @@ pub trait SessionSink {
     }
 }
 
+/// Printed bodies kept for reuse at most (each holds at most `max_body` bytes).
+const MAX_SPARE_BODIES: usize = 4;
+
 /// Options of the session layer.
 #[derive(Clone, Debug)]
 pub struct SessionConfig {
@@ -182,10 +186,12 @@ struct Session {
 pub struct Sessions<S> {
     config: SessionConfig,
     sink: S,
-    flows: HashMap<FlowId, SessionInfo>,
-    sessions: HashMap<FlowId, Session>,
+    flows: HashMap<FlowId, SessionInfo, foldhash::fast::RandomState>,
+    sessions: HashMap<FlowId, Session, foldhash::fast::RandomState>,
     next_id: SessionId,
     events: Vec<Pop3Event>,
+    /// Bodies already printed, whose memory the next multi-line replies reuse.
+    spare_bodies: Vec<Body>,
 }
 
 impl<S: SessionSink> Sessions<S> {
@@ -193,10 +199,11 @@ impl<S: SessionSink> Sessions<S> {
         Sessions {
             config,
             sink,
-            flows: HashMap::new(),
-            sessions: HashMap::new(),
+            flows: HashMap::default(),
+            sessions: HashMap::default(),
             next_id: 1,
             events: Vec::new(),
+            spare_bodies: Vec::new(),
         }
     }
 
@@ -204,80 +211,33 @@ impl<S: SessionSink> Sessions<S> {
         self.sink
     }
 
-    fn session(&mut self, flow: FlowId) -> Option<&mut Session> {
-        if !self.sessions.contains_key(&flow) {
-            let mut info = self.flows.remove(&flow)?;
-            info.id = self.next_id;
-            self.next_id += 1;
-            let options = DecoderOptions {
-                implicit_tls: info.implicit_tls,
-                from_start: info.handshake,
-                max_body: self.config.max_body,
-            };
-            self.sink.event(SessionEvent::Started(&info));
-            let session = Session {
-                decoder: Decoder::new(options),
-                tls: info.implicit_tls,
-                info,
-                mailbox: Mailbox::default(),
-                credentials: Vec::new(),
-                user: None,
-                exchanges: 0,
-                notes: 0,
-                quit_answered: false,
-            };
-            self.sessions.insert(flow, session);
-        }
-        self.sessions.get_mut(&flow)
-    }
-
-    /// Hands the decoder's events to the sink, learning from each on the way.
-    fn deliver(&mut self, flow: FlowId) {
-        let Some(session) = self.sessions.get_mut(&flow) else {
-            return;
-        };
-        for event in self.events.drain(..) {
-            let id = session.info.id;
-            match event {
-                Pop3Event::Greeting(greeting) => {
-                    session.notes += greeting.notes.len() as u32;
-                    self.sink.event(SessionEvent::Greeting {
-                        session: id,
-                        greeting: &greeting,
-                    });
-                }
-                Pop3Event::Exchange(mut exchange) => {
-                    let credential = session.learn(&mut exchange);
-                    session.exchanges += 1;
-                    session.notes += exchange.notes.len() as u32;
-                    self.sink.event(SessionEvent::Exchange {
-                        session: id,
-                        exchange: &exchange,
-                    });
-                    if let Some(credential) = credential {
-                        let at = exchange.sent.unwrap_or_default();
-                        self.sink.event(SessionEvent::Credential {
-                            session: id,
-                            credential: &credential,
-                            at,
-                        });
-                        session.credentials.push(credential);
-                    }
-                }
-                Pop3Event::TlsStarted { at } => {
-                    session.tls = true;
-                    self.sink.event(SessionEvent::TlsStarted { session: id, at });
-                }
-                Pop3Event::Note { note, at } => {
-                    session.notes += 1;
-                    self.sink.event(SessionEvent::Note {
-                        session: id,
-                        note: &note,
-                        at,
-                    });
-                }
+    /// Feeds one connection's decoder and hands what it found to the sink. The session starts
+    /// here, with the connection's first byte or gap.
+    fn feed(&mut self, flow: FlowId, feed: impl FnOnce(&mut Decoder, &mut Vec<Pop3Event>)) {
+        let session = match self.sessions.entry(flow) {
+            Entry::Occupied(entry) => entry.into_mut(),
+            Entry::Vacant(entry) => {
+                let Some(mut info) = self.flows.remove(&flow) else {
+                    return;
+                };
+                info.id = self.next_id;
+                self.next_id += 1;
+                let options = DecoderOptions {
+                    implicit_tls: info.implicit_tls,
+                    from_start: info.handshake,
+                    max_body: self.config.max_body,
+                };
+                self.sink.event(SessionEvent::Started(&info));
+                entry.insert(Session::new(info, Decoder::new(options)))
             }
+        };
+        if session.decoder.wants_spare_body()
+            && let Some(body) = self.spare_bodies.pop()
+        {
+            session.decoder.recycle(body);
         }
+        feed(&mut session.decoder, &mut self.events);
+        session.deliver(&mut self.events, &mut self.sink, &mut self.spare_bodies);
     }
 }
 
@@ -313,36 +273,22 @@ impl<S: SessionSink> StreamSink for Sessions<S> {
                 bytes,
                 ..
             } => {
-                let mut events = std::mem::take(&mut self.events);
-                if let Some(session) = self.session(flow) {
-                    session
-                        .decoder
-                        .bytes(dir, bytes, Position { ts, frame }, &mut events);
-                }
-                self.events = events;
-                self.deliver(flow);
+                self.feed(flow, |decoder, events| {
+                    decoder.bytes(dir, bytes, Position { ts, frame }, events)
+                });
             }
             StreamEvent::Gap {
                 flow, dir, ts, len, ..
             } => {
-                let mut events = std::mem::take(&mut self.events);
-                if let Some(session) = self.session(flow) {
-                    session
-                        .decoder
-                        .gap(dir, len, Position { ts, frame: 0 }, &mut events);
-                }
-                self.events = events;
-                self.deliver(flow);
+                self.feed(flow, |decoder, events| {
+                    decoder.gap(dir, len, Position { ts, frame: 0 }, events)
+                });
             }
             StreamEvent::Closed { ts, summary } => {
                 self.flows.remove(&summary.id);
-                let mut events = std::mem::take(&mut self.events);
-                if let Some(session) = self.sessions.get_mut(&summary.id) {
-                    session.decoder.end(Position { ts, frame: 0 }, &mut events);
-                }
-                self.events = events;
-                self.deliver(summary.id);
-                if let Some(session) = self.sessions.remove(&summary.id) {
+                if let Some(mut session) = self.sessions.remove(&summary.id) {
+                    session.decoder.end(Position { ts, frame: 0 }, &mut self.events);
+                    session.deliver(&mut self.events, &mut self.sink, &mut self.spare_bodies);
                     let end = session.summary(ts, summary.end.unwrap_or(EndReason::Eof));
                     self.sink.event(SessionEvent::Ended(&end));
                 }
@@ -356,6 +302,77 @@ impl<S: SessionSink> StreamSink for Sessions<S> {
 }
 
 impl Session {
+    fn new(info: SessionInfo, decoder: Decoder) -> Self {
+        Session {
+            decoder,
+            tls: info.implicit_tls,
+            info,
+            mailbox: Mailbox::default(),
+            credentials: Vec::new(),
+            user: None,
+            exchanges: 0,
+            notes: 0,
+            quit_answered: false,
+        }
+    }
+
+    /// Hands the decoder's events to the sink, learning from each on the way, and keeps the
+    /// memory of printed bodies for reuse.
+    fn deliver(
+        &mut self,
+        events: &mut Vec<Pop3Event>,
+        sink: &mut impl SessionSink,
+        spare_bodies: &mut Vec<Body>,
+    ) {
+        let id = self.info.id;
+        for event in events.drain(..) {
+            match event {
+                Pop3Event::Greeting(greeting) => {
+                    self.notes += greeting.notes.len() as u32;
+                    sink.event(SessionEvent::Greeting {
+                        session: id,
+                        greeting: &greeting,
+                    });
+                }
+                Pop3Event::Exchange(mut exchange) => {
+                    let credential = self.learn(&mut exchange);
+                    self.exchanges += 1;
+                    self.notes += exchange.notes.len() as u32;
+                    sink.event(SessionEvent::Exchange {
+                        session: id,
+                        exchange: &exchange,
+                    });
+                    if let Some(credential) = credential {
+                        let at = exchange.sent.unwrap_or_default();
+                        sink.event(SessionEvent::Credential {
+                            session: id,
+                            credential: &credential,
+                            at,
+                        });
+                        self.credentials.push(credential);
+                    }
+                    if let Some(body) = exchange.reply.as_mut().and_then(|r| r.body.take())
+                        && spare_bodies.len() < MAX_SPARE_BODIES
+                    {
+                        spare_bodies.push(body);
+                    }
+                }
+                Pop3Event::TlsStarted { at } => {
+                    self.tls = true;
+                    sink.event(SessionEvent::TlsStarted { session: id, at });
+                }
+                Pop3Event::Note { note, at } => {
+                    self.notes += 1;
+                    sink.event(SessionEvent::Note {
+                        session: id,
+                        note: &note,
+                        at,
+                    });
+                }
+            }
+        }
+    }
+
     fn summary(mut self, ts: Timestamp, end: EndReason) -> SessionSummary {
         let phase = self.decoder.phase();
         if self.mailbox.committed.is_none() && self.mailbox.messages.values().any(|m| m.marked) {

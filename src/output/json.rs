@@ -27,7 +27,7 @@ use serde::{Serialize, Serializer};
 use crate::capture::Timestamp;
 use crate::engine::EngineStats;
 use crate::flow::Direction;
-use crate::pop3::{Exchange, Note, NoteCode, Phase, Position, Status};
+use crate::pop3::{Body, Exchange, Note, NoteCode, Phase, Position, Status};
 use crate::session::{
     Mailbox, SessionEnd, SessionEvent, SessionId, SessionSink, is_secret_arg, is_secret_sasl,
 };
@@ -119,7 +119,7 @@ struct Frames {
 ///   secrets masked as `"********"` unless `--show-secrets`.
 /// - `status`: `"+OK"`, `"-ERR"`, or `null` if no reply was seen; `text`: the reply text after the
 ///   status; `code`: a response code such as `"AUTH"` or `"SYS/TEMP"`.
-/// - `lines`: the data lines of a multi-line reply after unstuffing, else `null`; `body_octets`
+/// - `lines` (the last field): the data lines of a multi-line reply after unstuffing, else `null`; `body_octets`
 ///   and `body_lines` count them as RFC 1939 §11 does, even where `lines` could not all be kept
 ///   (note `body_not_kept`).
 /// - `sasl`: the challenges and responses of an AUTH exchange, in order.
@@ -141,7 +141,9 @@ pub struct ExchangeRecord<'a> {
     status: Option<Status>,
     text: Option<JsonBytes<'a>>,
     code: Option<&'a str>,
-    lines: Option<Vec<JsonBytes<'a>>>,
+    /// Written last, by [`write_lines`], which is much faster than serde for bulk text.
+    #[serde(skip)]
+    lines: Option<&'a Body>,
     body_octets: Option<u64>,
     body_lines: Option<u64>,
     sasl: Vec<SaslRecord<'a>>,
@@ -183,7 +185,7 @@ impl<'a> ExchangeRecord<'a> {
             status: reply.map(|r| r.status),
             text: reply.map(|r| JsonBytes(&r.text)),
             code: reply.and_then(|r| r.code.as_ref()).map(|c| c.code.as_str()),
-            lines: body.map(|b| b.lines().map(JsonBytes).collect()),
+            lines: body,
             body_octets: body.map(|b| b.octets),
             body_lines: body.map(|b| b.line_count),
             sasl: exchange
@@ -270,12 +272,17 @@ struct SessionEndRecord<'a> {
     credentials: usize,
 }
 
-/// Writes session events as JSON Lines.
+/// Writes session events as JSON Lines. It buffers by itself: give it an unbuffered writer.
 pub struct JsonPrinter<W: Write> {
     out: W,
     options: PrintOptions,
     error: Option<io::Error>,
+    /// Records not yet written out.
+    buf: Vec<u8>,
 }
+
+/// Output is written in blocks of about this size.
+const OUTPUT_BLOCK: usize = 256 * 1024;
 
 impl<W: Write> JsonPrinter<W> {
     pub fn new(out: W, options: PrintOptions) -> Self {
@@ -283,12 +290,24 @@ impl<W: Write> JsonPrinter<W> {
             out,
             options,
             error: None,
+            buf: Vec::with_capacity(2 * OUTPUT_BLOCK),
         }
     }
 
+    /// Appends one record to the buffer.
     fn line(&mut self, record: &impl Serialize) -> io::Result<()> {
-        serde_json::to_writer(&mut self.out, record)?;
-        self.out.write_all(b"\n")
+        serde_json::to_writer(&mut self.buf, record)?;
+        self.buf.push(b'\n');
+        Ok(())
+    }
+
+    /// Writes the buffer out once it is large: one copy of each byte, one system call per block.
+    fn drain(&mut self, at_least: usize) -> io::Result<()> {
+        if self.buf.len() >= at_least {
+            self.out.write_all(&self.buf)?;
+            self.buf.clear();
+        }
+        Ok(())
     }
 
     fn write(&mut self, event: &SessionEvent<'_>) -> io::Result<()> {
@@ -320,7 +339,14 @@ impl<W: Write> JsonPrinter<W> {
                 notes: greeting.notes.iter().map(|n| n.code).collect(),
             }),
             SessionEvent::Exchange { session, exchange } => {
-                self.line(&ExchangeRecord::new(*session, exchange, show))
+                let record = ExchangeRecord::new(*session, exchange, show);
+                // The record without its closing brace, then `"lines"`, then the brace.
+                serde_json::to_writer(&mut self.buf, &record)?;
+                self.buf.pop();
+                self.buf.extend_from_slice(b",\"lines\":");
+                write_lines(&mut self.buf, record.lines)?;
+                self.buf.extend_from_slice(b"}\n");
+                Ok(())
             }
             SessionEvent::Credential {
                 session,
@@ -370,8 +396,59 @@ impl<W: Write> JsonPrinter<W> {
             kind: "summary",
             stats,
         })?;
+        self.drain(0)?;
         self.out.flush()
     }
+}
+
+/// Writes the data lines of a multi-line reply as a JSON array (or `null`).
+///
+/// Most lines are plain ASCII text with nothing to escape: those are found eight bytes at a
+/// time and copied as they are; any other line goes through serde_json, which escapes it, or is
+/// written as `{"bytes": base64}` when it is not UTF-8.
+fn write_lines(out: &mut Vec<u8>, body: Option<&Body>) -> io::Result<()> {
+    let Some(body) = body else {
+        out.extend_from_slice(b"null");
+        return Ok(());
+    };
+    out.push(b'[');
+    for (i, line) in body.lines().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        if is_plain_json_text(line) {
+            out.push(b'"');
+            out.extend_from_slice(line);
+            out.push(b'"');
+        } else {
+            serde_json::to_writer(&mut *out, &JsonBytes(line))?;
+        }
+    }
+    out.push(b']');
+    Ok(())
+}
+
+/// True when every byte is printable ASCII other than `"` and `\\`: the bytes are then a
+/// JSON string's contents as they are.
+fn is_plain_json_text(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // A byte of `word` is zero → the high bit of that byte in the result is set.
+    let has_zero_byte = |word: u64| word.wrapping_sub(ONES) & !word & HIGHS;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+        let control = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
+        let special =
+            has_zero_byte(word ^ (ONES * b'"' as u64)) | has_zero_byte(word ^ (ONES * b'\\' as u64));
+        if (word & HIGHS) | control | special | has_zero_byte(word ^ (ONES * 0x7f)) != 0 {
+            return false;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .all(|&b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
 }
 
 fn position_record(kind: &'static str, session: SessionId, at: Position) -> PositionRecord {
@@ -396,12 +473,53 @@ fn note_record(session: SessionId, note: &Note, at: Position) -> NoteRecord<'_> 
 impl<W: Write> SessionSink for JsonPrinter<W> {
     fn event(&mut self, event: SessionEvent<'_>) {
         if self.error.is_none()
-            && let Err(error) = self.write(&event)
+            && let Err(error) = self.write(&event).and_then(|()| self.drain(OUTPUT_BLOCK))
         {
             self.error = Some(error);
         }
     }
     fn stopped(&self) -> bool {
         self.error.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_text_is_recognised_eight_bytes_at_a_time() {
+        assert!(is_plain_json_text(b"Subject: Tea at six, with the March Hare"));
+        assert!(is_plain_json_text(b""));
+        for bad in [
+            &b"a \"quoted\" word!"[..],
+            b"back\\slash here",
+            b"tab\there and more",
+            b"delete\x7f....",
+            "caf\u{e9} au lait".as_bytes(),
+        ] {
+            assert!(!is_plain_json_text(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn every_line_is_valid_json_whatever_its_bytes() {
+        let mut body = Body::default();
+        let lines: [&[u8]; 4] = [
+            b"plain",
+            b"a \"quote\"",
+            b"\xff\xfe",
+            "\u{1b}[2J caf\u{e9}".as_bytes(),
+        ];
+        for line in lines {
+            body.push_for_test(line);
+        }
+        let mut out = Vec::new();
+        write_lines(&mut out, Some(&body)).unwrap();
+        let parsed: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(
+            parsed,
+            serde_json::json!(["plain", "a \"quote\"", {"bytes": "//4="}, "\u{1b}[2J caf\u{e9}"])
+        );
     }
 }

@@ -49,10 +49,16 @@ pub struct Body {
 }
 
 impl Body {
-    fn new() -> Self {
+    /// An empty body that reuses the memory of an old one (see [`Decoder::recycle`]).
+    fn reusing(mut old: Body) -> Self {
+        old.data.clear();
+        old.ends.clear();
         Body {
+            data: old.data,
+            ends: old.ends,
+            line_count: 0,
+            octets: 0,
             complete_in_memory: true,
-            ..Body::default()
         }
     }
 
@@ -65,6 +71,12 @@ impl Body {
         } else {
             self.complete_in_memory = false;
         }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn push_for_test(&mut self, line: &[u8]) {
+        self.complete_in_memory = true;
+        self.push(line, usize::MAX);
     }
 
     /// The kept lines, without line endings.
@@ -198,16 +210,29 @@ struct LineInfo {
 
 impl LineReader {
     /// Takes bytes from `input` up to and including the next LF; returns the line's facts when
-    /// one is complete (its bytes, without CR LF, are in `self.buf`).
-    fn next_line(&mut self, input: &mut &[u8], at: Position) -> Option<LineInfo> {
+    /// one is complete. A line that lies whole in `input` is returned as a slice of it (no
+    /// copy); otherwise its bytes, without CR LF, are in `self.buf`.
+    fn next_line<'a>(&mut self, input: &mut &'a [u8], at: Position) -> Option<(LineInfo, Option<&'a [u8]>)> {
         if input.is_empty() {
             return None;
         }
-        self.start.get_or_insert(at);
         let (part, complete) = match memchr::memchr(b'\n', input) {
             Some(lf) => (&input[..lf], true),
             None => (*input, false),
         };
+        if complete && self.len == 0 && part.len() <= MAX_LINE {
+            *input = &input[part.len() + 1..];
+            let bare_lf = part.last() != Some(&b'\r');
+            let line = if bare_lf { part } else { &part[..part.len() - 1] };
+            let info = LineInfo {
+                at,
+                bare_lf,
+                wire_len: part.len() + 1,
+                truncated: false,
+            };
+            return Some((info, Some(line)));
+        }
+        self.start.get_or_insert(at);
         let room = MAX_LINE.saturating_sub(self.buf.len());
         self.buf.extend_from_slice(&part[..part.len().min(room)]);
         self.len += part.len();
@@ -230,7 +255,7 @@ impl LineReader {
         };
         self.len = 0;
         self.last = None;
-        Some(info)
+        Some((info, None))
     }
 
     fn clear(&mut self) {
@@ -275,6 +300,8 @@ pub struct Decoder {
     quit_answered: bool,
     /// A gap cut a data line of a multi-line reply: drop what is left of that line.
     skip_partial_line: bool,
+    /// Memory of a finished body, kept to hold the next one without allocating afresh.
+    spare_body: Option<Body>,
 }
 
 fn side(dir: Direction) -> usize {
@@ -318,11 +345,25 @@ impl Decoder {
             last_was_multiline: false,
             quit_answered: false,
             skip_partial_line: false,
+            spare_body: None,
         }
     }
 
     pub fn phase(&self) -> Phase {
         self.phase
+    }
+
+    /// Hands back the memory of a body the caller is done with; the next multi-line reply is
+    /// built in it. Large messages then cost no fresh allocation each.
+    pub fn recycle(&mut self, body: Body) {
+        if self.spare_body.is_none() {
+            self.spare_body = Some(body);
+        }
+    }
+
+    /// Whether [`Decoder::recycle`] would keep a body now.
+    pub fn wants_spare_body(&self) -> bool {
+        self.spare_body.is_none()
     }
 
     pub fn phase_inferred(&self) -> bool {
@@ -342,16 +383,31 @@ impl Decoder {
                 self.tls_bytes[s] += input.len() as u64;
                 return;
             }
-            let Some(info) = self.readers[s].next_line(&mut input, at) else {
+            let Some((info, whole)) = self.readers[s].next_line(&mut input, at) else {
                 return;
             };
-            let line = std::mem::take(&mut self.readers[s].buf);
-            match dir {
-                Direction::ClientToServer => self.client_line(&line, info, out),
-                Direction::ServerToClient => self.server_line(&line, info, &mut input, out),
+            if let Some(line) = whole {
+                self.line(dir, line, info, &mut input, out);
+                continue;
             }
+            let line = std::mem::take(&mut self.readers[s].buf);
+            self.line(dir, &line, info, &mut input, out);
             self.readers[s].buf = line;
             self.readers[s].buf.clear();
+        }
+    }
+
+    fn line(
+        &mut self,
+        dir: Direction,
+        line: &[u8],
+        info: LineInfo,
+        rest: &mut &[u8],
+        out: &mut Vec<Pop3Event>,
+    ) {
+        match dir {
+            Direction::ClientToServer => self.client_line(line, info, out),
+            Direction::ServerToClient => self.server_line(line, info, rest, out),
         }
     }
 
@@ -577,14 +633,13 @@ impl Decoder {
             self.synced[1] = true;
             self.report_skipped(info.at, out);
         }
-        let mut notes = Vec::new();
-        self.line_notes(Direction::ServerToClient, info, &mut notes);
-
         // A body line that shows the body ended without its terminator is read again as a
         // status line.
         if self.reply_state == ReplyState::Body && self.body_line(line, info, out) {
             return;
         }
+        let mut notes = Vec::new();
+        self.line_notes(Direction::ServerToClient, info, &mut notes);
 
         // A `+` line while an AUTH mechanism waits is a challenge, not a reply (RFC 5034 §4).
         if let Some(head) = self.pending.front_mut()
@@ -679,7 +734,7 @@ impl Decoder {
         head.reply = Some(reply);
         if multiline {
             if let Some(reply) = head.reply.as_mut() {
-                reply.body = Some(Body::new());
+                reply.body = Some(Body::reusing(self.spare_body.take().unwrap_or_default()));
             }
             self.reply_state = ReplyState::Body;
             self.pending.push_front(head);
@@ -695,35 +750,37 @@ impl Decoder {
     /// Takes a data line of the multi-line reply at the head; false when the line shows the
     /// body ended without its terminator, so it must be read as a status line.
     fn body_line(&mut self, line: &[u8], info: LineInfo, out: &mut Vec<Pop3Event>) -> bool {
-        let Some(mut head) = self.pending.pop_front() else {
+        let more_waiting = self.pending.len() > 1;
+        let Some(head) = self.pending.front_mut() else {
             self.reply_state = ReplyState::Status;
             return false;
         };
-        if line == b"." {
-            self.reply_state = ReplyState::Status;
-            if let Some(reply) = head.reply.as_mut() {
-                reply.last = info.at;
-            }
-            self.finish(head, out);
-            self.last_was_multiline = true;
-            return true;
-        }
+        let ends_here = line == b".";
         // Scan listings (LIST, UIDL) have a strict form: a status line inside one means the
         // server forgot the terminator. After a gap the terminator may be lost too: then a
         // status line while more commands wait is taken as the next reply.
-        let strict = matches!(head.verb(), Some(Verb::List | Verb::Uidl))
-            || (head.incomplete && !self.pending.is_empty());
-        if strict && parse_status(line).is_some() {
-            head.note(
-                NoteCode::TerminatorMissing,
-                "a status line arrived inside the data lines",
-            );
+        let strict =
+            matches!(head.verb(), Some(Verb::List | Verb::Uidl)) || (head.incomplete && more_waiting);
+        let cut_short = !ends_here && strict && parse_status(line).is_some();
+        if ends_here || cut_short {
+            if cut_short {
+                head.note(
+                    NoteCode::TerminatorMissing,
+                    "a status line arrived inside the data lines",
+                );
+            } else if let Some(reply) = head.reply.as_mut() {
+                reply.last = info.at;
+            }
             self.reply_state = ReplyState::Status;
-            self.finish(head, out);
-            return false;
+            if let Some(head) = self.pending.pop_front() {
+                self.finish(head, out);
+            }
+            self.last_was_multiline = ends_here;
+            return ends_here;
         }
         let unstuffed = line.strip_prefix(b".").unwrap_or(line);
         if let Some(reply) = head.reply.as_mut() {
+            reply.last = info.at;
             if let Some(body) = reply.body.as_mut() {
                 let was_complete = body.complete_in_memory;
                 body.push(unstuffed, self.options.max_body);
@@ -734,15 +791,14 @@ impl Decoder {
                     ));
                 }
             }
-            if let Some(reply) = head.reply.as_mut() {
-                reply.last = info.at;
-            }
         }
         if info.bare_lf && !self.bare_lf_seen[1] {
             self.bare_lf_seen[1] = true;
             head.note(NoteCode::BareLf, "from the server");
         }
-        self.pending.push_front(head);
+        if info.truncated {
+            head.note(NoteCode::LineTruncated, format!("{} octets", info.wire_len));
+        }
         true
     }
 
@@ -1205,6 +1261,14 @@ mod tests {
                 .server("+OK\nTOP\n.\n");
             assert_eq!(lines(talk.last()), vec!["TOP"]);
             assert!(codes(talk.last()).contains(&NoteCode::BareLf));
+        }
+
+        #[test]
+        fn a_bare_lf_first_seen_inside_a_body_is_flagged_on_that_exchange() {
+            let mut talk = logged_in();
+            talk.client("RETR 1\r\n").server("+OK\r\nline\nnext\r\n.\r\n");
+            assert_eq!(lines(talk.last()), vec!["line", "next"]);
+            assert_eq!(codes(talk.last()), vec![NoteCode::BareLf]);
         }
 
         #[test]
