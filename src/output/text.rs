@@ -16,7 +16,7 @@ use base64::Engine as _;
 
 use crate::capture::Timestamp;
 use crate::flow::Direction;
-use crate::pop3::{Exchange, Greeting, Note, NoteCode, Phase, Status, Verb};
+use crate::pop3::{Exchange, Greeting, Note, Phase, Status, Verb};
 use crate::session::{SessionEvent, SessionSummary, is_secret_arg, is_secret_sasl};
 use crate::text::escape;
 
@@ -97,8 +97,7 @@ impl<W: Write> TextPrinter<W> {
     }
 
     fn notes(&mut self, session: u64, notes: &[Note]) -> io::Result<()> {
-        // Text shows a few lines of each body; that the rest was not kept is no news here.
-        for note in notes.iter().filter(|n| n.code != NoteCode::BodyNotKept) {
+        for note in notes {
             let code = format!("{:?}", note.code);
             let detail = if note.detail.is_empty() {
                 String::new()
