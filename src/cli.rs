@@ -253,7 +253,7 @@ fn open(args: OpenArgs) -> anyhow::Result<()> {
         match format {
             Format::Json => {
                 let mut sink = Tee(
-                    Sessions::new(session_config, JsonPrinter::new(stdout(), options)),
+                    Sessions::new(session_config, JsonPrinter::new(raw_stdout(), options)),
                     exporter,
                 );
                 let (engine, result) = drive(&mut |engine, frame| {
@@ -267,11 +267,6 @@ fn open(args: OpenArgs) -> anyhow::Result<()> {
                 (stats, result)
             }
             Format::Text => {
-                // Text shows a few lines of each body: there is no need to keep whole messages.
-                let session_config = SessionConfig {
-                    max_body: 64 * 1024,
-                    ..session_config
-                };
                 let mut sink = Tee(
                     Sessions::new(session_config, TextPrinter::new(stdout(), options)),
                     exporter,
