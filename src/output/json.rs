@@ -412,11 +412,13 @@ fn write_lines(out: &mut Vec<u8>, body: Option<&Body>) -> io::Result<()> {
         return Ok(());
     };
     out.push(b'[');
+    // Usually the whole body is plain text: one check, then no per-line test.
+    let all_plain = is_plain_json_text(body.kept_bytes());
     for (i, line) in body.lines().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        if is_plain_json_text(line) {
+        if all_plain || is_plain_json_text(line) {
             out.push(b'"');
             out.extend_from_slice(line);
             out.push(b'"');

@@ -79,6 +79,11 @@ impl Body {
         self.push(line, usize::MAX);
     }
 
+    /// The kept lines' bytes end to end, without line endings.
+    pub fn kept_bytes(&self) -> &[u8] {
+        &self.data
+    }
+
     /// The kept lines, without line endings.
     pub fn lines(&self) -> impl Iterator<Item = &[u8]> {
         let starts = std::iter::once(0).chain(self.ends.iter().copied());
@@ -383,6 +388,12 @@ impl Decoder {
                 self.tls_bytes[s] += input.len() as u64;
                 return;
             }
+            if dir == Direction::ServerToClient && self.reply_state == ReplyState::Body {
+                input = self.plain_body_lines(input, at);
+                if input.is_empty() {
+                    return;
+                }
+            }
             let Some((info, whole)) = self.readers[s].next_line(&mut input, at) else {
                 return;
             };
@@ -409,6 +420,49 @@ impl Decoder {
             Direction::ClientToServer => self.client_line(line, info, out),
             Direction::ServerToClient => self.server_line(line, info, rest, out),
         }
+    }
+
+    /// The bulk of a multi-line reply, taken fast: whole CRLF data lines that need no decision
+    /// (not the terminator, not too long, not over the memory cap, not in a scan listing or a
+    /// reply cut by a gap) go straight into the body. Returns the input from the first line that
+    /// needs the general path, which treats it exactly as it treats every line.
+    fn plain_body_lines<'a>(&mut self, mut input: &'a [u8], at: Position) -> &'a [u8] {
+        if self.skip_partial_line || !self.synced[1] || self.readers[1].pending() != 0 {
+            return input;
+        }
+        let max_body = self.options.max_body;
+        let Some(head) = self.pending.front_mut() else {
+            return input;
+        };
+        if head.incomplete || matches!(head.verb(), Some(Verb::List | Verb::Uidl)) {
+            return input;
+        }
+        let Some(reply) = head.reply.as_mut() else {
+            return input;
+        };
+        let Some(body) = reply.body.as_mut() else {
+            return input;
+        };
+        let start = input.len();
+        while let Some(lf) = memchr::memchr(b'\n', input) {
+            let Some(line) = input[..lf].strip_suffix(b"\r") else {
+                break;
+            };
+            let unstuffed = match line {
+                b"." => break,
+                [b'.', rest @ ..] => rest,
+                _ => line,
+            };
+            if lf + 1 > MAX_LINE || body.data.len() + unstuffed.len() > max_body {
+                break;
+            }
+            body.push(unstuffed, max_body);
+            input = &input[lf + 1..];
+        }
+        if input.len() != start {
+            reply.last = at;
+        }
+        input
     }
 
     /// `len` bytes of one direction are missing from the capture.
