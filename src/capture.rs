@@ -40,23 +40,17 @@ impl Timestamp {
     }
 }
 
-impl fmt::Display for Timestamp {
-    /// RFC 3339 in UTC with microseconds, as tcpdump prints them: `2026-11-27T03:26:49.123456Z`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Timestamp {
+    /// RFC 3339 in UTC with microseconds, as tcpdump prints them: `2026-11-27T03:26:49.123456Z`;
+    /// `None` for a year outside 0–9999. Written digit by digit: this is on the path of every
+    /// JSON record.
+    pub(crate) fn rfc3339(self) -> Option<[u8; 27]> {
         let secs = self.secs();
         let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
-        let of_day = secs.rem_euclid(86_400) as u32;
-        let micros = self.subsec_nanos() / 1000;
         if !(0..=9999).contains(&year) {
-            return write!(
-                f,
-                "{year}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{micros:06}Z",
-                of_day / 3600,
-                of_day / 60 % 60,
-                of_day % 60
-            );
+            return None;
         }
-        // Written digit by digit: this is on the path of every JSON record.
+        let of_day = secs.rem_euclid(86_400) as u32;
         let mut text = *b"0000-00-00T00:00:00.000000Z";
         let mut put = |at: usize, width: usize, mut value: u32| {
             for i in (at..at + width).rev() {
@@ -70,14 +64,36 @@ impl fmt::Display for Timestamp {
         put(11, 2, of_day / 3600);
         put(14, 2, of_day / 60 % 60);
         put(17, 2, of_day % 60);
-        put(20, 6, micros);
-        f.write_str(std::str::from_utf8(&text).map_err(|_| fmt::Error)?)
+        put(20, 6, self.subsec_nanos() / 1000);
+        Some(text)
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.rfc3339() {
+            Some(text) => f.write_str(std::str::from_utf8(&text).map_err(|_| fmt::Error)?),
+            None => {
+                let secs = self.secs();
+                let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
+                let of_day = secs.rem_euclid(86_400);
+                let (h, m, s) = (of_day / 3600, of_day / 60 % 60, of_day % 60);
+                write!(
+                    f,
+                    "{year}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{:06}Z",
+                    self.subsec_nanos() / 1000
+                )
+            }
+        }
     }
 }
 
 impl serde::Serialize for Timestamp {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+        match self.rfc3339() {
+            Some(text) => serializer.serialize_str(std::str::from_utf8(&text).unwrap_or_default()),
+            None => serializer.collect_str(self),
+        }
     }
 }
 

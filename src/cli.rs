@@ -234,18 +234,15 @@ fn open(args: OpenArgs) -> anyhow::Result<()> {
         (engine, result)
     };
 
-    let (stats, read_result) = if args.flows || (args.export_streams.is_some() && !args.json && !args.text) {
-        let printer = args.flows.then(|| FlowPrinter::new(stdout(), format));
-        let mut sink = Tee(printer, exporter);
+    let (stats, read_result) = if args.flows {
+        let mut sink = Tee(FlowPrinter::new(stdout(), format), exporter);
         let (engine, result) = drive(&mut |engine, frame| {
             engine.frame(frame, &mut sink);
             !sink.stopped()
         });
         let stats = engine.finish(&mut sink);
         let Tee(printer, exporter) = sink;
-        if let Some(printer) = printer {
-            printer.finish(&stats)?;
-        }
+        printer.finish(&stats)?;
         finish_export(exporter)?;
         (stats, result)
     } else {

@@ -150,7 +150,7 @@ pub trait SessionSink {
 }
 
 /// Printed bodies kept for reuse at most (each holds at most `max_body` bytes).
-const MAX_SPARE_BODIES: usize = 4;
+const MAX_SPARE_BODIES: usize = 16;
 
 /// Options of the session layer.
 #[derive(Clone, Debug)]
@@ -406,12 +406,19 @@ impl Session {
 
     /// Updates the mailbox mirror and the credentials from a finished exchange, adding notes.
     fn learn(&mut self, exchange: &mut Exchange) -> Option<Credential> {
-        let command = exchange.command.clone()?;
+        // Lent out while the exchange gains notes, then put back.
+        let command = exchange.command.take()?;
+        let credential = self.learn_from(&command, exchange);
+        exchange.command = Some(command);
+        credential
+    }
+
+    fn learn_from(&mut self, command: &Command, exchange: &mut Exchange) -> Option<Credential> {
         let ok = exchange.ok() == Some(true);
         if command.verb == Verb::Quit && exchange.reply.is_some() {
             self.quit_answered = true;
         }
-        let credential = self.credential(&command, exchange);
+        let credential = self.credential(command, exchange);
         if credential
             .as_ref()
             .is_some_and(|c| !c.is_digest && c.secret.is_some())
@@ -465,7 +472,7 @@ impl Session {
                     let message = mailbox.messages.entry(number).or_default();
                     message.retrieved = true;
                     let received = reply.body.as_ref().map(|b| b.octets);
-                    let announced = message.size.or_else(|| octets_in_text(&reply.text));
+                    let announced = message.size.or_else(|| crate::pop3::octets_in_text(&reply.text));
                     if let (Some(received), Some(announced), false) =
                         (received, announced, exchange.incomplete)
                         && received != announced
@@ -570,13 +577,6 @@ impl Session {
             _ => None,
         }
     }
-}
-
-/// `+OK 1234 octets` (RFC 1939 §7 example): the size a RETR reply announces.
-fn octets_in_text(text: &[u8]) -> Option<u64> {
-    let mut words = text.split(|&b| b == b' ');
-    let number = parse_number(words.next()?)?;
-    (words.next()? == b"octets").then_some(u64::from(number))
 }
 
 /// Decodes base64 (`=` alone is an empty response, RFC 5034 §4); undecodable text stays as is.

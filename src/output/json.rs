@@ -94,21 +94,6 @@ struct GreetingRecord<'a> {
     notes: Vec<NoteCode>,
 }
 
-/// One SASL line of an AUTH exchange.
-#[derive(Serialize)]
-struct SaslRecord<'a> {
-    from: Direction,
-    data: Secret<'a>,
-}
-
-/// Frame numbers an exchange came from.
-#[derive(Serialize)]
-struct Frames {
-    command: Option<u64>,
-    reply_first: Option<u64>,
-    reply_last: Option<u64>,
-}
-
 /// `{"type":"exchange", …}`: one client command with its reply.
 ///
 /// - `index`: 1-based, in the order the client sent its commands; `phase`: the phase the server
@@ -127,93 +112,171 @@ struct Frames {
 /// - `ts`: when the command was sent (the reply's time if there is no command); `reply_ts`,
 ///   `latency_ms`; `frames`: the frame numbers; `incomplete`: the reply was cut by a gap or
 ///   never came.
-#[derive(Serialize)]
-pub struct ExchangeRecord<'a> {
-    #[serde(rename = "type")]
-    kind: &'static str,
+///
+/// Written by hand rather than through serde: a capture holds many exchanges, and serde would
+/// escape every key and format every number through the general machinery.
+fn write_exchange(
+    out: &mut Vec<u8>,
     session: SessionId,
-    ts: Timestamp,
-    index: u32,
-    phase: Phase,
-    phase_inferred: bool,
-    command: Option<String>,
-    args: Vec<Secret<'a>>,
-    status: Option<Status>,
-    text: Option<JsonBytes<'a>>,
-    code: Option<&'a str>,
-    /// Written last, by [`write_lines`], which is much faster than serde for bulk text.
-    #[serde(skip)]
-    lines: Option<&'a Body>,
-    body_octets: Option<u64>,
-    body_lines: Option<u64>,
-    sasl: Vec<SaslRecord<'a>>,
-    phase_after: Phase,
-    notes: Vec<NoteCode>,
-    note_details: Vec<&'a str>,
-    reply_ts: Option<Timestamp>,
-    latency_ms: Option<f64>,
-    frames: Frames,
-    incomplete: bool,
+    exchange: &Exchange,
+    show_secrets: bool,
+) -> io::Result<()> {
+    let reply = exchange.reply.as_ref();
+    let body = reply.and_then(|r| r.body.as_ref());
+    let sent = exchange.sent;
+    out.extend_from_slice(b"{\"type\":\"exchange\",\"session\":");
+    number(out, session);
+    out.extend_from_slice(b",\"ts\":");
+    timestamp(out, sent.or(reply.map(|r| r.first)).unwrap_or_default().ts);
+    out.extend_from_slice(b",\"index\":");
+    number(out, u64::from(exchange.index));
+    out.extend_from_slice(b",\"phase\":");
+    name(out, exchange.phase.name());
+    out.extend_from_slice(if exchange.inferred {
+        b",\"phase_inferred\":true"
+    } else {
+        b",\"phase_inferred\":false"
+    });
+    out.extend_from_slice(b",\"command\":");
+    match &exchange.command {
+        Some(command) if command.keyword.iter().all(|b| !b.is_ascii_lowercase()) => {
+            bytes(out, &command.keyword)?
+        }
+        Some(command) => bytes(out, &command.keyword.to_ascii_uppercase())?,
+        None => out.extend_from_slice(b"null"),
+    }
+    out.extend_from_slice(b",\"args\":[");
+    if let Some(command) = &exchange.command {
+        for (i, arg) in command.args.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            secret(out, arg, show_secrets || !is_secret_arg(command, i))?;
+        }
+    }
+    out.extend_from_slice(b"],\"status\":");
+    match reply {
+        Some(reply) => name(out, reply.status.as_str()),
+        None => out.extend_from_slice(b"null"),
+    }
+    out.extend_from_slice(b",\"text\":");
+    match reply {
+        Some(reply) => bytes(out, &reply.text)?,
+        None => out.extend_from_slice(b"null"),
+    }
+    out.extend_from_slice(b",\"code\":");
+    match reply.and_then(|r| r.code.as_ref()) {
+        Some(code) => bytes(out, code.code.as_bytes())?,
+        None => out.extend_from_slice(b"null"),
+    }
+    out.extend_from_slice(b",\"body_octets\":");
+    optional_number(out, body.map(|b| b.octets));
+    out.extend_from_slice(b",\"body_lines\":");
+    optional_number(out, body.map(|b| b.line_count));
+    out.extend_from_slice(b",\"sasl\":[");
+    for (i, line) in exchange.sasl.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(match line.from {
+            Direction::ClientToServer => b"{\"from\":\"client\",\"data\":",
+            Direction::ServerToClient => b"{\"from\":\"server\",\"data\":",
+        });
+        secret(out, &line.data, show_secrets || !is_secret_sasl(exchange, i))?;
+        out.push(b'}');
+    }
+    out.extend_from_slice(b"],\"phase_after\":");
+    name(out, exchange.phase_after.name());
+    out.extend_from_slice(b",\"notes\":");
+    serde_json::to_writer(
+        &mut *out,
+        &exchange.notes.iter().map(|n| n.code).collect::<Vec<_>>(),
+    )?;
+    out.extend_from_slice(b",\"note_details\":");
+    serde_json::to_writer(
+        &mut *out,
+        &exchange
+            .notes
+            .iter()
+            .map(|n| n.detail.as_str())
+            .collect::<Vec<_>>(),
+    )?;
+    out.extend_from_slice(b",\"reply_ts\":");
+    match reply {
+        Some(reply) => timestamp(out, reply.first.ts),
+        None => out.extend_from_slice(b"null"),
+    }
+    out.extend_from_slice(b",\"latency_ms\":");
+    match sent.zip(reply) {
+        Some((sent, reply)) => {
+            serde_json::to_writer(&mut *out, &(reply.first.ts.seconds_since(sent.ts) * 1000.0))?
+        }
+        None => out.extend_from_slice(b"null"),
+    }
+    out.extend_from_slice(b",\"frames\":{\"command\":");
+    optional_number(out, sent.map(|s| s.frame));
+    out.extend_from_slice(b",\"reply_first\":");
+    optional_number(out, reply.map(|r| r.first.frame));
+    out.extend_from_slice(b",\"reply_last\":");
+    optional_number(out, reply.map(|r| r.last.frame));
+    out.extend_from_slice(if exchange.incomplete {
+        b"},\"incomplete\":true"
+    } else {
+        b"},\"incomplete\":false"
+    });
+    out.extend_from_slice(b",\"lines\":");
+    write_lines(out, body)?;
+    out.extend_from_slice(b"}\n");
+    Ok(())
 }
 
-impl<'a> ExchangeRecord<'a> {
-    pub fn new(session: SessionId, exchange: &'a Exchange, show_secrets: bool) -> Self {
-        let reply = exchange.reply.as_ref();
-        let body = reply.and_then(|r| r.body.as_ref());
-        let sent = exchange.sent;
-        let ts = sent.or(reply.map(|r| r.first)).unwrap_or_default().ts;
-        let args = exchange.command.as_ref().map_or_else(Vec::new, |command| {
-            let args = command.args.iter().enumerate();
-            args.map(|(i, arg)| Secret {
-                bytes: arg,
-                show: show_secrets || !is_secret_arg(command, i),
-            })
-            .collect()
-        });
-        ExchangeRecord {
-            kind: "exchange",
-            session,
-            ts,
-            index: exchange.index,
-            phase: exchange.phase,
-            phase_inferred: exchange.inferred,
-            command: exchange
-                .command
-                .as_ref()
-                .map(|c| crate::text::escape(&c.keyword).to_ascii_uppercase()),
-            args,
-            status: reply.map(|r| r.status),
-            text: reply.map(|r| JsonBytes(&r.text)),
-            code: reply.and_then(|r| r.code.as_ref()).map(|c| c.code.as_str()),
-            lines: body,
-            body_octets: body.map(|b| b.octets),
-            body_lines: body.map(|b| b.line_count),
-            sasl: exchange
-                .sasl
-                .iter()
-                .enumerate()
-                .map(|(i, line)| SaslRecord {
-                    from: line.from,
-                    data: Secret {
-                        bytes: &line.data,
-                        show: show_secrets || !is_secret_sasl(exchange, i),
-                    },
-                })
-                .collect(),
-            phase_after: exchange.phase_after,
-            notes: exchange.notes.iter().map(|n| n.code).collect(),
-            note_details: exchange.notes.iter().map(|n| n.detail.as_str()).collect(),
-            reply_ts: reply.map(|r| r.first.ts),
-            latency_ms: sent
-                .zip(reply)
-                .map(|(s, r)| r.first.ts.seconds_since(s.ts) * 1000.0),
-            frames: Frames {
-                command: sent.map(|s| s.frame),
-                reply_first: reply.map(|r| r.first.frame),
-                reply_last: reply.map(|r| r.last.frame),
-            },
-            incomplete: exchange.incomplete,
+fn number(out: &mut Vec<u8>, value: u64) {
+    out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+}
+
+fn optional_number(out: &mut Vec<u8>, value: Option<u64>) {
+    match value {
+        Some(value) => number(out, value),
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
+/// A name pop3scope itself chose (a phase, a status): ASCII with nothing to escape.
+fn name(out: &mut Vec<u8>, text: &str) {
+    out.push(b'"');
+    out.extend_from_slice(text.as_bytes());
+    out.push(b'"');
+}
+
+fn timestamp(out: &mut Vec<u8>, ts: Timestamp) {
+    match ts.rfc3339() {
+        Some(text) => {
+            out.push(b'"');
+            out.extend_from_slice(&text);
+            out.push(b'"');
         }
+        None => name(out, &ts.to_string()),
+    }
+}
+
+/// Bytes from the wire: a plain string fast, else through [`JsonBytes`].
+fn bytes(out: &mut Vec<u8>, value: &[u8]) -> io::Result<()> {
+    if is_plain_json_text(value) {
+        out.push(b'"');
+        out.extend_from_slice(value);
+        out.push(b'"');
+        Ok(())
+    } else {
+        serde_json::to_writer(&mut *out, &JsonBytes(value)).map_err(io::Error::from)
+    }
+}
+
+fn secret(out: &mut Vec<u8>, value: &[u8], show: bool) -> io::Result<()> {
+    if show {
+        bytes(out, value)
+    } else {
+        name(out, MASK);
+        Ok(())
     }
 }
 
@@ -339,14 +402,7 @@ impl<W: Write> JsonPrinter<W> {
                 notes: greeting.notes.iter().map(|n| n.code).collect(),
             }),
             SessionEvent::Exchange { session, exchange } => {
-                let record = ExchangeRecord::new(*session, exchange, show);
-                // The record without its closing brace, then `"lines"`, then the brace.
-                serde_json::to_writer(&mut self.buf, &record)?;
-                self.buf.pop();
-                self.buf.extend_from_slice(b",\"lines\":");
-                write_lines(&mut self.buf, record.lines)?;
-                self.buf.extend_from_slice(b"}\n");
-                Ok(())
+                write_exchange(&mut self.buf, *session, exchange, show)
             }
             SessionEvent::Credential {
                 session,
@@ -411,6 +467,7 @@ fn write_lines(out: &mut Vec<u8>, body: Option<&Body>) -> io::Result<()> {
         out.extend_from_slice(b"null");
         return Ok(());
     };
+    out.reserve(body.kept_bytes().len() + 3 * body.line_count as usize + 2);
     out.push(b'[');
     // Usually the whole body is plain text: one check, then no per-line test.
     let all_plain = is_plain_json_text(body.kept_bytes());

@@ -788,7 +788,13 @@ impl Decoder {
         head.reply = Some(reply);
         if multiline {
             if let Some(reply) = head.reply.as_mut() {
-                reply.body = Some(Body::reusing(self.spare_body.take().unwrap_or_default()));
+                let mut body = Body::reusing(self.spare_body.take().unwrap_or_default());
+                // `+OK 201762 octets`: room for the message at once, not by repeated doubling.
+                if let Some(octets) = super::reply::octets_in_text(&reply.text) {
+                    body.data
+                        .reserve(octets.min(self.options.max_body as u64) as usize);
+                }
+                reply.body = Some(body);
             }
             self.reply_state = ReplyState::Body;
             self.pending.push_front(head);

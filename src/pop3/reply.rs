@@ -86,6 +86,14 @@ impl ResponseCode {
     }
 }
 
+/// `1234 octets` at the start of a reply text (RFC 1939 §7's example): a size the server
+/// announces. A hint only: framing never depends on it.
+pub fn octets_in_text(text: &[u8]) -> Option<u64> {
+    let mut words = text.split(|&b| b == b' ');
+    let number = super::command::parse_number(words.next()?)?;
+    (words.next()? == b"octets").then_some(u64::from(number))
+}
+
 /// The `<…@…>` timestamp of an APOP-capable greeting (RFC 1939 §7).
 pub fn apop_timestamp(greeting_text: &[u8]) -> Option<&[u8]> {
     let start = greeting_text.iter().position(|&b| b == b'<')?;
