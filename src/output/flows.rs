@@ -257,12 +257,18 @@ pub fn write_summary_text(out: &mut impl Write, stats: &EngineStats) -> io::Resu
 /// listed in the flow output.
 pub struct StreamExporter {
     dir: PathBuf,
-    open: HashMap<(FlowId, Direction), File>,
+    open: HashMap<(FlowId, Direction), OpenStream>,
     endpoints: HashMap<FlowId, (SocketAddr, SocketAddr)>,
     error: Option<io::Error>,
 }
 
-/// Files kept open at once; beyond that the least useful are closed and reopened when needed.
+/// One exported direction: its file, buffered, and where the next byte goes.
+struct OpenStream {
+    file: io::BufWriter<File>,
+    position: u64,
+}
+
+/// Files kept open at once; beyond that they are closed and reopened when needed.
 const MAX_OPEN_FILES: usize = 256;
 
 impl StreamExporter {
@@ -286,10 +292,13 @@ impl StreamExporter {
         format!("{flow:04}_{}_{}_{}", dir.short(), addr(src), addr(dst))
     }
 
-    fn file(&mut self, flow: FlowId, dir: Direction) -> io::Result<&mut File> {
+    /// The open file of one direction; `fresh` empties it (the connection just opened).
+    fn stream(&mut self, flow: FlowId, dir: Direction, fresh: bool) -> io::Result<&mut OpenStream> {
         if !self.open.contains_key(&(flow, dir)) {
             if self.open.len() >= MAX_OPEN_FILES {
-                self.open.clear();
+                for (_, mut stream) in self.open.drain() {
+                    stream.file.flush()?;
+                }
             }
             let (client, server) = self
                 .endpoints
@@ -300,9 +309,16 @@ impl StreamExporter {
             let file = fs::OpenOptions::new()
                 .create(true)
                 .write(true)
-                .truncate(false)
+                .truncate(fresh)
                 .open(&path)?;
-            self.open.insert((flow, dir), file);
+            let position = file.metadata()?.len();
+            self.open.insert(
+                (flow, dir),
+                OpenStream {
+                    file: io::BufWriter::with_capacity(64 * 1024, file),
+                    position,
+                },
+            );
         }
         self.open
             .get_mut(&(flow, dir))
@@ -317,7 +333,7 @@ impl StreamExporter {
                 self.endpoints.insert(flow, (client, server));
                 // Both files exist even when a side sent nothing, as the flow listing says.
                 for dir in [Direction::ClientToServer, Direction::ServerToClient] {
-                    self.file(flow, dir)?.set_len(0)?;
+                    self.stream(flow, dir, true)?;
                 }
             }
             StreamEvent::Data {
@@ -327,9 +343,12 @@ impl StreamExporter {
                 bytes,
                 ..
             } => {
-                let file = self.file(flow, dir)?;
-                file.seek(SeekFrom::Start(offset))?;
-                file.write_all(bytes)?;
+                let stream = self.stream(flow, dir, false)?;
+                if stream.position != offset {
+                    stream.file.seek(SeekFrom::Start(offset))?;
+                }
+                stream.file.write_all(bytes)?;
+                stream.position = offset + bytes.len() as u64;
             }
             StreamEvent::Gap {
                 flow,
@@ -338,24 +357,36 @@ impl StreamExporter {
                 len,
                 ..
             } => {
-                let file = self.file(flow, dir)?;
-                if file.metadata()?.len() < offset + len {
-                    file.set_len(offset + len)?;
+                // A hole of the missing length: the next bytes land at their own offset.
+                let stream = self.stream(flow, dir, false)?;
+                stream.file.flush()?;
+                let end = offset + len;
+                if stream.file.get_ref().metadata()?.len() < end {
+                    stream.file.get_ref().set_len(end)?;
                 }
+                stream.file.seek(SeekFrom::Start(end))?;
+                stream.position = end;
             }
             StreamEvent::Closed { summary, .. } => {
-                self.open.retain(|(flow, _), _| *flow != summary.id);
+                for dir in [Direction::ClientToServer, Direction::ServerToClient] {
+                    if let Some(mut stream) = self.open.remove(&(summary.id, dir)) {
+                        stream.file.flush()?;
+                    }
+                }
                 self.endpoints.remove(&summary.id);
             }
         }
         Ok(())
     }
 
-    pub fn finish(self) -> io::Result<()> {
-        match self.error {
-            Some(error) => Err(error),
-            None => Ok(()),
+    pub fn finish(mut self) -> io::Result<()> {
+        if let Some(error) = self.error.take() {
+            return Err(error);
         }
+        for (_, mut stream) in self.open.drain() {
+            stream.file.flush()?;
+        }
+        Ok(())
     }
 }
 
