@@ -189,6 +189,40 @@ pub struct CaptureStats {
     pub frames_without_interface: u64,
 }
 
+/// Writes frames to a classic pcap file (microsecond timestamps, snapshot length 262144), as
+/// `tcpdump -w` does: `open`, Wireshark and tcpdump read it back.
+pub struct PcapWriter<W: io::Write> {
+    out: W,
+}
+
+impl<W: io::Write> PcapWriter<W> {
+    pub fn new(mut out: W, link_type: LinkType) -> io::Result<Self> {
+        let mut header = Vec::with_capacity(24);
+        header.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+        header.extend_from_slice(&2u16.to_le_bytes());
+        header.extend_from_slice(&4u16.to_le_bytes());
+        header.extend_from_slice(&[0; 8]);
+        header.extend_from_slice(&262_144u32.to_le_bytes());
+        header.extend_from_slice(&link_type.0.to_le_bytes());
+        out.write_all(&header)?;
+        Ok(PcapWriter { out })
+    }
+
+    pub fn write(&mut self, frame: &Frame<'_>) -> io::Result<()> {
+        let mut record = [0u8; 16];
+        record[0..4].copy_from_slice(&(frame.ts.secs() as u32).to_le_bytes());
+        record[4..8].copy_from_slice(&(frame.ts.subsec_nanos() / 1000).to_le_bytes());
+        record[8..12].copy_from_slice(&(frame.data.len() as u32).to_le_bytes());
+        record[12..16].copy_from_slice(&frame.orig_len.to_le_bytes());
+        self.out.write_all(&record)?;
+        self.out.write_all(frame.data)
+    }
+
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
 /// The first bytes of a pcap or pcapng file, used to recognise the format.
 const PCAP_MAGICS: [[u8; 4]; 4] = [
     [0xd4, 0xc3, 0xb2, 0xa1],

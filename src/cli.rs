@@ -36,6 +36,7 @@ use crate::session::{SessionConfig, Sessions};
         pop3scope open trace.pcapng --json | jq .             JSON Lines for scripts\n  \
         pop3scope open trace.pcap --flows                     TCP connections: bytes, gaps, retransmissions\n  \
         tcpdump -i lo -w - port 110 | pop3scope open -        decode as tcpdump captures\n  \
+        sudo pop3scope sniff -i lo                            watch POP3 live on loopback\n  \
         pop3scope open trace.pcap --export-streams streams/   each direction to a file, like tcpflow"
 )]
 pub struct Cli {
@@ -48,6 +49,59 @@ enum Command {
     /// Read a capture file (.pcap or .pcapng, recognised by content; `-` for stdin) and show the
     /// POP3 sessions in it.
     Open(OpenArgs),
+    /// Capture live on a network interface and show POP3 as it happens (Linux; needs root or
+    /// CAP_NET_RAW). Ctrl-C stops and prints a summary.
+    Sniff(SniffArgs),
+    /// List the interfaces you can capture on, with their state and addresses.
+    Interfaces,
+}
+
+#[derive(Args, Debug)]
+struct SniffArgs {
+    /// The interface to capture on; `any` for all of them. Default: the first interface that is
+    /// up and not loopback, as tcpdump chooses.
+    #[arg(short, long, value_name = "IFACE")]
+    interface: Option<String>,
+
+    /// Also follow connections on PORT (repeatable). 110 and 995 are always followed.
+    #[arg(short, long = "port", value_name = "PORT")]
+    ports: Vec<u16>,
+
+    /// Write JSON Lines instead of text.
+    #[arg(long, conflicts_with = "text")]
+    json: bool,
+
+    /// Write human-readable text (the default).
+    #[arg(long)]
+    text: bool,
+
+    /// Also write the captured packets to FILE (pcap, readable by `open`, Wireshark, tcpdump).
+    #[arg(short = 'w', value_name = "FILE")]
+    write: Option<PathBuf>,
+
+    /// Stop after COUNT exchanges.
+    #[arg(short = 'c', value_name = "COUNT")]
+    count: Option<u64>,
+
+    /// Show passwords, SASL responses and tokens instead of masking them as ********.
+    #[arg(long)]
+    show_secrets: bool,
+
+    /// Data lines of each multi-line reply to show in text output.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    body_lines: usize,
+
+    /// Colour the text output: auto, always, never.
+    #[arg(long, value_enum, value_name = "WHEN", default_value = "auto")]
+    color: ColorChoice,
+
+    /// Close a connection after SECS seconds without a packet.
+    #[arg(long, value_name = "SECS", default_value_t = 600)]
+    idle_timeout: u32,
+
+    /// A BPF filter expression such as 'host 10.0.0.5' (needs the `libpcap` build feature).
+    #[arg(value_name = "FILTER")]
+    filter: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -137,6 +191,18 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Open(args) => open(args),
+        Command::Sniff(args) => sniff(args),
+        Command::Interfaces => list_interfaces(),
+    }
+}
+
+fn color_wanted(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
     }
 }
 
@@ -198,13 +264,7 @@ fn open(args: OpenArgs) -> anyhow::Result<()> {
         }
     }
     let format = if args.json { Format::Json } else { Format::Text };
-    let color = match args.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
-    };
+    let color = color_wanted(args.color);
     let options = PrintOptions {
         show_secrets: args.show_secrets,
         color,
@@ -328,4 +388,207 @@ fn report_read_result(
             Ok(())
         }
     }
+}
+
+#[cfg(target_os = "linux")]
+mod live_cli {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+
+    use super::*;
+    use crate::capture::{LinkType, PcapWriter};
+    use crate::live::{self, LiveCapture};
+    use crate::session::{SessionEvent, SessionSink};
+
+    static STOP: AtomicBool = AtomicBool::new(false);
+
+    extern "C" fn on_stop_signal(_: libc::c_int) {
+        STOP.store(true, Ordering::SeqCst);
+    }
+
+    /// Ctrl-C and SIGTERM stop the capture cleanly instead of killing the process.
+    fn catch_stop_signals() {
+        let handler = on_stop_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+        unsafe {
+            libc::signal(libc::SIGINT, handler);
+            libc::signal(libc::SIGTERM, handler);
+        }
+    }
+
+    /// Passes events on and stops after a number of exchanges (`-c`).
+    struct Counted<S> {
+        inner: S,
+        remaining: Option<u64>,
+        exchanges: u64,
+        sessions: u64,
+    }
+
+    impl<S: SessionSink> SessionSink for Counted<S> {
+        fn event(&mut self, event: SessionEvent<'_>) {
+            match event {
+                SessionEvent::Exchange { .. } => {
+                    self.exchanges += 1;
+                    self.remaining = self.remaining.map(|n| n.saturating_sub(1));
+                }
+                SessionEvent::Started(_) => self.sessions += 1,
+                _ => {}
+            }
+            self.inner.event(event);
+        }
+        fn stopped(&self) -> bool {
+            self.inner.stopped() || self.remaining == Some(0)
+        }
+    }
+
+    pub fn sniff(args: SniffArgs) -> anyhow::Result<()> {
+        if !args.filter.is_empty() {
+            anyhow::bail!(
+                "a filter expression ('{}') needs the libpcap backend: build with `cargo install pop3scope \
+                 --features libpcap` (and libpcap-dev installed); this build filters by port: use --port",
+                args.filter.join(" ")
+            );
+        }
+        let interface = match args.interface {
+            Some(name) => name,
+            None => live::default_interface()?.context(
+                "no interface is up apart from loopback: name one with -i (see `pop3scope interfaces`), or use -i lo or -i any",
+            )?,
+        };
+        let mut config = FlowConfig {
+            idle_timeout_secs: args.idle_timeout,
+            ..FlowConfig::default()
+        };
+        for port in &args.ports {
+            if !config.ports.contains(port) {
+                config.ports.push(*port);
+            }
+        }
+        let mut capture = LiveCapture::open(&interface, &config.ports)?;
+        let mut writer = match &args.write {
+            Some(path) => {
+                let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+                Some(PcapWriter::new(io::BufWriter::new(file), LinkType::LINUX_SLL2)?)
+            }
+            None => None,
+        };
+        // The socket and the output file are open: root is no longer needed.
+        live::drop_privileges().context("cannot drop root privileges")?;
+        catch_stop_signals();
+        let ports: Vec<String> = config.ports.iter().map(u16::to_string).collect();
+        eprintln!(
+            "pop3scope: capturing on {interface}, TCP ports {}; Ctrl-C to stop",
+            ports.join(", ")
+        );
+
+        let options = PrintOptions {
+            show_secrets: args.show_secrets,
+            color: color_wanted(args.color),
+            body_lines: args.body_lines,
+        };
+        let mut engine = Engine::new(config);
+        fn counted<S>(inner: S, remaining: Option<u64>) -> Counted<S> {
+            Counted {
+                inner,
+                remaining,
+                exchanges: 0,
+                sessions: 0,
+            }
+        }
+        let (stats, exchanges, sessions) = if args.json {
+            let printer = JsonPrinter::new(raw_stdout(), options).streaming();
+            let mut sink = Sessions::new(SessionConfig::default(), counted(printer, args.count));
+            capture_loop(&mut capture, &mut writer, &mut engine, &mut sink)?;
+            let stats = engine.finish(&mut sink);
+            let counted = sink.into_sink();
+            let (exchanges, sessions) = (counted.exchanges, counted.sessions);
+            counted.inner.finish(&stats)?;
+            (stats, exchanges, sessions)
+        } else {
+            let printer = TextPrinter::new(io::LineWriter::new(raw_stdout()), options);
+            let mut sink = Sessions::new(SessionConfig::default(), counted(printer, args.count));
+            capture_loop(&mut capture, &mut writer, &mut engine, &mut sink)?;
+            let stats = engine.finish(&mut sink);
+            let counted = sink.into_sink();
+            let (exchanges, sessions) = (counted.exchanges, counted.sessions);
+            counted.inner.finish()?;
+            (stats, exchanges, sessions)
+        };
+        if let Some(writer) = writer.as_mut() {
+            writer.flush().context("cannot write the capture file")?;
+        }
+        let kernel = capture.kernel_stats();
+        eprintln!(
+            "pop3scope: {sessions} session{}, {exchanges} exchange{}; {} packets decoded; the kernel passed {} through the filter (loopback counts each twice) and dropped {}",
+            if sessions == 1 { "" } else { "s" },
+            if exchanges == 1 { "" } else { "s" },
+            stats.frames,
+            kernel.received,
+            kernel.dropped
+        );
+        Ok(())
+    }
+
+    fn capture_loop<S: StreamSink>(
+        capture: &mut LiveCapture,
+        writer: &mut Option<PcapWriter<io::BufWriter<File>>>,
+        engine: &mut Engine,
+        sink: &mut S,
+    ) -> anyhow::Result<()> {
+        while !STOP.load(Ordering::SeqCst) {
+            match capture.next(Duration::from_millis(200)) {
+                Ok(Some(frame)) => {
+                    if let Some(writer) = writer.as_mut() {
+                        writer.write(&frame).context("cannot write the capture file")?;
+                    }
+                    engine.frame(&frame, sink);
+                    if sink.stopped() {
+                        break;
+                    }
+                }
+                Ok(None) => {}
+                Err(error) => {
+                    eprintln!("pop3scope: capture stopped: {error}; what was captured is kept");
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn list_interfaces() -> anyhow::Result<()> {
+        let mut out = io::stdout().lock();
+        for interface in live::interfaces()? {
+            let state = if interface.up { "up" } else { "down" };
+            let kind = if interface.loopback { ", loopback" } else { "" };
+            let addresses: Vec<String> = interface.addresses.iter().map(ToString::to_string).collect();
+            writeln!(
+                out,
+                "{:>3}  {:<16} {state}{kind}  {}",
+                interface.index,
+                interface.name,
+                addresses.join(" ")
+            )?;
+        }
+        writeln!(
+            out,
+            "  -  any              all interfaces (pop3scope sniff -i any)"
+        )?;
+        Ok(())
+    }
+}
+
+#[cfg(target_os = "linux")]
+use live_cli::{list_interfaces, sniff};
+
+#[cfg(not(target_os = "linux"))]
+fn sniff(_: SniffArgs) -> anyhow::Result<()> {
+    anyhow::bail!("live capture is built in on Linux only; on this system build with --features libpcap")
+}
+
+#[cfg(not(target_os = "linux"))]
+fn list_interfaces() -> anyhow::Result<()> {
+    anyhow::bail!(
+        "listing interfaces is built in on Linux only; on this system build with --features libpcap"
+    )
 }

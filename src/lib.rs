@@ -11,6 +11,7 @@
 //! - [`flow`]: the flow table and per-direction TCP reassembly to [`flow::StreamEvent`]s
 //!   (data in order, explicit gaps, open and close).
 //! - [`engine`]: drives a capture through the layers into a [`flow::StreamSink`].
+//! - `live` (Linux): live capture through AF_PACKET, as frames like those of a file.
 //! - [`output`]: the sinks that print flows and export streams.
 //! - [`synth`]: scripted TCP conversations written as capture files, for tests and teaching.
 //!
@@ -20,6 +21,8 @@ pub mod capture;
 pub mod cli;
 pub mod engine;
 pub mod flow;
+#[cfg(target_os = "linux")]
+pub mod live;
 pub mod output;
 pub mod pop3;
 pub mod session;

@@ -342,6 +342,8 @@ pub struct JsonPrinter<W: Write> {
     error: Option<io::Error>,
     /// Records not yet written out.
     buf: Vec<u8>,
+    /// Write out once this many bytes wait; 0 writes every record at once (live capture).
+    block: usize,
 }
 
 /// Output is written in blocks of about this size.
@@ -354,7 +356,14 @@ impl<W: Write> JsonPrinter<W> {
             options,
             error: None,
             buf: Vec::with_capacity(2 * OUTPUT_BLOCK),
+            block: OUTPUT_BLOCK,
         }
+    }
+
+    /// Writes each record as soon as it is complete, for live capture.
+    pub fn streaming(mut self) -> Self {
+        self.block = 0;
+        self
     }
 
     /// Appends one record to the buffer.
@@ -369,6 +378,9 @@ impl<W: Write> JsonPrinter<W> {
         if self.buf.len() >= at_least {
             self.out.write_all(&self.buf)?;
             self.buf.clear();
+            if self.block == 0 {
+                self.out.flush()?;
+            }
         }
         Ok(())
     }
@@ -532,7 +544,7 @@ fn note_record(session: SessionId, note: &Note, at: Position) -> NoteRecord<'_> 
 impl<W: Write> SessionSink for JsonPrinter<W> {
     fn event(&mut self, event: SessionEvent<'_>) {
         if self.error.is_none()
-            && let Err(error) = self.write(&event).and_then(|()| self.drain(OUTPUT_BLOCK))
+            && let Err(error) = self.write(&event).and_then(|()| self.drain(self.block))
         {
             self.error = Some(error);
         }

@@ -1,0 +1,165 @@
+//! `pop3scope sniff` against a real Dovecot and a real client (Python's poplib) on loopback.
+//! Needs root (CAP_NET_RAW), Dovecot and Python 3; `.ci/run` installs Dovecot and runs as root.
+//! Elsewhere the test says why it is skipped.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+
+use crate::util::bin;
+
+fn missing_prerequisite() -> Option<String> {
+    let uid = Command::new("id")
+        .arg("-u")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    if uid.as_deref() != Some("0") {
+        return Some("not root: capturing needs CAP_NET_RAW (CI runs as root)".into());
+    }
+    for tool in ["dovecot", "doveadm", "python3", "openssl"] {
+        if Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .output()
+            .map_or(true, |o| !o.status.success())
+        {
+            return Some(format!(
+                "{tool} is not installed (.ci/run installs dovecot-pop3d)"
+            ));
+        }
+    }
+    None
+}
+
+struct Dovecot<'a> {
+    dir: &'a Path,
+}
+
+impl Drop for Dovecot<'_> {
+    fn drop(&mut self) {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/live/dovecot.sh");
+        let _ = Command::new("bash")
+            .arg(script)
+            .arg("stop")
+            .arg(self.dir)
+            .status();
+    }
+}
+
+/// One POP3 session the way a mail client makes it: login, LIST, RETR, DELE, QUIT.
+const CLIENT: &str = r#"
+import poplib, sys
+pop = poplib.POP3("127.0.0.1", int(sys.argv[1]), timeout=10)
+pop.user("alice")
+pop.pass_("wonderland")
+pop.list()
+pop.retr(1)
+pop.dele(1)
+pop.quit()
+"#;
+
+fn exchanges(json: &str) -> Vec<(String, String, String, String)> {
+    json.lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|r| r["type"] == "exchange")
+        .map(|r| {
+            let field = |k: &str| r[k].as_str().unwrap_or("null").to_string();
+            (
+                field("command"),
+                field("status"),
+                field("phase"),
+                field("phase_after"),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn sniff_sees_every_exchange_of_a_real_session_once_and_writes_a_capture_that_open_reads() {
+    if let Some(why) = missing_prerequisite() {
+        eprintln!("skipped: {why}");
+        return;
+    }
+    let work = TempDir::new().unwrap();
+    let port = 11110 + (std::process::id() % 500) as u16;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/live/dovecot.sh");
+    let started = Command::new("bash")
+        .arg(&script)
+        .arg("start")
+        .arg(work.path())
+        .arg(port.to_string())
+        .status()
+        .unwrap();
+    assert!(started.success(), "Dovecot did not start");
+    let _dovecot = Dovecot { dir: work.path() };
+
+    let capture = work.path().join("live.pcap");
+    let mut sniff = Command::new(assert_cmd::cargo::cargo_bin("pop3scope"))
+        .args([
+            "sniff",
+            "-i",
+            "lo",
+            "--json",
+            "-c",
+            "6",
+            "--port",
+            &port.to_string(),
+            "-w",
+        ])
+        .arg(&capture)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(sniff.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    assert!(line.contains("capturing on lo"), "{line}");
+
+    let client = Command::new("python3")
+        .args(["-c", CLIENT, &port.to_string()])
+        .output()
+        .unwrap();
+    assert!(
+        client.status.success(),
+        "{}",
+        String::from_utf8_lossy(&client.stderr)
+    );
+
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while sniff.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "sniff did not stop after 6 exchanges");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut json = String::new();
+    sniff.stdout.take().unwrap().read_to_string(&mut json).unwrap();
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).unwrap();
+    assert!(rest.contains("and dropped 0"), "{rest}");
+
+    let expected: Vec<(String, String, String, String)> = [
+        ("USER", "AUTHORIZATION", "AUTHORIZATION"),
+        ("PASS", "AUTHORIZATION", "TRANSACTION"),
+        ("LIST", "TRANSACTION", "TRANSACTION"),
+        ("RETR", "TRANSACTION", "TRANSACTION"),
+        ("DELE", "TRANSACTION", "TRANSACTION"),
+        ("QUIT", "TRANSACTION", "UPDATE"),
+    ]
+    .iter()
+    .map(|(c, p, a)| (c.to_string(), "+OK".to_string(), p.to_string(), a.to_string()))
+    .collect();
+    assert_eq!(exchanges(&json), expected, "{json}");
+
+    // The -w file holds the same session.
+    let reopened = bin()
+        .arg("open")
+        .arg(&capture)
+        .args(["--json", "--port", &port.to_string()])
+        .output()
+        .unwrap();
+    assert!(reopened.status.success());
+    assert_eq!(exchanges(&String::from_utf8(reopened.stdout).unwrap()), expected);
+}

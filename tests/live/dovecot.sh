@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# A throw-away Dovecot on 127.0.0.1 for the live-capture test, built from the same config and
+# mailboxes as captures/record/ (fake credentials: alice / wonderland).
+#
+#   tests/live/dovecot.sh start DIR PORT   configure in DIR, listen on PORT (plain POP3 only)
+#   tests/live/dovecot.sh stop DIR
+set -euo pipefail
+here=$(cd "$(dirname "$0")/../../captures/record" && pwd)
+action=$1 base=$2
+case "$action" in
+start)
+  port=$3
+  mkdir -p "$base/tls" "$base/run" "$base/state"
+  chmod 755 "$base"
+  sed -e "s#@BASE@#$base#g" -e "s#port = 110#port = $port#" -e "s#port = 995#port = 0#" \
+      -e "s#instance_name = .*#instance_name = pop3scope-test-$port#" -e "s#^listen = .*#listen = 127.0.0.1#" \
+      "$here/dovecot.conf" > "$base/dovecot.conf"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=localhost" \
+      -keyout "$base/tls/key.pem" -out "$base/tls/cert.pem" 2>/dev/null
+  chmod 600 "$base/tls/key.pem"
+  python3 "$here/mkmail.py" "$base" >/dev/null
+  dovecot -c "$base/dovecot.conf"
+  for _ in $(seq 100); do
+    if python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.2).close()" 2>/dev/null; then
+      exit 0
+    fi
+    sleep 0.1
+  done
+  cat "$base/dovecot.log" >&2
+  exit 1
+  ;;
+stop)
+  doveadm -c "$base/dovecot.conf" stop 2>/dev/null || { [ -f "$base/run/master.pid" ] && kill "$(cat "$base/run/master.pid")"; } || true
+  ;;
+esac
