@@ -27,7 +27,7 @@ use serde::{Serialize, Serializer};
 use crate::capture::Timestamp;
 use crate::engine::EngineStats;
 use crate::flow::Direction;
-use crate::pop3::{Body, Exchange, Note, NoteCode, Phase, Position, Status};
+use crate::pop3::{Body, Capability, Exchange, Note, NoteCode, Phase, Position, Status, Verb};
 use crate::session::{
     Mailbox, SessionEnd, SessionEvent, SessionId, SessionSink, is_secret_arg, is_secret_sasl,
 };
@@ -108,6 +108,8 @@ struct GreetingRecord<'a> {
 ///   and `body_lines` count them as RFC 1939 §11 does, even where `lines` could not all be kept
 ///   (note `body_not_kept`).
 /// - `sasl`: the challenges and responses of an AUTH exchange, in order.
+/// - `capabilities`: for CAPA, each line as `{"name": "SASL", "args": ["PLAIN", "LOGIN"]}`,
+///   else `null`.
 /// - `notes`: anomaly codes (may be empty); `note_details`: a detail for each, same order.
 /// - `ts`: when the command was sent (the reply's time if there is no command); `reply_ts`,
 ///   `latency_ms`; `frames`: the frame numbers; `incomplete`: the reply was cut by a gap or
@@ -224,6 +226,14 @@ fn write_exchange(
     } else {
         b"},\"incomplete\":false"
     });
+    out.extend_from_slice(b",\"capabilities\":");
+    match (exchange.verb(), body) {
+        (Some(Verb::Capa), Some(body)) => {
+            let capabilities: Vec<Capability> = body.lines().filter_map(Capability::parse).collect();
+            serde_json::to_writer(&mut *out, &capabilities)?;
+        }
+        _ => out.extend_from_slice(b"null"),
+    }
     out.extend_from_slice(b",\"lines\":");
     write_lines(out, body)?;
     out.extend_from_slice(b"}\n");

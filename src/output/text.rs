@@ -16,7 +16,7 @@ use base64::Engine as _;
 
 use crate::capture::Timestamp;
 use crate::flow::Direction;
-use crate::pop3::{Exchange, Greeting, Note, Phase, Status, Verb};
+use crate::pop3::{Capability, Exchange, Greeting, Note, Phase, Status, Verb};
 use crate::session::{SessionEvent, SessionSummary, is_secret_arg, is_secret_sasl};
 use crate::text::escape;
 
@@ -198,8 +198,19 @@ impl<W: Write> TextPrinter<W> {
                 self.line(&prefix, "S:", &text, &comment.join("; "))?;
                 if let Some(body) = &reply.body {
                     let indent = " ".repeat(34);
+                    let capa = exchange.verb() == Some(Verb::Capa);
                     for line in body.lines().take(self.options.body_lines) {
-                        writeln!(self.out, "{indent}| {}", escape(line))?;
+                        let meaning = capa
+                            .then(|| Capability::parse(line))
+                            .flatten()
+                            .and_then(|c| c.meaning());
+                        match meaning {
+                            Some(meaning) => {
+                                let comment = self.paint("\x1b[90m", &format!("# {meaning}"));
+                                writeln!(self.out, "{indent}| {}   {comment}", escape(line))?
+                            }
+                            None => writeln!(self.out, "{indent}| {}", escape(line))?,
+                        }
                     }
                     let shown = (body.line_count as usize).min(self.options.body_lines);
                     let more = body.line_count as usize - shown;

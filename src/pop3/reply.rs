@@ -86,6 +86,47 @@ impl ResponseCode {
     }
 }
 
+/// One line of a CAPA reply: a capability and its parameters (RFC 2449 §6), e.g.
+/// `SASL PLAIN LOGIN`, `LOGIN-DELAY 300 USER`, `EXPIRE NEVER`, `IMPLEMENTATION Dovecot`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Capability {
+    /// The tag in upper case (tags are case-insensitive).
+    pub name: String,
+    pub args: Vec<String>,
+}
+
+impl Capability {
+    pub fn parse(line: &[u8]) -> Option<Capability> {
+        let text = String::from_utf8_lossy(line);
+        let mut words = text.split_ascii_whitespace();
+        let name = words.next()?.to_ascii_uppercase();
+        Some(Capability {
+            name,
+            args: words.map(str::to_string).collect(),
+        })
+    }
+
+    /// What a registered capability announces (RFC 2449 §6, RFC 2595, RFC 3206, RFC 6856).
+    pub fn meaning(&self) -> Option<&'static str> {
+        Some(match self.name.as_str() {
+            "TOP" => "the TOP command works (RFC 2449 §6.1)",
+            "USER" => "USER/PASS login works (RFC 2449 §6.2)",
+            "SASL" => "AUTH works with these mechanisms (RFC 2449 §6.3)",
+            "RESP-CODES" => "-ERR replies carry [codes] (RFC 2449 §6.4)",
+            "LOGIN-DELAY" => "the least number of seconds between logins (RFC 2449 §6.5)",
+            "PIPELINING" => "commands may be sent without waiting for replies (RFC 2449 §6.6)",
+            "EXPIRE" => "days the server keeps mail after it was retrieved (RFC 2449 §6.7)",
+            "UIDL" => "the UIDL command works (RFC 2449 §6.8)",
+            "IMPLEMENTATION" => "the server software (RFC 2449 §6.9)",
+            "STLS" => "STLS can switch to TLS (RFC 2595 §4)",
+            "AUTH-RESP-CODE" => "a failed login says [AUTH] when the credentials are wrong (RFC 3206 §6)",
+            "UTF8" => "the UTF8 command works (RFC 6856 §2)",
+            "LANG" => "the LANG command works (RFC 6856 §3)",
+            _ => return None,
+        })
+    }
+}
+
 /// `1234 octets` at the start of a reply text (RFC 1939 §7's example): a size the server
 /// announces. A hint only: framing never depends on it.
 pub fn octets_in_text(text: &[u8]) -> Option<u64> {
@@ -142,6 +183,19 @@ mod tests {
             ResponseCode::parse(b"The Microsoft Exchange POP3 service is ready. [UwBOADIA]"),
             None
         );
+    }
+
+    #[test]
+    fn capabilities_have_a_tag_and_parameters() {
+        let sasl = Capability::parse(b"SASL PLAIN LOGIN CRAM-MD5").unwrap();
+        assert_eq!((sasl.name.as_str(), sasl.args.len()), ("SASL", 3));
+        assert_eq!(
+            Capability::parse(b"login-delay 300 USER").unwrap().name,
+            "LOGIN-DELAY"
+        );
+        assert!(Capability::parse(b"PIPELINING").unwrap().meaning().is_some());
+        assert!(Capability::parse(b"X-GOOGLE-RICO").unwrap().meaning().is_none());
+        assert_eq!(Capability::parse(b""), None);
     }
 
     #[test]
