@@ -189,6 +189,78 @@ pub struct CaptureStats {
     pub frames_without_interface: u64,
 }
 
+/// Reads a file on a second thread, a few blocks ahead of the reader: the system calls and the
+/// kernel's copying then overlap with decoding. Memory stays bounded ([`READ_AHEAD_BLOCKS`]
+/// blocks of [`READ_AHEAD_BLOCK`] bytes).
+pub struct ReadAhead {
+    blocks: std::sync::mpsc::Receiver<io::Result<Vec<u8>>>,
+    spent: std::sync::mpsc::SyncSender<Vec<u8>>,
+    current: Vec<u8>,
+    at: usize,
+    done: bool,
+}
+
+const READ_AHEAD_BLOCK: usize = 1 << 20;
+const READ_AHEAD_BLOCKS: usize = 4;
+
+impl ReadAhead {
+    pub fn new<R: Read + Send + 'static>(mut input: R) -> Self {
+        let (full, blocks) = std::sync::mpsc::sync_channel::<io::Result<Vec<u8>>>(READ_AHEAD_BLOCKS);
+        let (spent, empty) = std::sync::mpsc::sync_channel::<Vec<u8>>(READ_AHEAD_BLOCKS + 2);
+        std::thread::spawn(move || {
+            loop {
+                let mut block = empty.try_recv().unwrap_or_default();
+                block.resize(READ_AHEAD_BLOCK, 0);
+                // One read, not a full block: from a pipe (`tcpdump -w - | …`) packets must flow
+                // on as they come.
+                match input.read(&mut block) {
+                    Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+                    Ok(0) => break,
+                    Ok(n) => {
+                        block.truncate(n);
+                        if full.send(Ok(block)).is_err() {
+                            break;
+                        }
+                    }
+                    Err(error) => {
+                        let _ = full.send(Err(error));
+                        break;
+                    }
+                }
+            }
+        });
+        ReadAhead {
+            blocks,
+            spent,
+            current: Vec::new(),
+            at: 0,
+            done: false,
+        }
+    }
+}
+
+impl Read for ReadAhead {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.at == self.current.len() {
+            if self.done {
+                return Ok(0);
+            }
+            match self.blocks.recv() {
+                Ok(block) => {
+                    let old = std::mem::replace(&mut self.current, block?);
+                    let _ = self.spent.try_send(old);
+                    self.at = 0;
+                }
+                Err(_) => self.done = true,
+            }
+        }
+        let n = buf.len().min(self.current.len() - self.at);
+        buf[..n].copy_from_slice(&self.current[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
 /// Writes frames to a classic pcap file (microsecond timestamps, snapshot length 262144), as
 /// `tcpdump -w` does: `open`, Wireshark and tcpdump read it back.
 pub struct PcapWriter<W: io::Write> {

@@ -99,9 +99,21 @@ struct SniffArgs {
     #[arg(long, value_name = "SECS", default_value_t = 600)]
     idle_timeout: u32,
 
-    /// A BPF filter expression such as 'host 10.0.0.5' (needs the `libpcap` build feature).
+    /// A BPF filter expression such as 'host 10.0.0.5', on top of the port filter (needs the
+    /// libpcap backend: the build feature `libpcap`).
     #[arg(value_name = "FILTER")]
     filter: Vec<String>,
+
+    /// How to capture: af-packet (built in, Linux) or libpcap (build feature `libpcap`; the
+    /// default when built with it).
+    #[arg(long, value_enum, value_name = "BACKEND")]
+    backend: Option<Backend>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Backend {
+    AfPacket,
+    Libpcap,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -241,11 +253,11 @@ fn progress_bar(size: Option<u64>) -> Option<indicatif::ProgressBar> {
 fn open(args: OpenArgs) -> anyhow::Result<()> {
     let name = args.file.display().to_string();
     let (input, size): (Box<dyn Read + Send>, Option<u64>) = if args.file == Path::new("-") {
-        (Box::new(io::stdin()), None)
+        (Box::new(crate::capture::ReadAhead::new(io::stdin())), None)
     } else {
         let file = File::open(&args.file).with_context(|| format!("cannot open {name}"))?;
         let size = file.metadata().ok().map(|m| m.len());
-        (Box::new(file), size)
+        (Box::new(crate::capture::ReadAhead::new(file)), size)
     };
     let read = Arc::new(AtomicU64::new(0));
     let mut reader = CaptureReader::new(Counting {
@@ -442,7 +454,12 @@ mod live_cli {
     }
 
     pub fn sniff(args: SniffArgs) -> anyhow::Result<()> {
-        if !args.filter.is_empty() {
+        let backend = args.backend.unwrap_or(if cfg!(feature = "libpcap") {
+            Backend::Libpcap
+        } else {
+            Backend::AfPacket
+        });
+        if !args.filter.is_empty() && backend != Backend::Libpcap {
             anyhow::bail!(
                 "a filter expression ('{}') needs the libpcap backend: build with `cargo install pop3scope \
                  --features libpcap` (and libpcap-dev installed); this build filters by port: use --port",
@@ -464,11 +481,26 @@ mod live_cli {
                 config.ports.push(*port);
             }
         }
-        let mut capture = LiveCapture::open(&interface, &config.ports)?;
+        let mut capture = match backend {
+            Backend::AfPacket => Source::Packet(LiveCapture::open(&interface, &config.ports)?),
+            #[cfg(feature = "libpcap")]
+            Backend::Libpcap => {
+                let expression = (!args.filter.is_empty()).then(|| args.filter.join(" "));
+                Source::Pcap(crate::live_pcap::PcapCapture::open(
+                    &interface,
+                    &config.ports,
+                    expression.as_deref(),
+                )?)
+            }
+            #[cfg(not(feature = "libpcap"))]
+            Backend::Libpcap => {
+                anyhow::bail!("this build has no libpcap backend: build with --features libpcap")
+            }
+        };
         let mut writer = match &args.write {
             Some(path) => {
                 let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-                Some(PcapWriter::new(io::BufWriter::new(file), LinkType::LINUX_SLL2)?)
+                Some(PcapWriter::new(io::BufWriter::new(file), capture.link_type())?)
             }
             None => None,
         };
@@ -529,8 +561,39 @@ mod live_cli {
         Ok(())
     }
 
+    /// The capture backend chosen.
+    enum Source {
+        Packet(LiveCapture),
+        #[cfg(feature = "libpcap")]
+        Pcap(crate::live_pcap::PcapCapture),
+    }
+
+    impl Source {
+        fn next(&mut self, timeout: Duration) -> io::Result<Option<crate::capture::Frame<'_>>> {
+            match self {
+                Source::Packet(capture) => capture.next(timeout),
+                #[cfg(feature = "libpcap")]
+                Source::Pcap(capture) => capture.next(timeout),
+            }
+        }
+        fn kernel_stats(&mut self) -> live::KernelStats {
+            match self {
+                Source::Packet(capture) => capture.kernel_stats(),
+                #[cfg(feature = "libpcap")]
+                Source::Pcap(capture) => capture.kernel_stats(),
+            }
+        }
+        fn link_type(&self) -> LinkType {
+            match self {
+                Source::Packet(_) => LinkType::LINUX_SLL2,
+                #[cfg(feature = "libpcap")]
+                Source::Pcap(capture) => capture.link_type(),
+            }
+        }
+    }
+
     fn capture_loop<S: StreamSink>(
-        capture: &mut LiveCapture,
+        capture: &mut Source,
         writer: &mut Option<PcapWriter<io::BufWriter<File>>>,
         engine: &mut Engine,
         sink: &mut S,

@@ -23,6 +23,8 @@ pub mod engine;
 pub mod flow;
 #[cfg(target_os = "linux")]
 pub mod live;
+#[cfg(all(target_os = "linux", feature = "libpcap"))]
+pub mod live_pcap;
 pub mod output;
 pub mod pop3;
 pub mod session;

@@ -514,21 +514,29 @@ fn write_lines(out: &mut Vec<u8>, body: Option<&Body>) -> io::Result<()> {
 fn is_plain_json_text(bytes: &[u8]) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
-    // A byte of `word` is zero → the high bit of that byte in the result is set.
-    let has_zero_byte = |word: u64| word.wrapping_sub(ONES) & !word & HIGHS;
-    let mut chunks = bytes.chunks_exact(8);
-    for chunk in &mut chunks {
-        let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+    // For each byte of `word`, the high bit of the result is set if it is not plain text. The
+    // tests are exact as a whole (no byte is misjudged to be plain).
+    let not_plain = |word: u64| {
+        let has_zero_byte = |w: u64| w.wrapping_sub(ONES) & !w & HIGHS;
         let control = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
-        let special =
-            has_zero_byte(word ^ (ONES * b'"' as u64)) | has_zero_byte(word ^ (ONES * b'\\' as u64));
-        if (word & HIGHS) | control | special | has_zero_byte(word ^ (ONES * 0x7f)) != 0 {
+        let quote = has_zero_byte(word ^ (ONES * u64::from(b'"')));
+        let backslash = has_zero_byte(word ^ (ONES * u64::from(b'\\')));
+        let delete = has_zero_byte(word ^ (ONES * 0x7f));
+        (word & HIGHS) | control | quote | backslash | delete
+    };
+    // 32 bytes a step with one test: the compiler turns the four words into vector operations.
+    let (blocks, rest) = bytes.as_chunks::<32>();
+    for block in blocks {
+        let (words, _) = block.as_chunks::<8>();
+        if words
+            .iter()
+            .fold(0, |found, word| found | not_plain(u64::from_le_bytes(*word)))
+            != 0
+        {
             return false;
         }
     }
-    chunks
-        .remainder()
-        .iter()
+    rest.iter()
         .all(|&b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
 }
 

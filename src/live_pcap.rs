@@ -1,0 +1,126 @@
+//! Live capture through libpcap: the build feature `libpcap`.
+//!
+//! Contract: the same as the built-in AF_PACKET capture ([`crate::live`]) — frames in capture
+//! order with kernel timestamps, only TCP on the selected ports, the kernel's drop counter — and
+//! in addition any BPF filter expression (`host 10.0.0.5`), combined with the port filter.
+//! libpcap's blocking read never times out on Linux, so the handle is non-blocking and waited
+//! on with poll, which lets the caller notice Ctrl-C.
+
+use std::io;
+use std::os::fd::AsRawFd;
+use std::time::Duration;
+
+use crate::capture::{Frame, LinkType, Timestamp};
+use crate::live::{KernelStats, LiveError};
+
+/// An open libpcap capture.
+pub struct PcapCapture {
+    capture: pcap::Capture<pcap::Active>,
+    link_type: LinkType,
+    frame: Vec<u8>,
+    frames: u64,
+}
+
+fn pcap_error(what: &'static str) -> impl FnOnce(pcap::Error) -> LiveError {
+    move |error| {
+        let text = error.to_string();
+        if text.contains("Operation not permitted") || text.contains("ermission") {
+            LiveError::NotPermitted
+        } else {
+            LiveError::Os {
+                what,
+                source: io::Error::other(text),
+            }
+        }
+    }
+}
+
+impl PcapCapture {
+    /// Opens `interface` (`any` for all) for TCP on `ports`, and `expression` if given.
+    pub fn open(interface: &str, ports: &[u16], expression: Option<&str>) -> Result<Self, LiveError> {
+        let capture = pcap::Capture::from_device(interface)
+            .map_err(pcap_error("cannot use the interface"))?
+            .snaplen(262_144)
+            .immediate_mode(true)
+            .buffer_size(32 << 20)
+            .open()
+            .map_err(pcap_error("cannot open the capture"))?;
+        let mut capture = capture
+            .setnonblock()
+            .map_err(pcap_error("cannot make the capture non-blocking"))?;
+        let ports: Vec<String> = ports.iter().map(|p| format!("tcp port {p}")).collect();
+        let mut filter = format!("({})", ports.join(" or "));
+        if let Some(expression) = expression {
+            filter = format!("{filter} and ({expression})");
+        }
+        capture.filter(&filter, true).map_err(|error| LiveError::Os {
+            what: "the filter expression is not valid BPF",
+            source: io::Error::other(error.to_string()),
+        })?;
+        let link_type = LinkType(capture.get_datalink().0 as u32);
+        Ok(PcapCapture {
+            capture,
+            link_type,
+            frame: Vec::new(),
+            frames: 0,
+        })
+    }
+
+    /// Waits up to `timeout` for the next packet; `Ok(None)` when none came.
+    pub fn next(&mut self, timeout: Duration) -> io::Result<Option<Frame<'_>>> {
+        let (ts, orig_len) = match self.capture.next_packet() {
+            Ok(packet) => {
+                self.frame.clear();
+                self.frame.extend_from_slice(packet.data);
+                let ts = Timestamp::from_secs_nanos(
+                    packet.header.ts.tv_sec,
+                    i64::from(packet.header.ts.tv_usec) * 1000,
+                );
+                (ts, packet.header.len)
+            }
+            Err(pcap::Error::TimeoutExpired) | Err(pcap::Error::NoMorePackets) => {
+                let mut poll = libc::pollfd {
+                    fd: self.capture.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                };
+                // SAFETY: one valid pollfd.
+                let ready =
+                    unsafe { libc::poll(&mut poll, 1, timeout.as_millis().min(i32::MAX as u128) as i32) };
+                if ready < 0 {
+                    let error = io::Error::last_os_error();
+                    return if error.kind() == io::ErrorKind::Interrupted {
+                        Ok(None)
+                    } else {
+                        Err(error)
+                    };
+                }
+                return Ok(None);
+            }
+            Err(error) => return Err(io::Error::other(error.to_string())),
+        };
+        self.frames += 1;
+        Ok(Some(Frame {
+            number: self.frames,
+            ts,
+            link_type: self.link_type,
+            data: &self.frame,
+            orig_len,
+        }))
+    }
+
+    /// The link type of the frames, for `-w`.
+    pub fn link_type(&self) -> LinkType {
+        self.link_type
+    }
+
+    pub fn kernel_stats(&mut self) -> KernelStats {
+        self.capture
+            .stats()
+            .map(|s| KernelStats {
+                received: u64::from(s.received),
+                dropped: u64::from(s.dropped),
+            })
+            .unwrap_or_default()
+    }
+}
