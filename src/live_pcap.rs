@@ -74,7 +74,7 @@ impl PcapCapture {
                 self.frame.extend_from_slice(packet.data);
                 let ts = Timestamp::from_secs_nanos(
                     packet.header.ts.tv_sec,
-                    i64::from(packet.header.ts.tv_usec) * 1000,
+                    micros(packet.header.ts.tv_usec) * 1000,
                 );
                 (ts, packet.header.len)
             }
@@ -123,4 +123,10 @@ impl PcapCapture {
             })
             .unwrap_or_default()
     }
+}
+
+/// `suseconds_t` is i64 on some systems and i32 on others.
+#[allow(clippy::useless_conversion)]
+fn micros(usec: libc::suseconds_t) -> i64 {
+    i64::from(usec)
 }
