@@ -15,6 +15,8 @@ start)
   sed -e "s#@BASE@#$base#g" -e "s#port = 110#port = $port#" -e "s#port = 995#port = 0#" \
       -e "s#instance_name = .*#instance_name = pop3scope-test-$port#" -e "s#^listen = .*#listen = 127.0.0.1#" \
       "$here/dovecot.conf" > "$base/dovecot.conf"
+  # Load tests open many sessions to one mailbox from one address.
+  printf 'protocol pop3 {\n  mail_max_userip_connections = 500\n}\n' >> "$base/dovecot.conf"
   openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=localhost" \
       -keyout "$base/tls/key.pem" -out "$base/tls/cert.pem" 2>/dev/null
   chmod 600 "$base/tls/key.pem"
