@@ -165,7 +165,7 @@ impl Frame<'_> {
 /// What went wrong reading a capture file.
 #[derive(Debug, thiserror::Error)]
 pub enum CaptureError {
-    #[error("cannot read: {0}")]
+    #[error("cannot read")]
     Io(#[from] io::Error),
     #[error("empty input: no capture header")]
     Empty,

@@ -64,7 +64,7 @@ struct SniffArgs {
     interface: Option<String>,
 
     /// Also follow connections on PORT (repeatable). 110 and 995 are always followed.
-    #[arg(short, long = "port", value_name = "PORT")]
+    #[arg(short, long = "port", value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
     ports: Vec<u16>,
 
     /// Write JSON Lines instead of text.
@@ -160,7 +160,7 @@ struct OpenArgs {
     export_streams: Option<PathBuf>,
 
     /// Also follow connections on PORT (repeatable). 110 and 995 are always followed.
-    #[arg(short, long = "port", value_name = "PORT")]
+    #[arg(short, long = "port", value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
     ports: Vec<u16>,
 
     /// Close a connection after SECS seconds (capture time) without a packet.
@@ -290,7 +290,8 @@ fn open(args: OpenArgs) -> anyhow::Result<()> {
     };
     let stdout = || io::BufWriter::with_capacity(256 * 1024, raw_stdout());
     let progress = progress_bar(size);
-    let mut drive = |sink: &mut dyn FnMut(&mut Engine, &crate::capture::Frame<'_>) -> bool| {
+    // Reads the whole capture into `sink`, with the progress bar, and ends the open connections.
+    let mut drive = |sink: &mut dyn StreamSink| {
         let mut engine = Engine::new(config.clone());
         let mut since_update = 0u32;
         let result = reader.for_each_frame(|frame| {
@@ -301,56 +302,35 @@ fn open(args: OpenArgs) -> anyhow::Result<()> {
                     bar.set_position(read.load(Ordering::Relaxed));
                 }
             }
-            sink(&mut engine, &frame)
+            engine.frame(&frame, sink);
+            !sink.stopped()
         });
-        (engine, result)
+        (engine.finish(sink), result)
     };
 
     let (stats, read_result) = if args.flows {
         let mut sink = Tee(FlowPrinter::new(stdout(), format), exporter);
-        let (engine, result) = drive(&mut |engine, frame| {
-            engine.frame(frame, &mut sink);
-            !sink.stopped()
-        });
-        let stats = engine.finish(&mut sink);
+        let (stats, result) = drive(&mut sink);
         let Tee(printer, exporter) = sink;
         printer.finish(&stats)?;
         finish_export(exporter)?;
         (stats, result)
+    } else if format == Format::Json {
+        let printer = JsonPrinter::new(raw_stdout(), options);
+        let mut sink = Tee(Sessions::new(SessionConfig::default(), printer), exporter);
+        let (stats, result) = drive(&mut sink);
+        let Tee(sessions, exporter) = sink;
+        sessions.into_sink().finish(&stats)?;
+        finish_export(exporter)?;
+        (stats, result)
     } else {
-        let session_config = SessionConfig::default();
-        match format {
-            Format::Json => {
-                let mut sink = Tee(
-                    Sessions::new(session_config, JsonPrinter::new(raw_stdout(), options)),
-                    exporter,
-                );
-                let (engine, result) = drive(&mut |engine, frame| {
-                    engine.frame(frame, &mut sink);
-                    !sink.stopped()
-                });
-                let stats = engine.finish(&mut sink);
-                let Tee(sessions, exporter) = sink;
-                sessions.into_sink().finish(&stats)?;
-                finish_export(exporter)?;
-                (stats, result)
-            }
-            Format::Text => {
-                let mut sink = Tee(
-                    Sessions::new(session_config, TextPrinter::new(stdout(), options)),
-                    exporter,
-                );
-                let (engine, result) = drive(&mut |engine, frame| {
-                    engine.frame(frame, &mut sink);
-                    !sink.stopped()
-                });
-                let stats = engine.finish(&mut sink);
-                let Tee(sessions, exporter) = sink;
-                sessions.into_sink().finish()?;
-                finish_export(exporter)?;
-                (stats, result)
-            }
-        }
+        let printer = TextPrinter::new(stdout(), options);
+        let mut sink = Tee(Sessions::new(SessionConfig::default(), printer), exporter);
+        let (stats, result) = drive(&mut sink);
+        let Tee(sessions, exporter) = sink;
+        sessions.into_sink().finish()?;
+        finish_export(exporter)?;
+        (stats, result)
     };
     if let Some(bar) = progress {
         bar.finish_and_clear();

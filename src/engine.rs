@@ -45,7 +45,7 @@ impl Engine {
         }
     }
 
-    pub fn frame(&mut self, frame: &Frame<'_>, sink: &mut impl StreamSink) {
+    pub fn frame(&mut self, frame: &Frame<'_>, sink: &mut (impl StreamSink + ?Sized)) {
         self.stats.frames += 1;
         self.stats.captured_bytes += frame.data.len() as u64;
         self.stats.truncated_frames += u64::from(frame.is_truncated());
@@ -85,7 +85,7 @@ impl Engine {
     }
 
     /// Ends every open connection at the time of the last frame, and returns the statistics.
-    pub fn finish(mut self, sink: &mut impl StreamSink) -> EngineStats {
+    pub fn finish(mut self, sink: &mut (impl StreamSink + ?Sized)) -> EngineStats {
         self.table.finish(self.last_ts, sink);
         self.stats.flows = self.table.stats.clone();
         self.stats

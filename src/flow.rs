@@ -221,8 +221,11 @@ const NANOS_PER_SEC: i64 = 1_000_000_000;
 pub struct TableStats {
     /// Segments on other ports, skipped after the TCP header.
     pub other_port_segments: u64,
-    /// Segments that arrived after their connection had ended.
+    /// Segments with data, FIN or RST that arrived after their connection had ended.
     pub late_segments: u64,
+    /// Bare ACKs after a connection had ended (the last ACK of a FIN exchange): counted here,
+    /// not in the connection's packets, which were reported when it ended.
+    pub closing_acks: u64,
     pub flows: u64,
     pub evicted_flows: u64,
 }
@@ -347,7 +350,13 @@ impl FlowTable {
     }
 
     /// Feeds one segment, captured at `ts` in frame number `frame`.
-    pub fn segment(&mut self, frame: u64, ts: Timestamp, seg: &Segment<'_>, sink: &mut impl StreamSink) {
+    pub fn segment(
+        &mut self,
+        frame: u64,
+        ts: Timestamp,
+        seg: &Segment<'_>,
+        sink: &mut (impl StreamSink + ?Sized),
+    ) {
         if !self.wants(seg.src.port(), seg.dst.port()) {
             self.stats.other_port_segments += 1;
             return;
@@ -359,7 +368,10 @@ impl FlowTable {
             && flow.closed_at.is_some()
         {
             if !opens_anew {
-                if !seg.payload.is_empty() || seg.flags.fin {
+                // The ACK of the last FIN is normal; data or flags after the end are not.
+                if seg.payload.is_empty() && !seg.flags.fin && !seg.flags.rst {
+                    self.stats.closing_acks += 1;
+                } else {
                     self.stats.late_segments += 1;
                 }
                 return;
@@ -414,7 +426,7 @@ impl FlowTable {
     }
 
     /// Ends every open connection (the capture is over).
-    pub fn finish(&mut self, ts: Timestamp, sink: &mut impl StreamSink) {
+    pub fn finish(&mut self, ts: Timestamp, sink: &mut (impl StreamSink + ?Sized)) {
         let mut open: Vec<_> = self
             .flows
             .values_mut()
@@ -451,7 +463,7 @@ impl FlowTable {
     }
 
     /// Closes idle connections and forgets closed ones, once per second of capture time.
-    fn sweep(&mut self, now: Timestamp, sink: &mut impl StreamSink) {
+    fn sweep(&mut self, now: Timestamp, sink: &mut (impl StreamSink + ?Sized)) {
         if self.next_sweep.is_some_and(|at| now < at) {
             return;
         }
@@ -473,7 +485,7 @@ impl FlowTable {
         });
     }
 
-    fn evict_one(&mut self, ts: Timestamp, sink: &mut impl StreamSink) {
+    fn evict_one(&mut self, ts: Timestamp, sink: &mut (impl StreamSink + ?Sized)) {
         let oldest = self
             .flows
             .iter()
@@ -490,7 +502,7 @@ impl FlowTable {
     }
 
     /// Gives up the waiting bytes of the connections that hold the most until under the limit.
-    fn relieve_memory(&mut self, ts: Timestamp, sink: &mut impl StreamSink) {
+    fn relieve_memory(&mut self, ts: Timestamp, sink: &mut (impl StreamSink + ?Sized)) {
         while self.buffered_total > self.config.max_buffered_total {
             let Some(flow) = self.flows.values_mut().max_by_key(|f| f.buffered()) else {
                 break;
@@ -529,7 +541,7 @@ impl Flow {
         ts: Timestamp,
         seg: &Segment<'_>,
         config: &FlowConfig,
-        sink: &mut impl StreamSink,
+        sink: &mut (impl StreamSink + ?Sized),
     ) {
         let dir = if seg.src == self.summary.client {
             Direction::ClientToServer
@@ -607,14 +619,20 @@ impl Flow {
         }
     }
 
-    fn flush(&mut self, dir: Direction, cause: GapCause, ts: Timestamp, sink: &mut impl StreamSink) {
+    fn flush(
+        &mut self,
+        dir: Direction,
+        cause: GapCause,
+        ts: Timestamp,
+        sink: &mut (impl StreamSink + ?Sized),
+    ) {
         let id = self.summary.id;
         let stats = self.summary.stats_mut(dir);
         self.halves[dir.index()].flush(id, dir, cause, ts, stats, sink);
     }
 
     /// Delivers what is waiting, with gaps for what never came, and reports the end.
-    fn close(&mut self, reason: EndReason, ts: Timestamp, sink: &mut impl StreamSink) {
+    fn close(&mut self, reason: EndReason, ts: Timestamp, sink: &mut (impl StreamSink + ?Sized)) {
         if self.closed_at.is_some() {
             return;
         }
@@ -674,7 +692,7 @@ impl HalfStream {
         payload: &[u8],
         missing: u64,
         stats: &mut DirectionStats,
-        sink: &mut impl StreamSink,
+        sink: &mut (impl StreamSink + ?Sized),
     ) {
         let wire_len = payload.len() as u64 + missing;
         if wire_len == 0 {
@@ -790,7 +808,7 @@ impl HalfStream {
         flow: FlowId,
         dir: Direction,
         stats: &mut DirectionStats,
-        sink: &mut impl StreamSink,
+        sink: &mut (impl StreamSink + ?Sized),
     ) {
         while let Some(entry) = self.pending.first_entry() {
             if *entry.key() > self.delivered {
@@ -834,7 +852,7 @@ impl HalfStream {
         cause: GapCause,
         ts: Timestamp,
         stats: &mut DirectionStats,
-        sink: &mut impl StreamSink,
+        sink: &mut (impl StreamSink + ?Sized),
     ) {
         while let Some((&next_start, _)) = self.pending.first_key_value() {
             if next_start > self.delivered {
@@ -853,7 +871,7 @@ impl HalfStream {
         ts: Timestamp,
         bytes: &[u8],
         stats: &mut DirectionStats,
-        sink: &mut impl StreamSink,
+        sink: &mut (impl StreamSink + ?Sized),
     ) {
         if bytes.is_empty() {
             return;
@@ -881,7 +899,7 @@ impl HalfStream {
         len: u64,
         cause: GapCause,
         stats: &mut DirectionStats,
-        sink: &mut impl StreamSink,
+        sink: &mut (impl StreamSink + ?Sized),
     ) {
         let offset = self.delivered;
         self.advance(len);

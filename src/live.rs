@@ -226,28 +226,8 @@ impl LiveCapture {
 
     /// Waits up to `timeout` for the next packet; `Ok(None)` when none came.
     pub fn next(&mut self, timeout: Duration) -> io::Result<Option<Frame<'_>>> {
-        let mut poll = libc::pollfd {
-            fd: self.socket.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        // SAFETY: one valid pollfd.
-        let ready = unsafe { libc::poll(&mut poll, 1, timeout.as_millis().min(i32::MAX as u128) as i32) };
-        if ready < 0 {
-            let error = io::Error::last_os_error();
-            return if error.kind() == io::ErrorKind::Interrupted {
-                Ok(None)
-            } else {
-                Err(error)
-            };
-        }
-        if ready == 0 {
+        if !wait_readable(self.socket.as_raw_fd(), timeout)? {
             return Ok(None);
-        }
-        if poll.revents & (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) != 0
-            && poll.revents & libc::POLLIN == 0
-        {
-            return Err(io::Error::other("the interface went down"));
         }
         let Some((ts, orig_len)) = self.receive(0)? else {
             return Ok(None);
@@ -366,6 +346,33 @@ pub fn drop_privileges() -> io::Result<Option<u32>> {
         }
         Ok(Some(uid))
     }
+}
+
+/// Waits up to `timeout` for `fd` to become readable: `Ok(false)` on timeout or a signal (so
+/// the caller can look at its stop flag), an error when the device went away.
+pub(crate) fn wait_readable(fd: std::os::fd::RawFd, timeout: Duration) -> io::Result<bool> {
+    let mut poll = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd.
+    let ready = unsafe { libc::poll(&mut poll, 1, timeout.as_millis().min(i32::MAX as u128) as i32) };
+    if ready < 0 {
+        let error = io::Error::last_os_error();
+        return if error.kind() == io::ErrorKind::Interrupted {
+            Ok(false)
+        } else {
+            Err(error)
+        };
+    }
+    if ready > 0
+        && poll.revents & libc::POLLIN == 0
+        && poll.revents & (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) != 0
+    {
+        return Err(io::Error::other("the interface went down"));
+    }
+    Ok(ready > 0)
 }
 
 fn no_such(name: &str) -> LiveError {

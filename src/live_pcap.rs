@@ -79,22 +79,7 @@ impl PcapCapture {
                 (ts, packet.header.len)
             }
             Err(pcap::Error::TimeoutExpired) | Err(pcap::Error::NoMorePackets) => {
-                let mut poll = libc::pollfd {
-                    fd: self.capture.as_raw_fd(),
-                    events: libc::POLLIN,
-                    revents: 0,
-                };
-                // SAFETY: one valid pollfd.
-                let ready =
-                    unsafe { libc::poll(&mut poll, 1, timeout.as_millis().min(i32::MAX as u128) as i32) };
-                if ready < 0 {
-                    let error = io::Error::last_os_error();
-                    return if error.kind() == io::ErrorKind::Interrupted {
-                        Ok(None)
-                    } else {
-                        Err(error)
-                    };
-                }
+                crate::live::wait_readable(self.capture.as_raw_fd(), timeout)?;
                 return Ok(None);
             }
             Err(error) => return Err(io::Error::other(error.to_string())),

@@ -470,7 +470,7 @@ impl Session {
             Verb::Retr => {
                 if let Some(number) = command.number(0) {
                     let message = mailbox.messages.entry(number).or_default();
-                    message.retrieved = true;
+                    message.retrieved = !exchange.incomplete;
                     let received = reply.body.as_ref().map(|b| b.octets);
                     let announced = message.size.or_else(|| crate::pop3::octets_in_text(&reply.text));
                     if let (Some(received), Some(announced), false) =

@@ -2,29 +2,46 @@
 
 use std::fmt::Write;
 
-/// Escapes bytes for a terminal: printable ASCII and valid UTF-8 letters as they are; control
-/// characters (escape sequences included) and bytes that are not UTF-8 as `\xNN`, with `\r`,
-/// `\n`, `\t` and `\\` spelled out.
+/// Escapes bytes for a terminal: printable ASCII, and the letters of text that is valid UTF-8,
+/// as they are; control characters (escape sequences included) and the bytes of text that is
+/// not UTF-8 as `\xNN`, with `\r`, `\n`, `\t` and `\\` spelled out.
 pub fn escape(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len());
-    for chunk in bytes.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            match c {
-                '\\' => out.push_str("\\\\"),
-                '\r' => out.push_str("\\r"),
-                '\n' => out.push_str("\\n"),
-                '\t' => out.push_str("\\t"),
-                c if c.is_control() => {
+    let spelled = |c: char| match c {
+        '\\' => Some("\\\\"),
+        '\r' => Some("\\r"),
+        '\n' => Some("\\n"),
+        '\t' => Some("\\t"),
+        _ => None,
+    };
+    match std::str::from_utf8(bytes) {
+        Ok(text) => {
+            for c in text.chars() {
+                if let Some(name) = spelled(c) {
+                    out.push_str(name);
+                } else if c.is_control() {
                     let mut buf = [0u8; 4];
                     for b in c.encode_utf8(&mut buf).bytes() {
                         let _ = write!(out, "\\x{b:02x}");
                     }
+                } else {
+                    out.push(c);
                 }
-                c => out.push(c),
             }
         }
-        for b in chunk.invalid() {
-            let _ = write!(out, "\\x{b:02x}");
+        // Not UTF-8 as a whole (a GBK greeting, binary data): a byte pair that happens to be
+        // valid UTF-8 inside it is no character the sender wrote, so every byte outside
+        // printable ASCII is shown as a number.
+        Err(_) => {
+            for &b in bytes {
+                match spelled(b as char) {
+                    Some(name) => out.push_str(name),
+                    None if (0x20..0x7f).contains(&b) => out.push(b as char),
+                    None => {
+                        let _ = write!(out, "\\x{b:02x}");
+                    }
+                }
+            }
         }
     }
     out
@@ -44,6 +61,8 @@ mod tests {
     fn utf8_is_kept_and_other_bytes_are_escaped() {
         assert_eq!(escape("邮件".as_bytes()), "邮件");
         assert_eq!(escape(b"\xff\xfe\xd3"), "\\xff\\xfe\\xd3");
+        // CA BC is valid UTF-8 (U+02BC) but here it is half of a GBK text.
+        assert_eq!(escape(b"+OK \xd3\xca\xbc\xfe"), "+OK \\xd3\\xca\\xbc\\xfe");
         assert_eq!(escape(b"back\\slash"), "back\\\\slash");
     }
 }

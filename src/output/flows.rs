@@ -241,6 +241,7 @@ pub fn write_summary_text(out: &mut impl Write, stats: &EngineStats) -> io::Resu
         (stats.fragments_abandoned, "fragmented datagrams left incomplete"),
         (stats.truncated_frames, "frames cut by the snapshot length"),
         (f.late_segments, "segments after their connection ended"),
+        (f.closing_acks, "closing ACKs after the FINs"),
         (f.evicted_flows, "connections evicted by the flow limit"),
     ];
     for (count, what) in skipped.iter().filter(|(count, _)| *count > 0) {

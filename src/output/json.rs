@@ -210,9 +210,10 @@ fn write_exchange(
     }
     out.extend_from_slice(b",\"latency_ms\":");
     match sent.zip(reply) {
-        Some((sent, reply)) => {
-            serde_json::to_writer(&mut *out, &(reply.first.ts.seconds_since(sent.ts) * 1000.0))?
-        }
+        Some((sent, reply)) => serde_json::to_writer(
+            &mut *out,
+            &((reply.first.ts.seconds_since(sent.ts) * 1e6).round() / 1000.0),
+        )?,
         None => out.extend_from_slice(b"null"),
     }
     out.extend_from_slice(b",\"frames\":{\"command\":");

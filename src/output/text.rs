@@ -193,11 +193,11 @@ impl<W: Write> TextPrinter<W> {
                     comment.push(format!("now {}", exchange.phase_after.name()));
                 }
                 if exchange.verb() == Some(Verb::Quit) && exchange.phase == Phase::Transaction {
-                    comment.push("the server deletes the marked messages (RFC 1939 §6)".to_string());
+                    comment.push("messages marked by DELE are deleted now (RFC 1939 §6)".to_string());
                 }
                 self.line(&prefix, "S:", &text, &comment.join("; "))?;
                 if let Some(body) = &reply.body {
-                    let indent = " ".repeat(34);
+                    let indent = " ".repeat(format!("[{session}]").len() + 30);
                     let capa = exchange.verb() == Some(Verb::Capa);
                     for line in body.lines().take(self.options.body_lines) {
                         let meaning = capa
@@ -266,9 +266,9 @@ impl<W: Write> TextPrinter<W> {
             .filter(|c| !c.is_digest && c.secret.is_some())
             .count();
         if clear > 0 {
+            let plural = if clear == 1 { "" } else { "s" };
             parts.push(format!(
-                "{clear} password{} sent in clear text",
-                if clear == 1 { "" } else { "s" }
+                "{clear} password{plural} or token{plural} sent in clear text"
             ));
         }
         let phase = if summary.phase_inferred {

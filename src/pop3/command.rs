@@ -127,7 +127,9 @@ impl Verb {
             Verb::Apop => {
                 "logs in with an MD5 digest of the greeting's timestamp and the password (RFC 1939 §7)"
             }
-            Verb::Auth => "starts a SASL login, or without a mechanism lists the mechanisms (RFC 5034)",
+            Verb::Auth => {
+                "starts a SASL login with the mechanism named (RFC 5034); AUTH alone, an older convention, lists the mechanisms"
+            }
             Verb::Stls => "asks to switch the connection to TLS (RFC 2595 §4)",
             Verb::Capa => "asks what the server can do (RFC 2449 §5)",
             Verb::Quit => "ends the session; in TRANSACTION it commits the deletions (RFC 1939 §6)",

@@ -515,28 +515,28 @@ impl Decoder {
 
     /// The connection or the capture ended: report every command still waiting.
     pub fn end(&mut self, at: Position, out: &mut Vec<Pop3Event>) {
-        for s in 0..2 {
-            if self.readers[s].pending() > 0 && !self.tls {
-                let dir = if s == 0 { "client" } else { "server" };
-                out.push(Pop3Event::Note {
-                    note: Note::new(
-                        NoteCode::NoReply,
-                        format!(
-                            "{} {dir} bytes without a line ending at the end",
-                            self.readers[s].pending()
-                        ),
-                    ),
-                    at,
-                });
-                self.readers[s].clear();
-            }
+        let unfinished = if self.tls {
+            [0, 0]
+        } else {
+            [self.readers[0].pending(), self.readers[1].pending()]
+        };
+        self.readers[0].clear();
+        self.readers[1].clear();
+        if unfinished[0] > 0 {
+            let note = Note::new(
+                NoteCode::PartialLineAtEnd,
+                format!("{} client bytes", unfinished[0]),
+            );
+            out.push(Pop3Event::Note { note, at });
         }
+        let mut server_unfinished = unfinished[1];
         while let Some(mut exchange) = self.pending.pop_front() {
             if self.reply_state == ReplyState::Body && exchange.reply.is_some() {
-                exchange.note(
-                    NoteCode::TerminatorMissing,
-                    "the connection ended inside the reply",
-                );
+                let detail = match std::mem::take(&mut server_unfinished) {
+                    0 => "the connection ended inside the reply".to_string(),
+                    n => format!("the connection ended inside the reply, {n} bytes into a line"),
+                };
+                exchange.note(NoteCode::TerminatorMissing, detail);
             } else if exchange.reply.is_none()
                 && !exchange.notes.iter().any(|n| n.code == NoteCode::GapInCommands)
             {
@@ -545,6 +545,13 @@ impl Decoder {
             exchange.incomplete = true;
             self.reply_state = ReplyState::Status;
             self.finish(exchange, out);
+        }
+        if server_unfinished > 0 {
+            let note = Note::new(
+                NoteCode::PartialLineAtEnd,
+                format!("{server_unfinished} server bytes"),
+            );
+            out.push(Pop3Event::Note { note, at });
         }
         self.report_skipped(at, out);
     }

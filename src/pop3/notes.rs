@@ -64,7 +64,7 @@ impl NoteCode {
                 "the server sent plain text after its +OK to STLS: response injection (RFC 2595 §4)"
             }
             SaslCancelled => "the client cancelled the SASL exchange with '*' (RFC 5034 §4)",
-            CleartextPassword => "a password crossed the network in clear text (or only base64)",
+            CleartextPassword => "a password or token crossed the network in clear text (or only base64)",
             LineTruncated => "a line too long to keep whole; its bytes were counted",
             BodyNotKept => "the reply is too large to keep in memory; its lines were counted, not kept",
             InferredPhase => "the phase was inferred from later traffic: the capture started mid-session",
