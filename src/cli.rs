@@ -32,12 +32,12 @@ use crate::session::{SessionConfig, Sessions};
         shows every command with its reply, the session phase (AUTHORIZATION, TRANSACTION, \
         UPDATE) and what it means. Passwords are masked unless you ask to see them.",
     after_help = "Examples:\n  \
-        pop3scope open captures/01-full-session.pcap          commands and replies, explained\n  \
-        pop3scope open trace.pcapng --json | jq .             JSON Lines for scripts\n  \
-        pop3scope open trace.pcap --flows                     TCP connections: bytes, gaps, retransmissions\n  \
-        tcpdump -i lo -w - port 110 | pop3scope open -        decode as tcpdump captures\n  \
-        sudo pop3scope sniff -i lo                            watch POP3 live on loopback\n  \
-        pop3scope open trace.pcap --export-streams streams/   each direction to a file, like tcpflow"
+        pop3scope open captures/01-full-session.pcap      commands, replies, phases\n  \
+        pop3scope open trace.pcapng --json | jq .         JSON Lines for scripts\n  \
+        pop3scope open trace.pcap --flows                 TCP connections, gaps\n  \
+        pop3scope open trace.pcap --export-streams dir/   streams to files\n  \
+        tcpdump -i lo -w - port 110 | pop3scope open -    decode as it is captured\n  \
+        sudo pop3scope sniff -i lo                        watch POP3 live"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -63,18 +63,6 @@ struct SniffArgs {
     #[arg(short, long, value_name = "IFACE")]
     interface: Option<String>,
 
-    /// Also follow connections on PORT (repeatable). 110 and 995 are always followed.
-    #[arg(short, long = "port", value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
-    ports: Vec<u16>,
-
-    /// Write JSON Lines instead of text.
-    #[arg(long, conflicts_with = "text")]
-    json: bool,
-
-    /// Write human-readable text (the default).
-    #[arg(long)]
-    text: bool,
-
     /// Also write the captured packets to FILE (pcap, readable by `open`, Wireshark, tcpdump).
     #[arg(short = 'w', value_name = "FILE")]
     write: Option<PathBuf>,
@@ -83,21 +71,11 @@ struct SniffArgs {
     #[arg(short = 'c', value_name = "COUNT")]
     count: Option<u64>,
 
-    /// Show passwords, SASL responses and tokens instead of masking them as ********.
-    #[arg(long)]
-    show_secrets: bool,
+    #[command(flatten)]
+    connections: ConnectionArgs,
 
-    /// Data lines of each multi-line reply to show in text output.
-    #[arg(long, value_name = "N", default_value_t = 8)]
-    body_lines: usize,
-
-    /// Colour the text output: auto, always, never.
-    #[arg(long, value_enum, value_name = "WHEN", default_value = "auto")]
-    color: ColorChoice,
-
-    /// Close a connection after SECS seconds without a packet.
-    #[arg(long, value_name = "SECS", default_value_t = 600)]
-    idle_timeout: u32,
+    #[command(flatten)]
+    display: DisplayArgs,
 
     /// A BPF filter expression such as 'host 10.0.0.5', on top of the port filter (needs the
     /// libpcap backend: the build feature `libpcap`).
@@ -123,16 +101,36 @@ enum ColorChoice {
     Never,
 }
 
+/// Which connections are followed, and for how long: `open` and `sniff` alike.
 #[derive(Args, Debug)]
-struct OpenArgs {
-    /// The capture file; `-` reads standard input.
-    file: PathBuf,
+struct ConnectionArgs {
+    /// Also follow connections on PORT (repeatable). 110 and 995 are always followed.
+    #[arg(short, long = "port", value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
+    ports: Vec<u16>,
 
-    /// List the TCP connections instead: addresses, times, bytes each way, gaps,
-    /// retransmissions, how each ended.
-    #[arg(long)]
-    flows: bool,
+    /// Close a connection after SECS seconds (capture time) without a packet.
+    #[arg(long, value_name = "SECS", default_value_t = 600)]
+    idle_timeout: u32,
+}
 
+impl ConnectionArgs {
+    fn flow_config(&self) -> FlowConfig {
+        let mut config = FlowConfig {
+            idle_timeout_secs: self.idle_timeout,
+            ..FlowConfig::default()
+        };
+        for port in &self.ports {
+            if !config.ports.contains(port) {
+                config.ports.push(*port);
+            }
+        }
+        config
+    }
+}
+
+/// How sessions are shown: `open` and `sniff` alike.
+#[derive(Args, Debug)]
+struct DisplayArgs {
     /// Write JSON Lines (one object per line; the format is in the README) instead of text.
     #[arg(long, conflicts_with = "text")]
     json: bool,
@@ -153,19 +151,38 @@ struct OpenArgs {
     /// always, never.
     #[arg(long, value_enum, value_name = "WHEN", default_value = "auto")]
     color: ColorChoice,
+}
+
+impl DisplayArgs {
+    fn print_options(&self) -> PrintOptions {
+        PrintOptions {
+            show_secrets: self.show_secrets,
+            color: color_wanted(self.color),
+            body_lines: self.body_lines,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+struct OpenArgs {
+    /// The capture file; `-` reads standard input.
+    file: PathBuf,
+
+    /// List the TCP connections instead: addresses, times, bytes each way, gaps,
+    /// retransmissions, how each ended.
+    #[arg(long)]
+    flows: bool,
 
     /// Write each connection's two reassembled byte streams into DIR, one file per direction
     /// (like tcpflow). Missing stretches are holes of zero bytes, listed as gaps.
     #[arg(long, value_name = "DIR")]
     export_streams: Option<PathBuf>,
 
-    /// Also follow connections on PORT (repeatable). 110 and 995 are always followed.
-    #[arg(short, long = "port", value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
-    ports: Vec<u16>,
+    #[command(flatten)]
+    connections: ConnectionArgs,
 
-    /// Close a connection after SECS seconds (capture time) without a packet.
-    #[arg(long, value_name = "SECS", default_value_t = 600)]
-    idle_timeout: u32,
+    #[command(flatten)]
+    display: DisplayArgs,
 }
 
 /// Runs the program with the process arguments and returns its exit code.
@@ -266,22 +283,13 @@ fn open(args: OpenArgs) -> anyhow::Result<()> {
     })
     .with_context(|| name.clone())?;
 
-    let mut config = FlowConfig {
-        idle_timeout_secs: args.idle_timeout,
-        ..FlowConfig::default()
+    let config = args.connections.flow_config();
+    let format = if args.display.json {
+        Format::Json
+    } else {
+        Format::Text
     };
-    for port in &args.ports {
-        if !config.ports.contains(port) {
-            config.ports.push(*port);
-        }
-    }
-    let format = if args.json { Format::Json } else { Format::Text };
-    let color = color_wanted(args.color);
-    let options = PrintOptions {
-        show_secrets: args.show_secrets,
-        color,
-        body_lines: args.body_lines,
-    };
+    let options = args.display.print_options();
     let exporter = match &args.export_streams {
         Some(dir) => {
             Some(StreamExporter::new(dir).with_context(|| format!("cannot create {}", dir.display()))?)
@@ -452,15 +460,7 @@ mod live_cli {
                 "no interface is up apart from loopback: name one with -i (see `pop3scope interfaces`), or use -i lo or -i any",
             )?,
         };
-        let mut config = FlowConfig {
-            idle_timeout_secs: args.idle_timeout,
-            ..FlowConfig::default()
-        };
-        for port in &args.ports {
-            if !config.ports.contains(port) {
-                config.ports.push(*port);
-            }
-        }
+        let config = args.connections.flow_config();
         let mut capture = match backend {
             Backend::AfPacket => Source::Packet(LiveCapture::open(&interface, &config.ports)?),
             #[cfg(feature = "libpcap")]
@@ -493,11 +493,7 @@ mod live_cli {
             ports.join(", ")
         );
 
-        let options = PrintOptions {
-            show_secrets: args.show_secrets,
-            color: color_wanted(args.color),
-            body_lines: args.body_lines,
-        };
+        let options = args.display.print_options();
         let mut engine = Engine::new(config);
         fn counted<S>(inner: S, remaining: Option<u64>) -> Counted<S> {
             Counted {
@@ -507,7 +503,7 @@ mod live_cli {
                 sessions: 0,
             }
         }
-        let (stats, exchanges, sessions) = if args.json {
+        let (stats, exchanges, sessions) = if args.display.json {
             let printer = JsonPrinter::new(raw_stdout(), options).streaming();
             let mut sink = Sessions::new(SessionConfig::default(), counted(printer, args.count));
             capture_loop(&mut capture, &mut writer, &mut engine, &mut sink)?;
