@@ -231,21 +231,53 @@ pub fn write_summary_text(out: &mut impl Write, stats: &EngineStats) -> io::Resu
         if f.flows == 1 { "" } else { "s" }
     )?;
     let skipped = [
-        (f.other_port_segments, "TCP segments on other ports"),
-        (stats.not_ip, "non-IP frames"),
-        (stats.not_tcp, "non-TCP packets"),
-        (stats.unsupported_link, "frames of an unsupported link type"),
-        (stats.truncated_headers, "frames cut inside their headers"),
-        (stats.malformed, "malformed frames"),
-        (stats.ip_fragments, "IP fragments"),
-        (stats.fragments_abandoned, "fragmented datagrams left incomplete"),
-        (stats.truncated_frames, "frames cut by the snapshot length"),
-        (f.late_segments, "segments after their connection ended"),
-        (f.closing_acks, "closing ACKs after the FINs"),
-        (f.evicted_flows, "connections evicted by the flow limit"),
+        (
+            f.other_port_segments,
+            "TCP segment on another port",
+            "TCP segments on other ports",
+        ),
+        (stats.not_ip, "non-IP frame", "non-IP frames"),
+        (stats.not_tcp, "non-TCP packet", "non-TCP packets"),
+        (
+            stats.unsupported_link,
+            "frame of an unsupported link type",
+            "frames of an unsupported link type",
+        ),
+        (
+            stats.truncated_headers,
+            "frame cut inside its headers",
+            "frames cut inside their headers",
+        ),
+        (stats.malformed, "malformed frame", "malformed frames"),
+        (stats.ip_fragments, "IP fragment", "IP fragments"),
+        (
+            stats.fragments_abandoned,
+            "fragmented datagram left incomplete",
+            "fragmented datagrams left incomplete",
+        ),
+        (
+            stats.truncated_frames,
+            "frame cut by the snapshot length",
+            "frames cut by the snapshot length",
+        ),
+        (
+            f.late_segments,
+            "segment after its connection ended",
+            "segments after their connection ended",
+        ),
+        (
+            f.closing_acks,
+            "closing ACK after the FINs",
+            "closing ACKs after the FINs",
+        ),
+        (
+            f.evicted_flows,
+            "connection evicted by the flow limit",
+            "connections evicted by the flow limit",
+        ),
     ];
-    for (count, what) in skipped.iter().filter(|(count, _)| *count > 0) {
-        write!(out, "; {count} {what}")?;
+    for (count, one, many) in skipped.iter().filter(|(count, _, _)| *count > 0) {
+        write!(out, "; {count} {}", if *count == 1 { one } else { many })?;
     }
     writeln!(out)
 }

@@ -27,7 +27,7 @@ use serde::{Serialize, Serializer};
 use crate::capture::Timestamp;
 use crate::engine::EngineStats;
 use crate::flow::Direction;
-use crate::pop3::{Body, Capability, Exchange, Note, NoteCode, Phase, Position, Status, Verb};
+use crate::pop3::{Body, Capability, Exchange, Note, NoteCode, Phase, Position, ResponseCode, Status, Verb};
 use crate::session::{
     Mailbox, SessionEnd, SessionEvent, SessionId, SessionSink, is_secret_arg, is_secret_sasl,
 };
@@ -88,7 +88,7 @@ struct GreetingRecord<'a> {
     frame: u64,
     status: Status,
     text: JsonBytes<'a>,
-    code: Option<&'a str>,
+    code: Option<String>,
     apop_timestamp: Option<JsonBytes<'a>>,
     phase: Phase,
     notes: Vec<NoteCode>,
@@ -415,7 +415,7 @@ impl<W: Write> JsonPrinter<W> {
                 frame: greeting.at.frame,
                 status: greeting.status,
                 text: JsonBytes(&greeting.text),
-                code: None,
+                code: ResponseCode::parse(&greeting.text).map(|c| c.code),
                 apop_timestamp: greeting.apop_timestamp.as_deref().map(JsonBytes),
                 phase: if greeting.status == Status::Ok {
                     Phase::Authorization
