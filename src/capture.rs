@@ -190,8 +190,8 @@ pub struct CaptureStats {
 }
 
 /// Reads a file on a second thread, a few blocks ahead of the reader: the system calls and the
-/// kernel's copying then overlap with decoding. Memory stays bounded ([`READ_AHEAD_BLOCKS`]
-/// blocks of [`READ_AHEAD_BLOCK`] bytes).
+/// kernel's copying then overlap with decoding. Memory stays bounded (four
+/// blocks of 1 MiB).
 pub struct ReadAhead {
     blocks: std::sync::mpsc::Receiver<io::Result<Vec<u8>>>,
     spent: std::sync::mpsc::SyncSender<Vec<u8>>,

@@ -3,16 +3,22 @@
 //! The library is a pipeline; each layer knows only the next one:
 //!
 //! ```text
-//! capture ──Frame──▶ wire ──Segment──▶ flow ──StreamEvent──▶ (pop3, session, output)
+//! capture ──Frame──▶ wire ──Segment──▶ flow ──StreamEvent──▶ pop3 ──Pop3Event──▶ session ──▶ output
+//! (file/live)                                   (Decoder)          (model)       (text, JSON)
 //! ```
 //!
-//! - [`capture`]: pcap / pcapng files to [`capture::Frame`]s, streaming, zero-copy.
+//! - [`capture`]: pcap / pcapng files to [`capture::Frame`]s, streaming, zero-copy; pcap writing.
+//! - `live` (Linux): live capture through AF_PACKET (and libpcap with the `libpcap` feature),
+//!   as frames like those of a file.
 //! - [`wire`]: link, IP and TCP headers to [`wire::Segment`]s; IP defragmentation.
 //! - [`flow`]: the flow table and per-direction TCP reassembly to [`flow::StreamEvent`]s
 //!   (data in order, explicit gaps, open and close).
-//! - [`engine`]: drives a capture through the layers into a [`flow::StreamSink`].
-//! - `live` (Linux): live capture through AF_PACKET, as frames like those of a file.
-//! - [`output`]: the sinks that print flows and export streams.
+//! - [`engine`]: drives frames through wire and flow into a [`flow::StreamSink`].
+//! - [`pop3`]: the pure decoder: framing, command/reply pairing, phases, notes.
+//! - [`session`]: sessions, the mailbox mirror, credentials; feeds a [`session::SessionSink`].
+//! - [`output`]: text and JSON Lines printers, the flow listing, the stream export.
+//! - [`text`]: showing wire bytes safely.
+//! - [`cli`]: the command line (the binary only calls [`cli::main`]).
 //! - [`synth`]: scripted TCP conversations written as capture files, for tests and teaching.
 //!
 //! No layer panics on input: what cannot be decoded is counted or reported, never dropped silently.

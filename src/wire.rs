@@ -249,7 +249,7 @@ const FRAGMENT_TIMEOUT_NANOS: i64 = 30_000_000_000;
 
 /// Puts fragmented IP datagrams that carry TCP back together (RFC 791 §3.2, RFC 8200 §4.5).
 ///
-/// Memory is bounded: at most [`MAX_PENDING_DATAGRAMS`] datagrams of at most 64 KiB each.
+/// Memory is bounded: at most 64 datagrams of at most 64 KiB each.
 #[derive(Default)]
 pub struct Defragmenter {
     pending: VecDeque<PendingDatagram>,

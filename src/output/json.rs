@@ -6,7 +6,7 @@
 //! |---|---|---|
 //! | `session_start` | first byte of a POP3 connection | `ts`, `client`, `server` (`"ip:port"`), `handshake`, `implicit_tls` |
 //! | `greeting` | the server's first line | `ts`, `frame`, `status`, `text`, `code`, `apop_timestamp`, `phase`, `notes` |
-//! | `exchange` | a command's reply is complete (or the session ended) | see [`ExchangeRecord`] |
+//! | `exchange` | a command's reply is complete (or the session ended) | see `write_exchange` below |
 //! | `credential` | after the exchange that carried a login | `ts`, `exchange`, `mechanism`, `user`, `secret` (masked), `secret_is_digest`, `accepted` |
 //! | `tls` | STLS accepted: the rest is encrypted | `ts`, `frame` |
 //! | `note` | an anomaly of the session rather than of one exchange | `ts`, `code`, `detail` |
