@@ -113,7 +113,7 @@ struct GreetingRecord<'a> {
 /// - `notes`: anomaly codes (may be empty); `note_details`: a detail for each, same order.
 /// - `ts`: when the command was sent (the reply's time if there is no command); `reply_ts`,
 ///   `latency_ms`; `frames`: the frame numbers; `incomplete`: the reply was cut by a gap or
-///   never came.
+///   never came; `missing_bytes`: how many bytes of the reply the capture lacks.
 ///
 /// Written by hand rather than through serde: a capture holds many exchanges, and serde would
 /// escape every key and format every number through the general machinery.
@@ -227,6 +227,8 @@ fn write_exchange(
     } else {
         b"},\"incomplete\":false"
     });
+    out.extend_from_slice(b",\"missing_bytes\":");
+    number(out, exchange.missing_bytes);
     out.extend_from_slice(b",\"capabilities\":");
     match (exchange.verb(), body) {
         (Some(Verb::Capa), Some(body)) => {

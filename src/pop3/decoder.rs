@@ -133,6 +133,8 @@ pub struct Exchange {
     pub notes: Vec<Note>,
     /// The reply is cut short by a gap, or never came.
     pub incomplete: bool,
+    /// Bytes of the reply the capture is missing, over all its gaps.
+    pub missing_bytes: u64,
 }
 
 impl Exchange {
@@ -142,6 +144,17 @@ impl Exchange {
     pub fn ok(&self) -> Option<bool> {
         self.reply.as_ref().map(|r| r.status == Status::Ok)
     }
+    /// `len` bytes of the reply are missing: one `gap_in_reply` note that counts them all.
+    fn missing(&mut self, len: u64) {
+        self.incomplete = true;
+        self.missing_bytes += len;
+        let detail = format!("{} bytes missing", self.missing_bytes);
+        match self.notes.iter_mut().find(|n| n.code == NoteCode::GapInReply) {
+            Some(note) => note.detail = detail,
+            None => self.notes.push(Note::new(NoteCode::GapInReply, detail)),
+        }
+    }
+
     fn note(&mut self, code: NoteCode, detail: impl Into<String>) {
         if !self.notes.iter().any(|n| n.code == code) {
             self.notes.push(Note::new(code, detail));
@@ -150,6 +163,8 @@ impl Exchange {
 }
 
 /// What the decoder reports, in the order it learns it.
+// Nearly every event is an exchange: boxing it would cost an allocation each, for nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Pop3Event {
     Greeting(Greeting),
@@ -479,16 +494,14 @@ impl Decoder {
                 // gap cut is dropped, and the reply is marked incomplete.
                 self.skip_partial_line = true;
                 if let Some(head) = self.pending.front_mut() {
-                    head.note(NoteCode::GapInReply, format!("{len} bytes missing"));
-                    head.incomplete = true;
+                    head.missing(len);
                 }
             }
             Direction::ServerToClient => {
                 self.synced[s] = false;
                 // The reply being waited for may have been in the hole: it cannot be trusted.
                 if let Some(mut head) = self.pending.pop_front() {
-                    head.note(NoteCode::GapInReply, format!("{len} bytes missing"));
-                    head.incomplete = true;
+                    head.missing(len);
                     self.finish(head, out);
                 } else {
                     let what = if self.greeted || !self.options.from_start {
@@ -586,6 +599,7 @@ impl Decoder {
             sasl: Vec::new(),
             notes: Vec::new(),
             incomplete: false,
+            missing_bytes: 0,
         }
     }
 
