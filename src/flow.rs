@@ -106,6 +106,10 @@ pub struct DirectionStats {
     pub keepalives: u64,
     /// Segments far outside the window (more than [`MAX_WINDOW_JUMP`] ahead), ignored.
     pub out_of_window: u64,
+    /// In a connection picked up mid-stream: bytes that came before the first byte seen, and
+    /// so could not be put in the stream (a capture that started while segments were in
+    /// flight out of order).
+    pub unplaced_bytes: u64,
     pub fin: bool,
     pub rst: bool,
 }
@@ -261,6 +265,8 @@ struct HalfStream {
     pending_bytes: usize,
     /// Stream offset of the FIN, once seen.
     fin_at: Option<u64>,
+    /// The first byte is known from the SYN (else from the first segment seen).
+    started_by_syn: bool,
     recent: Recent,
 }
 
@@ -570,6 +576,7 @@ impl Flow {
             }
             None => {
                 half.next_seq = Some(payload_seq);
+                half.started_by_syn = seg.flags.syn;
                 payload_seq
             }
         };
@@ -700,8 +707,17 @@ impl HalfStream {
         }
         // Drop the part that lies before the stream start or was already delivered.
         let skip = (self.delivered as i64 - offset).clamp(0, wire_len as i64) as u64;
+        // Bytes before the first byte of a stream picked up mid-connection arrived after later
+        // ones were delivered: they are not retransmissions, they are bytes this capture
+        // cannot place.
+        let unplaced = if self.started_by_syn {
+            0
+        } else {
+            (-offset).clamp(0, wire_len as i64) as u64
+        };
         if skip > 0 {
-            stats.retransmitted_bytes += skip;
+            stats.retransmitted_bytes += skip - unplaced;
+            stats.unplaced_bytes += unplaced;
             let seen = &payload[..(skip as usize).min(payload.len())];
             if offset >= 0 {
                 stats.conflicting_bytes += self.recent.conflicts(offset as u64, seen);
@@ -1264,6 +1280,17 @@ mod tests {
         // No SYN: the client is the side not on the POP3 port.
         assert_eq!(w.sink.opened, vec![(1, w.client, w.server, false)]);
         assert_eq!(w.summary().end, Some(EndReason::Eof));
+    }
+
+    #[test]
+    fn bytes_before_the_first_one_seen_mid_stream_are_unplaced_not_retransmitted() {
+        let mut w = Wire::new();
+        w.data(S, 100, "later bytes\r\n");
+        w.data(S, 90, "earlier b\r\n");
+        w.finish();
+        assert_eq!(w.sink.stream(1, S), "later bytes\r\n");
+        let stats = &w.summary().to_client;
+        assert_eq!((stats.unplaced_bytes, stats.retransmitted_bytes), (10, 1));
     }
 
     #[test]

@@ -210,6 +210,12 @@ pub fn write_flow_text(out: &mut impl Write, s: &FlowSummary) -> io::Result<()> 
         if d.keepalives > 0 {
             extra(format!("{} keep-alives", d.keepalives));
         }
+        if d.unplaced_bytes > 0 {
+            extra(format!(
+                "{} from before the first byte seen, not placed",
+                size(d.unplaced_bytes)
+            ));
+        }
         if d.out_of_window > 0 {
             extra(format!("{} segments outside the window ignored", d.out_of_window));
         }
