@@ -390,14 +390,16 @@ fn report_read_result(
     }
 }
 
-#[cfg(target_os = "linux")]
+#[cfg(any(target_os = "linux", all(unix, feature = "libpcap")))]
 mod live_cli {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::time::Duration;
 
     use super::*;
     use crate::capture::{LinkType, PcapWriter};
-    use crate::live::{self, LiveCapture};
+    use crate::live;
+    #[cfg(target_os = "linux")]
+    use crate::live::LiveCapture;
     use crate::session::{SessionEvent, SessionSink};
 
     static STOP: AtomicBool = AtomicBool::new(false);
@@ -462,7 +464,10 @@ mod live_cli {
         };
         let config = args.connections.flow_config();
         let mut capture = match backend {
+            #[cfg(target_os = "linux")]
             Backend::AfPacket => Source::Packet(LiveCapture::open(&interface, &config.ports)?),
+            #[cfg(not(target_os = "linux"))]
+            Backend::AfPacket => anyhow::bail!("the af-packet backend is Linux only: use --backend libpcap"),
             #[cfg(feature = "libpcap")]
             Backend::Libpcap => {
                 let expression = (!args.filter.is_empty()).then(|| args.filter.join(" "));
@@ -539,6 +544,7 @@ mod live_cli {
 
     /// The capture backend chosen.
     enum Source {
+        #[cfg(target_os = "linux")]
         Packet(LiveCapture),
         #[cfg(feature = "libpcap")]
         Pcap(crate::live_pcap::PcapCapture),
@@ -547,6 +553,7 @@ mod live_cli {
     impl Source {
         fn next(&mut self, timeout: Duration) -> io::Result<Option<crate::capture::Frame<'_>>> {
             match self {
+                #[cfg(target_os = "linux")]
                 Source::Packet(capture) => capture.next(timeout),
                 #[cfg(feature = "libpcap")]
                 Source::Pcap(capture) => capture.next(timeout),
@@ -554,6 +561,7 @@ mod live_cli {
         }
         fn kernel_stats(&mut self) -> live::KernelStats {
             match self {
+                #[cfg(target_os = "linux")]
                 Source::Packet(capture) => capture.kernel_stats(),
                 #[cfg(feature = "libpcap")]
                 Source::Pcap(capture) => capture.kernel_stats(),
@@ -561,6 +569,7 @@ mod live_cli {
         }
         fn link_type(&self) -> LinkType {
             match self {
+                #[cfg(target_os = "linux")]
                 Source::Packet(_) => LinkType::LINUX_SLL2,
                 #[cfg(feature = "libpcap")]
                 Source::Pcap(capture) => capture.link_type(),
@@ -617,17 +626,15 @@ mod live_cli {
     }
 }
 
-#[cfg(target_os = "linux")]
+#[cfg(any(target_os = "linux", all(unix, feature = "libpcap")))]
 use live_cli::{list_interfaces, sniff};
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(not(any(target_os = "linux", all(unix, feature = "libpcap"))))]
 fn sniff(_: SniffArgs) -> anyhow::Result<()> {
-    anyhow::bail!("live capture is built in on Linux only; on this system build with --features libpcap")
+    anyhow::bail!("live capture needs Linux, or another Unix system with the build feature libpcap")
 }
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(not(any(target_os = "linux", all(unix, feature = "libpcap"))))]
 fn list_interfaces() -> anyhow::Result<()> {
-    anyhow::bail!(
-        "listing interfaces is built in on Linux only; on this system build with --features libpcap"
-    )
+    anyhow::bail!("listing interfaces needs Linux, or another Unix system with the build feature libpcap")
 }

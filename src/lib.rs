@@ -8,8 +8,8 @@
 //! ```
 //!
 //! - [`capture`]: pcap / pcapng files to [`capture::Frame`]s, streaming, zero-copy; pcap writing.
-//! - `live` (Linux): live capture through AF_PACKET (and libpcap with the `libpcap` feature),
-//!   as frames like those of a file.
+//! - `live` (Unix): live capture through AF_PACKET on Linux, and libpcap with the `libpcap`
+//!   feature, as frames like those of a file.
 //! - [`wire`]: link, IP and TCP headers to [`wire::Segment`]s; IP defragmentation.
 //! - [`flow`]: the flow table and per-direction TCP reassembly to [`flow::StreamEvent`]s
 //!   (data in order, explicit gaps, open and close).
@@ -27,9 +27,9 @@ pub mod capture;
 pub mod cli;
 pub mod engine;
 pub mod flow;
-#[cfg(target_os = "linux")]
+#[cfg(unix)]
 pub mod live;
-#[cfg(all(target_os = "linux", feature = "libpcap"))]
+#[cfg(all(unix, feature = "libpcap"))]
 pub mod live_pcap;
 pub mod output;
 pub mod pop3;

@@ -1,4 +1,5 @@
-//! Live capture on Linux through AF_PACKET, with no system library.
+//! Live capture: on Linux through AF_PACKET, with no system library; on every Unix, the
+//! interface list, privilege drop and waiting that the libpcap backend shares.
 //!
 //! Contract:
 //! - [`LiveCapture::open`] opens a packet socket on one interface (or all, with `any`), with a
@@ -15,10 +16,13 @@
 
 use std::ffi::CString;
 use std::io;
+#[cfg(target_os = "linux")]
 use std::mem::{size_of, zeroed};
+#[cfg(target_os = "linux")]
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::time::Duration;
 
+#[cfg(target_os = "linux")]
 use crate::capture::{Frame, LinkType, Timestamp};
 
 /// An interface a user can capture on.
@@ -113,6 +117,7 @@ pub struct KernelStats {
     pub dropped: u64,
 }
 
+#[cfg(target_os = "linux")]
 /// An open AF_PACKET socket.
 pub struct LiveCapture {
     socket: OwnedFd,
@@ -137,6 +142,7 @@ pub enum LiveError {
     Os { what: &'static str, source: io::Error },
 }
 
+#[cfg(target_os = "linux")]
 fn os(what: &'static str) -> impl FnOnce(io::Error) -> LiveError {
     move |source| match source.raw_os_error() {
         Some(libc::EPERM) | Some(libc::EACCES) => LiveError::NotPermitted,
@@ -144,12 +150,16 @@ fn os(what: &'static str) -> impl FnOnce(io::Error) -> LiveError {
     }
 }
 
+#[cfg(target_os = "linux")]
 /// Largest packet read: a 64 KiB loopback packet with room to spare.
 const SNAPLEN: usize = 256 * 1024;
+#[cfg(target_os = "linux")]
 /// The kernel's socket buffer: large, so a burst does not drop packets.
 const SOCKET_BUFFER: i32 = 32 << 20;
+#[cfg(target_os = "linux")]
 const ETH_P_ALL: u16 = 0x0003;
 
+#[cfg(target_os = "linux")]
 impl LiveCapture {
     /// Opens a capture on `interface` (`any` for all) for TCP on `ports`.
     pub fn open(interface: &str, ports: &[u16]) -> Result<Self, LiveError> {
@@ -337,11 +347,11 @@ pub fn drop_privileges() -> io::Result<Option<u32>> {
                 ((*nobody).pw_uid, (*nobody).pw_gid)
             }
         };
-        if libc::setgroups(0, std::ptr::null()) != 0
-            || libc::setgid(gid) != 0
-            || libc::setuid(uid) != 0
-            || libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
-        {
+        if libc::setgroups(0, std::ptr::null()) != 0 || libc::setgid(gid) != 0 || libc::setuid(uid) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        #[cfg(target_os = "linux")]
+        if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
             return Err(io::Error::last_os_error());
         }
         Ok(Some(uid))
@@ -383,6 +393,7 @@ fn no_such(name: &str) -> LiveError {
     }
 }
 
+#[cfg(target_os = "linux")]
 fn setsockopt<T>(socket: &OwnedFd, level: i32, name: i32, value: &T) -> io::Result<()> {
     // SAFETY: value points at a T of the size given.
     let done = unsafe {
@@ -401,6 +412,7 @@ fn setsockopt<T>(socket: &OwnedFd, level: i32, name: i32, value: &T) -> io::Resu
     }
 }
 
+#[cfg(target_os = "linux")]
 fn control_timestamp(message: &libc::msghdr) -> Option<Timestamp> {
     // SAFETY: the CMSG macros walk the control buffer recvmsg filled.
     unsafe {
@@ -416,6 +428,7 @@ fn control_timestamp(message: &libc::msghdr) -> Option<Timestamp> {
     None
 }
 
+#[cfg(target_os = "linux")]
 fn now() -> Timestamp {
     let since = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -423,6 +436,7 @@ fn now() -> Timestamp {
     Timestamp::from_secs_nanos(since.as_secs() as i64, i64::from(since.subsec_nanos()))
 }
 
+#[cfg(target_os = "linux")]
 /// A classic BPF program over an IP packet (SOCK_DGRAM: no link header) that accepts TCP with
 /// a source or destination port in `ports` (at most 100), IPv4 fragments after the first (they
 /// carry no ports to check), and IPv6 packets with extension headers before TCP (the engine
@@ -480,6 +494,7 @@ pub fn port_filter(ports: &[u16]) -> Vec<libc::sock_filter> {
     program.finish()
 }
 
+#[cfg(target_os = "linux")]
 /// Resolves the named jump targets of a BPF program (jumps are relative, forward only).
 #[derive(Default)]
 struct Assembler {
@@ -487,6 +502,7 @@ struct Assembler {
     labels: Vec<(&'static str, usize)>,
 }
 
+#[cfg(target_os = "linux")]
 impl Assembler {
     fn op(&mut self, code: u16, k: u32) {
         self.code.push((code, k, "", ""));
@@ -521,7 +537,7 @@ impl Assembler {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, target_os = "linux"))]
 mod tests {
     use super::*;
 
