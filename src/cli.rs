@@ -3,7 +3,7 @@
 //! Exit codes: 0 success (also when the output pipe closes early, as with `| head`); 1 a usage
 //! or input error, with a message that says what and where; 2 an internal failure.
 
-use std::fs::File;
+use std::fs::{self, File};
 use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -292,7 +292,16 @@ fn open(args: OpenArgs) -> anyhow::Result<()> {
     let options = args.display.print_options();
     let exporter = match &args.export_streams {
         Some(dir) => {
-            Some(StreamExporter::new(dir).with_context(|| format!("cannot create {}", dir.display()))?)
+            let non_empty = fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some());
+            let exporter = StreamExporter::new(dir)
+                .with_context(|| format!("cannot export streams into {}", dir.display()))?;
+            if non_empty {
+                eprintln!(
+                    "pop3scope: note: {} is not empty; files of the same names are overwritten",
+                    dir.display()
+                );
+            }
+            Some(exporter)
         }
         None => None,
     };

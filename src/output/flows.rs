@@ -312,6 +312,9 @@ const MAX_OPEN_FILES: usize = 256;
 
 impl StreamExporter {
     pub fn new(dir: &Path) -> io::Result<Self> {
+        if dir.exists() && !dir.is_dir() {
+            return Err(io::Error::other("it exists and is not a directory"));
+        }
         fs::create_dir_all(dir)?;
         Ok(StreamExporter {
             dir: dir.to_path_buf(),

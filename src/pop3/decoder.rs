@@ -852,6 +852,14 @@ impl Decoder {
             } else if let Some(reply) = head.reply.as_mut() {
                 reply.last = info.at;
             }
+            // Bytes dropped after gaps inside this reply belong to it.
+            if self.skipped[1] > 0 {
+                let skipped = std::mem::take(&mut self.skipped[1]);
+                head.note(
+                    NoteCode::ResyncSkipped,
+                    format!("{skipped} server bytes after a gap"),
+                );
+            }
             self.reply_state = ReplyState::Status;
             if let Some(head) = self.pending.pop_front() {
                 self.finish(head, out);
@@ -1478,7 +1486,8 @@ mod tests {
             talk.server("lost in the middle\r\n.\r\n+OK noop\r\n");
             let retr = talk.exchanges()[2];
             assert!(retr.incomplete);
-            assert_eq!(codes(retr), vec![NoteCode::GapInReply]);
+            // The line the gap cut ("…lost in the middle") is dropped, and said so.
+            assert_eq!(codes(retr), vec![NoteCode::GapInReply, NoteCode::ResyncSkipped]);
             assert_eq!(talk.last().verb(), Some(Verb::Noop));
             assert_eq!(talk.last().reply.as_ref().unwrap().text, b"noop");
         }
