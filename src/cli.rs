@@ -305,7 +305,16 @@ fn open(args: OpenArgs) -> anyhow::Result<()> {
         }
         None => None,
     };
-    let stdout = || io::BufWriter::with_capacity(256 * 1024, raw_stdout());
+    // From a pipe (`tcpdump -w - | pop3scope open -`) each line is written as soon as it is
+    // known; from a file, output goes out in large blocks.
+    let from_pipe = args.file == Path::new("-");
+    let stdout = || -> Box<dyn Write> {
+        if from_pipe {
+            Box::new(io::LineWriter::new(raw_stdout()))
+        } else {
+            Box::new(io::BufWriter::with_capacity(256 * 1024, raw_stdout()))
+        }
+    };
     let progress = progress_bar(size);
     // Reads the whole capture into `sink`, with the progress bar, and ends the open connections.
     let mut drive = |sink: &mut dyn StreamSink| {
@@ -334,6 +343,7 @@ fn open(args: OpenArgs) -> anyhow::Result<()> {
         (stats, result)
     } else if format == Format::Json {
         let printer = JsonPrinter::new(raw_stdout(), options);
+        let printer = if from_pipe { printer.streaming() } else { printer };
         let mut sink = Tee(Sessions::new(SessionConfig::default(), printer), exporter);
         let (stats, result) = drive(&mut sink);
         let Tee(sessions, exporter) = sink;
