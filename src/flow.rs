@@ -369,11 +369,10 @@ impl FlowTable {
         }
         self.sweep(ts, sink);
         let key = canonical(seg.src, seg.dst);
-        let opens_anew = seg.flags.syn && !seg.flags.ack;
-        if let Some(flow) = self.flows.get(&key)
-            && flow.closed_at.is_some()
-        {
-            if !opens_anew {
+        // One lookup for the common case, an open connection; the map only changes otherwise.
+        match self.flows.get(&key).map(|flow| flow.closed_at.is_some()) {
+            Some(false) => {}
+            Some(true) if !(seg.flags.syn && !seg.flags.ack) => {
                 // The ACK of the last FIN is normal; data or flags after the end are not.
                 if seg.payload.is_empty() && !seg.flags.fin && !seg.flags.rst {
                     self.stats.closing_acks += 1;
@@ -382,43 +381,13 @@ impl FlowTable {
                 }
                 return;
             }
-            self.flows.remove(&key);
-        }
-        if !self.flows.contains_key(&key) {
-            if self.open_flows() >= self.config.max_flows {
-                self.evict_one(ts, sink);
+            // A new SYN on a closed connection's addresses opens a new connection.
+            closed_or_new => {
+                if closed_or_new.is_some() {
+                    self.flows.remove(&key);
+                }
+                self.open(key, ts, seg, sink);
             }
-            let (client, server) = self.client_and_server(seg);
-            let id = self.next_id;
-            self.next_id += 1;
-            self.stats.flows += 1;
-            let summary = FlowSummary {
-                id,
-                client,
-                server,
-                first_ts: ts,
-                last_ts: ts,
-                handshake: seg.flags.syn,
-                packets: 0,
-                to_server: DirectionStats::default(),
-                to_client: DirectionStats::default(),
-                end: None,
-            };
-            sink.event(StreamEvent::Opened {
-                flow: id,
-                ts,
-                client,
-                server,
-                handshake: seg.flags.syn,
-            });
-            self.flows.insert(
-                key,
-                Flow {
-                    summary,
-                    halves: Default::default(),
-                    closed_at: None,
-                },
-            );
         }
         let Some(flow) = self.flows.get_mut(&key) else {
             return;
@@ -429,6 +398,51 @@ impl FlowTable {
         if self.buffered_total > self.config.max_buffered_total {
             self.relieve_memory(ts, sink);
         }
+    }
+
+    /// Starts tracking a connection whose first segment is `seg`.
+    fn open(
+        &mut self,
+        key: (SocketAddr, SocketAddr),
+        ts: Timestamp,
+        seg: &Segment<'_>,
+        sink: &mut (impl StreamSink + ?Sized),
+    ) {
+        if self.flows.len() >= self.config.max_flows {
+            self.evict_one(ts, sink);
+        }
+        let (client, server) = self.client_and_server(seg);
+        let id = self.next_id;
+        self.next_id += 1;
+        self.stats.flows += 1;
+        let handshake = seg.flags.syn;
+        sink.event(StreamEvent::Opened {
+            flow: id,
+            ts,
+            client,
+            server,
+            handshake,
+        });
+        let summary = FlowSummary {
+            id,
+            client,
+            server,
+            first_ts: ts,
+            last_ts: ts,
+            handshake,
+            packets: 0,
+            to_server: DirectionStats::default(),
+            to_client: DirectionStats::default(),
+            end: None,
+        };
+        self.flows.insert(
+            key,
+            Flow {
+                summary,
+                halves: Default::default(),
+                closed_at: None,
+            },
+        );
     }
 
     /// Ends every open connection (the capture is over).
@@ -444,10 +458,6 @@ impl FlowTable {
         }
         self.flows.clear();
         self.buffered_total = 0;
-    }
-
-    fn open_flows(&self) -> usize {
-        self.flows.len()
     }
 
     fn client_and_server(&self, seg: &Segment<'_>) -> (SocketAddr, SocketAddr) {

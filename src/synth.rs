@@ -107,92 +107,57 @@ impl Conversation {
 
     /// The segments a TCP stack would send for this conversation, in order.
     pub fn packets(&self) -> Vec<TcpPacket> {
+        const C: Direction = Direction::ClientToServer;
+        const S: Direction = Direction::ServerToClient;
+        // Next sequence number of each side, indexed by `dir as usize`.
         let mut next = [self.client_isn, self.server_isn];
-        let side = |dir: Direction| dir as usize;
         let mut out = Vec::new();
         let flags = |syn, ack, fin, rst| TcpFlags { syn, ack, fin, rst };
+        // A segment without payload from `dir`, acknowledging everything the peer sent.
+        let bare = |dir: Direction, next: &[u32; 2], flags: TcpFlags| TcpPacket {
+            dir,
+            seq: next[dir as usize],
+            ack: next[1 - dir as usize],
+            flags,
+            payload: Vec::new(),
+        };
         if self.handshake {
             out.push(TcpPacket {
-                dir: Direction::ClientToServer,
-                seq: next[0],
                 ack: 0,
-                flags: flags(true, false, false, false),
-                payload: Vec::new(),
+                ..bare(C, &next, flags(true, false, false, false))
             });
             out.push(TcpPacket {
-                dir: Direction::ServerToClient,
-                seq: next[1],
                 ack: next[0].wrapping_add(1),
-                flags: flags(true, true, false, false),
-                payload: Vec::new(),
+                ..bare(S, &next, flags(true, true, false, false))
             });
         }
         next[0] = next[0].wrapping_add(1);
         next[1] = next[1].wrapping_add(1);
+        let ack = flags(false, true, false, false);
         if self.handshake {
-            out.push(TcpPacket {
-                dir: Direction::ClientToServer,
-                seq: next[0],
-                ack: next[1],
-                flags: flags(false, true, false, false),
-                payload: Vec::new(),
-            });
+            out.push(bare(C, &next, ack));
         }
         for (dir, bytes) in &self.turns {
-            let me = side(*dir);
-            let peer = 1 - me;
+            let me = *dir as usize;
             for chunk in bytes.chunks(self.mss.max(1)) {
                 out.push(TcpPacket {
-                    dir: *dir,
-                    seq: next[me],
-                    ack: next[peer],
-                    flags: flags(false, true, false, false),
                     payload: chunk.to_vec(),
+                    ..bare(*dir, &next, ack)
                 });
                 next[me] = next[me].wrapping_add(chunk.len() as u32);
             }
             // The peer acknowledges each turn.
-            let back = if *dir == Direction::ClientToServer {
-                Direction::ServerToClient
-            } else {
-                Direction::ClientToServer
-            };
-            out.push(TcpPacket {
-                dir: back,
-                seq: next[peer],
-                ack: next[me],
-                flags: flags(false, true, false, false),
-                payload: Vec::new(),
-            });
+            out.push(bare(if *dir == C { S } else { C }, &next, ack));
         }
         match self.ending {
             Ending::Fin => {
-                for dir in [Direction::ClientToServer, Direction::ServerToClient] {
-                    let me = side(dir);
-                    out.push(TcpPacket {
-                        dir,
-                        seq: next[me],
-                        ack: next[1 - me],
-                        flags: flags(false, true, true, false),
-                        payload: Vec::new(),
-                    });
-                    next[me] = next[me].wrapping_add(1);
+                for dir in [C, S] {
+                    out.push(bare(dir, &next, flags(false, true, true, false)));
+                    next[dir as usize] = next[dir as usize].wrapping_add(1);
                 }
-                out.push(TcpPacket {
-                    dir: Direction::ClientToServer,
-                    seq: next[0],
-                    ack: next[1],
-                    flags: flags(false, true, false, false),
-                    payload: Vec::new(),
-                });
+                out.push(bare(C, &next, ack));
             }
-            Ending::Rst => out.push(TcpPacket {
-                dir: Direction::ClientToServer,
-                seq: next[0],
-                ack: next[1],
-                flags: flags(false, true, false, true),
-                payload: Vec::new(),
-            }),
+            Ending::Rst => out.push(bare(C, &next, flags(false, true, false, true))),
             Ending::Open => {}
         }
         out
