@@ -370,9 +370,10 @@ impl FlowTable {
         self.sweep(ts, sink);
         let key = canonical(seg.src, seg.dst);
         // One lookup for the common case, an open connection; the map only changes otherwise.
+        let opens_anew = seg.flags.syn && !seg.flags.ack;
         match self.flows.get(&key).map(|flow| flow.closed_at.is_some()) {
             Some(false) => {}
-            Some(true) if !(seg.flags.syn && !seg.flags.ack) => {
+            Some(true) if !opens_anew => {
                 // The ACK of the last FIN is normal; data or flags after the end are not.
                 if seg.payload.is_empty() && !seg.flags.fin && !seg.flags.rst {
                     self.stats.closing_acks += 1;

@@ -1,7 +1,7 @@
 //! The public captures in ../shared/corpus/public: each reads without an error, and the flow
 //! listing is a reviewed golden snapshot.
 
-use crate::util::{bin, corpus_dir};
+use crate::util::{NOT_POP3, bin, corpus_dir};
 
 const FILES: &[&str] = &[
     "arkime/ntlm_synthetic.pcap",
@@ -53,13 +53,7 @@ fn every_public_capture_lists_its_flows() {
 #[test]
 fn non_pop3_captures_have_no_pop3_port_connections() {
     let Some(corpus) = corpus_dir() else { return };
-    for file in [
-        "zeek/redis-50-pings.pcap",
-        "zeek/smtp.pcap",
-        "zeek/imap-starttls.pcap",
-        "ndpi/imap.pcap",
-        "ndpi/smtp.pcap",
-    ] {
+    for file in NOT_POP3 {
         let output = bin()
             .arg("open")
             .arg(corpus.join(file))

@@ -8,6 +8,15 @@ use pop3scope::capture::CaptureReader;
 use pop3scope::engine::{Engine, EngineStats};
 use pop3scope::flow::{Direction, FlowConfig, FlowId, FlowSummary, GapCause, StreamEvent, StreamSink};
 
+/// Public captures of other protocols on other ports (SOURCES.md, "Non-POP3").
+pub const NOT_POP3: &[&str] = &[
+    "zeek/redis-50-pings.pcap",
+    "zeek/smtp.pcap",
+    "zeek/imap-starttls.pcap",
+    "ndpi/imap.pcap",
+    "ndpi/smtp.pcap",
+];
+
 /// The repository's own captures.
 pub fn captures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("captures")
