@@ -66,6 +66,47 @@ pub struct Mailbox {
     pub committed: Option<bool>,
 }
 
+/// One thing an exchange taught about the mailbox (RFC 1939 §5–6). Front ends replay them to
+/// show the mailbox as it stood after any exchange.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MailboxChange {
+    /// STAT: the message count and total octets.
+    Stat { count: u32, octets: Option<u64> },
+    /// LIST: a message's size.
+    Size { number: u32, size: Option<u64> },
+    /// UIDL: a message's unique id.
+    Uid { number: u32, uid: String },
+    /// RETR: the message was downloaded (`complete` false when the capture lost part of it).
+    Retrieved { number: u32, complete: bool },
+    /// DELE: marked for deletion.
+    Marked(u32),
+    /// RSET: every mark removed.
+    Unmarked,
+    /// QUIT answered in TRANSACTION: the marked messages are deleted.
+    Committed,
+}
+
+impl Mailbox {
+    pub fn apply(&mut self, change: &MailboxChange) {
+        match change {
+            MailboxChange::Stat { count, octets } => {
+                self.count = Some(*count);
+                self.octets = *octets;
+            }
+            MailboxChange::Size { number, size } => self.messages.entry(*number).or_default().size = *size,
+            MailboxChange::Uid { number, uid } => {
+                self.messages.entry(*number).or_default().uid = Some(uid.clone());
+            }
+            MailboxChange::Retrieved { number, complete } => {
+                self.messages.entry(*number).or_default().retrieved = *complete;
+            }
+            MailboxChange::Marked(number) => self.messages.entry(*number).or_default().marked = true,
+            MailboxChange::Unmarked => self.messages.values_mut().for_each(|m| m.marked = false),
+            MailboxChange::Committed => self.committed = Some(true),
+        }
+    }
+}
+
 /// A login attempt seen on the wire.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Credential {
@@ -122,6 +163,8 @@ pub enum SessionEvent<'a> {
     Exchange {
         session: SessionId,
         exchange: &'a Exchange,
+        /// What the exchange changed in the mailbox mirror, in order.
+        changes: &'a [MailboxChange],
     },
     Credential {
         session: SessionId,
@@ -175,6 +218,8 @@ struct Session {
     decoder: Decoder,
     mailbox: Mailbox,
     credentials: Vec<Credential>,
+    /// The mailbox changes of the exchange being delivered (kept to reuse the memory).
+    changes: Vec<MailboxChange>,
     user: Option<Vec<u8>>,
     exchanges: u32,
     notes: u32,
@@ -309,6 +354,7 @@ impl Session {
             info,
             mailbox: Mailbox::default(),
             credentials: Vec::new(),
+            changes: Vec::new(),
             user: None,
             exchanges: 0,
             notes: 0,
@@ -341,6 +387,7 @@ impl Session {
                     sink.event(SessionEvent::Exchange {
                         session: id,
                         exchange: &exchange,
+                        changes: &self.changes,
                     });
                     if let Some(credential) = credential {
                         let at = exchange.sent.unwrap_or_default();
@@ -406,6 +453,7 @@ impl Session {
 
     /// Updates the mailbox mirror and the credentials from a finished exchange, adding notes.
     fn learn(&mut self, exchange: &mut Exchange) -> Option<Credential> {
+        self.changes.clear();
         // Lent out while the exchange gains notes, then put back.
         let command = exchange.command.take()?;
         let credential = self.learn_from(&command, exchange);
@@ -431,50 +479,46 @@ impl Session {
         if !ok {
             return credential;
         }
-        let reply = exchange.reply.as_ref()?;
+        let Some(reply) = exchange.reply.as_ref() else {
+            return credential;
+        };
         let body_lines = || reply.body.iter().flat_map(|b| b.lines());
         let pair = |line: &[u8]| -> Option<(u32, Vec<u8>)> {
             let mut words = line.splitn(3, |&b| b == b' ');
             let number = parse_number(words.next()?)?;
             Some((number, words.next()?.to_vec()))
         };
-        let mailbox = &mut self.mailbox;
+        let listed = || -> Vec<(u32, Vec<u8>)> {
+            if command.args.is_empty() {
+                body_lines().filter_map(pair).collect()
+            } else {
+                pair(&reply.text).into_iter().collect()
+            }
+        };
+        let changes = &mut self.changes;
         match command.verb {
             Verb::Stat => {
                 if let Some((count, octets)) = pair(&reply.text) {
-                    mailbox.count = Some(count);
-                    mailbox.octets = parse_number(&octets).map(u64::from);
+                    let octets = parse_number(&octets).map(u64::from);
+                    changes.push(MailboxChange::Stat { count, octets });
                 }
             }
-            Verb::List => {
-                let listed: Vec<_> = if command.args.is_empty() {
-                    body_lines().filter_map(pair).collect()
-                } else {
-                    pair(&reply.text).into_iter().collect()
-                };
-                for (number, size) in listed {
-                    mailbox.messages.entry(number).or_default().size = parse_number(&size).map(u64::from);
-                }
-            }
-            Verb::Uidl => {
-                let listed: Vec<_> = if command.args.is_empty() {
-                    body_lines().filter_map(pair).collect()
-                } else {
-                    pair(&reply.text).into_iter().collect()
-                };
-                for (number, uid) in listed {
-                    mailbox.messages.entry(number).or_default().uid =
-                        Some(String::from_utf8_lossy(&uid).into_owned());
-                }
-            }
+            Verb::List => changes.extend(listed().into_iter().map(|(number, size)| MailboxChange::Size {
+                number,
+                size: parse_number(&size).map(u64::from),
+            })),
+            Verb::Uidl => changes.extend(listed().into_iter().map(|(number, uid)| MailboxChange::Uid {
+                number,
+                uid: String::from_utf8_lossy(&uid).into_owned(),
+            })),
             Verb::Retr => {
                 if let Some(number) = command.number(0) {
-                    let message = mailbox.messages.entry(number).or_default();
-                    message.retrieved = !exchange.incomplete;
+                    let complete = !exchange.incomplete;
+                    changes.push(MailboxChange::Retrieved { number, complete });
                     let received = reply.body.as_ref().map(|b| b.octets);
-                    let announced = message.size.or_else(|| crate::pop3::octets_in_text(&reply.text));
-                    if let (Some(received), Some(announced), false) =
-                        (received, announced, exchange.incomplete)
+                    let listed_size = self.mailbox.messages.get(&number).and_then(|m| m.size);
+                    let announced = listed_size.or_else(|| crate::pop3::octets_in_text(&reply.text));
+                    if let (Some(received), Some(announced), true) = (received, announced, complete)
                         && received != announced
                     {
                         exchange.notes.push(Note::new(
@@ -484,16 +528,13 @@ impl Session {
                     }
                 }
             }
-            Verb::Dele => {
-                if let Some(number) = command.number(0) {
-                    mailbox.messages.entry(number).or_default().marked = true;
-                }
-            }
-            Verb::Rset => mailbox.messages.values_mut().for_each(|m| m.marked = false),
-            Verb::Quit if exchange.phase == Phase::Transaction => {
-                mailbox.committed = Some(true);
-            }
+            Verb::Dele => changes.extend(command.number(0).map(MailboxChange::Marked)),
+            Verb::Rset => changes.push(MailboxChange::Unmarked),
+            Verb::Quit if exchange.phase == Phase::Transaction => changes.push(MailboxChange::Committed),
             _ => {}
+        }
+        for change in &self.changes {
+            self.mailbox.apply(change);
         }
         credential
     }

@@ -426,9 +426,9 @@ impl<W: Write> JsonPrinter<W> {
                 },
                 notes: greeting.notes.iter().map(|n| n.code).collect(),
             }),
-            SessionEvent::Exchange { session, exchange } => {
-                write_exchange(&mut self.buf, *session, exchange, show)
-            }
+            SessionEvent::Exchange {
+                session, exchange, ..
+            } => write_exchange(&mut self.buf, *session, exchange, show),
             SessionEvent::Credential {
                 session,
                 credential,

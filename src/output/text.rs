@@ -300,7 +300,9 @@ impl<W: Write> TextPrinter<W> {
                 )
             }
             SessionEvent::Greeting { session, greeting } => self.greeting(*session, greeting),
-            SessionEvent::Exchange { session, exchange } => self.exchange(*session, exchange),
+            SessionEvent::Exchange {
+                session, exchange, ..
+            } => self.exchange(*session, exchange),
             SessionEvent::Credential {
                 session, credential, ..
             } => {
