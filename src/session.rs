@@ -319,20 +319,36 @@ impl<S: SessionSink> StreamSink for Sessions<S> {
                 ..
             } => {
                 self.feed(flow, |decoder, events| {
-                    decoder.bytes(dir, bytes, Position { ts, frame }, events)
+                    decoder.bytes(dir, bytes, Position { ts, frame, offset: 0 }, events)
                 });
             }
             StreamEvent::Gap {
                 flow, dir, ts, len, ..
             } => {
                 self.feed(flow, |decoder, events| {
-                    decoder.gap(dir, len, Position { ts, frame: 0 }, events)
+                    decoder.gap(
+                        dir,
+                        len,
+                        Position {
+                            ts,
+                            frame: 0,
+                            offset: 0,
+                        },
+                        events,
+                    )
                 });
             }
             StreamEvent::Closed { ts, summary } => {
                 self.flows.remove(&summary.id);
                 if let Some(mut session) = self.sessions.remove(&summary.id) {
-                    session.decoder.end(Position { ts, frame: 0 }, &mut self.events);
+                    session.decoder.end(
+                        Position {
+                            ts,
+                            frame: 0,
+                            offset: 0,
+                        },
+                        &mut self.events,
+                    );
                     session.deliver(&mut self.events, &mut self.sink, &mut self.spare_bodies);
                     let end = session.summary(ts, summary.end.unwrap_or(EndReason::Eof));
                     self.sink.event(SessionEvent::Ended(&end));

@@ -17,11 +17,16 @@ use super::notes::{Note, NoteCode};
 use super::phase::{self, Phase};
 use super::reply::{ResponseCode, Status, apop_timestamp, parse_status};
 
-/// Where a line came from: the time and frame number of its first byte.
+/// Where a line came from: the time and frame number of its first byte, and where that byte
+/// sits in its direction's stream.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Position {
     pub ts: Timestamp,
     pub frame: u64,
+    /// Bytes of the same direction before it, gaps included: TCP's relative sequence number,
+    /// less one when the capture has the SYN. Counted by the decoder, so the caller's value
+    /// is ignored.
+    pub offset: u64,
 }
 
 /// The server's first line (RFC 1939 §4).
@@ -103,7 +108,10 @@ pub struct Reply {
     /// For a multi-line reply, its data lines.
     pub body: Option<Body>,
     pub first: Position,
+    /// Where its last line so far began.
     pub last: Position,
+    /// The stream offset just past its last byte so far.
+    pub end: u64,
 }
 
 /// One SASL line of an AUTH exchange: a server challenge or a client response (RFC 5034 §4).
@@ -123,6 +131,8 @@ pub struct Exchange {
     /// `None` for a reply that no captured command asked for.
     pub command: Option<Command>,
     pub sent: Option<Position>,
+    /// Octets of the command line on the wire, line ending included (0 with no command).
+    pub sent_octets: u32,
     /// The phase the server processed the command in.
     pub phase: Phase,
     pub phase_after: Phase,
@@ -322,6 +332,8 @@ pub struct Decoder {
     skip_partial_line: bool,
     /// Memory of a finished body, kept to hold the next one without allocating afresh.
     spare_body: Option<Body>,
+    /// Bytes of each direction fed so far, gaps included.
+    stream_offset: [u64; 2],
 }
 
 fn side(dir: Direction) -> usize {
@@ -366,6 +378,7 @@ impl Decoder {
             quit_answered: false,
             skip_partial_line: false,
             spare_body: None,
+            stream_offset: [0; 2],
         }
     }
 
@@ -398,18 +411,26 @@ impl Decoder {
     /// Feeds the next bytes of one direction.
     pub fn bytes(&mut self, dir: Direction, mut input: &[u8], at: Position, out: &mut Vec<Pop3Event>) {
         let s = side(dir);
+        let chunk_start = self.stream_offset[s];
+        let chunk_len = input.len();
+        self.stream_offset[s] += chunk_len as u64;
+        let at_rest = |rest: &[u8]| Position {
+            offset: chunk_start + (chunk_len - rest.len()) as u64,
+            ..at
+        };
         while !input.is_empty() {
             if self.tls {
                 self.tls_bytes[s] += input.len() as u64;
                 return;
             }
             if dir == Direction::ServerToClient && self.reply_state == ReplyState::Body {
-                input = self.plain_body_lines(input, at);
+                input = self.plain_body_lines(input, at_rest(input));
                 if input.is_empty() {
                     return;
                 }
             }
-            let Some((info, whole)) = self.readers[s].next_line(&mut input, at) else {
+            let here = at_rest(input);
+            let Some((info, whole)) = self.readers[s].next_line(&mut input, here) else {
                 return;
             };
             if let Some(line) = whole {
@@ -459,6 +480,7 @@ impl Decoder {
             return input;
         };
         let start = input.len();
+        let mut last_line = at;
         while let Some(lf) = memchr::memchr(b'\n', input) {
             let Some(line) = input[..lf].strip_suffix(b"\r") else {
                 break;
@@ -472,10 +494,12 @@ impl Decoder {
                 break;
             }
             body.push(unstuffed, max_body);
+            last_line.offset = at.offset + (start - input.len()) as u64;
             input = &input[lf + 1..];
         }
         if input.len() != start {
-            reply.last = at;
+            reply.last = last_line;
+            reply.end = at.offset + (start - input.len()) as u64;
         }
         input
     }
@@ -483,6 +507,7 @@ impl Decoder {
     /// `len` bytes of one direction are missing from the capture.
     pub fn gap(&mut self, dir: Direction, len: u64, at: Position, out: &mut Vec<Pop3Event>) {
         let s = side(dir);
+        self.stream_offset[s] += len;
         if self.tls {
             self.tls_bytes[s] += len;
             return;
@@ -592,6 +617,7 @@ impl Decoder {
             index,
             command,
             sent,
+            sent_octets: 0,
             phase: self.phase,
             phase_after: self.phase,
             inferred: self.inferred,
@@ -686,6 +712,7 @@ impl Decoder {
             notes.push(Note::new(NoteCode::UnknownCommand, sample(&command.keyword)));
         }
         let mut exchange = self.new_exchange(Some(command), Some(info.at));
+        exchange.sent_octets = u32::try_from(info.wire_len).unwrap_or(u32::MAX);
         exchange.notes = notes;
         self.pending.push_back(exchange);
     }
@@ -758,6 +785,7 @@ impl Decoder {
             body: None,
             first: info.at,
             last: info.at,
+            end: info.at.offset + info.wire_len as u64,
         };
         if info.wire_len > MAX_REPLY_LINE {
             notes.push(Note::new(
@@ -851,6 +879,7 @@ impl Decoder {
                 );
             } else if let Some(reply) = head.reply.as_mut() {
                 reply.last = info.at;
+                reply.end = info.at.offset + info.wire_len as u64;
             }
             // Bytes dropped after gaps inside this reply belong to it.
             if self.skipped[1] > 0 {
@@ -870,6 +899,7 @@ impl Decoder {
         let unstuffed = line.strip_prefix(b".").unwrap_or(line);
         if let Some(reply) = head.reply.as_mut() {
             reply.last = info.at;
+            reply.end = info.at.offset + info.wire_len as u64;
             if let Some(body) = reply.body.as_mut() {
                 let was_complete = body.complete_in_memory;
                 body.push(unstuffed, self.options.max_body);
@@ -1033,6 +1063,21 @@ mod tests {
         let mut talk = Talk::new();
         talk.server("+OK POP3 server ready <1896.697170952@dbc.mtview.ca.us>\r\n");
         talk
+    }
+
+    #[test]
+    fn each_line_knows_where_it_sits_in_its_stream() {
+        let mut talk = logged_in();
+        talk.client("RETR 1\r\n").server("+OK 5 octets\r\n..hi\r\n.\r\n");
+        let retr = talk.last();
+        // The client sent USER mrose (12) and PASS tanstaaf (15) before it.
+        assert_eq!(retr.sent.map(|p| p.offset), Some(27));
+        assert_eq!(retr.sent_octets, 8);
+        let reply = retr.reply.as_ref().expect("a reply");
+        // After the 57-byte greeting, "+OK\r\n" and "+OK maildrop locked\r\n".
+        assert_eq!(reply.first.offset, 57 + 5 + 21);
+        assert_eq!(reply.last.offset, 57 + 5 + 21 + 14 + 6);
+        assert_eq!(reply.end, 57 + 5 + 21 + 14 + 6 + 3);
     }
 
     fn logged_in() -> Talk {
