@@ -36,4 +36,5 @@ pub mod pop3;
 pub mod session;
 pub mod synth;
 pub mod text;
+pub mod timeline;
 pub mod wire;

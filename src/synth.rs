@@ -96,6 +96,12 @@ impl Conversation {
         self
     }
 
+    /// The conversation as a pcap file on Ethernet, packets a millisecond apart from time 0.
+    pub fn to_pcap(&self) -> Vec<u8> {
+        let frames = frames(self, &self.packets(), &Link::Ethernet, Timestamp(0));
+        write_pcap(LinkType::ETHERNET, &frames, 65_535)
+    }
+
     /// Everything one side sent, in order: what a reassembler must give back.
     pub fn stream(&self, dir: Direction) -> Vec<u8> {
         self.turns
