@@ -131,13 +131,20 @@ impl ConnectionArgs {
 /// How sessions are shown: `open` and `sniff` alike.
 #[derive(Args, Debug)]
 struct DisplayArgs {
-    /// Write JSON Lines (one object per line; the format is in the README) instead of text.
+    /// Write JSON Lines (one object per line; the format is in the README) instead of the
+    /// interactive view.
     #[arg(long, conflicts_with = "text")]
     json: bool,
 
-    /// Write human-readable text (the default).
+    /// Write human-readable text, a line per greeting, command and reply, instead of the
+    /// interactive view (the default when standard output is not a terminal).
     #[arg(long)]
     text: bool,
+
+    /// Start the interactive view in projector mode: high contrast, bold, spaced rows, fewer
+    /// columns (P switches it). Enlarge the terminal's font for the back row.
+    #[arg(long, conflicts_with_all = ["json", "text"])]
+    projector: bool,
 
     /// Show passwords, SASL responses and tokens instead of masking them as ********.
     #[arg(long)]
@@ -154,6 +161,23 @@ struct DisplayArgs {
 }
 
 impl DisplayArgs {
+    /// The interactive view: asked for no stream, and a person is looking at the terminal.
+    fn interactive(&self) -> bool {
+        !self.json && !self.text && io::stdout().is_terminal()
+    }
+
+    fn app(&self, source: String) -> crate::tui::App {
+        let mut app = crate::tui::App::new(source);
+        app.show_secrets = self.show_secrets;
+        app.projector = self.projector;
+        app.color = match self.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        };
+        app
+    }
+
     fn print_options(&self) -> PrintOptions {
         PrintOptions {
             show_secrets: self.show_secrets,
@@ -284,6 +308,9 @@ fn open(args: OpenArgs) -> anyhow::Result<()> {
     .with_context(|| name.clone())?;
 
     let config = args.connections.flow_config();
+    if args.display.interactive() && !args.flows && args.export_streams.is_none() {
+        return open_interactive(reader, args.display.app(name), config, size, read);
+    }
     let format = if args.display.json {
         Format::Json
     } else {
@@ -366,6 +393,61 @@ fn open(args: OpenArgs) -> anyhow::Result<()> {
         write_summary_text(&mut io::stderr().lock(), &stats)?;
     }
     report_read_result(&name, read_result, &stats)
+}
+
+/// Reads the capture on a second thread while the terminal UI shows what is read so far: the
+/// first screen comes at once, whatever the size of the file.
+fn open_interactive(
+    mut reader: CaptureReader,
+    app: crate::tui::App,
+    config: FlowConfig,
+    size: Option<u64>,
+    read: Arc<AtomicU64>,
+) -> anyhow::Result<()> {
+    use crate::timeline::Recorder;
+    use crate::tui::Feed;
+    let (feed, records) = std::sync::mpsc::sync_channel(4096);
+    let name = app.source.clone();
+    let loader = std::thread::spawn(move || {
+        let recorder = Recorder::new(|record| feed.send(Feed::Record(record)).is_ok());
+        let mut sessions = Sessions::new(SessionConfig::default(), recorder);
+        let mut engine = Engine::new(config);
+        let mut since_update = 0u32;
+        let result = reader.for_each_frame(|frame| {
+            since_update += 1;
+            if since_update == 4096 {
+                since_update = 0;
+                let status = match size {
+                    Some(size) if size > 0 => {
+                        format!(
+                            "reading {}%",
+                            read.load(Ordering::Relaxed).saturating_mul(100) / size
+                        )
+                    }
+                    _ => format!("reading: {} MB", read.load(Ordering::Relaxed) >> 20),
+                };
+                let _ = feed.send(Feed::Status(status));
+            }
+            engine.frame(&frame, &mut sessions);
+            !sessions.stopped()
+        });
+        let stats = engine.finish(&mut sessions);
+        let status = match &result {
+            Ok(()) => String::new(),
+            Err(error) => format!(
+                "warning: {error}; the {} frames before it are shown",
+                stats.frames
+            ),
+        };
+        let _ = feed.send(Feed::Status(status));
+        (stats, result)
+    });
+    crate::tui::run(app, records).context("the terminal")?;
+    // The UI is gone: the reader stops at its next frame, its channel closed.
+    match loader.join() {
+        Ok((stats, result)) => report_read_result(&name, result, &stats),
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
 }
 
 /// Standard output without Rust's line buffering: output is already buffered in large blocks,

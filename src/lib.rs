@@ -19,6 +19,9 @@
 //! - [`output`]: text and JSON Lines printers, the flow listing, the stream export.
 //! - [`text`]: showing wire bytes safely.
 //! - [`cli`]: the command line (the binary only calls [`cli::main`]).
+//! - [`timeline`]: the session events kept for browsing: conversation in wire order, mailbox
+//!   at any line (UI-free; the TUI and lessons read it).
+//! - [`tui`]: the interactive terminal view (ratatui); the only module that draws.
 //! - [`synth`]: scripted TCP conversations written as capture files, for tests and teaching.
 //!
 //! No layer panics on input: what cannot be decoded is counted or reported, never dropped silently.
@@ -37,4 +40,5 @@ pub mod session;
 pub mod synth;
 pub mod text;
 pub mod timeline;
+pub mod tui;
 pub mod wire;

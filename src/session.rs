@@ -22,7 +22,7 @@ use crate::capture::Timestamp;
 use crate::flow::{Direction, EndReason, FlowId, StreamEvent, StreamSink};
 use crate::pop3::{
     Body, Command, Decoder, DecoderOptions, Exchange, Greeting, Note, NoteCode, Phase, Pop3Event, Position,
-    Verb, parse_number,
+    SaslLine, Verb, parse_number,
 };
 
 /// A session's number: 1 for the first POP3 session of the capture.
@@ -658,23 +658,21 @@ pub fn is_secret_arg(command: &Command, index: usize) -> bool {
 
 /// Whether SASL line `index` of an exchange is a secret to mask: every client response, except
 /// the user name of AUTH LOGIN and the CRAM-MD5 response (a name and a digest).
-pub fn is_secret_sasl(exchange: &Exchange, index: usize) -> bool {
-    let Some(line) = exchange.sasl.get(index) else {
+pub fn is_secret_sasl(command: Option<&Command>, sasl: &[SaslLine], index: usize) -> bool {
+    let Some(line) = sasl.get(index) else {
         return false;
     };
     if line.from == Direction::ServerToClient {
         return false;
     }
-    let mechanism = exchange
-        .command
-        .as_ref()
+    let mechanism = command
         .and_then(|c| c.args.first())
         .map(|m| m.to_ascii_uppercase());
-    let client_index = exchange.sasl[..index]
+    let client_index = sasl[..index]
         .iter()
         .filter(|l| l.from == Direction::ClientToServer)
         .count();
-    let has_initial_response = exchange.command.as_ref().is_some_and(|c| c.args.len() > 1);
+    let has_initial_response = command.is_some_and(|c| c.args.len() > 1);
     match mechanism.as_deref() {
         Some(b"CRAM-MD5") => false,
         // The first LOGIN response is the user name, unless the initial response carried it.
@@ -870,7 +868,9 @@ mod tests {
             EndReason::Fin,
         );
         let auth = &seen.exchanges[0];
-        let secret: Vec<bool> = (0..auth.sasl.len()).map(|i| is_secret_sasl(auth, i)).collect();
+        let secret: Vec<bool> = (0..auth.sasl.len())
+            .map(|i| is_secret_sasl(auth.command.as_ref(), &auth.sasl, i))
+            .collect();
         assert_eq!(secret, vec![false, false, false, true]);
         assert_eq!(seen.credentials[0].secret.as_deref(), Some(&b"wonderland"[..]));
     }

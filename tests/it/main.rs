@@ -10,3 +10,4 @@ mod live;
 mod pipeline;
 mod sessions;
 mod tcpflow;
+mod tui;

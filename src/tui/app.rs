@@ -1,0 +1,582 @@
+//! What the user sees and selected, and what each key does: no terminal here.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use ratatui::layout::{Position as Cell, Rect};
+
+use crate::pop3::{Phase, Status};
+use crate::timeline::{LineKind, Record, SessionView, Timeline};
+
+/// The panes that take the keyboard, in Tab order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pane {
+    Sessions,
+    Conversation,
+    Side,
+}
+
+/// What the side pane shows about the selected line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SideTab {
+    Detail,
+    Ladder,
+    Mailbox,
+}
+
+/// Everything a key can ask for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Down,
+    Up,
+    PageDown,
+    PageUp,
+    First,
+    Last,
+    NextPane,
+    PreviousPane,
+    Open,
+    Back,
+    ShowDetail,
+    ShowLadder,
+    ShowMailbox,
+    ToggleWireView,
+    Search,
+    NextMatch,
+    PreviousMatch,
+    Filter,
+    ToggleSecrets,
+    ToggleProjector,
+    Help,
+    Quit,
+}
+
+/// A key as the table names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Key {
+    pub code: KeyCode,
+    pub ctrl: bool,
+}
+
+const fn key(code: KeyCode) -> Key {
+    Key { code, ctrl: false }
+}
+const fn ch(c: char) -> Key {
+    key(KeyCode::Char(c))
+}
+
+/// The one key table: it handles the keys and writes the help screen and the hint bar.
+/// (keys, action, what it does, its word in the hint bar)
+pub const KEYS: &[(&[Key], Action, &str, Option<&str>)] = &[
+    (&[key(KeyCode::Down), ch('j')], Action::Down, "next row", None),
+    (&[key(KeyCode::Up), ch('k')], Action::Up, "previous row", None),
+    (&[key(KeyCode::PageDown)], Action::PageDown, "a page down", None),
+    (&[key(KeyCode::PageUp)], Action::PageUp, "a page up", None),
+    (&[key(KeyCode::Home), ch('g')], Action::First, "first row", None),
+    (&[key(KeyCode::End), ch('G')], Action::Last, "last row", None),
+    (&[key(KeyCode::Tab)], Action::NextPane, "next pane", Some("pane")),
+    (
+        &[key(KeyCode::BackTab)],
+        Action::PreviousPane,
+        "previous pane",
+        None,
+    ),
+    (
+        &[key(KeyCode::Enter)],
+        Action::Open,
+        "open the detail of the row",
+        Some("detail"),
+    ),
+    (
+        &[key(KeyCode::Esc)],
+        Action::Back,
+        "back: close help, prompt, filter",
+        None,
+    ),
+    (&[ch('d'), ch('1')], Action::ShowDetail, "side pane: detail", None),
+    (
+        &[ch('l'), ch('2')],
+        Action::ShowLadder,
+        "side pane: ladder diagram",
+        Some("ladder"),
+    ),
+    (
+        &[ch('m'), ch('3')],
+        Action::ShowMailbox,
+        "side pane: mailbox mirror",
+        Some("mailbox"),
+    ),
+    (
+        &[ch('w')],
+        Action::ToggleWireView,
+        "detail: wire bytes / meaning",
+        None,
+    ),
+    (
+        &[ch('/')],
+        Action::Search,
+        "search the conversation",
+        Some("search"),
+    ),
+    (&[ch('n')], Action::NextMatch, "next match", None),
+    (&[ch('N')], Action::PreviousMatch, "previous match", None),
+    (
+        &[ch('f')],
+        Action::Filter,
+        "filter: command, phase, +ok, -err, notes",
+        Some("filter"),
+    ),
+    (
+        &[ch('s')],
+        Action::ToggleSecrets,
+        "show or hide passwords",
+        Some("secrets"),
+    ),
+    (
+        &[ch('P')],
+        Action::ToggleProjector,
+        "projector mode: large, high contrast",
+        None,
+    ),
+    (&[ch('?')], Action::Help, "this help", Some("help")),
+    (
+        &[
+            ch('q'),
+            Key {
+                code: KeyCode::Char('c'),
+                ctrl: true,
+            },
+        ],
+        Action::Quit,
+        "quit",
+        Some("quit"),
+    ),
+];
+
+/// Names a key for the help screen.
+pub fn key_name(key: Key) -> String {
+    let base = match key.code {
+        KeyCode::Down => "↓".to_string(),
+        KeyCode::Up => "↑".to_string(),
+        KeyCode::PageDown => "PgDn".to_string(),
+        KeyCode::PageUp => "PgUp".to_string(),
+        KeyCode::Home => "Home".to_string(),
+        KeyCode::End => "End".to_string(),
+        KeyCode::Tab => "Tab".to_string(),
+        KeyCode::BackTab => "Shift-Tab".to_string(),
+        KeyCode::Enter => "Enter".to_string(),
+        KeyCode::Esc => "Esc".to_string(),
+        KeyCode::Char(c) => c.to_string(),
+        other => format!("{other:?}"),
+    };
+    if key.ctrl { format!("Ctrl-{base}") } else { base }
+}
+
+fn action_for(event: KeyEvent) -> Option<Action> {
+    let ctrl = event.modifiers.contains(KeyModifiers::CONTROL);
+    KEYS.iter()
+        .find(|(keys, ..)| keys.iter().any(|k| k.code == event.code && k.ctrl == ctrl))
+        .map(|(_, action, ..)| *action)
+}
+
+/// A line of text the user is typing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Prompt {
+    pub kind: PromptKind,
+    pub text: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PromptKind {
+    Search,
+    Filter,
+}
+
+/// Which conversation lines to show: every word must match (a verb, a phase, `+ok`, `-err`,
+/// `notes`, or text in the line).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Filter {
+    pub words: Vec<String>,
+}
+
+/// Where the last frame put each pane, for the mouse.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Areas {
+    pub sessions: Rect,
+    pub conversation: Rect,
+    pub side: Rect,
+    /// The first session and line drawn in their panes.
+    pub sessions_top: usize,
+    pub conversation_top: usize,
+}
+
+/// The state of the terminal UI.
+pub struct App {
+    pub timeline: Timeline,
+    /// Where the capture came from, for the title.
+    pub source: String,
+    pub focus: Pane,
+    pub side: SideTab,
+    /// Index into the timeline's sessions.
+    pub session: usize,
+    /// Index into the selected session's lines.
+    pub line: usize,
+    pub show_secrets: bool,
+    pub projector: bool,
+    pub color: bool,
+    /// Detail shows the bytes as sent (dot-stuffed, CRLF) instead of their meaning.
+    pub wire_view: bool,
+    pub help: bool,
+    pub prompt: Option<Prompt>,
+    pub search: Option<String>,
+    pub filter: Option<Filter>,
+    /// What the bottom line says once: no match, a filter hides everything.
+    pub message: Option<String>,
+    /// Reading progress or live counters, for the title.
+    pub status: String,
+    pub detail_scroll: u16,
+    /// Live capture: a user on the last line of a session follows new lines.
+    pub follow: bool,
+    pub quit: bool,
+    pub areas: Areas,
+}
+
+impl App {
+    pub fn new(source: impl Into<String>) -> Self {
+        App {
+            timeline: Timeline::default(),
+            source: source.into(),
+            focus: Pane::Conversation,
+            side: SideTab::Detail,
+            session: 0,
+            line: 0,
+            show_secrets: false,
+            projector: false,
+            color: true,
+            wire_view: false,
+            help: false,
+            prompt: None,
+            search: None,
+            filter: None,
+            message: None,
+            status: String::new(),
+            detail_scroll: 0,
+            follow: false,
+            quit: false,
+            areas: Areas::default(),
+        }
+    }
+
+    pub fn selected_session(&self) -> Option<&SessionView> {
+        self.timeline.sessions.get(self.session)
+    }
+
+    /// Takes a record, keeping the selection on the line the user chose. A user on the last
+    /// line of a live session follows new lines.
+    pub fn push(&mut self, record: Record) {
+        let following = self.follow
+            && self
+                .selected_session()
+                .is_some_and(|s| !s.lines.is_empty() && self.line + 1 == s.lines.len() && s.ending.is_none());
+        for inserted in self.timeline.push(record) {
+            if inserted.session != self.session {
+                continue;
+            }
+            let len = self.timeline.sessions[self.session].lines.len();
+            if following {
+                self.line = len - 1;
+            } else if inserted.line <= self.line && len > 1 {
+                self.line += 1;
+            }
+        }
+        if let Some(session) = self.selected_session() {
+            self.line = self.line.min(session.lines.len().saturating_sub(1));
+        }
+    }
+
+    /// The lines of the selected session that the filter lets through.
+    pub fn visible_lines(&self) -> Vec<usize> {
+        let Some(session) = self.selected_session() else {
+            return Vec::new();
+        };
+        match &self.filter {
+            None => (0..session.lines.len()).collect(),
+            Some(filter) => (0..session.lines.len())
+                .filter(|&line| filter.words.iter().all(|w| line_matches(session, line, w)))
+                .collect(),
+        }
+    }
+
+    pub fn handle_key(&mut self, event: KeyEvent) {
+        self.message = None;
+        if let Some(prompt) = &mut self.prompt {
+            match event.code {
+                KeyCode::Enter => self.finish_prompt(),
+                KeyCode::Esc => self.prompt = None,
+                KeyCode::Backspace => {
+                    prompt.text.pop();
+                }
+                KeyCode::Char(c) if !event.modifiers.contains(KeyModifiers::CONTROL) => prompt.text.push(c),
+                KeyCode::Char('c') => self.quit = true,
+                _ => {}
+            }
+            return;
+        }
+        if let Some(action) = action_for(event) {
+            self.act(action);
+        }
+    }
+
+    pub fn act(&mut self, action: Action) {
+        if self.help && !matches!(action, Action::Quit) {
+            self.help = false;
+            if matches!(action, Action::Help | Action::Back) {
+                return;
+            }
+        }
+        match action {
+            Action::Down => self.step(1),
+            Action::Up => self.step(-1),
+            Action::PageDown => self.step(self.page() as isize),
+            Action::PageUp => self.step(-(self.page() as isize)),
+            Action::First => self.step(isize::MIN / 2),
+            Action::Last => self.step(isize::MAX / 2),
+            Action::NextPane => self.cycle_pane(1),
+            Action::PreviousPane => self.cycle_pane(2),
+            Action::Open => match self.focus {
+                Pane::Sessions => self.focus = Pane::Conversation,
+                _ => {
+                    self.focus = Pane::Side;
+                    self.side = SideTab::Detail;
+                }
+            },
+            Action::Back => {
+                if self.filter.take().is_none() && self.focus == Pane::Side {
+                    self.focus = Pane::Conversation;
+                }
+            }
+            Action::ShowDetail => self.show_side(SideTab::Detail),
+            Action::ShowLadder => self.show_side(SideTab::Ladder),
+            Action::ShowMailbox => self.show_side(SideTab::Mailbox),
+            Action::ToggleWireView => self.wire_view = !self.wire_view,
+            Action::Search => {
+                self.prompt = Some(Prompt {
+                    kind: PromptKind::Search,
+                    text: String::new(),
+                })
+            }
+            Action::NextMatch => self.find(true),
+            Action::PreviousMatch => self.find(false),
+            Action::Filter => {
+                let text = self
+                    .filter
+                    .as_ref()
+                    .map(|f| f.words.join(" "))
+                    .unwrap_or_default();
+                self.prompt = Some(Prompt {
+                    kind: PromptKind::Filter,
+                    text,
+                })
+            }
+            Action::ToggleSecrets => self.show_secrets = !self.show_secrets,
+            Action::ToggleProjector => self.projector = !self.projector,
+            Action::Help => self.help = true,
+            Action::Quit => self.quit = true,
+        }
+    }
+
+    /// Brings the side pane up with `tab`: beside the conversation on a wide terminal, in its
+    /// place on a narrow one.
+    fn show_side(&mut self, tab: SideTab) {
+        self.side = tab;
+        self.focus = Pane::Side;
+        self.detail_scroll = 0;
+    }
+
+    fn cycle_pane(&mut self, by: usize) {
+        const ORDER: [Pane; 3] = [Pane::Sessions, Pane::Conversation, Pane::Side];
+        let at = ORDER.iter().position(|p| *p == self.focus).unwrap_or(1);
+        self.focus = ORDER[(at + by) % ORDER.len()];
+    }
+
+    fn page(&self) -> usize {
+        let area = match self.focus {
+            Pane::Sessions => self.areas.sessions,
+            _ => self.areas.conversation,
+        };
+        usize::from(area.height.saturating_sub(3)).max(1)
+    }
+
+    /// Moves the selection in the focused pane by `by` rows, clamped.
+    fn step(&mut self, by: isize) {
+        match self.focus {
+            Pane::Sessions => {
+                let count = self.timeline.sessions.len();
+                if count > 0 {
+                    let to = (self.session as isize)
+                        .saturating_add(by)
+                        .clamp(0, count as isize - 1);
+                    if to as usize != self.session {
+                        self.session = to as usize;
+                        self.line = 0;
+                        self.detail_scroll = 0;
+                    }
+                }
+            }
+            Pane::Side if self.side == SideTab::Detail => {
+                let to = i64::from(self.detail_scroll).saturating_add(by as i64);
+                self.detail_scroll = to.clamp(0, i64::from(u16::MAX)) as u16;
+            }
+            _ => {
+                let visible = self.visible_lines();
+                if visible.is_empty() {
+                    return;
+                }
+                let at = visible.partition_point(|&l| l < self.line).min(visible.len() - 1);
+                let to = (at as isize)
+                    .saturating_add(by)
+                    .clamp(0, visible.len() as isize - 1);
+                self.line = visible[to as usize];
+                self.detail_scroll = 0;
+            }
+        }
+    }
+
+    fn finish_prompt(&mut self) {
+        let Some(prompt) = self.prompt.take() else {
+            return;
+        };
+        match prompt.kind {
+            PromptKind::Search => {
+                self.search = (!prompt.text.is_empty()).then_some(prompt.text);
+                self.find(true);
+            }
+            PromptKind::Filter => {
+                let words: Vec<String> = prompt.text.split_whitespace().map(str::to_lowercase).collect();
+                self.filter = (!words.is_empty()).then_some(Filter { words });
+                let visible = self.visible_lines();
+                if visible.is_empty() && self.filter.is_some() {
+                    self.message = Some("no row matches the filter (Esc clears it)".to_string());
+                } else if !visible.contains(&self.line) {
+                    let next = visible.iter().find(|&&l| l >= self.line).or(visible.last());
+                    self.line = next.copied().unwrap_or(0);
+                }
+            }
+        }
+    }
+
+    /// Moves to the next (or previous) line with the search text, across sessions.
+    fn find(&mut self, forward: bool) {
+        let Some(needle) = self.search.clone() else {
+            return;
+        };
+        let needle = needle.to_lowercase();
+        let sessions = &self.timeline.sessions;
+        let mut places: Vec<(usize, usize)> = Vec::new();
+        for (s, session) in sessions.iter().enumerate() {
+            for line in 0..session.lines.len() {
+                if super::explain::line_text(session, line, self.show_secrets)
+                    .to_lowercase()
+                    .contains(&needle)
+                {
+                    places.push((s, line));
+                }
+            }
+        }
+        let here = (self.session, self.line);
+        let next = if forward {
+            places.iter().find(|&&p| p > here).or(places.first())
+        } else {
+            places.iter().rev().find(|&&p| p < here).or(places.last())
+        };
+        match next {
+            Some(&(session, line)) => {
+                self.session = session;
+                self.line = line;
+                self.filter = None;
+                self.detail_scroll = 0;
+            }
+            None => self.message = Some(format!("\"{needle}\" is not in the capture")),
+        }
+    }
+
+    pub fn handle_mouse(&mut self, event: MouseEvent) {
+        let at = Cell::new(event.column, event.row);
+        let pane = if self.areas.sessions.contains(at) {
+            Pane::Sessions
+        } else if self.areas.conversation.contains(at) {
+            Pane::Conversation
+        } else if self.areas.side.contains(at) {
+            Pane::Side
+        } else {
+            return;
+        };
+        match event.kind {
+            MouseEventKind::Down(MouseButton::Left) => {
+                self.focus = pane;
+                match pane {
+                    Pane::Sessions => {
+                        // Two rows of border and header above the first session.
+                        let row = usize::from(event.row.saturating_sub(self.areas.sessions.y + 2));
+                        let index = self.areas.sessions_top + row;
+                        if index < self.timeline.sessions.len() && index != self.session {
+                            self.session = index;
+                            self.line = 0;
+                        }
+                    }
+                    Pane::Conversation => {
+                        let rows_per_line = if self.projector { 2 } else { 1 };
+                        let row = usize::from(event.row.saturating_sub(self.areas.conversation.y + 1));
+                        let visible = self.visible_lines();
+                        if let Some(&line) = visible.get(self.areas.conversation_top + row / rows_per_line) {
+                            self.line = line;
+                            self.detail_scroll = 0;
+                        }
+                    }
+                    Pane::Side => {}
+                }
+            }
+            MouseEventKind::ScrollDown => {
+                self.focus = pane;
+                self.step(3);
+            }
+            MouseEventKind::ScrollUp => {
+                self.focus = pane;
+                self.step(-3);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Whether one filter word matches a line.
+fn line_matches(session: &SessionView, line: usize, word: &str) -> bool {
+    let exchange = session.exchange_of(line);
+    let (phase, _) = session.phase_at(line);
+    let phase_word = match phase {
+        Phase::Authorization => "authorization",
+        Phase::Transaction => "transaction",
+        Phase::Update => "update",
+        Phase::Tls => "tls",
+        Phase::Unknown => "unknown",
+    };
+    if phase_word.starts_with(word) && word.len() >= 4 {
+        return true;
+    }
+    let status = exchange.and_then(|e| e.reply.as_ref()).map(|r| r.status);
+    match word {
+        "+ok" | "ok" => return status == Some(Status::Ok),
+        "-err" | "err" => return status == Some(Status::Err),
+        "notes" | "note" | "!" => {
+            return exchange.is_some_and(|e| !e.notes.is_empty())
+                || matches!(session.lines[line].kind, LineKind::Note(_));
+        }
+        _ => {}
+    }
+    if let Some(command) = exchange.and_then(|e| e.command.as_ref())
+        && command.verb.name().eq_ignore_ascii_case(word)
+    {
+        return true;
+    }
+    super::explain::line_text(session, line, false)
+        .to_lowercase()
+        .contains(word)
+}

@@ -1,0 +1,566 @@
+//! What a line says and what it means, as text: the row of the conversation, the detail pane.
+//! Wire bytes pass through [`escape`]; secrets are masked unless `show_secrets`.
+
+use base64::Engine as _;
+
+use crate::flow::Direction;
+use crate::output::MASK;
+use crate::pop3::{Capability, Phase, Status, Verb};
+use crate::session::{self, SessionEnd};
+use crate::text::escape;
+use crate::timeline::{ExchangeView, LineKind, SessionView};
+
+/// How a detail line is meant to look.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tone {
+    Heading,
+    Plain,
+    /// Bytes as they were on the wire (escaped).
+    Wire,
+    Quiet,
+    Warning,
+    Good,
+}
+
+pub type Detail = Vec<(Tone, String)>;
+
+/// Bytes of a row shown in the hex dump at most.
+const HEX_LIMIT: usize = 512;
+
+/// Whether SASL line `index` of an exchange carries a secret.
+fn is_secret_sasl(exchange: &ExchangeView, index: usize) -> bool {
+    session::is_secret_sasl(exchange.command.as_ref(), &exchange.sasl, index)
+}
+
+/// The command line as shown: escaped, secrets masked.
+pub fn command_text(exchange: &ExchangeView, show_secrets: bool) -> String {
+    let Some(command) = &exchange.command else {
+        return "(command lost in a gap of the capture)".to_string();
+    };
+    let mut text = escape(&command.keyword);
+    for (i, arg) in command.args.iter().enumerate() {
+        text.push(' ');
+        if show_secrets || !session::is_secret_arg(command, i) {
+            text.push_str(&escape(arg));
+        } else {
+            text.push_str(MASK);
+        }
+    }
+    text
+}
+
+fn reply_text(exchange: &ExchangeView) -> String {
+    match &exchange.reply {
+        Some(reply) => format!("{} {}", reply.status.as_str(), escape(&reply.text))
+            .trim_end()
+            .to_string(),
+        None => "(no reply)".to_string(),
+    }
+}
+
+fn sasl_text(exchange: &ExchangeView, index: usize, show_secrets: bool) -> String {
+    let line = &exchange.sasl[index];
+    match line.from {
+        Direction::ServerToClient => format!("+ {}", escape(&line.data)).trim_end().to_string(),
+        Direction::ClientToServer if show_secrets || !is_secret_sasl(exchange, index) => escape(&line.data),
+        Direction::ClientToServer => MASK.to_string(),
+    }
+}
+
+fn end_reason(reason: SessionEnd) -> &'static str {
+    match reason {
+        SessionEnd::Quit => "the server answered QUIT",
+        SessionEnd::Fin => "the connection closed (FIN) without QUIT answered",
+        SessionEnd::Rst => "the connection was reset (RST)",
+        SessionEnd::Eof => "the capture ended while the connection was open",
+        SessionEnd::Idle => "the connection went idle and was closed by pop3scope",
+        SessionEnd::Evicted => "pop3scope had to drop the connection (too many open)",
+    }
+}
+
+/// The text of one conversation row.
+pub fn line_text(session: &SessionView, line: usize, show_secrets: bool) -> String {
+    let Some(seen) = session.lines.get(line) else {
+        return String::new();
+    };
+    match seen.kind {
+        LineKind::Greeting => session.greeting.as_ref().map_or_else(String::new, |g| {
+            format!("{} {}", g.status.as_str(), escape(&g.text))
+                .trim_end()
+                .to_string()
+        }),
+        LineKind::Command(n) => command_text(&session.exchanges[n], show_secrets),
+        LineKind::Sasl(n, i) => sasl_text(&session.exchanges[n], i, show_secrets),
+        LineKind::Reply(n) => {
+            let exchange = &session.exchanges[n];
+            let mut text = reply_text(exchange);
+            if let Some(body) = exchange.reply.as_ref().and_then(|r| r.body.as_ref()) {
+                let s = if body.line_count == 1 { "" } else { "s" };
+                text.push_str(&format!("  [+{} line{s}]", body.line_count));
+            }
+            text
+        }
+        LineKind::Note(n) => {
+            let (note, _) = &session.notes[n];
+            format!("! {}", note_name(note.code))
+        }
+        LineKind::TlsStarted => "── TLS from here: the rest is encrypted ──".to_string(),
+        LineKind::Ended => match &session.ending {
+            Some(ending) => format!("── end: {} ──", end_reason(ending.reason)),
+            None => "── end ──".to_string(),
+        },
+    }
+}
+
+/// A note code as JSON spells it.
+pub fn note_name(code: crate::pop3::NoteCode) -> String {
+    serde_json::to_value(code)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_else(|| format!("{code:?}"))
+}
+
+fn phases_allowing(verb: Verb) -> String {
+    let allowed: Vec<&str> = [Phase::Authorization, Phase::Transaction]
+        .into_iter()
+        .filter(|p| verb.allowed_in(*p))
+        .map(Phase::name)
+        .collect();
+    if allowed.is_empty() {
+        "no phase: servers answer -ERR".to_string()
+    } else {
+        allowed.join(", ")
+    }
+}
+
+fn status_meaning(status: Status) -> &'static str {
+    match status {
+        Status::Ok => "+OK: the command succeeded",
+        Status::Err => "-ERR: the command failed; the session stays in the same phase",
+    }
+}
+
+fn millis(from: crate::capture::Timestamp, to: crate::capture::Timestamp) -> String {
+    format!("{:.3} ms", to.seconds_since(from) * 1000.0)
+}
+
+/// Where bytes sit in one direction's stream, as Wireshark counts: relative sequence number
+/// and length.
+fn stream_range(session: &SessionView, start: u64, end: u64) -> String {
+    let len = end.saturating_sub(start);
+    if session.info.handshake {
+        format!("seq {}, len {len}", start + 1)
+    } else {
+        format!("byte {start} of the captured stream (no SYN seen), len {len}")
+    }
+}
+
+/// The wire bytes of an exchange's command line, as the client sent them.
+fn command_wire(exchange: &ExchangeView) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    if let Some(command) = &exchange.command {
+        bytes.extend_from_slice(&command.keyword);
+        for arg in &command.args {
+            bytes.push(b' ');
+            bytes.extend_from_slice(arg);
+        }
+        bytes.extend_from_slice(b"\r\n");
+    }
+    bytes
+}
+
+/// The wire bytes of a reply: the status line, and the kept data lines stuffed again.
+fn reply_wire(exchange: &ExchangeView) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    if let Some(reply) = &exchange.reply {
+        bytes.extend_from_slice(reply.status.as_str().as_bytes());
+        if !reply.text.is_empty() {
+            bytes.push(b' ');
+            bytes.extend_from_slice(&reply.text);
+        }
+        bytes.extend_from_slice(b"\r\n");
+        if let Some(body) = &reply.body {
+            for line in &body.lines {
+                if line.first() == Some(&b'.') {
+                    bytes.push(b'.');
+                }
+                bytes.extend_from_slice(line);
+                bytes.extend_from_slice(b"\r\n");
+            }
+            if body.hidden_lines() == 0 {
+                bytes.extend_from_slice(b".\r\n");
+            }
+        }
+    }
+    bytes
+}
+
+/// Rows of 16 bytes: offset, hex, and the printable ASCII.
+pub fn hex_dump(bytes: &[u8]) -> Vec<String> {
+    bytes
+        .chunks(16)
+        .enumerate()
+        .map(|(row, chunk)| {
+            let hex: Vec<String> = chunk.iter().map(|b| format!("{b:02x}")).collect();
+            let ascii: String = chunk
+                .iter()
+                .map(|&b| if (0x20..0x7f).contains(&b) { b as char } else { '.' })
+                .collect();
+            format!("{:04x}  {:<47}  {ascii}", row * 16, hex.join(" "))
+        })
+        .collect()
+}
+
+fn push_hex(detail: &mut Detail, bytes: &[u8]) {
+    for row in hex_dump(&bytes[..bytes.len().min(HEX_LIMIT)]) {
+        detail.push((Tone::Wire, row));
+    }
+    if bytes.len() > HEX_LIMIT {
+        detail.push((Tone::Quiet, format!("… {} more bytes", bytes.len() - HEX_LIMIT)));
+    }
+}
+
+/// The detail pane for a line: what it is, what it means, where it came from.
+pub fn detail(session: &SessionView, line: usize, show_secrets: bool, wire_view: bool) -> Detail {
+    let mut out: Detail = Vec::new();
+    let Some(seen) = session.lines.get(line) else {
+        out.push((Tone::Quiet, "No POP3 yet.".to_string()));
+        return out;
+    };
+    match seen.kind {
+        LineKind::Greeting => {
+            if let Some(greeting) = &session.greeting {
+                out.push((Tone::Heading, "GREETING (RFC 1939 §4)".to_string()));
+                out.push((Tone::Wire, line_text(session, line, show_secrets)));
+                let meaning = match (greeting.status, &greeting.apop_timestamp) {
+                    (Status::Ok, Some(_)) => {
+                        "The server is ready; the session is in AUTHORIZATION. The <…> timestamp offers APOP login (RFC 1939 §7)."
+                    }
+                    (Status::Ok, None) => "The server is ready; the session is in AUTHORIZATION.",
+                    (Status::Err, _) => "The server refuses the connection.",
+                };
+                out.push((Tone::Plain, meaning.to_string()));
+                notes(&mut out, &greeting.notes);
+                out.push((Tone::Heading, "PACKETS".to_string()));
+                out.push((Tone::Plain, format!("frame {}", greeting.at.frame)));
+            }
+        }
+        LineKind::Command(n) | LineKind::Sasl(n, _) | LineKind::Reply(n) => {
+            exchange_detail(
+                &mut out,
+                session,
+                &session.exchanges[n],
+                seen.kind,
+                show_secrets,
+                wire_view,
+            );
+        }
+        LineKind::Note(n) => {
+            let (note, at) = &session.notes[n];
+            out.push((Tone::Heading, format!("NOTE {}", note_name(note.code))));
+            out.push((Tone::Plain, note.code.explanation().to_string()));
+            if !note.detail.is_empty() {
+                out.push((Tone::Plain, format!("here: {}", note.detail)));
+            }
+            if at.frame != 0 {
+                out.push((Tone::Quiet, format!("frame {}", at.frame)));
+            }
+        }
+        LineKind::TlsStarted => {
+            out.push((Tone::Heading, "TLS".to_string()));
+            out.push((
+                Tone::Plain,
+                "From here both sides speak TLS (RFC 2595 §4, RFC 8314): commands, replies and passwords are encrypted."
+                    .to_string(),
+            ));
+            out.push((
+                Tone::Plain,
+                "Still visible to anyone on the path: the addresses and ports, when each side talks, and how many bytes."
+                    .to_string(),
+            ));
+            if let Some((client, server)) = session.ending.as_ref().and_then(|e| e.tls_bytes) {
+                out.push((
+                    Tone::Plain,
+                    format!("encrypted bytes: {client} from the client, {server} from the server"),
+                ));
+            }
+        }
+        LineKind::Ended => {
+            out.push((Tone::Heading, "SESSION END".to_string()));
+            if let Some(ending) = &session.ending {
+                out.push((Tone::Plain, end_reason(ending.reason).to_string()));
+                out.push((Tone::Plain, format!("final phase: {}", ending.phase.name())));
+                let mailbox = session.mailbox_at(line);
+                let marked: Vec<String> = mailbox
+                    .messages
+                    .iter()
+                    .filter(|(_, m)| m.marked)
+                    .map(|(n, _)| n.to_string())
+                    .collect();
+                match (mailbox.committed, marked.is_empty()) {
+                    (Some(true), false) => out.push((
+                        Tone::Good,
+                        format!("UPDATE: messages {} deleted (RFC 1939 §6)", marked.join(", ")),
+                    )),
+                    (Some(false), _) => out.push((
+                        Tone::Warning,
+                        format!(
+                            "messages {} stay on the server: no QUIT was answered in TRANSACTION (RFC 1939 §6)",
+                            marked.join(", ")
+                        ),
+                    )),
+                    _ => {}
+                }
+            }
+        }
+    }
+    out
+}
+
+fn notes(out: &mut Detail, notes: &[crate::pop3::Note]) {
+    if notes.is_empty() {
+        return;
+    }
+    out.push((Tone::Heading, "NOTES".to_string()));
+    for note in notes {
+        let detail = if note.detail.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", escape(note.detail.as_bytes()))
+        };
+        out.push((Tone::Warning, format!("! {}{detail}", note_name(note.code))));
+        out.push((Tone::Plain, format!("  {}", note.code.explanation())));
+    }
+}
+
+fn exchange_detail(
+    out: &mut Detail,
+    session: &SessionView,
+    exchange: &ExchangeView,
+    kind: LineKind,
+    show_secrets: bool,
+    wire_view: bool,
+) {
+    let inferred = if exchange.inferred { " (inferred)" } else { "" };
+    let change = if exchange.phase_after != exchange.phase {
+        format!(" → {}", exchange.phase_after.name())
+    } else {
+        String::new()
+    };
+    let pipelined = if exchange.pipelined {
+        " · pipelined: sent before the previous reply arrived"
+    } else {
+        ""
+    };
+    out.push((
+        Tone::Heading,
+        format!(
+            "EXCHANGE {} · {}{inferred}{change}{pipelined}",
+            exchange.index,
+            exchange.phase.name()
+        ),
+    ));
+
+    out.push((Tone::Heading, "COMMAND".to_string()));
+    out.push((Tone::Wire, command_text(exchange, show_secrets)));
+    if let Some(command) = &exchange.command {
+        out.push((
+            Tone::Plain,
+            format!("{} {}", command.verb.name(), command.verb.meaning()),
+        ));
+        if let Some(initial) = command.args.get(1).filter(|_| command.verb == Verb::Auth) {
+            let decoded = if show_secrets {
+                base64::engine::general_purpose::STANDARD
+                    .decode(initial)
+                    .map_or_else(
+                        |_| "not base64".to_string(),
+                        |bytes| format!("\"{}\"", escape(&bytes)),
+                    )
+            } else {
+                "a secret (s shows it)".to_string()
+            };
+            out.push((Tone::Wire, format!("initial response, base64 for {decoded}")));
+        }
+        let allowed = command.verb.allowed_in(exchange.phase);
+        let verdict = match (exchange.phase, allowed) {
+            (Phase::Unknown | Phase::Tls, _) => String::new(),
+            (phase, true) => format!(" · sent in {}: allowed", phase.name()),
+            (phase, false) => format!(" · sent in {}: NOT allowed", phase.name()),
+        };
+        out.push((
+            Tone::Plain,
+            format!("allowed in: {}{verdict}", phases_allowing(command.verb)),
+        ));
+    }
+
+    if !exchange.sasl.is_empty() {
+        out.push((
+            Tone::Heading,
+            "SASL (RFC 5034 §4; base64 is an encoding, not encryption)".to_string(),
+        ));
+        for (i, line) in exchange.sasl.iter().enumerate() {
+            let who = if line.from == Direction::ClientToServer {
+                "C"
+            } else {
+                "S"
+            };
+            let secret = !show_secrets && is_secret_sasl(exchange, i);
+            let decoded = base64::engine::general_purpose::STANDARD.decode(&line.data).ok();
+            let shown = sasl_text(exchange, i, show_secrets);
+            let meaning = match (secret, decoded) {
+                (true, _) => "secret (s shows it)".to_string(),
+                (false, Some(bytes)) => format!("decoded: \"{}\"", escape(&bytes)),
+                (false, None) if line.data == b"*" => "cancels the exchange".to_string(),
+                (false, None) => String::new(),
+            };
+            out.push((
+                Tone::Wire,
+                format!("{who}: {shown}   {meaning}").trim_end().to_string(),
+            ));
+        }
+    }
+
+    out.push((Tone::Heading, "REPLY".to_string()));
+    match &exchange.reply {
+        None => out.push((Tone::Warning, "no reply was captured".to_string())),
+        Some(reply) => {
+            out.push((Tone::Wire, reply_text(exchange)));
+            out.push((Tone::Plain, status_meaning(reply.status).to_string()));
+            if let Some(code) = &reply.code {
+                let meaning = code
+                    .meaning()
+                    .unwrap_or("a response code this tool does not know");
+                out.push((Tone::Plain, format!("[{}] {meaning}", code.code)));
+            }
+            if let Some(sent) = exchange.sent
+                && sent.frame != 0
+            {
+                out.push((
+                    Tone::Quiet,
+                    format!("answered after {}", millis(sent.ts, reply.first.ts)),
+                ));
+            }
+            if let Some(body) = &reply.body {
+                let s = if body.line_count == 1 { "" } else { "s" };
+                let view = if wire_view {
+                    "as sent: dot-stuffed (w: meaning)"
+                } else {
+                    "meaning: unstuffed (w: as sent)"
+                };
+                out.push((
+                    Tone::Heading,
+                    format!(
+                        "DATA {} line{s}, {} octets · {view}",
+                        body.line_count, body.octets
+                    ),
+                ));
+                let capa = exchange.verb() == Some(Verb::Capa);
+                for line in &body.lines {
+                    if wire_view {
+                        let stuffed = if line.first() == Some(&b'.') { "." } else { "" };
+                        out.push((Tone::Wire, format!("{stuffed}{}\\r\\n", escape(line))));
+                    } else {
+                        let meaning = capa
+                            .then(|| Capability::parse(line))
+                            .flatten()
+                            .and_then(|c| c.meaning());
+                        match meaning {
+                            Some(meaning) => {
+                                out.push((Tone::Wire, format!("{}   — {meaning}", escape(line))))
+                            }
+                            None => out.push((Tone::Wire, escape(line))),
+                        }
+                    }
+                }
+                if body.hidden_lines() > 0 {
+                    out.push((
+                        Tone::Quiet,
+                        format!("… {} more lines not kept for display", body.hidden_lines()),
+                    ));
+                } else if wire_view {
+                    out.push((
+                        Tone::Wire,
+                        ".\\r\\n   — end of the data (RFC 1939 §3)".to_string(),
+                    ));
+                }
+            }
+        }
+    }
+    if exchange.verb() == Some(Verb::Quit) && exchange.phase == Phase::Transaction {
+        out.push((
+            Tone::Good,
+            "QUIT in TRANSACTION: the server enters UPDATE and deletes the marked messages (RFC 1939 §6)"
+                .to_string(),
+        ));
+    }
+    notes(out, &exchange.notes);
+
+    out.push((Tone::Heading, "PACKETS".to_string()));
+    if let Some(sent) = exchange.sent.filter(|s| s.frame != 0) {
+        let end = sent.offset + u64::from(exchange.sent_octets);
+        out.push((
+            Tone::Plain,
+            format!(
+                "command: frame {}, {}",
+                sent.frame,
+                stream_range(session, sent.offset, end)
+            ),
+        ));
+    }
+    if let Some(reply) = &exchange.reply {
+        let frames = if reply.last.frame > reply.first.frame {
+            format!("frames {}–{}", reply.first.frame, reply.last.frame)
+        } else {
+            format!("frame {}", reply.first.frame)
+        };
+        out.push((
+            Tone::Plain,
+            format!(
+                "reply: {frames}, {}",
+                stream_range(session, reply.first.offset, reply.end)
+            ),
+        ));
+    }
+    if exchange.missing_bytes > 0 {
+        out.push((
+            Tone::Warning,
+            format!(
+                "{} bytes of the reply are missing from the capture",
+                exchange.missing_bytes
+            ),
+        ));
+    }
+
+    let (what, bytes) = match kind {
+        LineKind::Reply(_) => ("reply", reply_wire(exchange)),
+        LineKind::Sasl(_, i) => {
+            let mut bytes = exchange.sasl[i].data.clone();
+            if exchange.sasl[i].from == Direction::ServerToClient {
+                bytes.splice(0..0, *b"+ ");
+            }
+            bytes.extend_from_slice(b"\r\n");
+            ("SASL line", bytes)
+        }
+        _ => ("command", command_wire(exchange)),
+    };
+    let secret = match kind {
+        LineKind::Command(_) => exchange
+            .command
+            .as_ref()
+            .is_some_and(|c| (0..c.args.len()).any(|i| session::is_secret_arg(c, i))),
+        LineKind::Sasl(_, i) => is_secret_sasl(exchange, i),
+        _ => false,
+    };
+    out.push((
+        Tone::Heading,
+        format!("BYTES of the {what} (rebuilt: CRLF line ends, dots stuffed)"),
+    ));
+    if secret && !show_secrets {
+        out.push((
+            Tone::Quiet,
+            "hidden: it carries a secret (s shows it)".to_string(),
+        ));
+    } else {
+        push_hex(out, &bytes);
+    }
+}

@@ -1,0 +1,128 @@
+//! The terminal: raw mode, alternate screen and mouse on the way in, all undone on every way
+//! out (a panic included); the loop that feeds records, keys and mouse to the app and redraws.
+
+use std::io::{self, Write};
+use std::sync::Once;
+use std::sync::mpsc::{Receiver, TryRecvError};
+use std::time::{Duration, Instant};
+
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event, KeyEventKind};
+use ratatui::crossterm::execute;
+use ratatui::crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
+
+use super::app::App;
+use super::view::draw;
+use crate::timeline::Record;
+
+/// What the producer (a file being read, a live capture) tells the UI.
+pub enum Feed {
+    Record(Record),
+    /// A short status for the title: "reading 45%", "live on lo"; empty when done.
+    Status(String),
+}
+
+/// Time spent taking records before the screen is drawn again: the UI answers keys even while
+/// a large capture pours in.
+const FEED_BUDGET: Duration = Duration::from_millis(40);
+/// How long to wait for a key before looking for records again.
+const TICK: Duration = Duration::from_millis(50);
+
+fn restore() {
+    let _ = disable_raw_mode();
+    let _ = execute!(
+        io::stdout(),
+        DisableMouseCapture,
+        LeaveAlternateScreen,
+        ratatui::crossterm::cursor::Show
+    );
+}
+
+/// Undoes the terminal set-up when dropped: after a normal quit, an error or an unwinding panic.
+struct Guard;
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        restore();
+    }
+}
+
+/// The terminal is restored before a panic's message is printed, so the message is readable.
+fn restore_on_panic() {
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            restore();
+            previous(info);
+        }));
+    });
+}
+
+/// Runs the UI until the user quits. Records keep coming from `feed` until it closes.
+pub fn run(mut app: App, feed: Receiver<Feed>) -> io::Result<App> {
+    restore_on_panic();
+    enable_raw_mode()?;
+    let guard = Guard;
+    execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
+    let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+    terminal.clear()?;
+    let panic_key = std::env::var("POP3SCOPE_TEST_PANIC_KEY")
+        .ok()
+        .and_then(|k| k.chars().next());
+    let mut feed_open = true;
+    let mut dirty = true;
+    while !app.quit {
+        if feed_open {
+            let until = Instant::now() + FEED_BUDGET;
+            loop {
+                match feed.try_recv() {
+                    Ok(Feed::Record(record)) => {
+                        app.push(record);
+                        dirty = true;
+                    }
+                    Ok(Feed::Status(status)) => {
+                        app.status = status;
+                        dirty = true;
+                    }
+                    Err(TryRecvError::Empty) => break,
+                    Err(TryRecvError::Disconnected) => {
+                        feed_open = false;
+                        break;
+                    }
+                }
+                if Instant::now() >= until {
+                    break;
+                }
+            }
+        }
+        if dirty {
+            terminal.draw(|frame| draw(frame, &mut app))?;
+            dirty = false;
+        }
+        if event::poll(TICK)? {
+            match event::read()? {
+                Event::Key(key) if key.kind != KeyEventKind::Release => {
+                    if panic_key.is_some_and(|c| key.code == event::KeyCode::Char(c)) {
+                        panic!("POP3SCOPE_TEST_PANIC_KEY pressed: a test of the terminal restore");
+                    }
+                    app.handle_key(key);
+                    dirty = true;
+                }
+                Event::Mouse(mouse) => {
+                    app.handle_mouse(mouse);
+                    dirty = true;
+                }
+                Event::Resize(..) => dirty = true,
+                _ => {}
+            }
+        }
+    }
+    drop(terminal);
+    drop(guard);
+    io::stdout().flush()?;
+    Ok(app)
+}

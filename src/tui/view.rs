@@ -1,0 +1,682 @@
+//! Drawing the app: title, sessions, conversation, side pane (detail, ladder, mailbox), hints,
+//! help. Reads the app; writes back only where each pane was drawn (for the mouse).
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+
+use super::app::{App, KEYS, Pane, PromptKind, SideTab, key_name};
+use super::explain::{self, Tone};
+use crate::capture::Timestamp;
+use crate::flow::Direction;
+use crate::pop3::{Phase, Status};
+use crate::timeline::{LineKind, SessionView};
+
+/// Below this width the side pane takes the whole body instead of sharing it.
+const WIDE: u16 = 120;
+
+struct Palette {
+    color: bool,
+    projector: bool,
+}
+
+impl Palette {
+    fn base(&self) -> Style {
+        if self.projector {
+            Style::new()
+                .fg(Color::White)
+                .bg(Color::Black)
+                .add_modifier(Modifier::BOLD)
+        } else {
+            Style::new()
+        }
+    }
+    fn fg(&self, color: Color) -> Style {
+        if self.color {
+            self.base().fg(color)
+        } else {
+            self.base()
+        }
+    }
+    fn phase(&self, phase: Phase) -> Style {
+        if !self.color {
+            return self.base().add_modifier(Modifier::BOLD);
+        }
+        let bg = match phase {
+            Phase::Authorization => Color::Yellow,
+            Phase::Transaction => Color::Green,
+            Phase::Update => Color::Magenta,
+            Phase::Tls => Color::Blue,
+            Phase::Unknown => Color::Gray,
+        };
+        Style::new().fg(Color::Black).bg(bg).add_modifier(Modifier::BOLD)
+    }
+    fn quiet(&self) -> Style {
+        if self.projector {
+            self.base()
+        } else {
+            self.fg(Color::DarkGray)
+        }
+    }
+    fn warning(&self) -> Style {
+        self.fg(Color::Yellow).add_modifier(Modifier::BOLD)
+    }
+    fn error(&self) -> Style {
+        self.fg(Color::Red).add_modifier(Modifier::BOLD)
+    }
+    fn selected(&self, focused: bool) -> Style {
+        if focused {
+            Style::new().add_modifier(Modifier::REVERSED | Modifier::BOLD)
+        } else {
+            Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED)
+        }
+    }
+    fn border(&self, focused: bool) -> Style {
+        match (focused, self.color) {
+            (true, true) => self.base().fg(Color::Cyan).add_modifier(Modifier::BOLD),
+            (true, false) => self.base().add_modifier(Modifier::BOLD),
+            (false, _) => self.quiet(),
+        }
+    }
+    fn tone(&self, tone: Tone) -> Style {
+        match tone {
+            Tone::Heading => self.fg(Color::Cyan).add_modifier(Modifier::BOLD),
+            Tone::Plain => self.base(),
+            Tone::Wire => self.fg(Color::White),
+            Tone::Quiet => self.quiet(),
+            Tone::Warning => self.warning(),
+            Tone::Good => self.fg(Color::Green),
+        }
+    }
+}
+
+fn band_name(phase: Phase, inferred: bool, narrow: bool) -> String {
+    let name = match (phase, narrow) {
+        (Phase::Authorization, true) => "AUTH",
+        (Phase::Transaction, true) => "TRANS",
+        (Phase::Update, true) => "UPDATE",
+        (Phase::Unknown, true) => "?",
+        (phase, _) => phase.name(),
+    };
+    let mark = if inferred { "?" } else { "" };
+    let width = if narrow { 7 } else { 14 };
+    format!("{:<width$}", format!("{name}{mark}"))
+}
+
+/// The phase in one column, readable without colour.
+fn band_letter(phase: Phase) -> &'static str {
+    match phase {
+        Phase::Authorization => "A",
+        Phase::Transaction => "T",
+        Phase::Update => "U",
+        Phase::Tls => "E",
+        Phase::Unknown => "?",
+    }
+}
+
+fn time_of_day(ts: Timestamp) -> String {
+    let of_day = ts.secs().rem_euclid(86_400);
+    format!(
+        "{:02}:{:02}:{:02}.{:03}",
+        of_day / 3600,
+        of_day / 60 % 60,
+        of_day % 60,
+        ts.subsec_nanos() / 1_000_000
+    )
+}
+
+/// Draws the whole screen.
+pub fn draw(frame: &mut Frame, app: &mut App) {
+    let palette = Palette {
+        color: app.color,
+        projector: app.projector,
+    };
+    let area = frame.area();
+    frame.render_widget(Block::new().style(palette.base()), area);
+    let banner = u16::from(app.show_secrets);
+    let sessions_height = if app.projector && app.focus != Pane::Sessions {
+        0
+    } else {
+        let wanted = app.timeline.sessions.len().max(1) as u16 + 3;
+        wanted.min((area.height / 4).max(4))
+    };
+    let [title, banner_area, sessions, body, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(banner),
+        Constraint::Length(sessions_height),
+        Constraint::Min(3),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+
+    draw_title(frame, app, &palette, title);
+    if app.show_secrets {
+        let text = " SECRETS SHOWN: passwords and tokens are visible. Press s to hide them. ";
+        let style = if app.color {
+            Style::new()
+                .fg(Color::White)
+                .bg(Color::Red)
+                .add_modifier(Modifier::BOLD)
+        } else {
+            Style::new().add_modifier(Modifier::REVERSED | Modifier::BOLD)
+        };
+        frame.render_widget(Paragraph::new(text).style(style), banner_area);
+    }
+    app.areas.sessions = sessions;
+    if sessions_height > 0 {
+        draw_sessions(frame, app, &palette, sessions);
+    }
+
+    let wide = body.width >= WIDE;
+    let (conversation, side) = if wide {
+        let [left, right] =
+            Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(body);
+        (left, right)
+    } else if app.focus == Pane::Side {
+        (Rect::default(), body)
+    } else {
+        (body, Rect::default())
+    };
+    app.areas.conversation = conversation;
+    app.areas.side = side;
+    if conversation.area() > 0 {
+        draw_conversation(frame, app, &palette, conversation);
+    }
+    if side.area() > 0 {
+        draw_side(frame, app, &palette, side);
+    }
+    draw_footer(frame, app, &palette, footer);
+    if app.help {
+        draw_help(frame, &palette, area);
+    }
+}
+
+fn draw_title(frame: &mut Frame, app: &App, palette: &Palette, area: Rect) {
+    let exchanges: usize = app.timeline.sessions.iter().map(|s| s.exchanges.len()).sum();
+    let sessions = app.timeline.sessions.len();
+    let mut spans = vec![
+        Span::styled(
+            " pop3scope ",
+            palette.fg(Color::Cyan).add_modifier(Modifier::BOLD),
+        ),
+        Span::styled(explain_escape(&app.source), palette.base()),
+        Span::styled(
+            format!(
+                "  {sessions} session{}, {exchanges} exchange{}",
+                if sessions == 1 { "" } else { "s" },
+                if exchanges == 1 { "" } else { "s" }
+            ),
+            palette.quiet(),
+        ),
+    ];
+    if !app.status.is_empty() {
+        spans.push(Span::styled(format!("  {}", app.status), palette.warning()));
+    }
+    if app.projector {
+        spans.push(Span::styled("  projector", palette.quiet()));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn explain_escape(text: &str) -> String {
+    crate::text::escape(text.as_bytes())
+}
+
+fn pane_block<'a>(title: impl Into<Line<'a>>, focused: bool, palette: &Palette) -> Block<'a> {
+    Block::bordered()
+        .title(title)
+        .border_style(palette.border(focused))
+        .style(palette.base())
+}
+
+/// The first row to draw so that `selected` is visible among `height` rows.
+fn scroll_top(previous: usize, selected: usize, height: usize) -> usize {
+    if height == 0 {
+        return selected;
+    }
+    if selected < previous {
+        selected
+    } else if selected >= previous + height {
+        selected + 1 - height
+    } else {
+        previous
+    }
+}
+
+fn draw_sessions(frame: &mut Frame, app: &mut App, palette: &Palette, area: Rect) {
+    let focused = app.focus == Pane::Sessions;
+    let block = pane_block(" Sessions ", focused, palette);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let rows = usize::from(inner.height.saturating_sub(1));
+    app.areas.sessions_top = scroll_top(app.areas.sessions_top, app.session, rows);
+    let wide = inner.width >= 100;
+    let header = if wide {
+        format!(
+            "{:>3}  {:<45} {:<12} {:<14} {:>5} {:>5}  {}",
+            "#", "client → server", "start", "phase reached", "exch", "notes", "login"
+        )
+    } else {
+        format!(
+            "{:>3}  {:<32} {:<7} {:>4} {:>3} {}",
+            "#", "client → server", "phase", "exch", "!", "login"
+        )
+    };
+    let mut lines = vec![Line::styled(header, palette.quiet())];
+    if app.timeline.sessions.is_empty() {
+        lines.push(Line::styled("  no POP3 session yet", palette.quiet()));
+    }
+    for (index, session) in app
+        .timeline
+        .sessions
+        .iter()
+        .enumerate()
+        .skip(app.areas.sessions_top)
+        .take(rows)
+    {
+        let endpoints = format!("{} → {}", session.info.client, session.info.server);
+        let login = if session.cleartext_credentials() {
+            "CLEAR TEXT"
+        } else if session.credentials.is_empty() {
+            "-"
+        } else {
+            "digest"
+        };
+        let phase = band_name(session.phase_reached, false, !wide);
+        let text = if wide {
+            format!(
+                "{:>3}  {:<45} {:<12} {} {:>5} {:>5}  {login}",
+                session.info.id,
+                endpoints,
+                time_of_day(session.info.ts),
+                phase,
+                session.exchanges.len(),
+                session.note_count
+            )
+        } else {
+            format!(
+                "{:>3}  {:<32} {} {:>4} {:>3} {login}",
+                session.info.id,
+                endpoints,
+                phase,
+                session.exchanges.len(),
+                session.note_count
+            )
+        };
+        let mut style = if session.cleartext_credentials() {
+            palette.warning()
+        } else {
+            palette.base()
+        };
+        if index == app.session {
+            style = style.patch(palette.selected(focused));
+        }
+        lines.push(Line::styled(text, style));
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn draw_conversation(frame: &mut Frame, app: &mut App, palette: &Palette, area: Rect) {
+    let focused = app.focus == Pane::Conversation;
+    let filter = app
+        .filter
+        .as_ref()
+        .map(|f| format!(" filter: {} ", f.words.join(" ")))
+        .unwrap_or_default();
+    let title = match app.selected_session() {
+        Some(session) => format!(
+            " Conversation · session {} · {} ",
+            session.info.id,
+            explain_escape(&session.info.client.to_string())
+        ),
+        None => " Conversation ".to_string(),
+    };
+    let mut block = pane_block(title, focused, palette);
+    if !filter.is_empty() {
+        block = block.title(Line::styled(filter, palette.warning()).right_aligned());
+    }
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let Some(session) = app.timeline.sessions.get(app.session) else {
+        let text = if app.status.is_empty() {
+            "No POP3 session in this capture. Is the server on another port? Try --port."
+        } else {
+            "Waiting for POP3 traffic…"
+        };
+        frame.render_widget(
+            Paragraph::new(text)
+                .style(palette.quiet())
+                .wrap(Wrap { trim: true }),
+            inner,
+        );
+        return;
+    };
+    let visible = app.visible_lines();
+    let rows_per_line = if app.projector { 2 } else { 1 };
+    let height = usize::from(inner.height) / rows_per_line;
+    let selected_at = visible.partition_point(|&l| l < app.line);
+    app.areas.conversation_top = scroll_top(app.areas.conversation_top, selected_at, height);
+    if app.areas.conversation_top + height > visible.len() {
+        app.areas.conversation_top = visible.len().saturating_sub(height);
+    }
+    let show_time = inner.width >= 100 && !app.projector;
+    let narrow_band = inner.width < 100;
+    let selected_exchange = exchange_number(session, app.line);
+    // The selected exchange's lines, first to last: a bracket joins a command to its reply.
+    let bracket: Option<(usize, usize)> = selected_exchange.and_then(|n| {
+        let lines: Vec<usize> = (0..session.lines.len())
+            .filter(|&l| exchange_number(session, l) == Some(n))
+            .collect();
+        Some((*lines.first()?, *lines.last()?))
+    });
+    let mut lines = Vec::new();
+    for &line in visible.iter().skip(app.areas.conversation_top).take(height) {
+        let seen = session.lines[line];
+        let (phase, inferred) = session.phase_at(line);
+        let mut spans = Vec::new();
+        if show_time {
+            spans.push(Span::styled(
+                format!("{} ", time_of_day(seen.ts)),
+                palette.quiet(),
+            ));
+        }
+        spans.push(Span::styled(
+            band_name(phase, inferred, narrow_band),
+            palette.phase(phase),
+        ));
+        let gutter = match bracket {
+            Some((first, last)) if first != last && line == first => "┌",
+            Some((first, last)) if first != last && line == last => "└",
+            Some((first, last)) if line > first && line < last => "│",
+            _ => " ",
+        };
+        spans.push(Span::styled(
+            gutter,
+            palette.fg(Color::Cyan).add_modifier(Modifier::BOLD),
+        ));
+        let exchange = session.exchange_of(line);
+        let index = match seen.kind {
+            LineKind::Command(_) | LineKind::Sasl(..) | LineKind::Reply(_) => {
+                format!("{:>4}", exchange.map_or(0, |e| e.index))
+            }
+            _ => "    ".to_string(),
+        };
+        spans.push(Span::styled(index, palette.quiet()));
+        let pipelined = matches!(seen.kind, LineKind::Command(_)) && exchange.is_some_and(|e| e.pipelined);
+        spans.push(Span::styled(if pipelined { "⇉" } else { " " }, palette.quiet()));
+        let (who, who_style) = match seen.from {
+            Some(Direction::ClientToServer) => ("C: ", palette.fg(Color::Cyan).add_modifier(Modifier::BOLD)),
+            Some(Direction::ServerToClient) => ("S: ", palette.base().add_modifier(Modifier::BOLD)),
+            None => ("   ", palette.base()),
+        };
+        spans.push(Span::styled(who, who_style));
+        let text = explain::line_text(session, line, app.show_secrets);
+        let text_style = match seen.kind {
+            LineKind::Reply(n)
+                if session.exchanges[n].reply.as_ref().map(|r| r.status) == Some(Status::Err) =>
+            {
+                palette.error()
+            }
+            LineKind::Note(_) => palette.warning(),
+            LineKind::TlsStarted | LineKind::Ended => palette.quiet(),
+            _ => palette.base(),
+        };
+        spans.push(Span::styled(text, text_style));
+        let notes = match seen.kind {
+            LineKind::Reply(n) => session.exchanges[n].notes.len(),
+            LineKind::Greeting => session.greeting.as_ref().map_or(0, |g| g.notes.len()),
+            _ => 0,
+        };
+        if notes > 0 {
+            spans.push(Span::styled(format!("  !{notes}"), palette.warning()));
+        }
+        let mut row = Line::from(spans);
+        if line == app.line {
+            row = row.patch_style(palette.selected(focused || app.focus == Pane::Side));
+        }
+        lines.push(row);
+        if rows_per_line == 2 {
+            lines.push(Line::default());
+        }
+    }
+    if visible.is_empty() {
+        lines.push(Line::styled(
+            "no row matches the filter (Esc clears it)",
+            palette.quiet(),
+        ));
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn exchange_number(session: &SessionView, line: usize) -> Option<usize> {
+    match session.lines.get(line)?.kind {
+        LineKind::Command(n) | LineKind::Sasl(n, _) | LineKind::Reply(n) => Some(n),
+        _ => None,
+    }
+}
+
+fn draw_side(frame: &mut Frame, app: &mut App, palette: &Palette, area: Rect) {
+    let focused = app.focus == Pane::Side;
+    let tabs: Vec<Span> = [
+        (SideTab::Detail, "Detail"),
+        (SideTab::Ladder, "Ladder"),
+        (SideTab::Mailbox, "Mailbox"),
+    ]
+    .into_iter()
+    .flat_map(|(tab, name)| {
+        let style = if tab == app.side {
+            palette
+                .fg(Color::Cyan)
+                .add_modifier(Modifier::BOLD | Modifier::REVERSED)
+        } else {
+            palette.quiet()
+        };
+        [Span::styled(format!(" {name} "), style), Span::raw(" ")]
+    })
+    .collect();
+    let block = pane_block(Line::from(tabs), focused, palette);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let Some(session) = app.timeline.sessions.get(app.session) else {
+        return;
+    };
+    match app.side {
+        SideTab::Detail => {
+            let detail = explain::detail(session, app.line, app.show_secrets, app.wire_view);
+            let lines: Vec<Line> = detail
+                .into_iter()
+                .map(|(tone, text)| Line::styled(text, palette.tone(tone)))
+                .collect();
+            frame.render_widget(
+                Paragraph::new(lines)
+                    .wrap(Wrap { trim: false })
+                    .scroll((app.detail_scroll, 0)),
+                inner,
+            );
+        }
+        SideTab::Ladder => draw_ladder(frame, app, session, palette, inner),
+        SideTab::Mailbox => draw_mailbox(frame, app, session, palette, inner),
+    }
+}
+
+/// The sequence diagram: the client on the left, the server on the right, one arrow per line,
+/// the selected line in the middle.
+fn draw_ladder(frame: &mut Frame, app: &App, session: &SessionView, palette: &Palette, area: Rect) {
+    let width = usize::from(area.width);
+    if width < 20 || area.height < 3 {
+        return;
+    }
+    let client = format!("client {}", session.info.client);
+    let server = format!("server {}", session.info.server);
+    let gap = width.saturating_sub(client.chars().count() + server.chars().count() + 1);
+    let mut lines = vec![Line::styled(
+        format!("{client}{}{server}", " ".repeat(gap.max(1))),
+        palette.fg(Color::Cyan).add_modifier(Modifier::BOLD),
+    )];
+    let rows = usize::from(area.height) - 1;
+    let visible = app.visible_lines();
+    let at = visible.partition_point(|&l| l < app.line);
+    let top = at
+        .saturating_sub(rows / 2)
+        .min(visible.len().saturating_sub(rows));
+    // A band column, a space, then the arrow between two rails.
+    let span_width = width.saturating_sub(4);
+    for &line in visible.iter().skip(top).take(rows) {
+        let seen = session.lines[line];
+        let (phase, _) = session.phase_at(line);
+        let label = explain::line_text(session, line, app.show_secrets);
+        let label: String = label.chars().take(span_width.saturating_sub(6)).collect();
+        let fill = span_width.saturating_sub(label.chars().count() + 4);
+        let arrow = match seen.from {
+            Some(Direction::ClientToServer) => format!("├─ {label} {}▶┤", "─".repeat(fill)),
+            Some(Direction::ServerToClient) => format!("├◀{} {label} ─┤", "─".repeat(fill)),
+            None => {
+                let pad = span_width.saturating_sub(label.chars().count()) / 2;
+                format!("│{}{label}", " ".repeat(pad))
+            }
+        };
+        let style = match seen.from {
+            Some(Direction::ClientToServer) => palette.fg(Color::Cyan),
+            Some(Direction::ServerToClient) => palette.base(),
+            None => palette.quiet(),
+        };
+        let mut row = Line::from(vec![
+            Span::styled(band_letter(phase), palette.phase(phase)),
+            Span::raw(" "),
+            Span::styled(arrow, style),
+        ]);
+        if line == app.line {
+            row = row.patch_style(palette.selected(true));
+        }
+        lines.push(row);
+    }
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+fn draw_mailbox(frame: &mut Frame, app: &App, session: &SessionView, palette: &Palette, area: Rect) {
+    let mailbox = session.mailbox_at(app.line);
+    let mut lines = vec![Line::styled(
+        "As the client knows it after the selected row (RFC 1939 §5)",
+        palette.quiet(),
+    )];
+    match (mailbox.count, mailbox.octets) {
+        (Some(count), Some(octets)) => lines.push(Line::styled(
+            format!("STAT: {count} messages, {octets} octets"),
+            palette.base(),
+        )),
+        (Some(count), None) => lines.push(Line::styled(format!("STAT: {count} messages"), palette.base())),
+        _ => {}
+    }
+    lines.push(Line::styled(
+        format!(
+            "{:>5} {:>9}  {:<24} {:<9} {}",
+            "#", "octets", "UID", "retrieved", "deletion"
+        ),
+        palette.fg(Color::Cyan).add_modifier(Modifier::BOLD),
+    ));
+    if mailbox.messages.is_empty() {
+        lines.push(Line::styled(
+            "  nothing yet: LIST, UIDL, RETR and DELE fill this in",
+            palette.quiet(),
+        ));
+    }
+    for (number, message) in &mailbox.messages {
+        let size = message.size.map_or("-".to_string(), |s| s.to_string());
+        let uid = message
+            .uid
+            .as_deref()
+            .map_or("-".to_string(), explain_escape);
+        let uid: String = uid.chars().take(24).collect();
+        let (deletion, style) = match (message.marked, mailbox.committed) {
+            (true, Some(true)) => ("DELETED at UPDATE", palette.error()),
+            (true, Some(false)) => ("marked, NOT deleted (no QUIT)", palette.warning()),
+            (true, None) => ("marked by DELE", palette.warning()),
+            (false, _) => ("", palette.base()),
+        };
+        let retrieved = if message.retrieved { "yes" } else { "" };
+        lines.push(Line::styled(
+            format!("{number:>5} {size:>9}  {uid:<24} {retrieved:<9} {deletion}"),
+            style,
+        ));
+    }
+    let footer = match mailbox.committed {
+        Some(true) if mailbox.messages.values().any(|m| m.marked) => {
+            "QUIT was answered in TRANSACTION: the marked messages are gone (UPDATE, RFC 1939 §6)."
+        }
+        Some(true) => "QUIT was answered in TRANSACTION: no message was marked, so UPDATE deleted none.",
+        Some(false) => "The session ended without QUIT: nothing was deleted (RFC 1939 §6).",
+        None if mailbox.messages.values().any(|m| m.marked) => {
+            "Marked messages are deleted only when QUIT is answered; RSET unmarks them."
+        }
+        None => "",
+    };
+    if !footer.is_empty() {
+        lines.push(Line::default());
+        lines.push(Line::styled(footer, palette.quiet()));
+    }
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+}
+
+fn draw_footer(frame: &mut Frame, app: &App, palette: &Palette, area: Rect) {
+    let line = if let Some(prompt) = &app.prompt {
+        let label = match prompt.kind {
+            PromptKind::Search => "search: ",
+            PromptKind::Filter => "filter (RETR, transaction, -err, notes, text…): ",
+        };
+        Line::from(vec![
+            Span::styled(label, palette.fg(Color::Cyan).add_modifier(Modifier::BOLD)),
+            Span::styled(format!("{}█", prompt.text), palette.base()),
+        ])
+    } else if let Some(message) = &app.message {
+        Line::styled(message.clone(), palette.warning())
+    } else {
+        let mut spans = Vec::new();
+        // Help and quit, last in the table, go first: they must fit the narrowest terminal.
+        let mut hinted: Vec<_> = KEYS.iter().filter(|(.., hint)| hint.is_some()).collect();
+        hinted.rotate_right(2);
+        for (keys, _, _, hint) in hinted {
+            if let Some(hint) = hint {
+                spans.push(Span::styled(
+                    key_name(keys[0]),
+                    palette.fg(Color::Cyan).add_modifier(Modifier::BOLD),
+                ));
+                spans.push(Span::styled(format!(" {hint}  "), palette.quiet()));
+            }
+        }
+        Line::from(spans)
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+fn draw_help(frame: &mut Frame, palette: &Palette, area: Rect) {
+    let width = area.width.min(64);
+    let height = (KEYS.len() as u16 + 4).min(area.height);
+    let popup = Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    };
+    let mut lines = Vec::new();
+    for (keys, _, help, _) in KEYS {
+        let names: Vec<String> = keys.iter().map(|k| key_name(*k)).collect();
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("{:>14}  ", names.join(" ")),
+                palette.fg(Color::Cyan).add_modifier(Modifier::BOLD),
+            ),
+            Span::styled(*help, palette.base()),
+        ]));
+    }
+    lines.push(Line::styled(
+        "mouse: click a row to select it, wheel to scroll",
+        palette.quiet(),
+    ));
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines).block(pane_block(" Keys (any key closes) ", true, palette)),
+        popup,
+    );
+}

@@ -1,0 +1,197 @@
+//! The terminal UI rendered into ratatui's TestBackend after real keys, at 80×24 and 160×48,
+//! on real captures; and the real binary in tmux.
+
+use std::fs::File;
+use std::io::BufReader;
+
+use pop3scope::capture::CaptureReader;
+use pop3scope::flow::FlowConfig;
+use pop3scope::timeline;
+use pop3scope::tui::{App, draw};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use crate::util::captures_dir;
+
+fn app_for(capture: &str) -> App {
+    let path = captures_dir().join(capture);
+    let file = BufReader::new(File::open(&path).expect("a bundled capture"));
+    let reader = CaptureReader::new(file).expect("a capture");
+    let (timeline, _, result) = timeline::load(reader, FlowConfig::default());
+    result.expect("the capture reads to the end");
+    let mut app = App::new(format!("captures/{capture}"));
+    app.color = false;
+    app.timeline = timeline;
+    app
+}
+
+/// Keys as a user types them: `<Down>`, `<Enter>`, `<Tab>`, `<Esc>`, or plain characters.
+fn press(app: &mut App, keys: &str) {
+    let mut rest = keys;
+    while let Some(c) = rest.chars().next() {
+        let (code, len) = if c == '<' {
+            let end = rest.find('>').expect("a closed <key>");
+            let code = match &rest[1..end] {
+                "Down" => KeyCode::Down,
+                "Up" => KeyCode::Up,
+                "Enter" => KeyCode::Enter,
+                "Tab" => KeyCode::Tab,
+                "Esc" => KeyCode::Esc,
+                "End" => KeyCode::End,
+                "PgDn" => KeyCode::PageDown,
+                other => panic!("no key <{other}>"),
+            };
+            (code, end + 1)
+        } else {
+            (KeyCode::Char(c), c.len_utf8())
+        };
+        app.handle_key(KeyEvent::new(code, KeyModifiers::NONE));
+        rest = &rest[len..];
+    }
+}
+
+fn render(app: &mut App, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("a test terminal");
+    terminal.draw(|frame| draw(frame, app)).expect("drawn");
+    terminal.backend().to_string()
+}
+
+/// Renders after the keys, at both sizes, and checks both against the snapshots.
+fn check(name: &str, capture: &str, keys: &str) {
+    for (width, height) in [(80, 24), (160, 48)] {
+        let mut app = app_for(capture);
+        // A first frame lays the panes out, as on a real screen, before keys arrive.
+        render(&mut app, width, height);
+        press(&mut app, keys);
+        let screen = render(&mut app, width, height);
+        insta::assert_snapshot!(format!("tui_{name}_{width}x{height}"), screen);
+    }
+}
+
+#[test]
+fn first_screen_shows_sessions_and_the_conversation() {
+    check("first_screen", "01-full-session.pcap", "");
+}
+
+#[test]
+fn selecting_a_reply_brackets_it_with_its_pipelined_command() {
+    check(
+        "pipelined_selection",
+        "08-pipelined.pcap",
+        "jjjjjjjjjjjjjjjjjjjjjjjjj",
+    );
+}
+
+#[test]
+fn enter_opens_the_detail_of_a_multiline_reply() {
+    check("detail_retr", "01-full-session.pcap", "/RETR<Enter>j<Enter>");
+}
+
+#[test]
+fn w_shows_the_reply_as_sent_with_dots_stuffed() {
+    check(
+        "detail_wire_view",
+        "01-full-session.pcap",
+        "/RETR<Enter>j<Enter>w",
+    );
+}
+
+#[test]
+fn the_ladder_follows_the_selection() {
+    check("ladder", "08-pipelined.pcap", "jjjjjjjjjjl");
+}
+
+#[test]
+fn the_mailbox_shows_marks_and_the_commit_at_quit() {
+    check("mailbox_after_quit", "10-dele-rset.pcap", "<End>m");
+}
+
+#[test]
+fn help_is_written_from_the_key_table() {
+    check("help", "01-full-session.pcap", "?");
+}
+
+#[test]
+fn a_filter_keeps_only_the_matching_rows() {
+    check("filter_err", "02-wrong-password.pcap", "f-err<Enter>");
+}
+
+#[test]
+fn secrets_are_masked_until_s_and_a_banner_says_when_they_show() {
+    check("secrets_hidden", "04-auth-plain.pcap", "/AUTH<Enter>j<Enter>");
+    check("secrets_shown", "04-auth-plain.pcap", "/AUTH<Enter>j<Enter>s");
+}
+
+#[test]
+fn projector_mode_spaces_rows_and_drops_the_sessions_pane() {
+    check("projector", "01-full-session.pcap", "P");
+}
+
+#[test]
+fn sessions_pane_switches_session() {
+    check("second_session", "18-fetchmail-delete.pcap", "<Tab><Tab>j<Tab>");
+}
+
+#[test]
+fn escape_sequences_from_the_wire_never_reach_the_terminal() {
+    use pop3scope::synth::Conversation;
+    let conversation = Conversation::new(
+        "192.0.2.10:40000".parse().unwrap(),
+        "192.0.2.20:110".parse().unwrap(),
+    )
+    .server("+OK \x1b[2J\x1b]0;owned\x07 ready\r\n")
+    .client("USER \x1b[31mred\r\n")
+    .server("-ERR no\r\n");
+    let reader = CaptureReader::new(std::io::Cursor::new(conversation.to_pcap())).unwrap();
+    let (timeline, _, _) = timeline::load(reader, FlowConfig::default());
+    let mut app = App::new("synthetic");
+    app.timeline = timeline;
+    for keys in ["", "<Enter>", "l", "m"] {
+        press(&mut app, keys);
+        let screen = render(&mut app, 160, 48);
+        assert!(!screen.contains('\x1b'), "{screen}");
+        assert!(screen.contains("\\x1b[2J"), "{screen}");
+    }
+}
+
+#[test]
+fn new_records_keep_the_selection_on_its_line() {
+    use pop3scope::timeline::{LineKind, Record};
+    let full = app_for("08-pipelined.pcap");
+    // Replay the same records into a fresh app, moving the selection half-way.
+    let mut records: Vec<Record> = Vec::new();
+    let path = captures_dir().join("08-pipelined.pcap");
+    let reader = CaptureReader::new(BufReader::new(File::open(path).unwrap())).unwrap();
+    let mut engine = pop3scope::engine::Engine::new(FlowConfig::default());
+    let mut sessions = pop3scope::session::Sessions::new(
+        Default::default(),
+        timeline::Recorder::new(|record| {
+            records.push(record);
+            true
+        }),
+    );
+    let mut reader = reader;
+    reader
+        .for_each_frame(|frame| {
+            engine.frame(&frame, &mut sessions);
+            true
+        })
+        .unwrap();
+    engine.finish(&mut sessions);
+    drop(sessions);
+    let mut app = App::new("live");
+    let half = records.len() / 2;
+    let mut rest = records.split_off(half);
+    for record in records {
+        app.push(record);
+    }
+    press(&mut app, "jjj");
+    let chosen = app.timeline.sessions[0].lines[app.line].kind;
+    for record in rest.drain(..) {
+        app.push(record);
+    }
+    assert_eq!(app.timeline.sessions[0].lines[app.line].kind, chosen);
+    assert!(matches!(chosen, LineKind::Command(_) | LineKind::Reply(_)));
+    assert_eq!(app.timeline.line_count(), full.timeline.line_count());
+}
