@@ -3,6 +3,7 @@
 
 use std::io::{self, Write};
 use std::sync::Once;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, TryRecvError};
 use std::time::{Duration, Instant};
 
@@ -31,7 +32,14 @@ const FEED_BUDGET: Duration = Duration::from_millis(40);
 /// How long to wait for a key before looking for records again.
 const TICK: Duration = Duration::from_millis(50);
 
+/// Whether the terminal is set up for the UI. Restoring twice would leave the alternate screen
+/// twice, and the second time moves the cursor back over what was printed in between.
+static ACTIVE: AtomicBool = AtomicBool::new(false);
+
 fn restore() {
+    if !ACTIVE.swap(false, Ordering::SeqCst) {
+        return;
+    }
     let _ = disable_raw_mode();
     let _ = execute!(
         io::stdout(),
@@ -66,6 +74,7 @@ fn restore_on_panic() {
 pub fn run(mut app: App, feed: Receiver<Feed>) -> io::Result<App> {
     restore_on_panic();
     enable_raw_mode()?;
+    ACTIVE.store(true, Ordering::SeqCst);
     let guard = Guard;
     execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
     let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;

@@ -584,10 +584,7 @@ fn draw_mailbox(frame: &mut Frame, app: &App, session: &SessionView, palette: &P
     }
     for (number, message) in &mailbox.messages {
         let size = message.size.map_or("-".to_string(), |s| s.to_string());
-        let uid = message
-            .uid
-            .as_deref()
-            .map_or("-".to_string(), explain_escape);
+        let uid = message.uid.as_deref().map_or("-".to_string(), explain_escape);
         let uid: String = uid.chars().take(24).collect();
         let (deletion, style) = match (message.marked, mailbox.committed) {
             (true, Some(true)) => ("DELETED at UPDATE", palette.error()),
