@@ -502,6 +502,8 @@ mod live_cli {
     #[cfg(target_os = "linux")]
     use crate::live::LiveCapture;
     use crate::session::{SessionEvent, SessionSink};
+    use crate::timeline::Recorder;
+    use crate::tui::Feed;
 
     static STOP: AtomicBool = AtomicBool::new(false);
 
@@ -609,10 +611,36 @@ mod live_cli {
                 sessions: 0,
             }
         }
-        let (stats, exchanges, sessions) = if args.display.json {
+        let (stats, exchanges, sessions) = if args.display.interactive() {
+            // The UI runs beside the capture: Ctrl-C is a key there, and quitting stops the
+            // capture. Records queue without bound so that a slow screen never stalls capture.
+            let (feed, records) = std::sync::mpsc::channel();
+            let mut app = args.display.app(format!("live on {interface}"));
+            app.follow = true;
+            app.status = "● capturing".to_string();
+            let ui = std::thread::spawn(move || {
+                let result = crate::tui::run(app, records);
+                STOP.store(true, Ordering::SeqCst);
+                result
+            });
+            let status = feed.clone();
+            let recorder = Recorder::new(move |record| feed.send(Feed::Record(record)).is_ok());
+            let mut sink = Sessions::new(SessionConfig::default(), counted(recorder, args.count));
+            let stopped = capture_loop(&mut capture, &mut writer, &mut engine, &mut sink)?;
+            let stats = engine.finish(&mut sink);
+            let counted = sink.into_sink();
+            let end = stopped.unwrap_or_else(|| "capture stopped".to_string());
+            let _ = status.send(Feed::Status(format!("{end}; q quits")));
+            drop((status, counted.inner));
+            match ui.join() {
+                Ok(result) => result.context("the terminal")?,
+                Err(panic) => std::panic::resume_unwind(panic),
+            };
+            (stats, counted.exchanges, counted.sessions)
+        } else if args.display.json {
             let printer = JsonPrinter::new(raw_stdout(), options).streaming();
             let mut sink = Sessions::new(SessionConfig::default(), counted(printer, args.count));
-            capture_loop(&mut capture, &mut writer, &mut engine, &mut sink)?;
+            report_stop(capture_loop(&mut capture, &mut writer, &mut engine, &mut sink)?);
             let stats = engine.finish(&mut sink);
             let counted = sink.into_sink();
             let (exchanges, sessions) = (counted.exchanges, counted.sessions);
@@ -621,7 +649,7 @@ mod live_cli {
         } else {
             let printer = TextPrinter::new(io::LineWriter::new(raw_stdout()), options);
             let mut sink = Sessions::new(SessionConfig::default(), counted(printer, args.count));
-            capture_loop(&mut capture, &mut writer, &mut engine, &mut sink)?;
+            report_stop(capture_loop(&mut capture, &mut writer, &mut engine, &mut sink)?);
             let stats = engine.finish(&mut sink);
             let counted = sink.into_sink();
             let (exchanges, sessions) = (counted.exchanges, counted.sessions);
@@ -678,12 +706,14 @@ mod live_cli {
         }
     }
 
+    /// Captures until Ctrl-C, the sink has enough, or the source fails; a failure is returned
+    /// as the reason the capture stopped early.
     fn capture_loop<S: StreamSink>(
         capture: &mut Source,
         writer: &mut Option<PcapWriter<io::BufWriter<File>>>,
         engine: &mut Engine,
         sink: &mut S,
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<Option<String>> {
         while !STOP.load(Ordering::SeqCst) {
             match capture.next(Duration::from_millis(200)) {
                 Ok(Some(frame)) => {
@@ -697,12 +727,19 @@ mod live_cli {
                 }
                 Ok(None) => {}
                 Err(error) => {
-                    eprintln!("pop3scope: capture stopped: {error}; what was captured is kept");
-                    break;
+                    return Ok(Some(format!(
+                        "capture stopped: {error}; what was captured is kept"
+                    )));
                 }
             }
         }
-        Ok(())
+        Ok(None)
+    }
+
+    fn report_stop(reason: Option<String>) {
+        if let Some(reason) = reason {
+            eprintln!("pop3scope: {reason}");
+        }
     }
 
     pub fn list_interfaces() -> anyhow::Result<()> {

@@ -276,6 +276,12 @@ impl App {
             && self
                 .selected_session()
                 .is_some_and(|s| !s.lines.is_empty() && self.line + 1 == s.lines.len() && s.ending.is_none());
+        // Live, a user who watched a session to its end moves on to the next one.
+        let next_session = self.follow
+            && matches!(record, Record::Started(_))
+            && self
+                .selected_session()
+                .is_some_and(|s| s.ending.is_some() && self.line + 1 >= s.lines.len());
         for inserted in self.timeline.push(record) {
             if inserted.session != self.session {
                 continue;
@@ -286,6 +292,10 @@ impl App {
             } else if inserted.line <= self.line && len > 1 {
                 self.line += 1;
             }
+        }
+        if next_session {
+            self.session = self.timeline.sessions.len() - 1;
+            self.line = 0;
         }
         if let Some(session) = self.selected_session() {
             self.line = self.line.min(session.lines.len().saturating_sub(1));

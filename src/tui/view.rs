@@ -253,14 +253,26 @@ fn draw_sessions(frame: &mut Frame, app: &mut App, palette: &Palette, area: Rect
     let rows = usize::from(inner.height.saturating_sub(1));
     app.areas.sessions_top = scroll_top(app.areas.sessions_top, app.session, rows);
     let wide = inner.width >= 100;
+    let endpoints = |session: &SessionView| format!("{} → {}", session.info.client, session.info.server);
+    // As wide as the longest pair of addresses shown (IPv6 ones are long).
+    let ew = app
+        .timeline
+        .sessions
+        .iter()
+        .skip(app.areas.sessions_top)
+        .take(rows)
+        .map(|s| endpoints(s).chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(if wide { 45 } else { 32 });
     let header = if wide {
         format!(
-            "{:>3}  {:<45} {:<12} {:<14} {:>5} {:>5}  {}",
+            "{:>3}  {:<ew$} {:<12} {:<14} {:>5} {:>5}  {}",
             "#", "client → server", "start", "phase reached", "exch", "notes", "login"
         )
     } else {
         format!(
-            "{:>3}  {:<32} {:<7} {:>4} {:>3} {}",
+            "{:>3}  {:<ew$} {:<7} {:>4} {:>3} {}",
             "#", "client → server", "phase", "exch", "!", "login"
         )
     };
@@ -276,7 +288,7 @@ fn draw_sessions(frame: &mut Frame, app: &mut App, palette: &Palette, area: Rect
         .skip(app.areas.sessions_top)
         .take(rows)
     {
-        let endpoints = format!("{} → {}", session.info.client, session.info.server);
+        let endpoints = endpoints(session);
         let login = if session.cleartext_credentials() {
             "CLEAR TEXT"
         } else if session.credentials.is_empty() {
@@ -287,7 +299,7 @@ fn draw_sessions(frame: &mut Frame, app: &mut App, palette: &Palette, area: Rect
         let phase = band_name(session.phase_reached, false, !wide);
         let text = if wide {
             format!(
-                "{:>3}  {:<45} {:<12} {} {:>5} {:>5}  {login}",
+                "{:>3}  {:<ew$} {:<12} {} {:>5} {:>5}  {login}",
                 session.info.id,
                 endpoints,
                 time_of_day(session.info.ts),
@@ -297,7 +309,7 @@ fn draw_sessions(frame: &mut Frame, app: &mut App, palette: &Palette, area: Rect
             )
         } else {
             format!(
-                "{:>3}  {:<32} {} {:>4} {:>3} {login}",
+                "{:>3}  {:<ew$} {} {:>4} {:>3} {login}",
                 session.info.id,
                 endpoints,
                 phase,

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
-use crate::util::bin;
+use crate::util::{Tmux, assert_restored, bin};
 
 fn missing_prerequisite() -> Option<String> {
     let uid = Command::new("id")
@@ -162,4 +162,59 @@ fn sniff_sees_every_exchange_of_a_real_session_once_and_writes_a_capture_that_op
         .unwrap();
     assert!(reopened.status.success());
     assert_eq!(exchanges(&String::from_utf8(reopened.stdout).unwrap()), expected);
+}
+
+#[test]
+fn sniff_in_a_terminal_shows_the_session_as_it_happens() {
+    if let Some(why) = missing_prerequisite() {
+        eprintln!("skipped: {why}");
+        return;
+    }
+    let work = TempDir::new().unwrap();
+    let port = 11610 + (std::process::id() % 500) as u16;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/live/dovecot.sh");
+    let started = Command::new("bash")
+        .arg(&script)
+        .arg("start")
+        .arg(work.path())
+        .arg(port.to_string())
+        .status()
+        .unwrap();
+    assert!(started.success(), "Dovecot did not start");
+    let _dovecot = Dovecot { dir: work.path() };
+
+    let command = format!(
+        "{} sniff -i lo --port {port}",
+        assert_cmd::cargo::cargo_bin("pop3scope").display()
+    );
+    let Some(tmux) = Tmux::start("sniff", &command) else {
+        return;
+    };
+    tmux.wait_for("● capturing");
+    let client = Command::new("python3")
+        .args(["-c", CLIENT, &port.to_string()])
+        .output()
+        .unwrap();
+    assert!(
+        client.status.success(),
+        "{}",
+        String::from_utf8_lossy(&client.stderr)
+    );
+    // The view follows the session as it arrives, to its end.
+    let screen = tmux.wait_for("end: the server answered QUIT");
+    for row in [
+        "C: USER alice",
+        "C: PASS ********",
+        "C: RETR 1",
+        "C: DELE 1",
+        "S: +OK Logging out, messages deleted.",
+    ] {
+        assert!(screen.contains(row), "{row} missing:\n{screen}");
+    }
+    tmux.keys(&["m"]);
+    tmux.wait_for("DELETED at UPDATE");
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_for("EXIT=");
+    assert_restored(&screen, 0);
+    assert!(screen.contains("1 session, 6 exchanges"), "{screen}");
 }

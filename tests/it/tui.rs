@@ -12,7 +12,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use crate::util::captures_dir;
+use crate::util::{Tmux, assert_restored, captures_dir};
 
 fn app_for(capture: &str) -> App {
     let path = captures_dir().join(capture);
@@ -194,81 +194,6 @@ fn new_records_keep_the_selection_on_its_line() {
     assert_eq!(app.timeline.sessions[0].lines[app.line].kind, chosen);
     assert!(matches!(chosen, LineKind::Command(_) | LineKind::Reply(_)));
     assert_eq!(app.timeline.line_count(), full.timeline.line_count());
-}
-
-/// The real binary in a real terminal: tmux runs it, types keys and reads the screen.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    /// Starts `command` in a detached tmux of 100×30; `None` (with the reason printed) when
-    /// tmux is not installed.
-    fn start(name: &str, command: &str) -> Option<Tmux> {
-        if std::process::Command::new("tmux").arg("-V").output().is_err() {
-            eprintln!("skipped: tmux is not installed (.ci/run installs it)");
-            return None;
-        }
-        let tmux = Tmux {
-            socket: format!("pop3scope-test-{name}-{}", std::process::id()),
-        };
-        // After the program exits, the shell shows its exit code and the terminal's modes.
-        let script = format!("{command}; echo EXIT=$?; stty -a; sleep 60");
-        tmux.run(&["new-session", "-d", "-x", "100", "-y", "30", "sh", "-c", &script]);
-        Some(tmux)
-    }
-
-    fn run(&self, args: &[&str]) -> String {
-        let output = std::process::Command::new("tmux")
-            .args(["-L", &self.socket])
-            .args(args)
-            .output()
-            .expect("tmux runs");
-        String::from_utf8_lossy(&output.stdout).into_owned()
-    }
-
-    fn screen(&self) -> String {
-        self.run(&["capture-pane", "-p", "-J", "-S", "-500"])
-    }
-
-    /// Waits up to ten seconds for the screen to show `text`.
-    fn wait_for(&self, text: &str) -> String {
-        for _ in 0..100 {
-            let screen = self.screen();
-            if screen.contains(text) {
-                return screen;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-        panic!("the screen never showed {text:?}:\n{}", self.screen());
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        for key in keys {
-            self.run(&["send-keys", key]);
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        self.run(&["kill-server"]);
-    }
-}
-
-/// After the program: its exit code, and the terminal back in cooked mode with echo.
-fn assert_restored(screen: &str, code: u8) {
-    assert!(screen.contains(&format!("EXIT={code}")), "{screen}");
-    let modes = screen.split_whitespace().collect::<Vec<_>>();
-    assert!(
-        modes.contains(&"icanon") && modes.contains(&"echo"),
-        "raw mode left on:\n{screen}"
-    );
-    assert!(
-        !screen.contains("Conversation ·"),
-        "the alternate screen was not left:\n{screen}"
-    );
 }
 
 fn binary() -> String {
