@@ -214,7 +214,7 @@ fn sniff_in_a_terminal_shows_the_session_as_it_happens() {
     tmux.keys(&["m"]);
     tmux.wait_for("DELETED at UPDATE");
     tmux.keys(&["q"]);
-    let screen = tmux.wait_for("EXIT=");
+    let screen = tmux.wait_for("STTY-END");
     assert_restored(&screen, 0);
     assert!(screen.contains("1 session, 6 exchanges"), "{screen}");
 }

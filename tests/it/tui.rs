@@ -215,7 +215,7 @@ fn in_tmux_open_navigate_and_quit_restores_the_terminal() {
     tmux.keys(&["?"]);
     tmux.wait_for("Keys (any key closes)");
     tmux.keys(&["Escape", "q"]);
-    assert_restored(&tmux.wait_for("EXIT="), 0);
+    assert_restored(&tmux.wait_for("STTY-END"), 0);
 }
 
 #[test]
@@ -227,7 +227,7 @@ fn in_tmux_ctrl_c_quits_and_restores_the_terminal() {
     };
     tmux.wait_for("Conversation · session 1");
     tmux.keys(&["C-c"]);
-    assert_restored(&tmux.wait_for("EXIT="), 0);
+    assert_restored(&tmux.wait_for("STTY-END"), 0);
 }
 
 #[test]
@@ -243,7 +243,7 @@ fn in_tmux_a_panic_restores_the_terminal_before_its_message() {
     };
     tmux.wait_for("Conversation · session 1");
     tmux.keys(&["x"]);
-    let screen = tmux.wait_for("EXIT=");
+    let screen = tmux.wait_for("STTY-END");
     assert_restored(&screen, 2);
     assert!(screen.contains("a test of the terminal restore"), "{screen}");
 }

@@ -129,7 +129,7 @@ impl Tmux {
             socket: format!("pop3scope-test-{name}-{}", std::process::id()),
         };
         // After the program exits, the shell shows its exit code and the terminal's modes.
-        let script = format!("{command}; echo EXIT=$?; stty -a; sleep 60");
+        let script = format!("{command}; echo EXIT=$?; stty -a; echo STTY-END; sleep 60");
         tmux.run(&["new-session", "-d", "-x", "100", "-y", "30", "sh", "-c", &script]);
         Some(tmux)
     }
