@@ -1,6 +1,9 @@
 //! Makes a large capture for benchmarks from the real sessions in captures/.
 //!
-//! `cargo run --release --example make-bench-capture -- OUT.pcap [MEGABYTES]`
+//! `cargo run --release --example make-bench-capture -- OUT.pcap [MEGABYTES [CAPTURE…]]`
+//!
+//! CAPTURE names files in captures/ to replay instead of the usual mix (for example only
+//! `13-large-retr.pcap`: few exchanges, many bytes).
 //!
 //! The plain-text Dovecot sessions recorded in captures/ (Ethernet framing, as tcpdump writes on
 //! loopback) are replayed again and again, 32 at a time interleaved frame by frame, each copy
@@ -70,12 +73,18 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let out_path = args
         .next()
-        .expect("usage: make-bench-capture OUT.pcap [MEGABYTES]");
+        .expect("usage: make-bench-capture OUT.pcap [MEGABYTES [CAPTURE…]]");
     let megabytes: u64 = args
         .next()
         .map_or(200, |m| m.parse().expect("MEGABYTES is a number"));
     let captures = Path::new(env!("CARGO_MANIFEST_DIR")).join("captures");
-    let sessions: Vec<Recorded> = SESSIONS.iter().map(|name| read(&captures.join(name))).collect();
+    let chosen: Vec<String> = args.collect();
+    let names: Vec<&str> = if chosen.is_empty() {
+        SESSIONS.to_vec()
+    } else {
+        chosen.iter().map(String::as_str).collect()
+    };
+    let sessions: Vec<Recorded> = names.iter().map(|name| read(&captures.join(name))).collect();
 
     let mut out = BufWriter::new(File::create(&out_path).expect("can create the output"));
     let mut header = Vec::new();

@@ -406,12 +406,13 @@ fn open_interactive(
 ) -> anyhow::Result<()> {
     use crate::timeline::Recorder;
     use crate::tui::Feed;
-    let (feed, records) = std::sync::mpsc::sync_channel(4096);
+    let (feed, records) = std::sync::mpsc::sync_channel(256);
     let name = app.source.clone();
     let loader = std::thread::spawn(move || {
         let recorder = Recorder::new(|record| feed.send(Feed::Record(record)).is_ok());
         let mut sessions = Sessions::new(SessionConfig::default(), recorder);
         let mut engine = Engine::new(config);
+        let _ = feed.send(Feed::Status("reading".to_string()));
         let mut since_update = 0u32;
         let result = reader.for_each_frame(|frame| {
             since_update += 1;

@@ -28,7 +28,9 @@ pub const PREVIEW_BYTES: usize = 16 * 1024;
 /// The first lines of a multi-line reply, unstuffed, and what the whole reply held.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct BodyPreview {
-    pub lines: Vec<Vec<u8>>,
+    /// The kept lines end to end, without line endings (one allocation, not one per line).
+    data: Vec<u8>,
+    ends: Vec<u32>,
     pub line_count: u64,
     /// Octets as RFC 1939 §11 counts them: unstuffed, each line with its CRLF.
     pub octets: u64,
@@ -36,25 +38,34 @@ pub struct BodyPreview {
 
 impl BodyPreview {
     fn of(body: &crate::pop3::Body) -> Self {
-        let mut lines = Vec::new();
-        let mut kept = 0;
-        for line in body.lines().take(PREVIEW_LINES) {
-            if kept + line.len() > PREVIEW_BYTES {
-                break;
-            }
-            kept += line.len();
-            lines.push(line.to_vec());
-        }
-        BodyPreview {
-            lines,
+        let mut preview = BodyPreview {
             line_count: body.line_count,
             octets: body.octets,
+            ..BodyPreview::default()
+        };
+        for line in body.lines().take(PREVIEW_LINES) {
+            if preview.data.len() + line.len() > PREVIEW_BYTES {
+                break;
+            }
+            preview.data.extend_from_slice(line);
+            preview.ends.push(preview.data.len() as u32);
         }
+        preview.data.shrink_to_fit();
+        preview.ends.shrink_to_fit();
+        preview
+    }
+
+    /// The kept lines, without line endings.
+    pub fn lines(&self) -> impl Iterator<Item = &[u8]> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts
+            .zip(self.ends.iter().copied())
+            .map(|(start, end)| &self.data[start as usize..end as usize])
     }
 
     /// Lines received but not kept here.
     pub fn hidden_lines(&self) -> u64 {
-        self.line_count.saturating_sub(self.lines.len() as u64)
+        self.line_count.saturating_sub(self.ends.len() as u64)
     }
 }
 

@@ -180,7 +180,7 @@ fn reply_wire(exchange: &ExchangeView) -> Vec<u8> {
         }
         bytes.extend_from_slice(b"\r\n");
         if let Some(body) = &reply.body {
-            for line in &body.lines {
+            for line in body.lines() {
                 if line.first() == Some(&b'.') {
                     bytes.push(b'.');
                 }
@@ -455,7 +455,7 @@ fn exchange_detail(
                     ),
                 ));
                 let capa = exchange.verb() == Some(Verb::Capa);
-                for line in &body.lines {
+                for line in body.lines() {
                     if wire_view {
                         let stuffed = if line.first() == Some(&b'.') { "." } else { "" };
                         out.push((Tone::Wire, format!("{stuffed}{}\\r\\n", escape(line))));

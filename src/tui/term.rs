@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 use std::sync::Once;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, TryRecvError};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use ratatui::Terminal;
@@ -26,8 +26,8 @@ pub enum Feed {
     Status(String),
 }
 
-/// Time spent taking records before the screen is drawn again: the UI answers keys even while
-/// a large capture pours in.
+/// Time spent taking records (or waiting for them) before the screen is drawn again and the
+/// keys are read.
 const FEED_BUDGET: Duration = Duration::from_millis(40);
 /// How long to wait for a key before looking for records again.
 const TICK: Duration = Duration::from_millis(50);
@@ -86,9 +86,12 @@ pub fn run(mut app: App, feed: Receiver<Feed>) -> io::Result<App> {
     let mut dirty = true;
     while !app.quit {
         if feed_open {
+            // Records are taken for a while, then the screen is drawn and the keys read: the
+            // UI stays responsive while a large capture pours in, and redraws at most every
+            // FEED_BUDGET.
             let until = Instant::now() + FEED_BUDGET;
             loop {
-                match feed.try_recv() {
+                match feed.recv_timeout(until.saturating_duration_since(Instant::now())) {
                     Ok(Feed::Record(record)) => {
                         app.push(record);
                         dirty = true;
@@ -97,14 +100,11 @@ pub fn run(mut app: App, feed: Receiver<Feed>) -> io::Result<App> {
                         app.status = status;
                         dirty = true;
                     }
-                    Err(TryRecvError::Empty) => break,
-                    Err(TryRecvError::Disconnected) => {
+                    Err(RecvTimeoutError::Timeout) => break,
+                    Err(RecvTimeoutError::Disconnected) => {
                         feed_open = false;
                         break;
                     }
-                }
-                if Instant::now() >= until {
-                    break;
                 }
             }
         }
@@ -112,7 +112,8 @@ pub fn run(mut app: App, feed: Receiver<Feed>) -> io::Result<App> {
             terminal.draw(|frame| draw(frame, &mut app))?;
             dirty = false;
         }
-        if event::poll(TICK)? {
+        // With records still coming, the wait for them was the tick.
+        if event::poll(if feed_open { Duration::ZERO } else { TICK })? {
             match event::read()? {
                 Event::Key(key) if key.kind != KeyEventKind::Release => {
                     if panic_key.is_some_and(|c| key.code == event::KeyCode::Char(c)) {
