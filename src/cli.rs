@@ -309,7 +309,12 @@ fn open(args: OpenArgs) -> anyhow::Result<()> {
 
     let config = args.connections.flow_config();
     if args.display.interactive() && !args.flows && args.export_streams.is_none() {
-        return open_interactive(reader, args.display.app(name), config, size, read);
+        let source = if args.file == Path::new("-") {
+            "standard input".to_string()
+        } else {
+            name
+        };
+        return open_interactive(reader, args.display.app(source), config, size, read);
     }
     let format = if args.display.json {
         Format::Json

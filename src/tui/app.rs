@@ -590,3 +590,41 @@ fn line_matches(session: &SessionView, line: usize, word: &str) -> bool {
         .to_lowercase()
         .contains(word)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_key_is_bound_twice() {
+        let keys: Vec<Key> = KEYS.iter().flat_map(|(keys, ..)| keys.iter().copied()).collect();
+        for (i, key) in keys.iter().enumerate() {
+            assert!(!keys[i + 1..].contains(key), "{} is bound twice", key_name(*key));
+        }
+    }
+
+    #[test]
+    fn every_key_in_the_table_does_what_the_help_says() {
+        for (keys, action, ..) in KEYS {
+            for key in *keys {
+                let modifiers = if key.ctrl {
+                    KeyModifiers::CONTROL
+                } else {
+                    KeyModifiers::NONE
+                };
+                assert_eq!(action_for(KeyEvent::new(key.code, modifiers)), Some(*action));
+            }
+        }
+    }
+
+    #[test]
+    fn typing_in_a_prompt_is_text_not_commands() {
+        let mut app = App::new("test");
+        app.act(Action::Search);
+        for c in "quit".chars() {
+            app.handle_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+        }
+        assert!(!app.quit);
+        assert_eq!(app.prompt.as_ref().map(|p| p.text.as_str()), Some("quit"));
+    }
+}

@@ -497,6 +497,14 @@ fn draw_side(frame: &mut Frame, app: &mut App, palette: &Palette, area: Rect) {
     match app.side {
         SideTab::Detail => {
             let detail = explain::detail(session, app.line, app.show_secrets, app.wire_view);
+            // Scrolling stops where the last line reaches the bottom.
+            let width = usize::from(inner.width.max(1));
+            let rows: usize = detail
+                .iter()
+                .map(|(_, text)| text.chars().count().div_ceil(width).max(1))
+                .sum();
+            let last_top = rows.saturating_sub(usize::from(inner.height));
+            app.detail_scroll = app.detail_scroll.min(u16::try_from(last_top).unwrap_or(u16::MAX));
             let lines: Vec<Line> = detail
                 .into_iter()
                 .map(|(tone, text)| Line::styled(text, palette.tone(tone)))
@@ -661,7 +669,7 @@ fn draw_footer(frame: &mut Frame, app: &App, palette: &Palette, area: Rect) {
 
 fn draw_help(frame: &mut Frame, palette: &Palette, area: Rect) {
     let width = area.width.min(64);
-    let height = (KEYS.len() as u16 + 4).min(area.height);
+    let height = (KEYS.len() as u16 + 2).min(area.height);
     let popup = Rect {
         x: area.x + (area.width - width) / 2,
         y: area.y + (area.height - height) / 2,
@@ -679,13 +687,13 @@ fn draw_help(frame: &mut Frame, palette: &Palette, area: Rect) {
             Span::styled(*help, palette.base()),
         ]));
     }
-    lines.push(Line::styled(
-        "mouse: click a row to select it, wheel to scroll",
-        palette.quiet(),
-    ));
     frame.render_widget(Clear, popup);
     frame.render_widget(
-        Paragraph::new(lines).block(pane_block(" Keys (any key closes) ", true, palette)),
+        Paragraph::new(lines).block(pane_block(
+            " Keys · any key closes · mouse: click selects, wheel scrolls ",
+            true,
+            palette,
+        )),
         popup,
     );
 }

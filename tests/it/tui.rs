@@ -213,7 +213,7 @@ fn in_tmux_open_navigate_and_quit_restores_the_terminal() {
     tmux.keys(&["l"]);
     tmux.wait_for("server 127.0.0.1:110");
     tmux.keys(&["?"]);
-    tmux.wait_for("Keys (any key closes)");
+    tmux.wait_for("any key closes");
     tmux.keys(&["Escape", "q"]);
     assert_restored(&tmux.wait_for("STTY-END"), 0);
 }
