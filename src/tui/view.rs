@@ -546,7 +546,13 @@ fn draw_ladder(frame: &mut Frame, app: &App, session: &SessionView, palette: &Pa
     for &line in visible.iter().skip(top).take(rows) {
         let seen = session.lines[line];
         let (phase, _) = session.phase_at(line);
-        let label = explain::line_text(session, line, app.show_secrets);
+        let text = explain::line_text(session, line, app.show_secrets);
+        // The exchange number on both arrows pairs a reply with its command, pipelined or not.
+        let label = match (session.exchange_of(line), seen.from) {
+            (Some(exchange), Some(Direction::ClientToServer)) => format!("{} {text}", exchange.index),
+            (Some(exchange), Some(Direction::ServerToClient)) => format!("{text} {}", exchange.index),
+            _ => text,
+        };
         let label: String = label.chars().take(span_width.saturating_sub(6)).collect();
         let fill = span_width.saturating_sub(label.chars().count() + 4);
         let arrow = match seen.from {
