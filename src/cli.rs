@@ -32,7 +32,8 @@ use crate::session::{SessionConfig, Sessions};
         shows every command with its reply, the session phase (AUTHORIZATION, TRANSACTION, \
         UPDATE) and what it means. Passwords are masked unless you ask to see them.",
     after_help = "Examples:\n  \
-        pop3scope open captures/01-full-session.pcap      commands, replies, phases\n  \
+        pop3scope open captures/01-full-session.pcap      browse it (in a terminal; ? for keys)\n  \
+        pop3scope open trace.pcap --text | less           commands, replies, phases as lines\n  \
         pop3scope open trace.pcapng --json | jq .         JSON Lines for scripts\n  \
         pop3scope open trace.pcap --flows                 TCP connections, gaps\n  \
         pop3scope open trace.pcap --export-streams dir/   streams to files\n  \
@@ -47,7 +48,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Read a capture file (.pcap or .pcapng, recognised by content; `-` for stdin) and show the
-    /// POP3 sessions in it.
+    /// POP3 sessions in it: an interactive view in a terminal, lines of text otherwise.
     Open(OpenArgs),
     /// Capture live on a network interface and show POP3 as it happens (Linux; needs root or
     /// CAP_NET_RAW). Ctrl-C stops and prints a summary.
@@ -154,8 +155,8 @@ struct DisplayArgs {
     #[arg(long, value_name = "N", default_value_t = 8)]
     body_lines: usize,
 
-    /// Colour the text output: auto (when stdout is a terminal and NO_COLOR is not set),
-    /// always, never.
+    /// Colour the text output and the interactive view: auto (unless NO_COLOR is set; text
+    /// only when stdout is a terminal), always, never.
     #[arg(long, value_enum, value_name = "WHEN", default_value = "auto")]
     color: ColorChoice,
 }

@@ -17,6 +17,6 @@ mod explain;
 mod term;
 mod view;
 
-pub use app::{Action, App, KEYS, Pane, SideTab};
+pub use app::{Action, App, KEYS, Key, Pane, SideTab, key_name};
 pub use term::{Feed, run};
 pub use view::draw;

@@ -247,3 +247,22 @@ fn in_tmux_a_panic_restores_the_terminal_before_its_message() {
     assert_restored(&screen, 2);
     assert!(screen.contains("a test of the terminal restore"), "{screen}");
 }
+
+#[test]
+fn the_readme_key_table_names_every_key_of_the_real_one() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let table = readme
+        .split("| keys | what they do |")
+        .nth(1)
+        .and_then(|rest| rest.split("\n\n").next())
+        .expect("the README has the key table");
+    for (keys, _, help, _) in pop3scope::tui::KEYS {
+        for key in *keys {
+            let name = format!("`{}`", pop3scope::tui::key_name(*key));
+            assert!(
+                table.contains(&name),
+                "the README's key table lacks {name} ({help})"
+            );
+        }
+    }
+}
