@@ -3,7 +3,8 @@
 # driven by real clients (Python poplib / raw sockets, curl, fetchmail) over
 # loopback.
 #
-#   sudo bash captures/record/record.sh
+#   sudo bash captures/record/record.sh                      every capture
+#   sudo bash captures/record/record.sh 23-mailbox.pcap …    only those named
 #
 # Runs as root on Debian 12; installs what it needs from Debian's apt.
 # Everything (Dovecot config, TLS key, mailboxes, logs) lives in a fresh
@@ -144,8 +145,13 @@ py() {
 }
 
 # run NAME [cap_start options] -- client command...
+# With file names given to record.sh, only those captures are recorded.
+ONLY=("$@")
 run() {
     local name=$1; shift
+    if [ ${#ONLY[@]} -gt 0 ] && ! printf '%s\n' "${ONLY[@]}" | grep -qxF "$name"; then
+        return 0
+    fi
     local opts=()
     while [ "$1" != "--" ]; do opts+=("$1"); shift; done
     shift
@@ -204,7 +210,7 @@ fetchmail_run() {   # fetchmail_run keep|delete
 }
 
 # ------------------------------------------------------------------ record
-rm -f "$OUT/07-stls.keylog" "$OUT/22-pop3s-implicit-tls.keylog"
+[ ${#ONLY[@]} -gt 0 ] || rm -f "$OUT/07-stls.keylog" "$OUT/22-pop3s-implicit-tls.keylog"
 
 run 01-full-session.pcap        -- py full
 run 02-wrong-password.pcap      -- py wrongpass
@@ -232,6 +238,10 @@ run 19-linux-sll2.pcap -i any -y LINUX_SLL2 -- py basic
 run 20-pcapng.pcapng dumpcap    -- py basic
 run 21-snaplen-96.pcap -i lo -s 96 -- py snaplen
 run 22-pop3s-implicit-tls.pcap  -- py pop3s "$OUT/22-pop3s-implicit-tls.keylog"
+run 23-mailbox.pcap             -- py mailbox
+run 24-dot-stuffing.pcap        -- py dots
+run 25-two-phase-delete.pcap    -- py two-phase
+run 26-uidl-two-sessions.pcap   -- py uidl-sessions
 
 chmod 644 "$OUT"/*.pcap "$OUT"/*.pcapng "$OUT"/*.keylog
 

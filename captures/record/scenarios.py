@@ -333,6 +333,68 @@ def s22_pop3s(keylog=None):
     log(p.quit())
 
 
+def s23_mailbox():
+    # what is in the mailbox: STAT, LIST, LIST n, LIST of a message that does not exist
+    p = POP3()
+    login(p)
+    log(p.stat())
+    log(p.list())
+    log(p.list(2))
+    expect_err(p.list, 9)
+    log(p.quit())
+
+
+def s24_dot_stuffing():
+    # the message whose lines start with dots
+    p = POP3()
+    login(p)
+    log(p.list(3))
+    resp, lines, octets = p.retr(3)
+    log(resp, lines, octets)
+    log(p.quit())
+
+
+def s25_two_phase_delete():
+    # 1: DELE, then the client goes away without QUIT: nothing is deleted
+    p = POP3()
+    login(p)
+    log(p.dele(1))
+    log(p.list())
+    p.close()
+    time.sleep(0.5)
+    # 2: all four are still there; DELE 2, RSET, DELE 2 again, QUIT commits
+    p = POP3()
+    login(p)
+    log(p.list())
+    log(p.dele(2))
+    log(p.rset())
+    log(p.dele(2))
+    log(p.quit())
+    time.sleep(0.5)
+    # 3: three messages, numbered 1 to 3 again
+    p = POP3()
+    login(p)
+    log(p.list())
+    log(p.uidl())
+    log(p.quit())
+
+
+def s26_uidl_two_sessions():
+    # a "leave mail on the server" client: UIDL, fetch, delete one, and next time UIDL again
+    p = POP3()
+    login(p)
+    log(p.uidl())
+    log(p.retr(1))
+    log(p.dele(1))
+    log(p.quit())
+    time.sleep(0.5)
+    p = POP3()
+    login(p)
+    log(p.uidl())
+    log(p.list())
+    log(p.quit())
+
+
 SCENARIOS = {
     "full": s01_full_session,
     "wrongpass": s02_wrong_password,
@@ -352,6 +414,10 @@ SCENARIOS = {
     "basic": basic_session,
     "snaplen": s21_snaplen,
     "pop3s": s22_pop3s,
+    "mailbox": s23_mailbox,
+    "dots": s24_dot_stuffing,
+    "two-phase": s25_two_phase_delete,
+    "uidl-sessions": s26_uidl_two_sessions,
 }
 
 if __name__ == "__main__":
