@@ -81,3 +81,18 @@ fn every_capture_decodes_to_json_lines() {
         insta::assert_snapshot!(format!("capture_json__{}", stem(&path)), shown);
     }
 }
+
+mod synthetic {
+    include!("../../captures/synthetic/scripts.rs");
+}
+
+#[test]
+fn the_synthetic_captures_are_what_their_scripts_make() {
+    for (name, bytes) in synthetic::synthetic_captures() {
+        let committed = std::fs::read(captures_dir().join(name)).unwrap();
+        assert!(
+            committed == bytes,
+            "captures/{name} differs from captures/synthetic/scripts.rs: run `cargo run --example make-synthetic-captures`"
+        );
+    }
+}
