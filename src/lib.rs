@@ -21,6 +21,7 @@
 //! - [`cli`]: the command line (the binary only calls [`cli::main`]).
 //! - [`timeline`]: the session events kept for browsing: conversation in wire order, mailbox
 //!   at any line (UI-free; the TUI and lessons read it).
+//! - [`explain`]: what a row says and means, as plain text (RFC sections, packets, bytes).
 //! - [`tui`]: the interactive terminal view (ratatui); the only module that draws.
 //! - [`synth`]: scripted TCP conversations written as capture files, for tests and teaching.
 //!
@@ -29,6 +30,7 @@
 pub mod capture;
 pub mod cli;
 pub mod engine;
+pub mod explain;
 pub mod flow;
 #[cfg(unix)]
 pub mod live;

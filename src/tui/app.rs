@@ -483,7 +483,7 @@ impl App {
         let mut places: Vec<(usize, usize)> = Vec::new();
         for (s, session) in sessions.iter().enumerate() {
             for line in 0..session.lines.len() {
-                if super::explain::line_text(session, line, self.show_secrets)
+                if crate::explain::line_text(session, line, self.show_secrets)
                     .to_lowercase()
                     .contains(&needle)
                 {
@@ -586,7 +586,7 @@ fn line_matches(session: &SessionView, line: usize, word: &str) -> bool {
     {
         return true;
     }
-    super::explain::line_text(session, line, false)
+    crate::explain::line_text(session, line, false)
         .to_lowercase()
         .contains(word)
 }

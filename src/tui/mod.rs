@@ -13,7 +13,6 @@
 //! - New records append without moving the user's selection off the line they chose.
 
 mod app;
-mod explain;
 mod term;
 mod view;
 

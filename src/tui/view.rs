@@ -8,8 +8,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use super::app::{App, KEYS, Pane, PromptKind, SideTab, key_name};
-use super::explain::{self, Tone};
 use crate::capture::Timestamp;
+use crate::explain::{self, Tone};
 use crate::flow::Direction;
 use crate::pop3::{Phase, Status};
 use crate::timeline::{LineKind, SessionView};

@@ -1,5 +1,7 @@
-//! What a line says and what it means, as text: the row of the conversation, the detail pane.
-//! Wire bytes pass through [`escape`]; secrets are masked unless `show_secrets`.
+//! What a row of the conversation says and what it means, as plain text: the row itself, and
+//! the detail of a row (command, reply, data, notes, packets, bytes). UI-free: the terminal
+//! view draws it, lessons print it. Wire bytes pass through [`escape`]; secrets are masked
+//! unless `show_secrets`.
 
 use base64::Engine as _;
 
