@@ -26,6 +26,8 @@ pub enum Tone {
 
 pub type Detail = Vec<(Tone, String)>;
 
+const NO_REPLY: &str = "no reply was captured";
+
 /// Bytes of a row shown in the hex dump at most.
 const HEX_LIMIT: usize = 512;
 
@@ -222,8 +224,24 @@ fn push_hex(detail: &mut Detail, bytes: &[u8]) {
     }
 }
 
+/// How the detail of a row is shown.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DetailOptions {
+    pub show_secrets: bool,
+    /// Data lines as sent (dot-stuffed) rather than their meaning.
+    pub wire_view: bool,
+    /// The reply is not to be seen yet (a lesson asks to predict it): nothing of it, nor the
+    /// phase it leads to, is shown.
+    pub hide_reply: bool,
+}
+
 /// The detail pane for a line: what it is, what it means, where it came from.
-pub fn detail(session: &SessionView, line: usize, show_secrets: bool, wire_view: bool) -> Detail {
+pub fn detail(session: &SessionView, line: usize, options: DetailOptions) -> Detail {
+    let DetailOptions {
+        show_secrets,
+        wire_view,
+        hide_reply,
+    } = options;
     let mut out: Detail = Vec::new();
     let Some(seen) = session.lines.get(line) else {
         out.push((Tone::Quiet, "No POP3 yet.".to_string()));
@@ -248,14 +266,29 @@ pub fn detail(session: &SessionView, line: usize, show_secrets: bool, wire_view:
             }
         }
         LineKind::Command(n) | LineKind::Sasl(n, _) | LineKind::Reply(n) => {
-            exchange_detail(
-                &mut out,
-                session,
-                &session.exchanges[n],
-                seen.kind,
-                show_secrets,
-                wire_view,
-            );
+            let exchange = &session.exchanges[n];
+            let unanswered;
+            let exchange = if hide_reply {
+                unanswered = ExchangeView {
+                    reply: None,
+                    notes: Vec::new(),
+                    phase_after: exchange.phase,
+                    missing_bytes: 0,
+                    ..exchange.clone()
+                };
+                &unanswered
+            } else {
+                exchange
+            };
+            exchange_detail(&mut out, session, exchange, seen.kind, show_secrets, wire_view);
+            if hide_reply {
+                for (tone, text) in &mut out {
+                    if text == NO_REPLY {
+                        *tone = Tone::Quiet;
+                        *text = "hidden: predict it first (answer, or r to reveal)".to_string();
+                    }
+                }
+            }
         }
         LineKind::Note(n) => {
             let (note, at) = &session.notes[n];
@@ -424,7 +457,7 @@ fn exchange_detail(
 
     out.push((Tone::Heading, "REPLY".to_string()));
     match &exchange.reply {
-        None => out.push((Tone::Warning, "no reply was captured".to_string())),
+        None => out.push((Tone::Warning, NO_REPLY.to_string())),
         Some(reply) => {
             out.push((Tone::Wire, reply_text(exchange)));
             out.push((Tone::Plain, status_meaning(reply.status).to_string()));

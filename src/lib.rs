@@ -22,6 +22,8 @@
 //! - [`timeline`]: the session events kept for browsing: conversation in wire order, mailbox
 //!   at any line (UI-free; the TUI and lessons read it).
 //! - [`explain`]: what a row says and means, as plain text (RFC sections, packets, bytes).
+//! - [`lesson`]: guided lessons over bundled captures: files, moments by meaning, replay
+//!   state, plain text and Markdown handouts.
 //! - [`tui`]: the interactive terminal view (ratatui); the only module that draws.
 //! - [`synth`]: scripted TCP conversations written as capture files, for tests and teaching.
 //!
@@ -32,6 +34,7 @@ pub mod cli;
 pub mod engine;
 pub mod explain;
 pub mod flow;
+pub mod lesson;
 #[cfg(unix)]
 pub mod live;
 #[cfg(all(unix, feature = "libpcap"))]

@@ -3,6 +3,7 @@
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::{Position as Cell, Rect};
 
+use crate::lesson::{Lang, PaneName, Replay};
 use crate::pop3::{Phase, Status};
 use crate::timeline::{LineKind, Record, SessionView, Timeline};
 
@@ -91,15 +92,15 @@ pub const KEYS: &[(&[Key], Action, &str, Option<&str>)] = &[
         "back: close help, prompt, filter",
         None,
     ),
-    (&[ch('d'), ch('1')], Action::ShowDetail, "side pane: detail", None),
+    (&[ch('d')], Action::ShowDetail, "side pane: detail", None),
     (
-        &[ch('l'), ch('2')],
+        &[ch('l')],
         Action::ShowLadder,
         "side pane: ladder diagram",
         Some("ladder"),
     ),
     (
-        &[ch('m'), ch('3')],
+        &[ch('m')],
         Action::ShowMailbox,
         "side pane: mailbox mirror",
         Some("mailbox"),
@@ -188,6 +189,54 @@ pub struct Prompt {
 pub enum PromptKind {
     Search,
     Filter,
+    /// A lesson step number.
+    Jump,
+}
+
+/// What a key does in a lesson, before the keys of [`KEYS`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LessonAction {
+    Next,
+    Back,
+    Jump,
+    Play,
+    Faster,
+    Slower,
+    Reveal,
+}
+
+/// The lesson keys: they come first in a lesson, and in its help.
+pub const LESSON_KEYS: &[(&[Key], LessonAction, &str)] = &[
+    (&[key(KeyCode::Right), ch(' ')], LessonAction::Next, "next step"),
+    (
+        &[key(KeyCode::Left), key(KeyCode::Backspace)],
+        LessonAction::Back,
+        "previous step",
+    ),
+    (&[ch('g')], LessonAction::Jump, "go to step N"),
+    (
+        &[ch('p')],
+        LessonAction::Play,
+        "play / pause: a step every few seconds",
+    ),
+    (&[ch('+')], LessonAction::Faster, "play faster"),
+    (&[ch('-')], LessonAction::Slower, "play slower"),
+    (&[ch('r')], LessonAction::Reveal, "reveal the answer"),
+];
+
+/// Seconds per step when playing, slowest last.
+pub const PLAY_SPEEDS: [u32; 6] = [2, 3, 5, 8, 13, 20];
+
+/// A lesson being replayed in the UI.
+pub struct LessonView {
+    pub replay: Replay,
+    pub lang: Lang,
+    /// The lesson's number among the bundled ones.
+    pub number: Option<usize>,
+    /// Playing: index into [`PLAY_SPEEDS`].
+    pub playing: Option<usize>,
+    /// Where [`PLAY_SPEEDS`] was left when paused.
+    pub speed: usize,
 }
 
 /// Which conversation lines to show: every word must match (a verb, a phase, `+ok`, `-err`,
@@ -233,6 +282,7 @@ pub struct App {
     /// Reading progress or live counters, for the title.
     pub status: String,
     pub detail_scroll: u16,
+    pub lesson: Option<LessonView>,
     /// Live capture: a user on the last line of a session follows new lines.
     pub follow: bool,
     pub quit: bool,
@@ -259,6 +309,7 @@ impl App {
             message: None,
             status: String::new(),
             detail_scroll: 0,
+            lesson: None,
             follow: false,
             quit: false,
             areas: Areas::default(),
@@ -307,16 +358,136 @@ impl App {
         let Some(session) = self.selected_session() else {
             return Vec::new();
         };
+        // A lesson shows the conversation up to its step, and no further.
+        let rows = match &self.lesson {
+            Some(lesson) => lesson.replay.shown().1.min(session.lines.len()),
+            None => session.lines.len(),
+        };
         match &self.filter {
-            None => (0..session.lines.len()).collect(),
-            Some(filter) => (0..session.lines.len())
+            None => (0..rows).collect(),
+            Some(filter) => (0..rows)
                 .filter(|&line| filter.words.iter().all(|w| line_matches(session, line, w)))
                 .collect(),
         }
     }
 
+    /// Opens a lesson at its first step.
+    pub fn start_lesson(&mut self, replay: Replay, lang: Lang, number: Option<usize>) {
+        self.lesson = Some(LessonView {
+            replay,
+            lang,
+            number,
+            playing: None,
+            speed: 2,
+        });
+        self.focus = Pane::Conversation;
+        self.follow_step();
+    }
+
+    /// Puts the cursor (and the side pane) where the lesson's step is.
+    fn follow_step(&mut self) {
+        let Some(lesson) = &self.lesson else {
+            return;
+        };
+        let (session, rows) = lesson.replay.shown();
+        let pane = lesson.replay.current().pane;
+        self.session = session;
+        self.line = rows.saturating_sub(1);
+        self.filter = None;
+        self.detail_scroll = 0;
+        if let Some(pane) = pane {
+            self.side = match pane {
+                PaneName::Detail => SideTab::Detail,
+                PaneName::Ladder => SideTab::Ladder,
+                PaneName::Mailbox => SideTab::Mailbox,
+            };
+        }
+    }
+
+    /// One step on, as the play timer asks; false at the end (playing then stops).
+    pub fn play_step(&mut self) -> bool {
+        let Some(lesson) = &mut self.lesson else {
+            return false;
+        };
+        // A question waits for its answer.
+        if lesson.replay.question().is_some() && !lesson.replay.settled() {
+            return true;
+        }
+        lesson.replay.next();
+        let going = !lesson.replay.finished;
+        if !going {
+            lesson.playing = None;
+        }
+        self.follow_step();
+        going
+    }
+
+    fn lesson_act(&mut self, action: LessonAction) {
+        let Some(lesson) = &mut self.lesson else {
+            return;
+        };
+        match action {
+            LessonAction::Next => lesson.replay.next(),
+            LessonAction::Back => lesson.replay.back(),
+            LessonAction::Jump => {
+                self.prompt = Some(Prompt {
+                    kind: PromptKind::Jump,
+                    text: String::new(),
+                });
+                return;
+            }
+            LessonAction::Play => {
+                lesson.playing = match lesson.playing {
+                    Some(_) => None,
+                    None => Some(lesson.speed),
+                };
+                return;
+            }
+            LessonAction::Faster | LessonAction::Slower => {
+                let speed = if action == LessonAction::Faster {
+                    lesson.speed.saturating_sub(1)
+                } else {
+                    (lesson.speed + 1).min(PLAY_SPEEDS.len() - 1)
+                };
+                lesson.speed = speed;
+                if lesson.playing.is_some() {
+                    lesson.playing = Some(speed);
+                }
+                self.message = Some(format!(
+                    "a step every {} seconds when playing",
+                    PLAY_SPEEDS[speed]
+                ));
+                return;
+            }
+            LessonAction::Reveal => lesson.replay.reveal(),
+        }
+        self.follow_step();
+    }
+
     pub fn handle_key(&mut self, event: KeyEvent) {
         self.message = None;
+        if self.prompt.is_none() && !self.help && self.lesson.is_some() {
+            let ctrl = event.modifiers.contains(KeyModifiers::CONTROL);
+            if let Some((_, action, _)) = LESSON_KEYS
+                .iter()
+                .find(|(keys, ..)| keys.iter().any(|k| k.code == event.code && k.ctrl == ctrl))
+            {
+                self.lesson_act(*action);
+                return;
+            }
+            if let KeyCode::Char(digit @ '1'..='9') = event.code
+                && let Some(lesson) = &mut self.lesson
+                && !lesson.replay.finished
+                && lesson.replay.question().is_some()
+            {
+                let index = digit as usize - '1' as usize;
+                if lesson.replay.answer(index).is_none() && !lesson.replay.settled() {
+                    self.message = Some(format!("there is no choice {digit}"));
+                }
+                self.follow_step();
+                return;
+            }
+        }
         if let Some(prompt) = &mut self.prompt {
             match event.code {
                 KeyCode::Enter => self.finish_prompt(),
@@ -458,6 +629,18 @@ impl App {
             PromptKind::Search => {
                 self.search = (!prompt.text.is_empty()).then_some(prompt.text);
                 self.find(true);
+            }
+            PromptKind::Jump => {
+                let jumped = match (&mut self.lesson, prompt.text.trim().parse::<usize>()) {
+                    (Some(lesson), Ok(number)) => lesson.replay.jump(number),
+                    _ => false,
+                };
+                if jumped {
+                    self.follow_step();
+                } else {
+                    let steps = self.lesson.as_ref().map_or(0, |l| l.replay.steps());
+                    self.message = Some(format!("no step \"{}\": the steps are 1 to {steps}", prompt.text));
+                }
             }
             PromptKind::Filter => {
                 let words: Vec<String> = prompt.text.split_whitespace().map(str::to_lowercase).collect();

@@ -16,6 +16,8 @@ mod app;
 mod term;
 mod view;
 
-pub use app::{Action, App, KEYS, Key, Pane, SideTab, key_name};
+pub use app::{
+    Action, App, KEYS, Key, LESSON_KEYS, LessonAction, LessonView, PLAY_SPEEDS, Pane, SideTab, key_name,
+};
 pub use term::{Feed, run};
 pub use view::draw;

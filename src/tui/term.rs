@@ -15,7 +15,7 @@ use ratatui::crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
 
-use super::app::App;
+use super::app::{App, PLAY_SPEEDS};
 use super::view::draw;
 use crate::timeline::Record;
 
@@ -84,7 +84,24 @@ pub fn run(mut app: App, feed: Receiver<Feed>) -> io::Result<App> {
         .and_then(|k| k.chars().next());
     let mut feed_open = true;
     let mut dirty = true;
+    // When the lesson's step last changed: playing moves on from there.
+    let mut step_clock = Instant::now();
+    let mut seen_step = None;
     while !app.quit {
+        if let Some(lesson) = &app.lesson {
+            let step = (lesson.replay.step, lesson.replay.finished);
+            if seen_step != Some(step) {
+                seen_step = Some(step);
+                step_clock = Instant::now();
+            }
+            if let Some(speed) = lesson.playing
+                && step_clock.elapsed() >= Duration::from_secs(u64::from(PLAY_SPEEDS[speed]))
+            {
+                app.play_step();
+                step_clock = Instant::now();
+                dirty = true;
+            }
+        }
         if feed_open {
             // Records are taken for a while, then the screen is drawn and the keys read: the
             // UI stays responsive while a large capture pours in, and redraws at most every

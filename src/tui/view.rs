@@ -7,10 +7,11 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
-use super::app::{App, KEYS, Pane, PromptKind, SideTab, key_name};
+use super::app::{App, KEYS, LESSON_KEYS, PLAY_SPEEDS, Pane, PromptKind, SideTab, key_name};
 use crate::capture::Timestamp;
 use crate::explain::{self, Tone};
 use crate::flow::Direction;
+use crate::lesson::Lang;
 use crate::pop3::{Phase, Status};
 use crate::timeline::{LineKind, SessionView};
 
@@ -136,7 +137,7 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
     let area = frame.area();
     frame.render_widget(Block::new().style(palette.base()), area);
     let banner = u16::from(app.show_secrets);
-    let sessions_height = if app.projector && app.focus != Pane::Sessions {
+    let sessions_height = if app.lesson.is_some() || (app.projector && app.focus != Pane::Sessions) {
         0
     } else {
         let wanted = app.timeline.sessions.len().max(1) as u16 + 3;
@@ -169,7 +170,23 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
         draw_sessions(frame, app, &palette, sessions);
     }
 
-    let wide = body.width >= WIDE;
+    // A lesson's narration takes the lower part of the body.
+    // As tall as its text needs, leaving the conversation at least five rows.
+    let narration_text = narration_lines(app, &palette);
+    let (body, narration) = if app.lesson.is_some() {
+        let inner = usize::from(body.width.saturating_sub(2)).max(1);
+        let needed: usize = narration_text
+            .iter()
+            .map(|l| l.width().div_ceil(inner).max(1))
+            .sum();
+        let height = (needed as u16 + 2).clamp(6, body.height.saturating_sub(5).max(6));
+        let [top, bottom] = Layout::vertical([Constraint::Min(5), Constraint::Length(height)]).areas(body);
+        (top, bottom)
+    } else {
+        (body, Rect::default())
+    };
+    // A lesson keeps its side pane beside the conversation down to 100 columns.
+    let wide = body.width >= WIDE || (app.lesson.is_some() && body.width >= 100);
     let (conversation, side) = if wide {
         let [left, right] =
             Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(body);
@@ -187,15 +204,169 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
     if side.area() > 0 {
         draw_side(frame, app, &palette, side);
     }
+    if narration.area() > 0 {
+        draw_narration(frame, app, &palette, narration, narration_text);
+    }
     draw_footer(frame, app, &palette, footer);
     if app.help {
-        draw_help(frame, &palette, area);
+        draw_help(frame, &palette, area, app.lesson.is_some());
     }
+}
+
+/// The lesson's step: its narration, what to look at, the question and how it went; at the
+/// end the score.
+fn narration_lines(app: &App, palette: &Palette) -> Vec<Line<'static>> {
+    let Some(lesson) = &app.lesson else {
+        return Vec::new();
+    };
+    let lang = lesson.lang;
+    let zh = lang == Lang::Zh;
+    let replay = &lesson.replay;
+    let file = &replay.lesson.file;
+    let heading = palette.fg(Color::Cyan).add_modifier(Modifier::BOLD);
+    let mut lines: Vec<Line> = Vec::new();
+    if replay.finished {
+        let (right, asked) = replay.score();
+        lines.push(Line::styled(
+            if zh {
+                format!("得分：{asked} 题答对 {right} 题。")
+            } else {
+                format!("Score: {right} of {asked} questions right.")
+            },
+            heading,
+        ));
+        let mut number = 0;
+        for (step, chosen) in file.steps.iter().zip(&replay.chosen) {
+            let Some(question) = &step.question else {
+                continue;
+            };
+            number += 1;
+            let mark = match chosen {
+                Some(c) if question.choices.get(*c).is_some_and(|c| c.correct) => "✓",
+                Some(_) => "✗",
+                None => "·",
+            };
+            lines.push(Line::styled(
+                format!("{mark} {number}. {}", question.ask.get(lang).trim()),
+                palette.base(),
+            ));
+        }
+        lines.push(Line::default());
+        lines.push(Line::styled(
+            if zh {
+                "← 返回上一步，q 退出。"
+            } else {
+                "← goes back to the last step, q quits."
+            },
+            palette.quiet(),
+        ));
+    } else {
+        let step = replay.current();
+        for line in step.say.get(lang).trim().lines() {
+            lines.push(Line::styled(line.to_string(), palette.base()));
+        }
+        if let Some(look) = &step.look {
+            lines.push(Line::default());
+            let label = if zh { "请看：" } else { "Look at: " };
+            lines.push(Line::from(vec![
+                Span::styled(label, heading),
+                Span::styled(look.get(lang).trim().to_string(), palette.base()),
+            ]));
+        }
+        if let Some(question) = &step.question {
+            lines.push(Line::default());
+            lines.push(Line::styled(
+                format!("? {}", question.ask.get(lang).trim()),
+                heading,
+            ));
+            if replay.reply_hidden() {
+                lines.push(Line::styled(
+                    if zh {
+                        "回复暂时隐藏：先用 1–9 作答，或按 r 揭晓。"
+                    } else {
+                        "The reply is hidden: answer with 1–9 first, or press r to reveal it."
+                    },
+                    palette.quiet(),
+                ));
+            }
+            let chosen = replay.chosen[replay.step];
+            let settled = replay.settled();
+            for (i, choice) in question.choices.iter().enumerate() {
+                let mark = match (settled, choice.correct, chosen == Some(i)) {
+                    (true, true, _) => "✓",
+                    (true, false, true) => "✗",
+                    _ => " ",
+                };
+                let style = match (settled, choice.correct, chosen == Some(i)) {
+                    (true, true, _) => palette.fg(Color::Green).add_modifier(Modifier::BOLD),
+                    (true, false, true) => palette.error(),
+                    _ => palette.base(),
+                };
+                lines.push(Line::styled(
+                    format!(" {mark} {}) {}", i + 1, choice.text.get(lang).trim()),
+                    style,
+                ));
+            }
+            if settled {
+                if let Some(c) = chosen.filter(|&c| !question.choices[c].correct) {
+                    lines.push(Line::styled(
+                        format!("   {}", question.choices[c].why.get(lang).trim()),
+                        palette.warning(),
+                    ));
+                }
+                if let Some(right) = question.correct() {
+                    lines.push(Line::styled(
+                        format!("   {}", question.choices[right].why.get(lang).trim()),
+                        palette.fg(Color::Green),
+                    ));
+                }
+            }
+        }
+    }
+    lines
+}
+
+fn draw_narration(frame: &mut Frame, app: &App, palette: &Palette, area: Rect, lines: Vec<Line>) {
+    let Some(lesson) = &app.lesson else {
+        return;
+    };
+    let replay = &lesson.replay;
+    let title = match (replay.finished, lesson.lang) {
+        (true, Lang::Zh) => " 课程结束 ".to_string(),
+        (true, Lang::En) => " End of the lesson ".to_string(),
+        (false, Lang::Zh) => format!(" 步骤 {} / {} ", replay.step + 1, replay.steps()),
+        (false, Lang::En) => format!(" Step {} of {} ", replay.step + 1, replay.steps()),
+    };
+    let block = pane_block(title, false, palette).border_style(palette.fg(Color::Cyan));
+    frame.render_widget(
+        Paragraph::new(lines).block(block).wrap(Wrap { trim: false }),
+        area,
+    );
 }
 
 fn draw_title(frame: &mut Frame, app: &App, palette: &Palette, area: Rect) {
     let exchanges: usize = app.timeline.sessions.iter().map(|s| s.exchanges.len()).sum();
     let sessions = app.timeline.sessions.len();
+    if let Some(lesson) = &app.lesson {
+        let title = lesson.replay.lesson.file.title.get(lesson.lang);
+        let name = match (lesson.number, lesson.lang) {
+            (Some(n), Lang::Zh) => format!("第{n}课 · {title}"),
+            (Some(n), Lang::En) => format!("Lesson {n} · {title}"),
+            (None, _) => title.to_string(),
+        };
+        let mut spans = vec![
+            Span::styled(
+                " pop3scope ",
+                palette.fg(Color::Cyan).add_modifier(Modifier::BOLD),
+            ),
+            Span::styled(name, palette.base().add_modifier(Modifier::BOLD)),
+        ];
+        if app.projector {
+            spans.push(Span::styled("  projector", palette.quiet()));
+        }
+        frame.render_widget(Paragraph::new(Line::from(spans)), area);
+        return;
+    }
     let mut spans = vec![
         Span::styled(
             " pop3scope ",
@@ -378,7 +549,9 @@ fn draw_conversation(frame: &mut Frame, app: &mut App, palette: &Palette, area: 
     let selected_exchange = exchange_number(session, app.line);
     // The selected exchange's lines, first to last: a bracket joins a command to its reply.
     let bracket: Option<(usize, usize)> = selected_exchange.and_then(|n| {
-        let lines: Vec<usize> = (0..session.lines.len())
+        let lines: Vec<usize> = visible
+            .iter()
+            .copied()
             .filter(|&l| exchange_number(session, l) == Some(n))
             .collect();
         Some((*lines.first()?, *lines.last()?))
@@ -496,7 +669,19 @@ fn draw_side(frame: &mut Frame, app: &mut App, palette: &Palette, area: Rect) {
     };
     match app.side {
         SideTab::Detail => {
-            let detail = explain::detail(session, app.line, app.show_secrets, app.wire_view);
+            // Only the exchange whose reply the students predict is kept quiet.
+            let hide_reply = app.lesson.as_ref().is_some_and(|lesson| {
+                let hidden = lesson.replay.moment().line;
+                lesson.replay.reply_hidden()
+                    && session.exchange_of(hidden).map(|e| e.index)
+                        == session.exchange_of(app.line).map(|e| e.index)
+            });
+            let options = explain::DetailOptions {
+                show_secrets: app.show_secrets,
+                wire_view: app.wire_view,
+                hide_reply,
+            };
+            let detail = explain::detail(session, app.line, options);
             // Scrolling stops where the last line reaches the bottom.
             let width = usize::from(inner.width.max(1));
             let rows: usize = detail
@@ -647,6 +832,7 @@ fn draw_footer(frame: &mut Frame, app: &App, palette: &Palette, area: Rect) {
         let label = match prompt.kind {
             PromptKind::Search => "search: ",
             PromptKind::Filter => "filter (RETR, transaction, -err, notes, text…): ",
+            PromptKind::Jump => "go to step: ",
         };
         Line::from(vec![
             Span::styled(label, palette.fg(Color::Cyan).add_modifier(Modifier::BOLD)),
@@ -654,6 +840,27 @@ fn draw_footer(frame: &mut Frame, app: &App, palette: &Palette, area: Rect) {
         ])
     } else if let Some(message) = &app.message {
         Line::styled(message.clone(), palette.warning())
+    } else if let Some(lesson) = &app.lesson {
+        let key_style = palette.fg(Color::Cyan).add_modifier(Modifier::BOLD);
+        let playing = lesson
+            .playing
+            .map(|speed| format!("▶ playing, a step every {} s  ", PLAY_SPEEDS[speed]))
+            .unwrap_or_default();
+        let mut spans = vec![Span::styled(playing, palette.warning())];
+        for (key, hint) in [
+            ("→", "next"),
+            ("←", "back"),
+            ("1-9", "answer"),
+            ("r", "reveal"),
+            ("g", "step"),
+            ("p", "play"),
+            ("?", "help"),
+            ("q", "quit"),
+        ] {
+            spans.push(Span::styled(key, key_style));
+            spans.push(Span::styled(format!(" {hint}  "), palette.quiet()));
+        }
+        Line::from(spans)
     } else {
         let mut spans = Vec::new();
         // Help and quit, last in the table, go first: they must fit the narrowest terminal.
@@ -673,9 +880,10 @@ fn draw_footer(frame: &mut Frame, app: &App, palette: &Palette, area: Rect) {
     frame.render_widget(Paragraph::new(line), area);
 }
 
-fn draw_help(frame: &mut Frame, palette: &Palette, area: Rect) {
+fn draw_help(frame: &mut Frame, palette: &Palette, area: Rect, lesson: bool) {
     let width = area.width.min(64);
-    let height = (KEYS.len() as u16 + 2).min(area.height);
+    let lesson_rows = if lesson { LESSON_KEYS.len() as u16 + 1 } else { 0 };
+    let height = (KEYS.len() as u16 + 2 + lesson_rows).min(area.height);
     let popup = Rect {
         x: area.x + (area.width - width) / 2,
         y: area.y + (area.height - height) / 2,
@@ -683,7 +891,28 @@ fn draw_help(frame: &mut Frame, palette: &Palette, area: Rect) {
         height,
     };
     let mut lines = Vec::new();
+    let key_style = palette.fg(Color::Cyan).add_modifier(Modifier::BOLD);
+    if lesson {
+        for (keys, _, help) in LESSON_KEYS {
+            let names: Vec<String> = keys.iter().map(|k| key_name(*k)).collect();
+            lines.push(Line::from(vec![
+                Span::styled(format!("{:>14}  ", names.join(" ")), key_style),
+                Span::styled(*help, palette.base()),
+            ]));
+        }
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:>14}  ", "1 … 9"), key_style),
+            Span::styled("answer the question", palette.base()),
+        ]));
+    }
     for (keys, _, help, _) in KEYS {
+        if lesson
+            && keys
+                .iter()
+                .any(|k| LESSON_KEYS.iter().any(|(taken, ..)| taken.contains(k)))
+        {
+            continue;
+        }
         let names: Vec<String> = keys.iter().map(|k| key_name(*k)).collect();
         lines.push(Line::from(vec![
             Span::styled(

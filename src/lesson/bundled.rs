@@ -1,0 +1,56 @@
+//! The lessons of lessons/ and the captures they use, built into the binary: an installed
+//! pop3scope teaches from any directory, offline.
+
+macro_rules! lessons {
+    ($($file:literal),* $(,)?) => {
+        /// (file name in lessons/, its text), in the order they are taught.
+        pub const BUNDLED: &[(&str, &str)] = &[$(($file, include_str!(concat!("../../lessons/", $file)))),*];
+    };
+}
+
+macro_rules! captures {
+    ($($file:literal),* $(,)?) => {
+        /// (file name in captures/, its bytes): every capture a bundled lesson uses.
+        const CAPTURES: &[(&str, &[u8])] = &[$(($file, include_bytes!(concat!("../../captures/", $file)))),*];
+    };
+}
+
+lessons!["01-talking-to-the-post-office.toml",];
+
+captures![
+    "01-full-session.pcap",
+    "02-wrong-password.pcap",
+    "03-apop.pcap",
+    "04-auth-plain.pcap",
+    "05-auth-login.pcap",
+    "06-auth-cram-md5.pcap",
+    "07-stls.pcap",
+    "08-pipelined.pcap",
+    "09-top.pcap",
+    "10-dele-rset.pcap",
+    "11-wrong-phase.pcap",
+    "12-empty-mailbox.pcap",
+    "13-large-retr.pcap",
+    "14-reset-mid-retr.pcap",
+    "16-curl.pcap",
+    "18-fetchmail-delete.pcap",
+    "21-snaplen-96.pcap",
+    "22-pop3s-implicit-tls.pcap",
+    "23-mailbox.pcap",
+    "24-dot-stuffing.pcap",
+    "25-two-phase-delete.pcap",
+    "26-uidl-two-sessions.pcap",
+    "30-synthetic-stls-injection.pcap",
+    "31-synthetic-mid-session.pcap",
+    "32-synthetic-lost-segment.pcap",
+    "33-synthetic-no-dot-stuffing.pcap",
+    "34-synthetic-response-codes.pcap",
+];
+
+/// A built-in capture by its file name.
+pub fn bundled_capture(name: &str) -> Option<&'static [u8]> {
+    CAPTURES
+        .iter()
+        .find(|(file, _)| *file == name)
+        .map(|(_, bytes)| *bytes)
+}

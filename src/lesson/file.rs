@@ -1,0 +1,256 @@
+//! The lesson file: TOML a teacher writes and reviews. docs/writing-lessons.md is the guide.
+
+use serde::Deserialize;
+
+/// The languages every lesson text comes in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Zh,
+}
+
+impl Lang {
+    /// From `--lang`: `en`, `zh` (and `zh_CN`, `zh-TW`, …).
+    pub fn parse(text: &str) -> Option<Lang> {
+        let lower = text.to_ascii_lowercase();
+        if lower.starts_with("zh") {
+            Some(Lang::Zh)
+        } else if lower.starts_with("en") {
+            Some(Lang::En)
+        } else {
+            None
+        }
+    }
+
+    /// From the environment, as gettext looks: LC_ALL, LC_MESSAGES, LANG; English otherwise.
+    pub fn from_env() -> Lang {
+        ["LC_ALL", "LC_MESSAGES", "LANG"]
+            .iter()
+            .filter_map(|name| std::env::var(name).ok())
+            .find(|value| !value.is_empty())
+            .and_then(|value| Lang::parse(&value))
+            .unwrap_or(Lang::En)
+    }
+}
+
+/// A text in English and Chinese.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Text {
+    #[serde(default)]
+    pub en: String,
+    #[serde(default)]
+    pub zh: String,
+}
+
+impl Text {
+    pub fn get(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::En => &self.en,
+            Lang::Zh => &self.zh,
+        }
+    }
+}
+
+/// The side pane a step shows.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum PaneName {
+    Detail,
+    Ladder,
+    Mailbox,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum QuestionKind {
+    /// Pick the right answer.
+    Choice,
+    /// Predict the server's reply: it stays hidden until answered or revealed. The step's
+    /// moment must be a reply.
+    Predict,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Choice {
+    pub text: Text,
+    #[serde(default)]
+    pub correct: bool,
+    /// Why it is right, or the misconception behind choosing it.
+    pub why: Text,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Question {
+    pub kind: QuestionKind,
+    pub ask: Text,
+    #[serde(rename = "choice")]
+    pub choices: Vec<Choice>,
+}
+
+impl Question {
+    pub fn correct(&self) -> Option<usize> {
+        self.choices.iter().position(|c| c.correct)
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// The moment of the capture the step is about, by meaning (see [`super::moment`]);
+    /// without it the step stays where the previous one was.
+    pub at: Option<String>,
+    pub pane: Option<PaneName>,
+    pub say: Text,
+    /// What to look at: which pane, which bytes.
+    pub look: Option<Text>,
+    pub question: Option<Question>,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct LessonFile {
+    pub title: Text,
+    pub goal: Text,
+    /// Capture files, relative to the lesson file. Sessions are numbered across them, in order.
+    pub captures: Vec<String>,
+    #[serde(rename = "step")]
+    pub steps: Vec<Step>,
+}
+
+impl LessonFile {
+    pub fn parse(text: &str) -> Result<LessonFile, String> {
+        toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())
+    }
+
+    /// What is wrong with the texts and questions, one message per problem, each naming the
+    /// step (the moments are checked against the capture separately).
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        let mut text = |where_: &str, text: &Text| {
+            for (lang, value) in [("en", &text.en), ("zh", &text.zh)] {
+                if value.trim().is_empty() {
+                    problems.push(format!("{where_}: the {lang} text is missing"));
+                }
+            }
+        };
+        text("title", &self.title);
+        text("goal", &self.goal);
+        for (i, step) in self.steps.iter().enumerate() {
+            let n = i + 1;
+            text(&format!("step {n}: say"), &step.say);
+            if let Some(look) = &step.look {
+                text(&format!("step {n}: look"), look);
+            }
+            if let Some(question) = &step.question {
+                text(&format!("step {n}: question"), &question.ask);
+                for (c, choice) in question.choices.iter().enumerate() {
+                    text(&format!("step {n}: choice {}", c + 1), &choice.text);
+                    text(&format!("step {n}: choice {} why", c + 1), &choice.why);
+                }
+            }
+        }
+        if self.captures.is_empty() {
+            problems.push("captures: no capture named".to_string());
+        }
+        if self.steps.is_empty() {
+            problems.push("no steps".to_string());
+        }
+        for (i, step) in self.steps.iter().enumerate() {
+            let n = i + 1;
+            if let Some(question) = &step.question {
+                let right = question.choices.iter().filter(|c| c.correct).count();
+                if question.choices.len() < 2 {
+                    problems.push(format!("step {n}: a question needs at least two choices"));
+                }
+                if question.choices.len() > 9 {
+                    problems.push(format!(
+                        "step {n}: at most 9 choices (they are answered with keys 1–9)"
+                    ));
+                }
+                match right {
+                    0 => problems.push(format!(
+                        "step {n}: the question has no correct answer (mark one with correct = true)"
+                    )),
+                    1 => {}
+                    _ => problems.push(format!(
+                        "step {n}: the question has {right} correct answers; mark exactly one"
+                    )),
+                }
+                if question.kind == QuestionKind::Predict && step.at.is_none() {
+                    problems.push(format!(
+                        "step {n}: a predict question needs `at` naming the reply to predict"
+                    ));
+                }
+            }
+        }
+        if self.steps.first().is_some_and(|s| s.at.is_none()) {
+            problems.push("step 1: the first step needs `at`".to_string());
+        }
+        problems
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SMALL: &str = r#"
+        title = { en = "Hello", zh = "你好" }
+        goal = { en = "See a greeting", zh = "看问候" }
+        captures = ["../captures/01-full-session.pcap"]
+
+        [[step]]
+        at = "greeting"
+        say = { en = "The server speaks first.", zh = "服务器先说话。" }
+
+        [step.question]
+        kind = "choice"
+        ask = { en = "Who speaks first?", zh = "谁先说话？" }
+        [[step.question.choice]]
+        text = { en = "the server", zh = "服务器" }
+        correct = true
+        why = { en = "RFC 1939 §4", zh = "RFC 1939 §4" }
+        [[step.question.choice]]
+        text = { en = "the client", zh = "客户端" }
+        why = { en = "in SMTP and POP3 the server greets first", zh = "SMTP 和 POP3 都是服务器先问候" }
+    "#;
+
+    #[test]
+    fn a_lesson_file_reads_and_has_no_problems() {
+        let lesson = LessonFile::parse(SMALL).unwrap();
+        assert_eq!(lesson.steps.len(), 1);
+        assert_eq!(lesson.steps[0].question.as_ref().unwrap().correct(), Some(0));
+        assert_eq!(lesson.problems(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_question_without_a_right_answer_is_a_problem() {
+        let lesson = LessonFile::parse(&SMALL.replace("correct = true", "")).unwrap();
+        assert_eq!(
+            lesson.problems(),
+            ["step 1: the question has no correct answer (mark one with correct = true)"]
+        );
+    }
+
+    #[test]
+    fn a_missing_translation_is_a_problem() {
+        let lesson = LessonFile::parse(&SMALL.replace("zh = \"服务器先说话。\"", "zh = \"\"")).unwrap();
+        assert_eq!(lesson.problems(), ["step 1: say: the zh text is missing"]);
+    }
+
+    #[test]
+    fn an_unknown_key_is_an_error_with_its_line() {
+        let error = LessonFile::parse(&SMALL.replace("say =", "sya =")).unwrap_err();
+        assert!(error.contains("sya") && error.contains("line"), "{error}");
+    }
+
+    #[test]
+    fn the_language_comes_from_the_environment_value() {
+        assert_eq!(Lang::parse("zh_CN.UTF-8"), Some(Lang::Zh));
+        assert_eq!(Lang::parse("en_GB.UTF-8"), Some(Lang::En));
+        assert_eq!(Lang::parse("C"), None);
+    }
+}

@@ -1,0 +1,209 @@
+//! Lessons: a teacher's walk through real captures, step by step, with narration and questions.
+//!
+//! Contract:
+//! - A lesson is a TOML file ([`LessonFile`]); each step names its moment of the capture by
+//!   meaning ([`moment`]), never by packet number, so a re-recorded capture keeps its lessons.
+//! - [`load`] reads a lesson and its captures and resolves every step to exactly one row, or
+//!   says, per file and step, what did not match; [`check`] reports every problem at once.
+//! - The lessons in lessons/ and the captures they use are built into the binary
+//!   ([`bundled`]); a lesson given by path reads its captures relative to its own file.
+//! - [`Replay`] is the classroom state — step, answers, what is revealed, the score — with no
+//!   terminal and no clock; the terminal UI and the plain text ([`plain`]) read it.
+
+mod bundled;
+mod file;
+pub mod moment;
+pub mod plain;
+mod replay;
+
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+
+pub use bundled::{BUNDLED, bundled_capture};
+pub use file::{Choice, Lang, LessonFile, PaneName, Question, QuestionKind, Step, Text};
+pub use moment::{Moment, Selector};
+pub use replay::{Answer, Replay};
+
+use crate::capture::CaptureReader;
+use crate::flow::FlowConfig;
+use crate::timeline::Timeline;
+
+/// Where a lesson comes from.
+#[derive(Clone, Debug)]
+pub enum Source {
+    /// Index into [`BUNDLED`].
+    Bundled(usize),
+    Path(PathBuf),
+}
+
+impl Source {
+    /// A number (1 for the first bundled lesson), a bundled lesson's name, or a file path.
+    pub fn find(name: &str) -> Result<Source, String> {
+        if let Ok(number) = name.parse::<usize>() {
+            return match number {
+                1.. if number <= BUNDLED.len() => Ok(Source::Bundled(number - 1)),
+                _ => Err(format!(
+                    "there is no lesson {number}: the lessons are 1 to {} (`pop3scope lesson` lists them)",
+                    BUNDLED.len()
+                )),
+            };
+        }
+        if let Some(index) = BUNDLED
+            .iter()
+            .position(|(file, _)| file.trim_end_matches(".toml") == name.trim_end_matches(".toml"))
+        {
+            return Ok(Source::Bundled(index));
+        }
+        Ok(Source::Path(PathBuf::from(name)))
+    }
+
+    /// How errors name it.
+    pub fn name(&self) -> String {
+        match self {
+            Source::Bundled(index) => format!("lessons/{}", BUNDLED[*index].0),
+            Source::Path(path) => path.display().to_string(),
+        }
+    }
+}
+
+/// A lesson ready to replay: its file and the row each step is about.
+#[derive(Clone, Debug)]
+pub struct Lesson {
+    pub name: String,
+    pub file: LessonFile,
+    /// One per step: its own moment, or the one before it.
+    pub moments: Vec<Moment>,
+    /// Steps whose moment is a reply the student must predict first.
+    pub predicts: Vec<bool>,
+}
+
+fn read_source(source: &Source) -> Result<String, String> {
+    match source {
+        Source::Bundled(index) => Ok(BUNDLED[*index].1.to_string()),
+        Source::Path(path) => std::fs::read_to_string(path).map_err(|e| format!("cannot read it: {e}")),
+    }
+}
+
+/// A capture named by a lesson: beside the lesson file, else built in (by file name).
+fn capture_bytes(source: &Source, name: &str) -> Result<Vec<u8>, String> {
+    let file_name = Path::new(name)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if let Source::Path(path) = source {
+        let beside = path.parent().unwrap_or(Path::new(".")).join(name);
+        if let Ok(bytes) = std::fs::read(&beside) {
+            return Ok(bytes);
+        }
+        if let Some(bytes) = bundled_capture(&file_name) {
+            return Ok(bytes.to_vec());
+        }
+        return Err(format!("capture {name}: not found at {}", beside.display()));
+    }
+    bundled_capture(&file_name)
+        .map(<[u8]>::to_vec)
+        .ok_or_else(|| format!("capture {name}: not built into pop3scope"))
+}
+
+/// The captures of a lesson as one timeline; sessions are numbered on across the files.
+fn load_captures(source: &Source, file: &LessonFile) -> Result<Timeline, Vec<String>> {
+    let mut timeline = Timeline::default();
+    let mut problems = Vec::new();
+    for name in &file.captures {
+        let bytes = match capture_bytes(source, name) {
+            Ok(bytes) => bytes,
+            Err(problem) => {
+                problems.push(problem);
+                continue;
+            }
+        };
+        let reader = match CaptureReader::new(Cursor::new(bytes)) {
+            Ok(reader) => reader,
+            Err(error) => {
+                problems.push(format!("capture {name}: {error}"));
+                continue;
+            }
+        };
+        let (part, _, result) = crate::timeline::load(reader, FlowConfig::default());
+        if let Err(error) = result {
+            problems.push(format!("capture {name}: {error}"));
+        }
+        let offset = timeline.sessions.len() as u64;
+        for mut session in part.sessions {
+            session.info.id += offset;
+            timeline.sessions.push(session);
+        }
+    }
+    if problems.is_empty() {
+        Ok(timeline)
+    } else {
+        Err(problems)
+    }
+}
+
+/// Reads a lesson and its captures, and finds every step's row. Errors come one per line,
+/// each naming the file and the step.
+pub fn load(source: &Source) -> Result<(Lesson, Timeline), Vec<String>> {
+    let name = source.name();
+    let prefixed = |problems: Vec<String>| {
+        problems
+            .into_iter()
+            .map(|p| format!("{name}: {p}"))
+            .collect::<Vec<_>>()
+    };
+    let text = read_source(source).map_err(|p| prefixed(vec![p]))?;
+    let file = LessonFile::parse(&text).map_err(|p| prefixed(vec![p]))?;
+    let mut problems = file.problems();
+    let timeline = match load_captures(source, &file) {
+        Ok(timeline) => timeline,
+        Err(more) => {
+            problems.extend(more);
+            return Err(prefixed(problems));
+        }
+    };
+    let mut moments = Vec::new();
+    let mut predicts = Vec::new();
+    let mut last = None;
+    for (i, step) in file.steps.iter().enumerate() {
+        let predict = step
+            .question
+            .as_ref()
+            .is_some_and(|q| q.kind == QuestionKind::Predict);
+        if let Some(at) = &step.at {
+            match Selector::parse(at).and_then(|selector| {
+                if predict && !selector.is_reply() {
+                    return Err("a predict question needs a reply as its moment (\"reply to …\")".to_string());
+                }
+                selector.resolve(&timeline)
+            }) {
+                Ok(moment) => last = Some(moment),
+                Err(problem) => problems.push(format!("step {}: at = \"{at}\": {problem}", i + 1)),
+            }
+        }
+        moments.push(last.unwrap_or(Moment { session: 0, line: 0 }));
+        predicts.push(predict);
+    }
+    if !problems.is_empty() {
+        return Err(prefixed(problems));
+    }
+    let lesson = Lesson {
+        name: match source {
+            Source::Bundled(index) => BUNDLED[*index].0.trim_end_matches(".toml").to_string(),
+            Source::Path(path) => path
+                .file_stem()
+                .map_or(name.clone(), |s| s.to_string_lossy().into_owned()),
+        },
+        file,
+        moments,
+        predicts,
+    };
+    Ok((lesson, timeline))
+}
+
+/// Every problem of a lesson file, or none.
+pub fn check(source: &Source) -> Vec<String> {
+    match load(source) {
+        Ok(_) => Vec::new(),
+        Err(problems) => problems,
+    }
+}

@@ -1,0 +1,359 @@
+//! A lesson as text: numbered steps in order, the questions with their answers at the end.
+//! For a printed handout, a screen reader, a test. [`markdown`] writes the same as a
+//! Markdown handout with the ladder diagram.
+
+use std::io::{self, Write};
+
+use super::{Lang, Lesson, Moment, QuestionKind};
+use crate::explain::line_text;
+use crate::flow::Direction;
+use crate::timeline::{LineKind, SessionView, Timeline};
+
+/// The words around the lesson's own texts, in each language.
+struct Words {
+    lesson: &'static str,
+    goal: &'static str,
+    captures: &'static str,
+    step: &'static str,
+    of: &'static str,
+    session: &'static str,
+    look: &'static str,
+    question: &'static str,
+    predict: &'static str,
+    answers: &'static str,
+    answer_is: &'static str,
+    server_said: &'static str,
+    ladder: &'static str,
+}
+
+fn words(lang: Lang) -> Words {
+    match lang {
+        Lang::En => Words {
+            lesson: "Lesson",
+            goal: "Goal",
+            captures: "Captures",
+            step: "Step",
+            of: "of",
+            session: "session",
+            look: "Look at",
+            question: "Question",
+            predict: "Predict the server's reply before you look (the reply is in the answers).",
+            answers: "Answers",
+            answer_is: "Answer",
+            server_said: "The server answered",
+            ladder: "Ladder diagram",
+        },
+        Lang::Zh => Words {
+            lesson: "第",
+            goal: "目标",
+            captures: "抓包文件",
+            step: "步骤",
+            of: "/",
+            session: "会话",
+            look: "请看",
+            question: "问题",
+            predict: "先预测服务器的回复，再往下看（回复在最后的答案里）。",
+            answers: "答案",
+            answer_is: "答案",
+            server_said: "服务器的回复是",
+            ladder: "时序图",
+        },
+    }
+}
+
+fn who(session: &SessionView, line: usize) -> &'static str {
+    match session.lines[line].from {
+        Some(Direction::ClientToServer) => "C: ",
+        Some(Direction::ServerToClient) => "S: ",
+        None => "",
+    }
+}
+
+/// The rows a step shows: its own, and for a reply the command it answers first. A reply to
+/// be predicted is left out.
+fn step_rows(session: &SessionView, moment: Moment, predict: bool) -> Vec<usize> {
+    let mut rows = Vec::new();
+    let line = moment.line;
+    match session.lines.get(line).map(|l| l.kind) {
+        Some(LineKind::Reply(n)) => {
+            if let Some(command) = session.lines.iter().position(|l| l.kind == LineKind::Command(n)) {
+                rows.push(command);
+            }
+            if !predict {
+                rows.push(line);
+            }
+        }
+        Some(_) => rows.push(line),
+        None => {}
+    }
+    rows
+}
+
+fn row_text(session: &SessionView, line: usize) -> String {
+    let (phase, inferred) = session.phase_at(line);
+    format!(
+        "[{}{}] {}{}",
+        phase.name(),
+        if inferred { "?" } else { "" },
+        who(session, line),
+        line_text(session, line, false)
+    )
+}
+
+fn title_line(lesson: &Lesson, number: Option<usize>, lang: Lang) -> String {
+    let w = words(lang);
+    let title = lesson.file.title.get(lang);
+    match (number, lang) {
+        (Some(n), Lang::Zh) => format!("{}{n}课 · {title}", w.lesson),
+        (Some(n), Lang::En) => format!("{} {n} · {title}", w.lesson),
+        (None, _) => title.to_string(),
+    }
+}
+
+fn indented(out: &mut impl Write, text: &str, indent: &str) -> io::Result<()> {
+    for line in text.trim_end().lines() {
+        writeln!(out, "{indent}{line}")?;
+    }
+    Ok(())
+}
+
+/// Writes the lesson as numbered text. `number` is the lesson's place in the bundled list.
+pub fn plain(
+    out: &mut impl Write,
+    lesson: &Lesson,
+    timeline: &Timeline,
+    number: Option<usize>,
+    lang: Lang,
+) -> io::Result<()> {
+    let w = words(lang);
+    writeln!(out, "{}", title_line(lesson, number, lang))?;
+    writeln!(out, "{}: {}", w.goal, lesson.file.goal.get(lang).trim())?;
+    writeln!(out, "{}: {}", w.captures, lesson.file.captures.join(", "))?;
+    let steps = &lesson.file.steps;
+    let mut question_number = 0;
+    for (i, step) in steps.iter().enumerate() {
+        writeln!(out)?;
+        writeln!(out, "── {} {} {} {} ──", w.step, i + 1, w.of, steps.len())?;
+        let moment = lesson.moments[i];
+        if let Some(session) = timeline.sessions.get(moment.session) {
+            writeln!(out, "{} {}", w.session, session.info.id)?;
+            for row in step_rows(session, moment, lesson.predicts[i]) {
+                writeln!(out, "  {}", row_text(session, row))?;
+            }
+        }
+        writeln!(out)?;
+        indented(out, step.say.get(lang), "")?;
+        if let Some(look) = &step.look {
+            writeln!(out)?;
+            writeln!(out, "{}: {}", w.look, look.get(lang).trim())?;
+        }
+        if let Some(question) = &step.question {
+            question_number += 1;
+            writeln!(out)?;
+            writeln!(
+                out,
+                "{} {question_number}: {}",
+                w.question,
+                question.ask.get(lang).trim()
+            )?;
+            if question.kind == QuestionKind::Predict {
+                writeln!(out, "  {}", w.predict)?;
+            }
+            for (c, choice) in question.choices.iter().enumerate() {
+                writeln!(out, "  {}) {}", c + 1, choice.text.get(lang).trim())?;
+            }
+        }
+    }
+    writeln!(out)?;
+    writeln!(out, "── {} ──", w.answers)?;
+    let mut question_number = 0;
+    for (i, step) in steps.iter().enumerate() {
+        let Some(question) = &step.question else {
+            continue;
+        };
+        question_number += 1;
+        writeln!(out)?;
+        if let Some(c) = question.correct() {
+            let choice = &question.choices[c];
+            writeln!(
+                out,
+                "{} {question_number} ({} {}): {}) {}",
+                w.question,
+                w.step,
+                i + 1,
+                c + 1,
+                choice.text.get(lang).trim()
+            )?;
+            indented(out, choice.why.get(lang), "  ")?;
+        }
+        for (c, choice) in question.choices.iter().enumerate() {
+            if !choice.correct {
+                writeln!(out, "  {}) {}", c + 1, choice.text.get(lang).trim())?;
+                indented(out, choice.why.get(lang), "     ")?;
+            }
+        }
+        if question.kind == QuestionKind::Predict {
+            let moment = lesson.moments[i];
+            if let Some(session) = timeline.sessions.get(moment.session) {
+                writeln!(
+                    out,
+                    "  {}: {}",
+                    w.server_said,
+                    line_text(session, moment.line, false)
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The ladder diagram of a session's rows as text, `width` columns between the two sides.
+pub fn ladder_text(session: &SessionView, rows: usize, width: usize) -> Vec<String> {
+    let client = format!("client {}", session.info.client);
+    let server = format!("server {}", session.info.server);
+    let mut out = vec![format!(
+        "{:15}{client}{}{server}",
+        "",
+        " ".repeat(
+            (width + 2)
+                .saturating_sub(client.chars().count() + server.chars().count())
+                .max(1)
+        )
+    )];
+    for line in 0..rows.min(session.lines.len()) {
+        let (phase, inferred) = session.phase_at(line);
+        let mut label = line_text(session, line, false);
+        if let Some(exchange) = session.exchange_of(line) {
+            label = match session.lines[line].from {
+                Some(Direction::ClientToServer) => format!("{} {label}", exchange.index),
+                _ => format!("{label} {}", exchange.index),
+            };
+        }
+        let label: String = label.chars().take(width.saturating_sub(8)).collect();
+        let fill = width.saturating_sub(label.chars().count() + 4);
+        let arrow = match session.lines[line].from {
+            Some(Direction::ClientToServer) => format!("|─ {label} {}▶|", "─".repeat(fill)),
+            Some(Direction::ServerToClient) => format!("|◀{} {label} ─|", "─".repeat(fill)),
+            None => format!("|{:^width$}|", label),
+        };
+        let phase = format!("{}{}", phase.name(), if inferred { "?" } else { "" });
+        out.push(format!("{phase:<15}{arrow}"));
+    }
+    out
+}
+
+/// The lesson as a Markdown handout: goal, the ladder of each session it visits, the steps,
+/// the questions, and the answers at the end.
+pub fn markdown(
+    out: &mut impl Write,
+    lesson: &Lesson,
+    timeline: &Timeline,
+    number: Option<usize>,
+    lang: Lang,
+) -> io::Result<()> {
+    let w = words(lang);
+    writeln!(out, "# {}", title_line(lesson, number, lang))?;
+    writeln!(out)?;
+    writeln!(out, "**{}:** {}", w.goal, lesson.file.goal.get(lang).trim())?;
+    writeln!(out)?;
+    let captures: Vec<String> = lesson.file.captures.iter().map(|c| format!("`{c}`")).collect();
+    writeln!(out, "**{}:** {}", w.captures, captures.join(", "))?;
+    // Each session the lesson visits, up to the last row a step shows.
+    let mut sessions: Vec<(usize, usize)> = Vec::new();
+    for moment in &lesson.moments {
+        match sessions.iter_mut().find(|(s, _)| *s == moment.session) {
+            Some((_, rows)) => *rows = (*rows).max(moment.line + 1),
+            None => sessions.push((moment.session, moment.line + 1)),
+        }
+    }
+    for (index, rows) in sessions {
+        let Some(session) = timeline.sessions.get(index) else {
+            continue;
+        };
+        writeln!(out)?;
+        writeln!(out, "## {} · {} {}", w.ladder, w.session, session.info.id)?;
+        writeln!(out)?;
+        writeln!(out, "```text")?;
+        for row in ladder_text(session, rows, 64) {
+            writeln!(out, "{}", row.trim_end())?;
+        }
+        writeln!(out, "```")?;
+    }
+    let steps = &lesson.file.steps;
+    let mut question_number = 0;
+    for (i, step) in steps.iter().enumerate() {
+        writeln!(out)?;
+        writeln!(out, "## {} {}", w.step, i + 1)?;
+        writeln!(out)?;
+        let moment = lesson.moments[i];
+        if let Some(session) = timeline.sessions.get(moment.session) {
+            writeln!(out, "```text")?;
+            for row in step_rows(session, moment, lesson.predicts[i]) {
+                writeln!(
+                    out,
+                    "{} {}  {}",
+                    w.session,
+                    session.info.id,
+                    row_text(session, row)
+                )?;
+            }
+            writeln!(out, "```")?;
+            writeln!(out)?;
+        }
+        writeln!(out, "{}", step.say.get(lang).trim())?;
+        if let Some(look) = &step.look {
+            writeln!(out)?;
+            writeln!(out, "*{}:* {}", w.look, look.get(lang).trim())?;
+        }
+        if let Some(question) = &step.question {
+            question_number += 1;
+            writeln!(out)?;
+            writeln!(
+                out,
+                "**{} {question_number}.** {}",
+                w.question,
+                question.ask.get(lang).trim()
+            )?;
+            if question.kind == QuestionKind::Predict {
+                writeln!(out)?;
+                writeln!(out, "*{}*", w.predict)?;
+            }
+            writeln!(out)?;
+            for (c, choice) in question.choices.iter().enumerate() {
+                writeln!(out, "{}. {}", c + 1, choice.text.get(lang).trim())?;
+            }
+        }
+    }
+    writeln!(out)?;
+    writeln!(out, "## {}", w.answers)?;
+    let mut question_number = 0;
+    for (i, step) in steps.iter().enumerate() {
+        let Some(question) = &step.question else {
+            continue;
+        };
+        question_number += 1;
+        if let Some(c) = question.correct() {
+            writeln!(out)?;
+            writeln!(
+                out,
+                "**{} {question_number}.** {} {}: {}",
+                w.question,
+                w.answer_is,
+                c + 1,
+                question.choices[c].why.get(lang).trim()
+            )?;
+            if question.kind == QuestionKind::Predict
+                && let Some(session) = timeline.sessions.get(lesson.moments[i].session)
+            {
+                writeln!(out)?;
+                writeln!(
+                    out,
+                    "{}: `{}`",
+                    w.server_said,
+                    line_text(session, lesson.moments[i].line, false)
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
