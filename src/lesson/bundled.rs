@@ -15,7 +15,20 @@ macro_rules! captures {
     };
 }
 
-lessons!["01-talking-to-the-post-office.toml",];
+lessons![
+    "01-talking-to-the-post-office.toml",
+    "02-whats-in-the-mailbox.toml",
+    "03-downloading.toml",
+    "04-deleting-is-two-phase.toml",
+    "05-leave-mail-on-the-server.toml",
+    "06-just-the-headers.toml",
+    "07-when-things-go-wrong.toml",
+    "08-what-can-this-server-do.toml",
+    "09-cleartext-passwords.toml",
+    "10-encryption.toml",
+    "11-reading-a-real-client.toml",
+    "12-messy-reality.toml",
+];
 
 captures![
     "01-full-session.pcap",

@@ -24,6 +24,7 @@ struct Words {
     answer_is: &'static str,
     server_said: &'static str,
     ladder: &'static str,
+    colon: &'static str,
 }
 
 fn words(lang: Lang) -> Words {
@@ -42,6 +43,7 @@ fn words(lang: Lang) -> Words {
             answer_is: "Answer",
             server_said: "The server answered",
             ladder: "Ladder diagram",
+            colon: ": ",
         },
         Lang::Zh => Words {
             lesson: "第",
@@ -57,6 +59,7 @@ fn words(lang: Lang) -> Words {
             answer_is: "答案",
             server_said: "服务器的回复是",
             ladder: "时序图",
+            colon: "：",
         },
     }
 }
@@ -110,6 +113,20 @@ fn title_line(lesson: &Lesson, number: Option<usize>, lang: Lang) -> String {
     }
 }
 
+/// The captures' file names, without the path that leads to them.
+fn capture_names(lesson: &Lesson) -> Vec<String> {
+    lesson
+        .file
+        .captures
+        .iter()
+        .map(|c| {
+            std::path::Path::new(c)
+                .file_name()
+                .map_or_else(|| c.clone(), |n| n.to_string_lossy().into_owned())
+        })
+        .collect()
+}
+
 fn indented(out: &mut impl Write, text: &str, indent: &str) -> io::Result<()> {
     for line in text.trim_end().lines() {
         writeln!(out, "{indent}{line}")?;
@@ -127,8 +144,14 @@ pub fn plain(
 ) -> io::Result<()> {
     let w = words(lang);
     writeln!(out, "{}", title_line(lesson, number, lang))?;
-    writeln!(out, "{}: {}", w.goal, lesson.file.goal.get(lang).trim())?;
-    writeln!(out, "{}: {}", w.captures, lesson.file.captures.join(", "))?;
+    writeln!(out, "{}{}{}", w.goal, w.colon, lesson.file.goal.get(lang).trim())?;
+    writeln!(
+        out,
+        "{}{}{}",
+        w.captures,
+        w.colon,
+        capture_names(lesson).join(", ")
+    )?;
     let steps = &lesson.file.steps;
     let mut question_number = 0;
     for (i, step) in steps.iter().enumerate() {
@@ -145,7 +168,7 @@ pub fn plain(
         indented(out, step.say.get(lang), "")?;
         if let Some(look) = &step.look {
             writeln!(out)?;
-            writeln!(out, "{}: {}", w.look, look.get(lang).trim())?;
+            writeln!(out, "{}{}{}", w.look, w.colon, look.get(lang).trim())?;
         }
         if let Some(question) = &step.question {
             question_number += 1;
@@ -256,7 +279,7 @@ pub fn markdown(
     writeln!(out)?;
     writeln!(out, "**{}:** {}", w.goal, lesson.file.goal.get(lang).trim())?;
     writeln!(out)?;
-    let captures: Vec<String> = lesson.file.captures.iter().map(|c| format!("`{c}`")).collect();
+    let captures: Vec<String> = capture_names(lesson).iter().map(|c| format!("`{c}`")).collect();
     writeln!(out, "**{}:** {}", w.captures, captures.join(", "))?;
     // Each session the lesson visits, up to the last row a step shows.
     let mut sessions: Vec<(usize, usize)> = Vec::new();
