@@ -262,8 +262,8 @@ fn narration_lines(app: &App, palette: &Palette) -> Vec<Line<'static>> {
         ));
     } else {
         let step = replay.current();
-        for line in step.say.get(lang).trim().lines() {
-            lines.push(Line::styled(line.to_string(), palette.base()));
+        for paragraph in reflow(step.say.get(lang)) {
+            lines.push(Line::styled(paragraph, palette.base()));
         }
         if let Some(look) = &step.look {
             lines.push(Line::default());
@@ -324,6 +324,32 @@ fn narration_lines(app: &App, palette: &Palette) -> Vec<Line<'static>> {
         }
     }
     lines
+}
+
+/// A lesson text as paragraphs to wrap to the pane: the author's line breaks inside a
+/// paragraph go (with a space between words, none between Chinese characters); blank lines stay.
+fn reflow(text: &str) -> Vec<String> {
+    let wide = |c: char| c >= '\u{2e80}';
+    let mut paragraphs: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for line in text.trim().lines().map(str::trim) {
+        if line.is_empty() {
+            if !current.is_empty() {
+                paragraphs.push(std::mem::take(&mut current));
+                paragraphs.push(String::new());
+            }
+            continue;
+        }
+        let joins_tightly = current.chars().last().is_some_and(wide) || line.chars().next().is_some_and(wide);
+        if !current.is_empty() && !joins_tightly {
+            current.push(' ');
+        }
+        current.push_str(line);
+    }
+    if !current.is_empty() {
+        paragraphs.push(current);
+    }
+    paragraphs
 }
 
 fn draw_narration(frame: &mut Frame, app: &App, palette: &Palette, area: Rect, lines: Vec<Line>) {
@@ -931,4 +957,18 @@ fn draw_help(frame: &mut Frame, palette: &Palette, area: Rect, lesson: bool) {
         )),
         popup,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reflow;
+
+    #[test]
+    fn narration_reflows_into_paragraphs() {
+        assert_eq!(
+            reflow("The server speaks\nfirst.\n\nThen the client."),
+            ["The server speaks first.", "", "Then the client."]
+        );
+        assert_eq!(reflow("服务器先\n说话。"), ["服务器先说话。"]);
+    }
 }

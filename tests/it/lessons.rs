@@ -1,0 +1,331 @@
+//! The bundled lessons: checked, printed in both languages, exported, replayed in the terminal
+//! UI after keys, and walked through for real in tmux.
+
+use pop3scope::lesson::{self, BUNDLED, Lang, LessonFile, Replay, Source};
+use pop3scope::tui::{App, draw};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use crate::util::{Tmux, assert_restored, bin, captures_dir};
+
+#[test]
+fn every_bundled_lesson_passes_its_check() {
+    let output = bin().args(["lesson", "--check"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        stdout.lines().filter(|l| l.starts_with("ok ")).count(),
+        12,
+        "{stdout}"
+    );
+}
+
+#[test]
+fn the_lessons_follow_the_plan_of_teaching_md() {
+    assert_eq!(BUNDLED.len(), 12);
+    for (name, text) in BUNDLED {
+        let file = LessonFile::parse(text).unwrap();
+        assert!(
+            file.steps.len() >= 4,
+            "{name}: a lesson of {} steps",
+            file.steps.len()
+        );
+        assert!(
+            file.steps.iter().any(|s| s.question.is_some()),
+            "{name} asks nothing"
+        );
+    }
+}
+
+/// Writes a copy of lesson 1 into a temporary directory, beside its capture, after `edit`.
+fn edited_lesson_1(edit: impl Fn(String) -> String) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let text = BUNDLED[0]
+        .1
+        .replace("../captures/01-full-session.pcap", "01-full-session.pcap");
+    std::fs::copy(
+        captures_dir().join("01-full-session.pcap"),
+        dir.path().join("01-full-session.pcap"),
+    )
+    .unwrap();
+    let path = dir.path().join("my-lesson.toml");
+    std::fs::write(&path, edit(text)).unwrap();
+    (dir, path)
+}
+
+#[test]
+fn a_step_that_names_a_command_not_in_the_capture_is_a_precise_error() {
+    let (_dir, path) =
+        edited_lesson_1(|text| text.replace("at = \"reply to RETR 1\"", "at = \"reply to RETR 9\""));
+    let output = bin().args(["lesson", "--check"]).arg(&path).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let expected = format!(
+        "pop3scope: {}: step 6: at = \"reply to RETR 9\": matches no row of session 1 (its commands: CAPA, USER alice, PASS *, STAT, LIST, UIDL, RETR 1, DELE 1, QUIT)",
+        path.display()
+    );
+    assert!(stderr.contains(&expected), "{stderr}");
+}
+
+#[test]
+fn a_question_without_a_right_answer_is_a_precise_error() {
+    let (_dir, path) = edited_lesson_1(|text| text.replacen("correct = true\n", "", 1));
+    let output = bin().args(["lesson", "--check"]).arg(&path).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(
+            "my-lesson.toml: step 1: the question has no correct answer (mark one with correct = true)"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_lesson_file_with_a_typo_says_where() {
+    let (_dir, path) = edited_lesson_1(|text| text.replacen("say.en", "sey.en", 1));
+    let output = bin().args(["lesson", "--check"]).arg(&path).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr.contains("my-lesson.toml: TOML parse error at line") && stderr.contains("sey"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_teachers_own_lesson_reads_its_capture_beside_it() {
+    let (_dir, path) = edited_lesson_1(|text| text);
+    let output = bin()
+        .args(["lesson", "--plain", "--lang", "en"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).starts_with("Talking to the post office\n"));
+}
+
+#[test]
+fn every_lesson_runs_to_the_end_in_plain_text_in_both_languages() {
+    for (number, (name, text)) in BUNDLED.iter().enumerate() {
+        let file = LessonFile::parse(text).unwrap();
+        for (lang, step_word, answers) in [
+            ("en", "── Step ", "── Answers ──"),
+            ("zh", "── 步骤 ", "── 答案 ──"),
+        ] {
+            let output = bin()
+                .args(["lesson", &(number + 1).to_string(), "--plain", "--lang", lang])
+                .output()
+                .unwrap();
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            assert!(
+                output.status.success(),
+                "{name} {lang}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            let title = if lang == "en" {
+                &file.title.en
+            } else {
+                &file.title.zh
+            };
+            assert!(
+                stdout.lines().next().unwrap().ends_with(title.as_str()),
+                "{name} {lang}"
+            );
+            assert_eq!(
+                stdout.matches(step_word).count(),
+                file.steps.len(),
+                "{name} {lang}"
+            );
+            assert!(stdout.contains(answers), "{name} {lang}");
+            // Passwords stay masked in handouts.
+            assert!(!stdout.contains("PASS wonderland"), "{name} {lang}");
+        }
+    }
+}
+
+#[test]
+fn lesson_1_as_a_handout() {
+    for lang in ["en", "zh"] {
+        let output = bin()
+            .args(["lesson", "1", "--plain", "--lang", lang])
+            .output()
+            .unwrap();
+        insta::assert_snapshot!(
+            format!("lesson_1_plain_{lang}"),
+            String::from_utf8_lossy(&output.stdout)
+        );
+    }
+    let output = bin()
+        .args(["lesson", "4", "--export", "md", "--lang", "en"])
+        .output()
+        .unwrap();
+    insta::assert_snapshot!("lesson_4_markdown_en", String::from_utf8_lossy(&output.stdout));
+}
+
+#[test]
+fn the_language_comes_from_the_environment() {
+    let output = bin()
+        .args(["lesson", "1", "--plain"])
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env("LANG", "zh_CN.UTF-8")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&output.stdout).starts_with("第1课 · 和邮局对话"));
+    let listing = bin()
+        .arg("lesson")
+        .env("LC_ALL", "C")
+        .env("LANG", "C")
+        .output()
+        .unwrap();
+    let listing = String::from_utf8_lossy(&listing.stdout);
+    assert!(
+        listing.contains("  1  Talking to the post office") && listing.contains(" 12  Messy reality"),
+        "{listing}"
+    );
+}
+
+#[test]
+fn a_lesson_that_does_not_exist_lists_the_range() {
+    let output = bin().args(["lesson", "13"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("there is no lesson 13: the lessons are 1 to 12")
+    );
+}
+
+fn lesson_app(number: usize, lang: Lang) -> App {
+    let (lesson, timeline) = lesson::load(&Source::Bundled(number - 1)).unwrap();
+    let mut app = App::new("lesson");
+    app.color = false;
+    app.timeline = timeline;
+    app.start_lesson(Replay::new(lesson), lang, Some(number));
+    app
+}
+
+fn press(app: &mut App, keys: &[KeyCode]) {
+    for key in keys {
+        app.handle_key(KeyEvent::new(*key, KeyModifiers::NONE));
+    }
+}
+
+fn render(app: &mut App, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|frame| draw(frame, app)).unwrap();
+    terminal.backend().to_string()
+}
+
+fn check(name: &str, lang: Lang, keys: &[KeyCode]) {
+    for (width, height) in [(80, 24), (160, 48)] {
+        let mut app = lesson_app(1, lang);
+        render(&mut app, width, height);
+        press(&mut app, keys);
+        insta::assert_snapshot!(
+            format!("replay_{name}_{width}x{height}"),
+            render(&mut app, width, height)
+        );
+    }
+}
+
+use KeyCode::{Char, Left, Right};
+
+#[test]
+fn replay_opens_on_the_first_step() {
+    check("first_step", Lang::En, &[]);
+}
+
+#[test]
+fn replay_a_wrong_answer_names_the_misconception() {
+    check("wrong_answer", Lang::En, &[Char('1')]);
+}
+
+#[test]
+fn replay_hides_the_reply_to_predict() {
+    check("predict_hidden", Lang::En, &[Right, Right]);
+}
+
+#[test]
+fn replay_reveal_shows_the_reply_and_the_answer() {
+    check("predict_revealed", Lang::En, &[Right, Right, Char('r')]);
+}
+
+#[test]
+fn replay_steps_back() {
+    check("back", Lang::En, &[Right, Right, Right, Left]);
+}
+
+#[test]
+fn replay_in_chinese() {
+    check("chinese", Lang::Zh, &[Right]);
+}
+
+#[test]
+fn replay_ends_with_the_score() {
+    // Step 1 right, step 3 wrong, step 4 right, step 5 skipped, step 8 right; then past the end.
+    let keys = [
+        Char('2'),
+        Right,
+        Right,
+        Char('1'),
+        Right,
+        Char('2'),
+        Right,
+        Right,
+        Right,
+        Right,
+        Char('2'),
+        Right,
+    ];
+    check("score", Lang::En, &keys);
+    let mut app = lesson_app(1, Lang::En);
+    press(&mut app, &keys);
+    let replay = &app.lesson.as_ref().unwrap().replay;
+    assert!(replay.finished);
+    assert_eq!(replay.score(), (3, 5));
+}
+
+#[test]
+fn in_tmux_a_student_takes_lesson_1_to_the_end() {
+    let command = format!(
+        "{} lesson --lang en",
+        assert_cmd::cargo::cargo_bin("pop3scope").display()
+    );
+    // The list first, as a new user would see it; then the lesson itself.
+    let Some(tmux) = Tmux::start("lesson-list", &command) else {
+        return;
+    };
+    tmux.wait_for("Talking to the post office");
+    drop(tmux);
+    let command = format!(
+        "{} lesson 1 --lang en",
+        assert_cmd::cargo::cargo_bin("pop3scope").display()
+    );
+    let Some(tmux) = Tmux::start("lesson", &command) else {
+        return;
+    };
+    tmux.wait_for("Step 1 of 8");
+    tmux.keys(&["2"]);
+    tmux.wait_for("Right: SMTP sends and relays");
+    tmux.keys(&["Right", "Right"]);
+    tmux.wait_for("The reply is hidden");
+    tmux.keys(&["3"]);
+    tmux.wait_for("+OK Logged in.");
+    for _ in 0..5 {
+        tmux.keys(&["Right"]);
+    }
+    tmux.wait_for("Step 8 of 8");
+    tmux.keys(&["2", "Right"]);
+    tmux.wait_for("Score: 3 of 5 questions right.");
+    tmux.keys(&["q"]);
+    assert_restored(&tmux.wait_for("STTY-END"), 0);
+}
