@@ -571,14 +571,11 @@ fn open_interactive(
             !sessions.stopped()
         });
         let stats = engine.finish(&mut sessions);
-        let status = match &result {
-            Ok(()) => String::new(),
-            Err(error) => format!(
-                "warning: {error}; the {} frames before it are shown",
-                stats.frames
-            ),
-        };
-        let _ = feed.send(Feed::Status(status));
+        let _ = feed.send(Feed::Status(String::new()));
+        if let Err(error) = &result {
+            let warning = format!("{error}; the {} frames before it are shown", stats.frames);
+            let _ = feed.send(Feed::Warning(warning));
+        }
         (stats, result)
     });
     crate::tui::run(app, records).context("the terminal")?;

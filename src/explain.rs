@@ -39,7 +39,15 @@ fn is_secret_sasl(exchange: &ExchangeView, index: usize) -> bool {
 /// The command line as shown: escaped, secrets masked.
 pub fn command_text(exchange: &ExchangeView, show_secrets: bool) -> String {
     let Some(command) = &exchange.command else {
-        return "(command lost in a gap of the capture)".to_string();
+        let lost = exchange
+            .notes
+            .iter()
+            .any(|n| n.code == crate::pop3::NoteCode::GapInCommands);
+        return if lost {
+            "(command lost in a gap of the capture)".to_string()
+        } else {
+            "(no command: the server spoke on its own)".to_string()
+        };
     };
     let mut text = escape(&command.keyword);
     for (i, arg) in command.args.iter().enumerate() {
@@ -106,7 +114,14 @@ pub fn line_text(session: &SessionView, line: usize, show_secrets: bool) -> Stri
         }
         LineKind::Note(n) => {
             let (note, _) = &session.notes[n];
-            format!("! {}", note_name(note.code))
+            if note.detail.is_empty() {
+                format!("! {}", note_name(note.code))
+            } else {
+                format!("! {} ({})", note_name(note.code), escape(note.detail.as_bytes()))
+            }
+        }
+        LineKind::TlsStarted if session.info.implicit_tls => {
+            "── TLS from the first byte (port 995): everything is encrypted ──".to_string()
         }
         LineKind::TlsStarted => "── TLS from here: the rest is encrypted ──".to_string(),
         LineKind::Ended => match &session.ending {
@@ -199,10 +214,12 @@ fn reply_wire(exchange: &ExchangeView) -> Vec<u8> {
     bytes
 }
 
-/// Rows of 16 bytes: offset, hex, and the printable ASCII.
-pub fn hex_dump(bytes: &[u8]) -> Vec<String> {
+/// Rows of `per_row` bytes: offset, hex, and the printable ASCII.
+pub fn hex_dump(bytes: &[u8], per_row: usize) -> Vec<String> {
+    let per_row = per_row.max(1);
+    let hex_width = per_row * 3 - 1;
     bytes
-        .chunks(16)
+        .chunks(per_row)
         .enumerate()
         .map(|(row, chunk)| {
             let hex: Vec<String> = chunk.iter().map(|b| format!("{b:02x}")).collect();
@@ -210,13 +227,13 @@ pub fn hex_dump(bytes: &[u8]) -> Vec<String> {
                 .iter()
                 .map(|&b| if (0x20..0x7f).contains(&b) { b as char } else { '.' })
                 .collect();
-            format!("{:04x}  {:<47}  {ascii}", row * 16, hex.join(" "))
+            format!("{:04x}  {:<hex_width$}  {ascii}", row * per_row, hex.join(" "))
         })
         .collect()
 }
 
-fn push_hex(detail: &mut Detail, bytes: &[u8]) {
-    for row in hex_dump(&bytes[..bytes.len().min(HEX_LIMIT)]) {
+fn push_hex(detail: &mut Detail, bytes: &[u8], per_row: usize) {
+    for row in hex_dump(&bytes[..bytes.len().min(HEX_LIMIT)], per_row) {
         detail.push((Tone::Wire, row));
     }
     if bytes.len() > HEX_LIMIT {
@@ -233,14 +250,16 @@ pub struct DetailOptions {
     /// The reply is not to be seen yet (a lesson asks to predict it): nothing of it, nor the
     /// phase it leads to, is shown.
     pub hide_reply: bool,
+    /// Bytes per row of the hex dump (16 when there is room, else 8).
+    pub bytes_per_row: usize,
 }
 
 /// The detail pane for a line: what it is, what it means, where it came from.
 pub fn detail(session: &SessionView, line: usize, options: DetailOptions) -> Detail {
     let DetailOptions {
         show_secrets,
-        wire_view,
         hide_reply,
+        ..
     } = options;
     let mut out: Detail = Vec::new();
     let Some(seen) = session.lines.get(line) else {
@@ -280,7 +299,7 @@ pub fn detail(session: &SessionView, line: usize, options: DetailOptions) -> Det
             } else {
                 exchange
             };
-            exchange_detail(&mut out, session, exchange, seen.kind, show_secrets, wire_view);
+            exchange_detail(&mut out, session, exchange, seen.kind, options);
             if hide_reply {
                 for (tone, text) in &mut out {
                     if text == NO_REPLY {
@@ -303,11 +322,12 @@ pub fn detail(session: &SessionView, line: usize, options: DetailOptions) -> Det
         }
         LineKind::TlsStarted => {
             out.push((Tone::Heading, "TLS".to_string()));
-            out.push((
-                Tone::Plain,
-                "From here both sides speak TLS (RFC 2595 §4, RFC 8314): commands, replies and passwords are encrypted."
-                    .to_string(),
-            ));
+            let how = if session.info.implicit_tls {
+                "On port 995 the session is TLS from its first byte (implicit TLS, RFC 8314): the greeting, commands, replies and passwords are all encrypted."
+            } else {
+                "After +OK to STLS both sides speak TLS (RFC 2595 §4): from here commands, replies and passwords are encrypted."
+            };
+            out.push((Tone::Plain, how.to_string()));
             out.push((
                 Tone::Plain,
                 "Still visible to anyone on the path: the addresses and ports, when each side talks, and how many bytes."
@@ -373,9 +393,14 @@ fn exchange_detail(
     session: &SessionView,
     exchange: &ExchangeView,
     kind: LineKind,
-    show_secrets: bool,
-    wire_view: bool,
+    options: DetailOptions,
 ) {
+    let DetailOptions {
+        show_secrets,
+        wire_view,
+        bytes_per_row,
+        ..
+    } = options;
     let inferred = if exchange.inferred { " (inferred)" } else { "" };
     let change = if exchange.phase_after != exchange.phase {
         format!(" → {}", exchange.phase_after.name())
@@ -460,6 +485,18 @@ fn exchange_detail(
         None => out.push((Tone::Warning, NO_REPLY.to_string())),
         Some(reply) => {
             out.push((Tone::Wire, reply_text(exchange)));
+            // What the capture lacks comes first: it changes how all the rest reads.
+            if exchange.incomplete {
+                let announced = crate::pop3::octets_in_text(&reply.text);
+                let received = reply.body.as_ref().map(|b| b.octets);
+                let how_much = match (received, announced) {
+                    (Some(received), Some(announced)) => {
+                        format!(": {received} of the {announced} octets announced were captured")
+                    }
+                    _ => String::new(),
+                };
+                out.push((Tone::Warning, format!("INCOMPLETE{how_much} (see NOTES)")));
+            }
             out.push((Tone::Plain, status_meaning(reply.status).to_string()));
             if let Some(code) = &reply.code {
                 let meaning = code
@@ -566,6 +603,8 @@ fn exchange_detail(
         ));
     }
 
+    let multiline =
+        matches!(kind, LineKind::Reply(_)) && exchange.reply.as_ref().is_some_and(|r| r.body.is_some());
     let (what, bytes) = match kind {
         LineKind::Reply(_) => ("reply", reply_wire(exchange)),
         LineKind::Sasl(_, i) => {
@@ -588,7 +627,11 @@ fn exchange_detail(
     };
     out.push((
         Tone::Heading,
-        format!("BYTES of the {what} (rebuilt: CRLF line ends, dots stuffed)"),
+        if multiline {
+            format!("BYTES of the {what} (rebuilt from its lines: CRLF ends, dots stuffed)")
+        } else {
+            format!("BYTES of the {what} (rebuilt from the decoded line, CRLF at its end)")
+        },
     ));
     if secret && !show_secrets {
         out.push((
@@ -596,6 +639,6 @@ fn exchange_detail(
             "hidden: it carries a secret (s shows it)".to_string(),
         ));
     } else {
-        push_hex(out, &bytes);
+        push_hex(out, &bytes, bytes_per_row);
     }
 }

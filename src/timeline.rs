@@ -416,7 +416,22 @@ impl Timeline {
             Record::Ended(summary) => summary.info.id,
         };
         if let Record::Started(info) = record {
-            self.sessions.push(SessionView::new(info));
+            let implicit_tls = info.implicit_tls;
+            let at = Position {
+                ts: info.ts,
+                ..Position::default()
+            };
+            let mut session = SessionView::new(info);
+            // Port 995: the session is encrypted from its first byte, and its first row says so.
+            if implicit_tls {
+                session.tls_at = Some(at);
+                session.insert(LineKind::TlsStarted, at, None);
+                inserted.push(Inserted {
+                    session: self.sessions.len(),
+                    line: 0,
+                });
+            }
+            self.sessions.push(session);
             return inserted;
         }
         let Some(index) = self.position(id) else {

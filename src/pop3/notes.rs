@@ -52,7 +52,9 @@ impl NoteCode {
                 "client bytes are missing from the capture; a command may be lost and replies may pair wrongly"
             }
             ResyncSkipped => "bytes skipped until a line that is plainly a command or a status line",
-            TerminatorMissing => "a multi-line reply ended without its '.' line (RFC 1939 §3)",
+            TerminatorMissing => {
+                "a multi-line reply ended without its '.' line: the server stopped, or the capture lost the end (RFC 1939 §3)"
+            }
             SizeMismatch => "the octets received differ from the size the server announced (RFC 1939 §11)",
             UnstuffedTerminator => {
                 "data after the end of a multi-line reply: the server may not byte-stuff lines starting with '.' (RFC 1939 §3)"

@@ -134,7 +134,7 @@ pub const KEYS: &[(&[Key], Action, &str, Option<&str>)] = &[
     (
         &[ch('P')],
         Action::ToggleProjector,
-        "projector mode: large, high contrast",
+        "projector mode: high contrast, bold, spaced rows",
         None,
     ),
     (&[ch('?')], Action::Help, "this help", Some("help")),
@@ -281,6 +281,8 @@ pub struct App {
     pub message: Option<String>,
     /// Reading progress or live counters, for the title.
     pub status: String,
+    /// A warning about what is shown (a damaged capture), on screen until the end.
+    pub warning: Option<String>,
     pub detail_scroll: u16,
     pub lesson: Option<LessonView>,
     /// Live capture: a user on the last line of a session follows new lines.
@@ -308,6 +310,7 @@ impl App {
             filter: None,
             message: None,
             status: String::new(),
+            warning: None,
             detail_scroll: 0,
             lesson: None,
             follow: false,
@@ -466,6 +469,10 @@ impl App {
 
     pub fn handle_key(&mut self, event: KeyEvent) {
         self.message = None;
+        if event.code == KeyCode::Char('c') && event.modifiers.contains(KeyModifiers::CONTROL) {
+            self.quit = true;
+            return;
+        }
         if self.prompt.is_none() && !self.help && self.lesson.is_some() {
             let ctrl = event.modifiers.contains(KeyModifiers::CONTROL);
             if let Some((_, action, _)) = LESSON_KEYS
@@ -507,11 +514,10 @@ impl App {
     }
 
     pub fn act(&mut self, action: Action) {
-        if self.help && !matches!(action, Action::Quit) {
+        // Any key closes the help, and does nothing else.
+        if self.help {
             self.help = false;
-            if matches!(action, Action::Help | Action::Back) {
-                return;
-            }
+            return;
         }
         match action {
             Action::Down => self.step(1),
@@ -537,12 +543,28 @@ impl App {
             Action::ShowDetail => self.show_side(SideTab::Detail),
             Action::ShowLadder => self.show_side(SideTab::Ladder),
             Action::ShowMailbox => self.show_side(SideTab::Mailbox),
-            Action::ToggleWireView => self.wire_view = !self.wire_view,
+            Action::ToggleWireView => {
+                self.wire_view = !self.wire_view;
+                let has_data = self
+                    .selected_session()
+                    .and_then(|s| s.exchange_of(self.line))
+                    .and_then(|e| e.reply.as_ref())
+                    .is_some_and(|r| r.body.is_some());
+                if !has_data {
+                    self.message = Some(format!(
+                        "w shows the data lines of a multi-line reply {}; this row has none",
+                        if self.wire_view { "as sent" } else { "as meant" }
+                    ));
+                }
+            }
             Action::Search => {
                 self.prompt = Some(Prompt {
                     kind: PromptKind::Search,
                     text: String::new(),
                 })
+            }
+            Action::NextMatch | Action::PreviousMatch if self.search.is_none() => {
+                self.message = Some("nothing searched yet: / searches".to_string());
             }
             Action::NextMatch => self.find(true),
             Action::PreviousMatch => self.find(false),
@@ -581,7 +603,8 @@ impl App {
     fn page(&self) -> usize {
         let area = match self.focus {
             Pane::Sessions => self.areas.sessions,
-            _ => self.areas.conversation,
+            Pane::Side => self.areas.side,
+            Pane::Conversation => self.areas.conversation,
         };
         usize::from(area.height.saturating_sub(3)).max(1)
     }

@@ -24,6 +24,8 @@ pub enum Feed {
     Record(Record),
     /// A short status for the title: "reading 45%", "live on lo"; empty when done.
     Status(String),
+    /// Something the user must know about what is shown (a damaged file): stays on screen.
+    Warning(String),
 }
 
 /// Time spent taking records (or waiting for them) before the screen is drawn again and the
@@ -73,6 +75,8 @@ fn restore_on_panic() {
 /// Runs the UI until the user quits. Records keep coming from `feed` until it closes.
 pub fn run(mut app: App, feed: Receiver<Feed>) -> io::Result<App> {
     restore_on_panic();
+    // The user chose colour (--color always wins over NO_COLOR, which crossterm also reads).
+    ratatui::crossterm::style::force_color_output(app.color);
     enable_raw_mode()?;
     ACTIVE.store(true, Ordering::SeqCst);
     let guard = Guard;
@@ -115,6 +119,10 @@ pub fn run(mut app: App, feed: Receiver<Feed>) -> io::Result<App> {
                     }
                     Ok(Feed::Status(status)) => {
                         app.status = status;
+                        dirty = true;
+                    }
+                    Ok(Feed::Warning(warning)) => {
+                        app.warning = Some(warning);
                         dirty = true;
                     }
                     Err(RecvTimeoutError::Timeout) => break,

@@ -95,7 +95,8 @@ impl Palette {
 
 fn band_name(phase: Phase, inferred: bool, narrow: bool) -> String {
     let name = match (phase, narrow) {
-        (Phase::Authorization, true) => "AUTH",
+        // Not "AUTH": that is a command, and it appears in the same rows.
+        (Phase::Authorization, true) => "AUTHZ",
         (Phase::Transaction, true) => "TRANS",
         (Phase::Update, true) => "UPDATE",
         (Phase::Unknown, true) => "?",
@@ -143,14 +144,22 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
         let wanted = app.timeline.sessions.len().max(1) as u16 + 3;
         wanted.min((area.height / 4).max(4))
     };
-    let [title, banner_area, sessions, body, footer] = Layout::vertical([
+    let warning_height = u16::from(app.warning.is_some());
+    let [title, banner_area, sessions, body, warning, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(banner),
         Constraint::Length(sessions_height),
         Constraint::Min(3),
+        Constraint::Length(warning_height),
         Constraint::Length(1),
     ])
     .areas(area);
+    if let Some(text) = &app.warning {
+        frame.render_widget(
+            Paragraph::new(format!("warning: {}", explain_escape(text))).style(palette.warning()),
+            warning,
+        );
+    }
 
     draw_title(frame, app, &palette, title);
     if app.show_secrets {
@@ -706,6 +715,7 @@ fn draw_side(frame: &mut Frame, app: &mut App, palette: &Palette, area: Rect) {
                 show_secrets: app.show_secrets,
                 wire_view: app.wire_view,
                 hide_reply,
+                bytes_per_row: if inner.width >= 75 { 16 } else { 8 },
             };
             let detail = explain::detail(session, app.line, options);
             // Scrolling stops where the last line reaches the bottom.
@@ -742,11 +752,17 @@ fn draw_ladder(frame: &mut Frame, app: &App, session: &SessionView, palette: &Pa
     let client = format!("client {}", session.info.client);
     let server = format!("server {}", session.info.server);
     let gap = width.saturating_sub(client.chars().count() + server.chars().count() + 1);
-    let mut lines = vec![Line::styled(
-        format!("{client}{}{server}", " ".repeat(gap.max(1))),
-        palette.fg(Color::Cyan).add_modifier(Modifier::BOLD),
-    )];
-    let rows = usize::from(area.height) - 1;
+    let mut lines = vec![
+        Line::styled(
+            format!("{client}{}{server}", " ".repeat(gap.max(1))),
+            palette.fg(Color::Cyan).add_modifier(Modifier::BOLD),
+        ),
+        Line::styled(
+            "A AUTHORIZATION  T TRANSACTION  U UPDATE  E encrypted (TLS)  ? unknown",
+            palette.quiet(),
+        ),
+    ];
+    let rows = usize::from(area.height).saturating_sub(2);
     let visible = app.visible_lines();
     let at = visible.partition_point(|&l| l < app.line);
     let top = at
@@ -806,10 +822,18 @@ fn draw_mailbox(frame: &mut Frame, app: &App, session: &SessionView, palette: &P
         (Some(count), None) => lines.push(Line::styled(format!("STAT: {count} messages"), palette.base())),
         _ => {}
     }
+    // A narrow pane gets narrower columns rather than wrapped rows.
+    let narrow = area.width < 66;
+    let (uid_width, retrieved_width) = if narrow { (17, 4) } else { (24, 9) };
+    let (retrieved_head, deletion_head) = if narrow {
+        ("got", "deletion")
+    } else {
+        ("retrieved", "deletion")
+    };
     lines.push(Line::styled(
         format!(
-            "{:>5} {:>9}  {:<24} {:<9} {}",
-            "#", "octets", "UID", "retrieved", "deletion"
+            "{:>4} {:>7}  {:<uid_width$} {:<retrieved_width$} {}",
+            "#", "octets", "UID", retrieved_head, deletion_head
         ),
         palette.fg(Color::Cyan).add_modifier(Modifier::BOLD),
     ));
@@ -822,24 +846,26 @@ fn draw_mailbox(frame: &mut Frame, app: &App, session: &SessionView, palette: &P
     for (number, message) in &mailbox.messages {
         let size = message.size.map_or("-".to_string(), |s| s.to_string());
         let uid = message.uid.as_deref().map_or("-".to_string(), explain_escape);
-        let uid: String = uid.chars().take(24).collect();
-        let (deletion, style) = match (message.marked, mailbox.committed) {
-            (true, Some(true)) => ("DELETED at UPDATE", palette.error()),
-            (true, Some(false)) => ("marked, NOT deleted (no QUIT)", palette.warning()),
-            (true, None) => ("marked by DELE", palette.warning()),
-            (false, _) => ("", palette.base()),
+        let uid: String = uid.chars().take(uid_width).collect();
+        let (deletion, style) = match (message.marked, mailbox.committed, narrow) {
+            (true, Some(true), _) => ("DELETED at UPDATE", palette.error()),
+            (true, Some(false), false) => ("marked, NOT deleted (no QUIT)", palette.warning()),
+            (true, Some(false), true) => ("kept: no QUIT", palette.warning()),
+            (true, None, false) => ("marked by DELE", palette.warning()),
+            (true, None, true) => ("marked", palette.warning()),
+            (false, ..) => ("", palette.base()),
         };
         let retrieved = if message.retrieved { "yes" } else { "" };
         lines.push(Line::styled(
-            format!("{number:>5} {size:>9}  {uid:<24} {retrieved:<9} {deletion}"),
+            format!("{number:>4} {size:>7}  {uid:<uid_width$} {retrieved:<retrieved_width$} {deletion}"),
             style,
         ));
     }
     let footer = match mailbox.committed {
         Some(true) if mailbox.messages.values().any(|m| m.marked) => {
-            "QUIT was answered in TRANSACTION: the marked messages are gone (UPDATE, RFC 1939 §6)."
+            "QUIT sent in TRANSACTION, +OK: UPDATE deleted the marked messages (RFC 1939 §6)."
         }
-        Some(true) => "QUIT was answered in TRANSACTION: no message was marked, so UPDATE deleted none.",
+        Some(true) => "QUIT sent in TRANSACTION, +OK: no message was marked, so UPDATE deleted none.",
         Some(false) => "The session ended without QUIT: nothing was deleted (RFC 1939 §6).",
         None if mailbox.messages.values().any(|m| m.marked) => {
             "Marked messages are deleted only when QUIT is answered; RSET unmarks them."
