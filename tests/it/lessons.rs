@@ -329,3 +329,23 @@ fn in_tmux_a_student_takes_lesson_1_to_the_end() {
     tmux.keys(&["q"]);
     assert_restored(&tmux.wait_for("STTY-END"), 0);
 }
+
+#[test]
+fn the_worked_example_of_the_teachers_guide_passes_its_check() {
+    let guide =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/writing-lessons.md")).unwrap();
+    let example = guide
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("the guide has a TOML example");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("second-thoughts.toml");
+    std::fs::write(&path, example).unwrap();
+    let output = bin().args(["lesson", "--check"]).arg(&path).output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
