@@ -59,6 +59,52 @@ enum Command {
     /// Guided lessons on real captures, step by step with narration and questions. Without
     /// LESSON, lists them.
     Lesson(LessonArgs),
+    /// Run a teaching POP3 server that students and mail clients (telnet, curl, Thunderbird,
+    /// Python's poplib) talk to while the class watches with sniff. Loopback only, unless
+    /// --allow-remote.
+    Serve(ServeArgs),
+}
+
+#[derive(Args, Debug)]
+struct ServeArgs {
+    /// Where to listen. Port 110 needs root; the default needs nothing.
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:1110")]
+    listen: std::net::SocketAddr,
+
+    /// Serve the mailboxes in DIR: one subdirectory per user, one .eml file per message
+    /// (deleted for good at QUIT). Passwords come from --users, else DIR/users.
+    #[arg(long, value_name = "DIR", conflicts_with = "demo")]
+    mailbox: Option<PathBuf>,
+
+    /// Serve the built-in demo mailboxes (the default): alice/wonderland (4 messages),
+    /// bob/builder (2, one large), empty@example.test/nothing. Deletions last until it stops.
+    #[arg(long)]
+    demo: bool,
+
+    /// The users file for --mailbox: `user:password` per line.
+    #[arg(long, value_name = "FILE", requires = "mailbox")]
+    users: Option<PathBuf>,
+
+    /// Behave like a real server in one way (repeatable): auth-delay, login-delay, sys-temp,
+    /// drop-bad, no-dot-stuffing, bare-lf, no-timestamp.
+    #[arg(long = "quirk", value_name = "QUIRK")]
+    quirks: Vec<String>,
+
+    /// Listen on an address other than loopback. Students' passwords would cross the network.
+    #[arg(long)]
+    allow_remote: bool,
+
+    /// Do not offer STLS.
+    #[arg(long)]
+    no_tls: bool,
+
+    /// Close a connection after SECS seconds without a command (RFC 1939 asks for at least 600).
+    #[arg(long, value_name = "SECS", default_value_t = 600)]
+    idle_timeout: u64,
+
+    /// Clients served at once.
+    #[arg(long, value_name = "N", default_value_t = 256)]
+    max_clients: usize,
 }
 
 #[derive(Args, Debug)]
@@ -289,7 +335,79 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sniff(args) => sniff(args),
         Command::Interfaces => list_interfaces(),
         Command::Lesson(args) => lesson(args),
+        Command::Serve(args) => serve(args),
     }
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    use crate::server::net::{ServeOptions, Server, self_signed_tls};
+    use crate::server::store::{DemoStore, DirStore, Store, read_users};
+    use crate::server::{Quirks, ServerConfig};
+    if !args.listen.ip().is_loopback() && !args.allow_remote {
+        anyhow::bail!(
+            "refusing to listen on {}: students would send their passwords over the network in clear text; \
+             use a loopback address, or add --allow-remote if that is what you want",
+            args.listen
+        );
+    }
+    let mut quirks = Quirks::default();
+    for name in &args.quirks {
+        quirks.enable(name).map_err(anyhow::Error::msg)?;
+    }
+    let (store, who): (Arc<dyn Store>, String) = match &args.mailbox {
+        Some(dir) => {
+            let users_file = args.users.clone().unwrap_or_else(|| dir.join("users"));
+            let text = fs::read_to_string(&users_file).with_context(|| {
+                format!(
+                    "cannot read the users file {} (user:password per line)",
+                    users_file.display()
+                )
+            })?;
+            let users = read_users(&text).map_err(|e| anyhow::anyhow!("{}: {e}", users_file.display()))?;
+            let mut names: Vec<&String> = users.keys().collect();
+            names.sort();
+            let who = format!(
+                "mailboxes in {} for {}",
+                dir.display(),
+                names.iter().map(|n| n.as_str()).collect::<Vec<_>>().join(", ")
+            );
+            (Arc::new(DirStore::new(dir, users)), who)
+        }
+        None => (
+            Arc::new(DemoStore::default()),
+            "demo mailboxes: alice/wonderland, bob/builder, empty@example.test/nothing".to_string(),
+        ),
+    };
+    let tls = if args.no_tls {
+        None
+    } else {
+        Some(self_signed_tls().map_err(anyhow::Error::msg)?)
+    };
+    let config = ServerConfig {
+        quirks,
+        tls_available: tls.is_some(),
+        hostname: "pop3scope.test".to_string(),
+    };
+    let listener = std::net::TcpListener::bind(args.listen)
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let address = listener.local_addr()?;
+    let options = ServeOptions {
+        idle_timeout: std::time::Duration::from_secs(args.idle_timeout.max(1)),
+        max_clients: args.max_clients.max(1),
+    };
+    eprintln!(
+        "pop3scope serve: listening on {address} ({who}){}; Ctrl-C stops\n  try:   curl -u alice:wonderland pop3://{address}/\n  watch: sudo pop3scope sniff -i lo --port {}",
+        if tls.is_some() {
+            "; STLS with a self-signed certificate"
+        } else {
+            ""
+        },
+        address.port()
+    );
+    let server = Arc::new(Server::new(store, config, tls, options));
+    static NEVER: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    server.run(listener, &NEVER)?;
+    Ok(())
 }
 
 fn lesson(args: LessonArgs) -> anyhow::Result<()> {

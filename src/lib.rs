@@ -25,6 +25,8 @@
 //! - [`lesson`]: guided lessons over bundled captures: files, moments by meaning, replay
 //!   state, plain text and Markdown handouts.
 //! - [`tui`]: the interactive terminal view (ratatui); the only module that draws.
+//! - [`server`]: the teaching POP3 server of `serve`: the protocol as a pure session, mailboxes,
+//!   TCP and TLS.
 //! - [`synth`]: scripted TCP conversations written as capture files, for tests and teaching.
 //!
 //! No layer panics on input: what cannot be decoded is counted or reported, never dropped silently.
@@ -41,6 +43,7 @@ pub mod live;
 pub mod live_pcap;
 pub mod output;
 pub mod pop3;
+pub mod server;
 pub mod session;
 pub mod synth;
 pub mod text;

@@ -9,6 +9,7 @@ mod corpus;
 mod lessons;
 mod live;
 mod pipeline;
+mod serve;
 mod sessions;
 mod tcpflow;
 mod tui;

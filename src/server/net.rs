@@ -1,0 +1,224 @@
+//! The teaching server on TCP: a thread per client, lines read with a cap, an idle timeout,
+//! TLS after STLS. The protocol itself is [`super::session::Session`].
+
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+use super::ServerConfig;
+use super::session::{Session, Then};
+use super::store::{Locks, Store};
+
+/// A command line, or a SASL response, longer than this is refused (RFC 2449 §4 allows 255
+/// octets for commands; SASL responses may be longer).
+const MAX_LINE: usize = 4096;
+
+/// How the server listens.
+#[derive(Clone, Debug)]
+pub struct ServeOptions {
+    /// Close a connection after this long without a line from the client (RFC 1939 §3: at
+    /// least 10 minutes; shorter is allowed for a classroom).
+    pub idle_timeout: Duration,
+    /// Clients served at once; the next ones get `-ERR [SYS/TEMP]`.
+    pub max_clients: usize,
+}
+
+/// A self-signed certificate for `localhost` made at start, so STLS works with no setup.
+/// Clients must be told not to verify it (it is for watching, not for privacy).
+pub fn self_signed_tls() -> Result<Arc<rustls::ServerConfig>, String> {
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_string()])
+        .map_err(|e| format!("cannot make a certificate: {e}"))?;
+    let cert = CertificateDer::from(certified.cert.der().to_vec());
+    let key = PrivateKeyDer::from_pem_slice(certified.key_pair.serialize_pem().as_bytes())
+        .map_err(|e| format!("cannot read the new key: {e}"))?;
+    let config =
+        rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .map_err(|e| e.to_string())?
+            .with_no_client_auth()
+            .with_single_cert(vec![cert], key)
+            .map_err(|e| format!("cannot use the certificate: {e}"))?;
+    Ok(Arc::new(config))
+}
+
+/// The connection, before or after STLS.
+enum Conn {
+    Plain(TcpStream),
+    Tls(Box<rustls::StreamOwned<rustls::ServerConnection, TcpStream>>),
+}
+
+impl Read for Conn {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Conn::Plain(stream) => stream.read(buf),
+            Conn::Tls(stream) => stream.read(buf),
+        }
+    }
+}
+
+impl Write for Conn {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Conn::Plain(stream) => stream.write(buf),
+            Conn::Tls(stream) => stream.write(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Conn::Plain(stream) => stream.flush(),
+            Conn::Tls(stream) => stream.flush(),
+        }
+    }
+}
+
+/// Everything the client threads share.
+pub struct Server {
+    pub store: Arc<dyn Store>,
+    pub config: ServerConfig,
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    pub options: ServeOptions,
+    locks: Locks,
+    clients: AtomicUsize,
+    connections: AtomicU64,
+}
+
+impl Server {
+    pub fn new(
+        store: Arc<dyn Store>,
+        config: ServerConfig,
+        tls: Option<Arc<rustls::ServerConfig>>,
+        options: ServeOptions,
+    ) -> Self {
+        Server {
+            store,
+            config,
+            tls,
+            options,
+            locks: Locks::default(),
+            clients: AtomicUsize::new(0),
+            connections: AtomicU64::new(0),
+        }
+    }
+
+    /// Accepts clients until `stop` is set (checked between connections and every second).
+    pub fn run(self: Arc<Self>, listener: TcpListener, stop: &AtomicBool) -> io::Result<()> {
+        listener.set_nonblocking(true)?;
+        while !stop.load(Ordering::SeqCst) {
+            match listener.accept() {
+                Ok((stream, peer)) => {
+                    stream.set_nonblocking(false)?;
+                    let server = Arc::clone(&self);
+                    std::thread::spawn(move || server.client(stream, peer));
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    std::thread::sleep(Duration::from_millis(20))
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => eprintln!("pop3scope serve: accept: {e}"),
+            }
+        }
+        Ok(())
+    }
+
+    fn client(&self, mut stream: TcpStream, peer: SocketAddr) {
+        let connected = self.clients.fetch_add(1, Ordering::SeqCst);
+        if connected >= self.options.max_clients {
+            let _ = stream.write_all(b"-ERR [SYS/TEMP] Too many connections; try again later.\r\n");
+            self.clients.fetch_sub(1, Ordering::SeqCst);
+            return;
+        }
+        let outcome = self.converse(stream.try_clone().map(Conn::Plain));
+        if let Err(error) = outcome
+            && !matches!(
+                error.kind(),
+                io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset
+            )
+        {
+            eprintln!("pop3scope serve: {peer}: {error}");
+        }
+        let _ = stream.shutdown(std::net::Shutdown::Both);
+        self.clients.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    fn converse(&self, conn: io::Result<Conn>) -> io::Result<()> {
+        let mut conn = conn?;
+        if let Conn::Plain(stream) = &conn {
+            stream.set_read_timeout(Some(self.options.idle_timeout))?;
+            stream.set_nodelay(true)?;
+        }
+        let number = self.connections.fetch_add(1, Ordering::SeqCst) + 1;
+        let seconds = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let nonce = format!("{}.{number}.{seconds}", std::process::id());
+        let mut session = Session::new(&*self.store, &self.locks, &self.config, &nonce, false);
+        conn.write_all(&session.greeting())?;
+        let mut pending: Vec<u8> = Vec::new();
+        let mut buf = [0u8; 4096];
+        let mut too_long = false;
+        loop {
+            let read = match conn.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+                    // Idle too long: close without entering UPDATE (RFC 1939 §3).
+                    let _ = conn.write_all(b"-ERR Disconnected for inactivity.\r\n");
+                    break;
+                }
+                Err(e) => {
+                    session.disconnected();
+                    return Err(e);
+                }
+            };
+            pending.extend_from_slice(&buf[..read]);
+            while let Some(lf) = pending.iter().position(|&b| b == b'\n') {
+                let mut line: Vec<u8> = pending.drain(..=lf).collect();
+                line.pop();
+                if line.last() == Some(&b'\r') {
+                    line.pop();
+                }
+                if std::mem::take(&mut too_long) {
+                    continue;
+                }
+                let response = session.line(&line);
+                if let Some(delay) = response.delay {
+                    std::thread::sleep(delay);
+                }
+                conn.write_all(&response.bytes)?;
+                match response.then {
+                    Then::Continue => {}
+                    Then::Close => {
+                        session.disconnected();
+                        return Ok(());
+                    }
+                    Then::StartTls => {
+                        // Whatever came after STLS in plain text is dropped: read as TLS it
+                        // would be command injection (RFC 2595 §4, CVE-2011-0411).
+                        pending.clear();
+                        conn = self.start_tls(conn)?;
+                    }
+                }
+            }
+            if pending.len() > MAX_LINE {
+                pending.clear();
+                too_long = true;
+                conn.write_all(b"-ERR Line too long.\r\n")?;
+            }
+        }
+        session.disconnected();
+        Ok(())
+    }
+
+    fn start_tls(&self, conn: Conn) -> io::Result<Conn> {
+        let (Conn::Plain(stream), Some(tls)) = (conn, &self.tls) else {
+            return Err(io::Error::other("STLS without a TLS configuration"));
+        };
+        let connection = rustls::ServerConnection::new(Arc::clone(tls)).map_err(io::Error::other)?;
+        Ok(Conn::Tls(Box::new(rustls::StreamOwned::new(connection, stream))))
+    }
+}

@@ -1,0 +1,380 @@
+//! `pop3scope serve` against real clients — Python's poplib (with STLS and APOP), curl,
+//! fetchmail — with the mailbox on disk checked afterwards; abrupt disconnects; a hundred
+//! clients at once; garbage input.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use tempfile::TempDir;
+
+fn have(tool: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// A mailbox directory: `users` with `user:password`, and `count` messages for each user.
+fn mailboxes(users: &[(&str, &str)], count: usize) -> TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let mut list = String::new();
+    for (user, password) in users {
+        list.push_str(&format!("{user}:{password}\n"));
+        std::fs::create_dir(dir.path().join(user)).unwrap();
+        for n in 1..=count {
+            let body: String = (0..n * 20)
+                .map(|i| format!("line {i} of message {n}\n"))
+                .collect();
+            let text = format!(
+                "From: teacher@example.test\nTo: {user}@example.test\nSubject: message {n}\n\n.a dot line\n{body}"
+            );
+            std::fs::write(dir.path().join(user).join(format!("{n:03}.eml")), text).unwrap();
+        }
+    }
+    std::fs::write(dir.path().join("users"), list).unwrap();
+    dir
+}
+
+fn messages_left(dir: &Path, user: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir.join(user))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// A running `pop3scope serve`, stopped when dropped.
+struct Serve {
+    child: Child,
+    port: u16,
+}
+
+impl Serve {
+    fn start(mailbox: &Path, extra: &[&str]) -> Serve {
+        // Port 0 is not offered on the command line: a free port is found by binding first.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(assert_cmd::cargo::cargo_bin("pop3scope"))
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--mailbox"])
+            .arg(mailbox)
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        for _ in 0..200 {
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Serve { child, port };
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        panic!("serve did not start");
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A minimal POP3 client for the tests that need to misbehave.
+struct Client {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+}
+
+impl Client {
+    fn connect(port: u16) -> Client {
+        let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        let mut client = Client {
+            reader: BufReader::new(stream.try_clone().unwrap()),
+            writer: stream,
+        };
+        assert!(client.line().starts_with("+OK"));
+        client
+    }
+    fn line(&mut self) -> String {
+        let mut line = String::new();
+        self.reader.read_line(&mut line).unwrap();
+        line
+    }
+    fn send(&mut self, command: &str) -> String {
+        self.writer
+            .write_all(format!("{command}\r\n").as_bytes())
+            .unwrap();
+        self.line()
+    }
+    /// The data lines of a multi-line reply, unstuffed, up to the final dot.
+    fn lines(&mut self) -> Vec<String> {
+        let mut lines = Vec::new();
+        loop {
+            let line = self.line();
+            let line = line.trim_end_matches("\r\n");
+            if line == "." {
+                return lines;
+            }
+            lines.push(line.strip_prefix('.').unwrap_or(line).to_string());
+        }
+    }
+    fn login(&mut self, user: &str, password: &str) {
+        assert_eq!(self.send(&format!("USER {user}")), "+OK\r\n");
+        assert_eq!(self.send(&format!("PASS {password}")), "+OK Logged in.\r\n");
+    }
+}
+
+const POPLIB: &str = r#"
+import poplib, ssl, sys
+port = int(sys.argv[1])
+context = ssl.create_default_context()
+context.check_hostname = False
+context.verify_mode = ssl.CERT_NONE
+# STLS, then USER/PASS inside TLS
+pop = poplib.POP3("127.0.0.1", port, timeout=10)
+assert "STLS" in pop.capa(), pop.capa()
+pop.stls(context)
+pop.user("alice")
+pop.pass_("wonderland")
+count, size = pop.stat()
+assert count == 3, count
+response, lines, octets = pop.retr(1)
+assert lines[4] == b".a dot line", lines[:6]
+pop.dele(1)
+pop.quit()
+# APOP in plain text
+pop = poplib.POP3("127.0.0.1", port, timeout=10)
+pop.apop("alice", "wonderland")
+count, size = pop.stat()
+assert count == 2, count
+uids = [line.split()[1] for line in pop.uidl()[1]]
+assert uids == [b"002", b"003"], uids
+pop.quit()
+print("ok")
+"#;
+
+#[test]
+fn poplib_logs_in_with_stls_and_apop_and_deletes_exactly_what_it_quit_with() {
+    if !have("python3") {
+        eprintln!("skipped: python3 is not installed");
+        return;
+    }
+    let dir = mailboxes(&[("alice", "wonderland")], 3);
+    let serve = Serve::start(dir.path(), &[]);
+    let output = Command::new("python3")
+        .args(["-c", POPLIB, &serve.port.to_string()])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(messages_left(dir.path(), "alice"), ["002.eml", "003.eml"]);
+}
+
+#[test]
+fn curl_lists_retrieves_and_deletes() {
+    if !have("curl") {
+        eprintln!("skipped: curl is not installed");
+        return;
+    }
+    let dir = mailboxes(&[("bob", "builder")], 2);
+    let serve = Serve::start(dir.path(), &[]);
+    let url = format!("pop3://127.0.0.1:{}/", serve.port);
+    let curl = |args: &[&str]| {
+        let output = Command::new("curl")
+            .args(["-sS", "--max-time", "20", "-u", "bob:builder"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let listing = curl(&[&url]);
+    assert_eq!(listing.lines().count(), 2, "{listing}");
+    let message = curl(&[&format!("{url}2")]);
+    assert!(
+        message.contains("Subject: message 2") && message.contains("\n.a dot line"),
+        "{message}"
+    );
+    curl(&["-X", "DELE", "-I", &format!("{url}1")]);
+    assert_eq!(messages_left(dir.path(), "bob"), ["002.eml"]);
+    assert_eq!(curl(&[&url]).lines().count(), 1);
+}
+
+#[test]
+fn fetchmail_keeps_or_deletes_as_it_is_told() {
+    if !have("fetchmail") {
+        eprintln!("skipped: fetchmail is not installed (.ci/run installs it)");
+        return;
+    }
+    for keep in [true, false] {
+        let dir = mailboxes(&[("alice", "wonderland")], 3);
+        let serve = Serve::start(dir.path(), &[]);
+        let work = tempfile::tempdir().unwrap();
+        let mbox = work.path().join("mbox");
+        let rc = work.path().join("fetchmailrc");
+        std::fs::write(
+            &rc,
+            format!(
+                "set no syslog\npoll 127.0.0.1 protocol pop3 port {} uidl\n  user \"alice\" there with password \"wonderland\"\n  {}\n  sslproto ''\n  mda \"/bin/sh -c 'cat >> {}'\"\n",
+                serve.port,
+                if keep { "keep" } else { "nokeep fetchall" },
+                mbox.display()
+            ),
+        )
+        .unwrap();
+        let mut permissions = std::fs::metadata(&rc).unwrap().permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o600);
+        std::fs::set_permissions(&rc, permissions).unwrap();
+        let output = Command::new("fetchmail")
+            .arg("-f")
+            .arg(&rc)
+            .arg("-i")
+            .arg(work.path().join("ids"))
+            .arg("--pidfile")
+            .arg(work.path().join("pid"))
+            .args(["--nodetach", "-v"])
+            .env("HOME", work.path())
+            .output()
+            .unwrap();
+        let log = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "keep={keep}: {log}");
+        let fetched = std::fs::read_to_string(&mbox).unwrap();
+        assert_eq!(fetched.matches("Subject: message ").count(), 3, "keep={keep}");
+        let left = messages_left(dir.path(), "alice");
+        assert_eq!(
+            left.len(),
+            if keep { 3 } else { 0 },
+            "keep={keep}: {left:?}\n{log}"
+        );
+    }
+}
+
+#[test]
+fn a_client_that_vanishes_in_the_middle_of_retr_or_after_dele_deletes_nothing() {
+    let dir = mailboxes(&[("alice", "wonderland")], 3);
+    let serve = Serve::start(dir.path(), &[]);
+    let mut client = Client::connect(serve.port);
+    client.login("alice", "wonderland");
+    assert!(client.send("DELE 1").starts_with("+OK"));
+    assert!(client.send("DELE 2").starts_with("+OK"));
+    client.writer.write_all(b"RETR 3\r\n").unwrap();
+    // Gone with the reply half read, as a crashing client would be.
+    client.writer.shutdown(std::net::Shutdown::Both).unwrap();
+    drop(client);
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        messages_left(dir.path(), "alice"),
+        ["001.eml", "002.eml", "003.eml"]
+    );
+    // The lock went with the connection: the next session logs in and sees all three.
+    let mut client = Client::connect(serve.port);
+    client.login("alice", "wonderland");
+    assert_eq!(client.send("STAT").split(' ').nth(1), Some("3"));
+}
+
+#[test]
+fn a_second_session_on_the_same_mailbox_is_told_it_is_in_use() {
+    let dir = mailboxes(&[("alice", "wonderland")], 1);
+    let serve = Serve::start(dir.path(), &[]);
+    let mut first = Client::connect(serve.port);
+    first.login("alice", "wonderland");
+    let mut second = Client::connect(serve.port);
+    assert_eq!(second.send("USER alice"), "+OK\r\n");
+    assert_eq!(
+        second.send("PASS wonderland"),
+        "-ERR [IN-USE] Mailbox is locked by another POP3 session.\r\n"
+    );
+}
+
+#[test]
+fn a_hundred_clients_at_once_each_get_all_their_mail_once() {
+    let users: Vec<(String, String)> = (0..100)
+        .map(|i| (format!("student{i:03}"), format!("pw{i}")))
+        .collect();
+    let pairs: Vec<(&str, &str)> = users.iter().map(|(u, p)| (u.as_str(), p.as_str())).collect();
+    let dir = mailboxes(&pairs, 3);
+    let serve = Serve::start(dir.path(), &[]);
+    let port = serve.port;
+    let threads: Vec<_> = users
+        .clone()
+        .into_iter()
+        .map(|(user, password)| {
+            std::thread::spawn(move || {
+                let mut client = Client::connect(port);
+                client.login(&user, &password);
+                let mut subjects = Vec::new();
+                for n in 1..=3 {
+                    assert!(client.send(&format!("RETR {n}")).starts_with("+OK"));
+                    let lines = client.lines();
+                    subjects.extend(lines.into_iter().filter(|l| l.starts_with("Subject:")));
+                    assert!(client.send(&format!("DELE {n}")).starts_with("+OK"));
+                }
+                assert_eq!(client.send("QUIT"), "+OK Logging out, messages deleted.\r\n");
+                subjects
+            })
+        })
+        .collect();
+    for thread in threads {
+        let subjects = thread.join().expect("a client thread");
+        assert_eq!(
+            subjects,
+            ["Subject: message 1", "Subject: message 2", "Subject: message 3"]
+        );
+    }
+    for (user, _) in &users {
+        assert!(messages_left(dir.path(), user).is_empty(), "{user}");
+    }
+}
+
+#[test]
+fn garbage_from_a_client_gets_errors_not_a_crash() {
+    let dir = mailboxes(&[("alice", "wonderland")], 1);
+    let serve = Serve::start(dir.path(), &[]);
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut random = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for _ in 0..20 {
+        let mut stream = TcpStream::connect(("127.0.0.1", serve.port)).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let garbage: Vec<u8> = (0..(random() % 9000)).map(|_| random() as u8).collect();
+        let _ = stream.write_all(&garbage);
+        let _ = stream.write_all(b"\r\nQUIT\r\n");
+    }
+    // Still serving, and the mail is where it was.
+    let mut client = Client::connect(serve.port);
+    client.login("alice", "wonderland");
+    assert_eq!(messages_left(dir.path(), "alice"), ["001.eml"]);
+    let long = "X".repeat(10_000);
+    assert_eq!(client.send(&long), "-ERR Line too long.\r\n");
+    assert!(client.send("NOOP").starts_with("+OK"));
+}
+
+#[test]
+fn serve_refuses_a_non_loopback_address_without_being_told() {
+    let output = crate::util::bin()
+        .args(["serve", "--listen", "0.0.0.0:1110"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--allow-remote"));
+}
