@@ -66,12 +66,14 @@ impl Serve {
             .arg(mailbox)
             .args(extra)
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
+            .stderr(Stdio::null())
             .spawn()
             .unwrap();
+        // Stopped by Drop on every way out, a failed start included.
+        let serve = Serve { child, port };
         for _ in 0..200 {
             if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Serve { child, port };
+                return serve;
             }
             std::thread::sleep(Duration::from_millis(25));
         }
