@@ -117,7 +117,7 @@ pub fn line_text(session: &SessionView, line: usize, show_secrets: bool) -> Stri
             if note.detail.is_empty() {
                 format!("! {}", note_name(note.code))
             } else {
-                format!("! {} ({})", note_name(note.code), escape(note.detail.as_bytes()))
+                format!("! {} ({})", note_name(note.code), note.detail)
             }
         }
         LineKind::TlsStarted if session.info.implicit_tls => {
@@ -381,7 +381,7 @@ fn notes(out: &mut Detail, notes: &[crate::pop3::Note]) {
         let detail = if note.detail.is_empty() {
             String::new()
         } else {
-            format!(" ({})", escape(note.detail.as_bytes()))
+            format!(" ({})", note.detail)
         };
         out.push((Tone::Warning, format!("! {}{detail}", note_name(note.code))));
         out.push((Tone::Plain, format!("  {}", note.code.explanation())));

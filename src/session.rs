@@ -489,7 +489,10 @@ impl Session {
         {
             exchange.notes.push(Note::new(
                 NoteCode::CleartextPassword,
-                credential.as_ref().map_or("", |c| c.mechanism.as_str()),
+                // The mechanism's name came from the wire.
+                credential
+                    .as_ref()
+                    .map_or_else(String::new, |c| crate::text::escape(c.mechanism.as_bytes())),
             ));
         }
         if !ok {

@@ -80,7 +80,8 @@ impl NoteCode {
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Note {
     pub code: NoteCode,
-    /// Specific detail: which bytes, which sizes.
+    /// Specific detail: which bytes, which sizes. Bytes from the wire in it are escaped
+    /// ([`crate::text::escape`]): it is safe to print as it is.
     pub detail: String,
 }
 
