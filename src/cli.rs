@@ -63,6 +63,36 @@ enum Command {
     /// Python's poplib) talk to while the class watches with sniff. Loopback only, unless
     /// --allow-remote.
     Serve(ServeArgs),
+    /// Turn a script of a POP3 conversation into a capture file with a real TCP handshake,
+    /// sequence numbers, segmentation and teardown; lost, duplicated and reordered segments on
+    /// request. The script format is in the README (and `pop3scope simulate --help`).
+    #[command(after_help = SCRIPT_HELP)]
+    Simulate(SimulateArgs),
+}
+
+const SCRIPT_HELP: &str = "Script lines:\n  \
+    S: +OK ready           a server line (CRLF added)      C: USER alice   a client line\n  \
+    S! bytes\\r\\n         bytes as written (\\r \\n \\t \\\\ \\xNN)\n  \
+    client ADDR:PORT       server ADDR:PORT                link ethernet|sll|sll2|null|loop|raw\n  \
+    mss N                  mid-session                     end fin|rst|open\n  \
+    wait SECS              @drop N   @duplicate N   @reorder   (the next turn's segments)\n  \
+    --                     ends a turn                     # a comment\n\n\
+Example:\n  \
+    printf 'C: USER alice\\nC: PASS wonderland\\nC: STAT\\nC: QUIT\\n' | pop3scope simulate --from-session - -o demo.pcap";
+
+#[derive(Args, Debug)]
+struct SimulateArgs {
+    /// The script; `-` reads standard input.
+    script: PathBuf,
+
+    /// The capture file to write (pcap).
+    #[arg(short, long, value_name = "FILE")]
+    output: PathBuf,
+
+    /// The script holds only the client's lines: pop3scope's teaching server (its built-in demo
+    /// mailboxes) answers them.
+    #[arg(long)]
+    from_session: bool,
 }
 
 #[derive(Args, Debug)]
@@ -336,7 +366,25 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Interfaces => list_interfaces(),
         Command::Lesson(args) => lesson(args),
         Command::Serve(args) => serve(args),
+        Command::Simulate(args) => simulate(args),
     }
+}
+
+fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
+    let name = args.script.display().to_string();
+    let text = if args.script == Path::new("-") {
+        let mut text = String::new();
+        io::stdin()
+            .read_to_string(&mut text)
+            .context("cannot read the script")?;
+        text
+    } else {
+        fs::read_to_string(&args.script).with_context(|| format!("cannot read {name}"))?
+    };
+    let script = crate::simulate::Script::parse(&text, args.from_session).with_context(|| name.clone())?;
+    fs::write(&args.output, script.capture())
+        .with_context(|| format!("cannot write {}", args.output.display()))?;
+    Ok(())
 }
 
 fn serve(args: ServeArgs) -> anyhow::Result<()> {

@@ -27,6 +27,8 @@
 //! - [`tui`]: the interactive terminal view (ratatui); the only module that draws.
 //! - [`server`]: the teaching POP3 server of `serve`: the protocol as a pure session, mailboxes,
 //!   TCP and TLS.
+//! - [`simulate`]: scripted conversations (or a client's commands answered by the server)
+//!   written as realistic captures, with the network's misdeeds.
 //! - [`synth`]: scripted TCP conversations written as capture files, for tests and teaching.
 //!
 //! No layer panics on input: what cannot be decoded is counted or reported, never dropped silently.
@@ -45,6 +47,7 @@ pub mod output;
 pub mod pop3;
 pub mod server;
 pub mod session;
+pub mod simulate;
 pub mod synth;
 pub mod text;
 pub mod timeline;

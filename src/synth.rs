@@ -53,6 +53,15 @@ impl TcpPacket {
     }
 }
 
+/// A conversation's segments in three parts (see [`Conversation::segments`]).
+#[derive(Clone, Debug)]
+pub struct Segments {
+    pub opening: Vec<TcpPacket>,
+    /// One per turn: its data segments (at most MSS bytes each), then the peer's ACK.
+    pub turns: Vec<Vec<TcpPacket>>,
+    pub closing: Vec<TcpPacket>,
+}
+
 /// A scripted TCP conversation between a client and a server.
 #[derive(Clone, Debug)]
 pub struct Conversation {
@@ -113,11 +122,21 @@ impl Conversation {
 
     /// The segments a TCP stack would send for this conversation, in order.
     pub fn packets(&self) -> Vec<TcpPacket> {
+        let segments = self.segments();
+        let mut out = segments.opening;
+        out.extend(segments.turns.into_iter().flatten());
+        out.extend(segments.closing);
+        out
+    }
+
+    /// The segments, grouped: the handshake, each turn (its data segments, then the peer's
+    /// acknowledgement), the teardown.
+    pub fn segments(&self) -> Segments {
         const C: Direction = Direction::ClientToServer;
         const S: Direction = Direction::ServerToClient;
         // Next sequence number of each side, indexed by `dir as usize`.
         let mut next = [self.client_isn, self.server_isn];
-        let mut out = Vec::new();
+        let mut opening = Vec::new();
         let flags = |syn, ack, fin, rst| TcpFlags { syn, ack, fin, rst };
         // A segment without payload from `dir`, acknowledging everything the peer sent.
         let bare = |dir: Direction, next: &[u32; 2], flags: TcpFlags| TcpPacket {
@@ -128,11 +147,11 @@ impl Conversation {
             payload: Vec::new(),
         };
         if self.handshake {
-            out.push(TcpPacket {
+            opening.push(TcpPacket {
                 ack: 0,
                 ..bare(C, &next, flags(true, false, false, false))
             });
-            out.push(TcpPacket {
+            opening.push(TcpPacket {
                 ack: next[0].wrapping_add(1),
                 ..bare(S, &next, flags(true, true, false, false))
             });
@@ -141,32 +160,40 @@ impl Conversation {
         next[1] = next[1].wrapping_add(1);
         let ack = flags(false, true, false, false);
         if self.handshake {
-            out.push(bare(C, &next, ack));
+            opening.push(bare(C, &next, ack));
         }
+        let mut turns = Vec::new();
         for (dir, bytes) in &self.turns {
             let me = *dir as usize;
+            let mut turn = Vec::new();
             for chunk in bytes.chunks(self.mss.max(1)) {
-                out.push(TcpPacket {
+                turn.push(TcpPacket {
                     payload: chunk.to_vec(),
                     ..bare(*dir, &next, ack)
                 });
                 next[me] = next[me].wrapping_add(chunk.len() as u32);
             }
             // The peer acknowledges each turn.
-            out.push(bare(if *dir == C { S } else { C }, &next, ack));
+            turn.push(bare(if *dir == C { S } else { C }, &next, ack));
+            turns.push(turn);
         }
+        let mut closing = Vec::new();
         match self.ending {
             Ending::Fin => {
                 for dir in [C, S] {
-                    out.push(bare(dir, &next, flags(false, true, true, false)));
+                    closing.push(bare(dir, &next, flags(false, true, true, false)));
                     next[dir as usize] = next[dir as usize].wrapping_add(1);
                 }
-                out.push(bare(C, &next, ack));
+                closing.push(bare(C, &next, ack));
             }
-            Ending::Rst => out.push(bare(C, &next, flags(false, true, false, true))),
+            Ending::Rst => closing.push(bare(C, &next, flags(false, true, false, true))),
             Ending::Open => {}
         }
-        out
+        Segments {
+            opening,
+            turns,
+            closing,
+        }
     }
 }
 

@@ -11,5 +11,6 @@ mod live;
 mod pipeline;
 mod serve;
 mod sessions;
+mod simulate;
 mod tcpflow;
 mod tui;

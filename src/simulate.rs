@@ -1,0 +1,408 @@
+//! `pop3scope simulate`: a scripted POP3 conversation becomes a capture with a real TCP
+//! handshake, sequence and acknowledgement numbers, segmentation and teardown, with the
+//! network's misdeeds on request.
+//!
+//! The script, a line each:
+//!
+//! ```text
+//! # a comment
+//! client 192.0.2.10:40000      server 192.0.2.20:110      (the defaults)
+//! link ethernet                or sll, sll2, null, loop, raw
+//! mss 536                      largest TCP payload (default 1460)
+//! mid-session                  the capture starts after the handshake and the greeting
+//! end fin                      or rst, or open (the capture stops first)
+//! S: +OK POP3 server ready     a server line; CRLF is added
+//! C: USER alice                a client line
+//! S! +OK no line end\n         bytes as written, no CRLF added (\r \n \t \\ \xNN escapes)
+//! wait 2.5                     seconds before the next line is sent
+//! @drop 2                      the next turn's 2nd segment is lost (not captured)
+//! @duplicate 1                 … sent twice
+//! @reorder                     … its segments arrive last first
+//! --                           ends a turn: the next line is sent on its own
+//! ```
+//!
+//! Consecutive lines from one side are one turn: one write, cut into segments of at most
+//! `mss` bytes. Lines are written as they go on the wire: a server line that starts with a dot
+//! must be written dot-stuffed (`S: ..dot`). With `from_session`, the script holds only the
+//! client's lines and pop3scope's own teaching server ([`crate::server`]) answers them, with
+//! its built-in demo mailboxes; each C: line then waits for its reply (one `C!` line with
+//! several commands pipelines them).
+//!
+//! Contract: the same script always makes the same bytes (no clock, no randomness); a script
+//! that cannot be made says which line is wrong.
+
+use std::net::SocketAddr;
+
+use crate::capture::{LinkType, Timestamp};
+use crate::flow::Direction;
+use crate::synth::{self, Conversation, Ending, Link, SynthFrame, TcpPacket};
+
+/// 2026-01-05 09:00:00 UTC: every simulated capture starts there.
+const START_SECS: i64 = 1_767_603_600;
+/// Time between two packets of a turn.
+const PACKET_GAP_NANOS: i64 = 1_000_000;
+
+/// What can go wrong with the next turn's segments.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Perturbation {
+    /// 1-based segment number.
+    Drop(usize),
+    Duplicate(usize),
+    Reorder,
+}
+
+#[derive(Clone, Debug, Default)]
+struct TurnPlan {
+    wait_nanos: i64,
+    perturbations: Vec<Perturbation>,
+}
+
+/// A script, read.
+#[derive(Clone, Debug)]
+pub struct Script {
+    conversation: Conversation,
+    link: Link,
+    plans: Vec<TurnPlan>,
+}
+
+/// A line of the script that could not be used.
+#[derive(Debug, thiserror::Error)]
+#[error("line {line}: {message}")]
+pub struct ScriptError {
+    pub line: usize,
+    pub message: String,
+}
+
+/// `\r`, `\n`, `\t`, `\\` and `\xNN` in a script line.
+fn unescape(text: &str) -> Result<Vec<u8>, String> {
+    let mut out = Vec::with_capacity(text.len());
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'\\' {
+            out.push(bytes[i]);
+            i += 1;
+            continue;
+        }
+        match bytes.get(i + 1) {
+            Some(b'r') => out.push(b'\r'),
+            Some(b'n') => out.push(b'\n'),
+            Some(b't') => out.push(b'\t'),
+            Some(b'\\') => out.push(b'\\'),
+            Some(b'x') => {
+                let hex = text.get(i + 2..i + 4).ok_or("\\x needs two hex digits")?;
+                out.push(u8::from_str_radix(hex, 16).map_err(|_| format!("\\x{hex} is not hex"))?);
+                i += 2;
+            }
+            _ => return Err("a backslash starts \\r, \\n, \\t, \\\\ or \\xNN".to_string()),
+        }
+        i += 2;
+    }
+    Ok(out)
+}
+
+fn link(name: &str) -> Option<Link> {
+    Some(match name {
+        "ethernet" => Link::Ethernet,
+        "sll" => Link::Sll,
+        "sll2" => Link::Sll2,
+        "null" => Link::Null,
+        "loop" => Link::Loop,
+        "raw" => Link::Raw,
+        _ => return None,
+    })
+}
+
+impl Script {
+    /// Reads a script. With `from_session`, it holds only client lines and the teaching
+    /// server answers them.
+    pub fn parse(text: &str, from_session: bool) -> Result<Script, ScriptError> {
+        let mut conversation = Conversation::new(
+            "192.0.2.10:40000".parse().expect("an address"),
+            "192.0.2.20:110".parse().expect("an address"),
+        );
+        let mut link_choice = Link::Ethernet;
+        // Turns as (side, bytes), and the plan of each.
+        let mut turns: Vec<(Direction, Vec<u8>, usize)> = Vec::new();
+        let mut plans: Vec<TurnPlan> = Vec::new();
+        let mut next_plan = TurnPlan::default();
+        let mut open_turn = false;
+        let mut mid_session = false;
+        for (index, raw) in text.lines().enumerate() {
+            let number = index + 1;
+            let fail = |message: String| ScriptError {
+                line: number,
+                message,
+            };
+            let line = raw.trim_end_matches('\r');
+            if line.trim().is_empty() || line.trim_start().starts_with('#') {
+                continue;
+            }
+            let side_line = |prefix: &str| {
+                line.strip_prefix(prefix)
+                    .map(|rest| rest.strip_prefix(' ').unwrap_or(rest))
+            };
+            let data = if let Some(rest) = side_line("C:") {
+                Some((Direction::ClientToServer, [rest.as_bytes(), b"\r\n"].concat()))
+            } else if let Some(rest) = side_line("S:") {
+                Some((Direction::ServerToClient, [rest.as_bytes(), b"\r\n"].concat()))
+            } else if let Some(rest) = side_line("C!") {
+                Some((Direction::ClientToServer, unescape(rest).map_err(fail)?))
+            } else if let Some(rest) = side_line("S!") {
+                Some((Direction::ServerToClient, unescape(rest).map_err(fail)?))
+            } else {
+                None
+            };
+            if let Some((dir, bytes)) = data {
+                if from_session && dir == Direction::ServerToClient {
+                    return Err(fail(
+                        "with --from-session the server's lines come from pop3scope's own server: write only C: lines"
+                            .to_string(),
+                    ));
+                }
+                // Answered by the server, a client waits for each reply: a line is a turn.
+                match turns.last_mut() {
+                    Some((last, existing, _)) if open_turn && *last == dir && !from_session => {
+                        existing.extend_from_slice(&bytes)
+                    }
+                    _ => {
+                        turns.push((dir, bytes, number));
+                        plans.push(std::mem::take(&mut next_plan));
+                    }
+                }
+                open_turn = true;
+                continue;
+            }
+            open_turn = false;
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let number_arg = |what: &str| -> Result<usize, ScriptError> {
+                words
+                    .get(1)
+                    .and_then(|w| w.parse::<usize>().ok())
+                    .filter(|&n| n > 0)
+                    .ok_or_else(|| fail(format!("{what} needs a number (1 or more)")))
+            };
+            match words.as_slice() {
+                ["--"] => {}
+                ["client", addr] | ["server", addr] => {
+                    let addr: SocketAddr = addr
+                        .parse()
+                        .map_err(|_| fail(format!("\"{addr}\" is not ADDRESS:PORT")))?;
+                    if words[0] == "client" {
+                        conversation.client = addr;
+                    } else {
+                        conversation.server = addr;
+                    }
+                }
+                ["link", name] => {
+                    link_choice = link(name).ok_or_else(|| {
+                        fail(format!(
+                            "no link type \"{name}\": ethernet, sll, sll2, null, loop or raw"
+                        ))
+                    })?
+                }
+                ["mss", _] => {
+                    let mss = number_arg("mss")?;
+                    if mss > 65_000 {
+                        return Err(fail("mss is at most 65000".to_string()));
+                    }
+                    conversation.mss = mss;
+                }
+                ["mid-session"] => mid_session = true,
+                ["end", how] => {
+                    conversation.ending = match *how {
+                        "fin" => Ending::Fin,
+                        "rst" => Ending::Rst,
+                        "open" => Ending::Open,
+                        _ => return Err(fail(format!("end is fin, rst or open, not \"{how}\""))),
+                    }
+                }
+                ["wait", seconds] => {
+                    let seconds: f64 = seconds
+                        .parse()
+                        .ok()
+                        .filter(|s: &f64| s.is_finite() && *s >= 0.0 && *s < 86_400.0)
+                        .ok_or_else(|| fail(format!("\"{seconds}\" is not a number of seconds")))?;
+                    next_plan.wait_nanos += (seconds * 1e9) as i64;
+                }
+                ["@drop", _] => next_plan
+                    .perturbations
+                    .push(Perturbation::Drop(number_arg("@drop")?)),
+                ["@duplicate", _] => next_plan
+                    .perturbations
+                    .push(Perturbation::Duplicate(number_arg("@duplicate")?)),
+                ["@reorder"] => next_plan.perturbations.push(Perturbation::Reorder),
+                _ => {
+                    return Err(fail(format!(
+                        "\"{line}\" is not a script line: C: or S: lines, or client, server, link, mss, mid-session, end, wait, @drop, @duplicate, @reorder, --"
+                    )));
+                }
+            }
+        }
+        if from_session {
+            let (answered, answered_plans) = answer_from_session(turns, plans, mid_session);
+            turns = answered;
+            plans = answered_plans;
+        }
+        if turns.is_empty() {
+            return Err(ScriptError {
+                line: text.lines().count(),
+                message: "the script has no C: or S: lines".to_string(),
+            });
+        }
+        conversation.handshake = !mid_session;
+        for (dir, bytes, _) in turns {
+            conversation = match dir {
+                Direction::ClientToServer => conversation.client(bytes),
+                Direction::ServerToClient => conversation.server(bytes),
+            };
+        }
+        Ok(Script {
+            conversation,
+            link: link_choice,
+            plans,
+        })
+    }
+
+    /// The capture, as a pcap file.
+    pub fn capture(&self) -> Vec<u8> {
+        let segments = self.conversation.segments();
+        // Each packet a millisecond after the one before, plus the waits the script asks for.
+        let mut ordered: Vec<(i64, TcpPacket)> = Vec::new();
+        for packet in segments.opening {
+            ordered.push((0, packet));
+        }
+        for (turn, plan) in segments.turns.into_iter().zip(&self.plans) {
+            let (mut data, ack): (Vec<TcpPacket>, Vec<TcpPacket>) =
+                turn.into_iter().partition(|p| !p.payload.is_empty());
+            for perturbation in &plan.perturbations {
+                match perturbation {
+                    Perturbation::Drop(n) if *n <= data.len() => {
+                        data.remove(n - 1);
+                    }
+                    Perturbation::Duplicate(n) if *n <= data.len() => {
+                        let copy = data[n - 1].clone();
+                        data.insert(*n, copy);
+                    }
+                    Perturbation::Reorder => data.reverse(),
+                    _ => {}
+                }
+            }
+            let mut wait = plan.wait_nanos;
+            for packet in data.into_iter().chain(ack) {
+                ordered.push((std::mem::take(&mut wait), packet));
+            }
+        }
+        for packet in segments.closing {
+            ordered.push((0, packet));
+        }
+        let mut clock = START_SECS * 1_000_000_000;
+        let timed: Vec<(i64, TcpPacket)> = ordered
+            .into_iter()
+            .map(|(wait, packet)| {
+                clock += wait + PACKET_GAP_NANOS;
+                (clock, packet)
+            })
+            .collect();
+        let frames: Vec<SynthFrame> = timed
+            .into_iter()
+            .map(|(nanos, packet)| SynthFrame {
+                ts: Timestamp(nanos),
+                data: synth::frame_bytes(&self.conversation, &packet, &self.link),
+            })
+            .collect();
+        let link_type: LinkType = self.link.link_type();
+        synth::write_pcap(link_type, &frames, 262_144)
+    }
+}
+
+/// The client's turns, each answered by the teaching server (built-in demo mailboxes, a fixed
+/// greeting timestamp so the same script makes the same capture).
+fn answer_from_session(
+    client_turns: Vec<(Direction, Vec<u8>, usize)>,
+    plans: Vec<TurnPlan>,
+    mid_session: bool,
+) -> (Vec<(Direction, Vec<u8>, usize)>, Vec<TurnPlan>) {
+    use crate::server::session::{Session, Then};
+    use crate::server::store::{DemoStore, Locks};
+    use crate::server::{Quirks, ServerConfig};
+    let store = DemoStore::default();
+    let locks = Locks::default();
+    let config = ServerConfig {
+        quirks: Quirks::default(),
+        tls_available: false,
+        hostname: "pop3scope.test".to_string(),
+    };
+    let mut session = Session::new(&store, &locks, &config, "1.1.1767603600", false);
+    let mut turns = Vec::new();
+    let mut out_plans = Vec::new();
+    if !mid_session {
+        turns.push((Direction::ServerToClient, session.greeting(), 0));
+        out_plans.push(TurnPlan::default());
+    }
+    for ((_, bytes, line), plan) in client_turns.into_iter().zip(plans) {
+        let mut reply = Vec::new();
+        let mut closed = false;
+        for command in bytes.split_inclusive(|&b| b == b'\n') {
+            let command = command.strip_suffix(b"\n").unwrap_or(command);
+            let command = command.strip_suffix(b"\r").unwrap_or(command);
+            let response = session.line(command);
+            reply.extend_from_slice(&response.bytes);
+            if response.then == Then::Close {
+                closed = true;
+                break;
+            }
+        }
+        turns.push((Direction::ClientToServer, bytes, line));
+        out_plans.push(plan);
+        turns.push((Direction::ServerToClient, reply, line));
+        out_plans.push(TurnPlan::default());
+        if closed {
+            break;
+        }
+    }
+    (turns, out_plans)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_script_names_the_line_it_cannot_use() {
+        let error = Script::parse("S: +OK\nwiat 2\n", false).unwrap_err();
+        assert_eq!(error.line, 2);
+        assert!(error.message.contains("is not a script line"), "{error}");
+        assert_eq!(Script::parse("mss 0\nS: +OK\n", false).unwrap_err().line, 1);
+        assert!(
+            Script::parse("S! \\xZZ\n", false)
+                .unwrap_err()
+                .message
+                .contains("not hex")
+        );
+    }
+
+    #[test]
+    fn lines_of_one_side_make_one_turn_until_the_other_side_speaks() {
+        let script = Script::parse("S: +OK hi\nC: STAT\nC: LIST\nS: +OK 0 0\n--\nS: +OK\n", false).unwrap();
+        assert_eq!(script.plans.len(), 4);
+        assert_eq!(
+            script.conversation.stream(Direction::ClientToServer),
+            b"STAT\r\nLIST\r\n"
+        );
+    }
+
+    #[test]
+    fn escapes_write_any_bytes() {
+        assert_eq!(unescape("a\\r\\nb\\x00\\\\").unwrap(), b"a\r\nb\x00\\");
+    }
+
+    #[test]
+    fn the_same_script_makes_the_same_capture() {
+        let text = "S: +OK\nC: QUIT\nS: +OK bye\n";
+        assert_eq!(
+            Script::parse(text, false).unwrap().capture(),
+            Script::parse(text, false).unwrap().capture()
+        );
+    }
+}

@@ -1,0 +1,228 @@
+//! `pop3scope simulate`: every perturbation and link type round-trips through `open --json`
+//! to exactly the scripted exchanges, and tshark reads the files.
+
+use std::process::Command;
+
+use crate::util::bin;
+
+/// A session with a multi-line reply long enough to span several small segments.
+const BASE: &str = "\
+S: +OK ready
+C: USER alice
+S: +OK
+C: PASS wonderland
+S: +OK Logged in.
+C: LIST
+S: +OK 2 messages
+S: 1 120
+S: 2 200
+S: .
+C: RETR 1
+S: +OK 120 octets
+S: Subject: a test
+S:
+S: ..a line that starts with a dot
+S: and a line long enough that the reply needs more than one segment of the small MSS
+S: .
+C: DELE 1
+S: +OK Marked to be deleted.
+C: QUIT
+S: +OK bye
+";
+
+/// (command, status, notes) of each exchange `open --json` finds in the capture.
+fn exchanges(capture: &std::path::Path) -> Vec<(String, String, Vec<String>)> {
+    let output = bin().arg("open").arg(capture).arg("--json").output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|r| r["type"] == "exchange")
+        .map(|r| {
+            let args: Vec<String> = r["args"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a.as_str().unwrap_or("?").to_string())
+                .collect();
+            let command = [vec![r["command"].as_str().unwrap_or("?").to_string()], args]
+                .concat()
+                .join(" ");
+            let notes = r["notes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n.as_str().unwrap().to_string())
+                .collect();
+            (command, r["status"].as_str().unwrap_or("none").to_string(), notes)
+        })
+        .collect()
+}
+
+fn simulate(script: &str, extra: &[&str]) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let script_path = dir.path().join("script.pop3");
+    std::fs::write(&script_path, script).unwrap();
+    let capture = dir.path().join("out.pcap");
+    let output = bin()
+        .arg("simulate")
+        .arg(&script_path)
+        .arg("-o")
+        .arg(&capture)
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (dir, capture)
+}
+
+fn scripted() -> Vec<(String, String)> {
+    [
+        ("USER alice", "+OK"),
+        ("PASS ********", "+OK"),
+        ("LIST", "+OK"),
+        ("RETR 1", "+OK"),
+        ("DELE 1", "+OK"),
+        ("QUIT", "+OK"),
+    ]
+    .into_iter()
+    .map(|(c, s)| (c.to_string(), s.to_string()))
+    .collect()
+}
+
+fn tshark_reads(capture: &std::path::Path) {
+    let Ok(output) = Command::new("tshark").arg("-r").arg(capture).output() else {
+        eprintln!("skipped the tshark check: tshark is not installed");
+        return;
+    };
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !stderr.contains("cut short") && !stderr.contains("malformed"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn every_perturbation_and_link_type_gives_back_the_scripted_exchanges() {
+    let variants: Vec<(&str, String)> = vec![
+        ("plain", BASE.to_string()),
+        ("small segments", format!("mss 40\n{BASE}")),
+        (
+            "reordered",
+            BASE.replace("C: RETR 1\n", "C: RETR 1\n@reorder\n")
+                .replace("S: +OK 120", "mss 40\nS: +OK 120"),
+        ),
+        (
+            "duplicated",
+            format!(
+                "mss 40\n{}",
+                BASE.replace("C: RETR 1\n", "C: RETR 1\n@duplicate 2\n")
+            ),
+        ),
+        ("waits", BASE.replace("C: QUIT", "wait 2.5\nC: QUIT")),
+        ("sll2", format!("link sll2\n{BASE}")),
+        ("raw", format!("link raw\n{BASE}")),
+        ("null", format!("link null\n{BASE}")),
+        (
+            "ipv6",
+            format!("client [2001:db8::10]:40000\nserver [2001:db8::20]:110\n{BASE}"),
+        ),
+        ("reset", format!("end rst\n{BASE}")),
+    ];
+    for (name, script) in variants {
+        let (_dir, capture) = simulate(&script, &[]);
+        let found: Vec<(String, String)> = exchanges(&capture).into_iter().map(|(c, s, _)| (c, s)).collect();
+        assert_eq!(found, scripted(), "{name}");
+        tshark_reads(&capture);
+    }
+}
+
+#[test]
+fn a_lost_segment_is_a_gap_in_that_reply_and_nothing_else() {
+    let script = format!("mss 40\n{}", BASE.replace("C: RETR 1\n", "C: RETR 1\n@drop 2\n"));
+    let (_dir, capture) = simulate(&script, &[]);
+    let found = exchanges(&capture);
+    let commands: Vec<&str> = found.iter().map(|(c, ..)| c.as_str()).collect();
+    assert_eq!(
+        commands,
+        ["USER alice", "PASS ********", "LIST", "RETR 1", "DELE 1", "QUIT"]
+    );
+    assert!(found[3].2.contains(&"gap_in_reply".to_string()), "{found:?}");
+    assert!(
+        found
+            .iter()
+            .filter(|(_, _, n)| n.contains(&"gap_in_reply".to_string()))
+            .count()
+            == 1
+    );
+    tshark_reads(&capture);
+}
+
+#[test]
+fn a_capture_that_starts_mid_session_is_inferred() {
+    let script = BASE.replacen("S: +OK ready\n", "", 1).replace(
+        "C: USER alice\nS: +OK\nC: PASS wonderland\nS: +OK Logged in.\n",
+        "",
+    );
+    let (_dir, capture) = simulate(&format!("mid-session\n{script}"), &[]);
+    let output = bin().arg("open").arg(&capture).arg("--json").output().unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("\"command\":\"RETR\"") && text.contains("\"phase\":\"TRANSACTION\""),
+        "{text}"
+    );
+}
+
+#[test]
+fn from_session_the_teaching_server_answers() {
+    let (_dir, capture) = simulate(
+        "C: USER alice\nC: PASS wonderland\nC: STAT\nC: RETR 9\nC: QUIT\n",
+        &["--from-session"],
+    );
+    let found: Vec<(String, String)> = exchanges(&capture).into_iter().map(|(c, s, _)| (c, s)).collect();
+    let expected: Vec<(String, String)> = [
+        ("USER alice", "+OK"),
+        ("PASS ********", "+OK"),
+        ("STAT", "+OK"),
+        ("RETR 9", "-ERR"),
+        ("QUIT", "+OK"),
+    ]
+    .into_iter()
+    .map(|(c, s)| (c.to_string(), s.to_string()))
+    .collect();
+    assert_eq!(found, expected);
+    tshark_reads(&capture);
+}
+
+#[test]
+fn a_bad_script_says_which_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("bad.pop3");
+    std::fs::write(&script, "S: +OK\nC: QUIT\n@drop two\n").unwrap();
+    let output = bin()
+        .arg("simulate")
+        .arg(&script)
+        .arg("-o")
+        .arg(dir.path().join("x.pcap"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("bad.pop3: line 3: @drop needs a number"),
+        "{stderr}"
+    );
+}
