@@ -51,6 +51,9 @@ enum Perturbation {
     Reorder,
 }
 
+/// A turn as read: who sends it, its bytes, the script line it starts on.
+type Turn = (Direction, Vec<u8>, usize);
+
 #[derive(Clone, Debug, Default)]
 struct TurnPlan {
     wait_nanos: i64,
@@ -123,7 +126,7 @@ impl Script {
         );
         let mut link_choice = Link::Ethernet;
         // Turns as (side, bytes), and the plan of each.
-        let mut turns: Vec<(Direction, Vec<u8>, usize)> = Vec::new();
+        let mut turns: Vec<Turn> = Vec::new();
         let mut plans: Vec<TurnPlan> = Vec::new();
         let mut next_plan = TurnPlan::default();
         let mut open_turn = false;
@@ -319,10 +322,10 @@ impl Script {
 /// The client's turns, each answered by the teaching server (built-in demo mailboxes, a fixed
 /// greeting timestamp so the same script makes the same capture).
 fn answer_from_session(
-    client_turns: Vec<(Direction, Vec<u8>, usize)>,
+    client_turns: Vec<Turn>,
     plans: Vec<TurnPlan>,
     mid_session: bool,
-) -> (Vec<(Direction, Vec<u8>, usize)>, Vec<TurnPlan>) {
+) -> (Vec<Turn>, Vec<TurnPlan>) {
     use crate::server::session::{Session, Then};
     use crate::server::store::{DemoStore, Locks};
     use crate::server::{Quirks, ServerConfig};

@@ -28,6 +28,8 @@ lessons![
     "10-encryption.toml",
     "11-reading-a-real-client.toml",
     "12-messy-reality.toml",
+    "13-what-if-no-quit.toml",
+    "14-what-if-rset-before-quit.toml",
 ];
 
 captures![
@@ -58,6 +60,8 @@ captures![
     "32-synthetic-lost-segment.pcap",
     "33-synthetic-no-dot-stuffing.pcap",
     "34-synthetic-response-codes.pcap",
+    "40-whatif-no-quit.pcap",
+    "41-whatif-rset-before-quit.pcap",
 ];
 
 /// A built-in capture by its file name.

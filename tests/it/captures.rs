@@ -87,6 +87,23 @@ mod synthetic {
 }
 
 #[test]
+fn the_what_if_captures_are_what_their_scripts_make() {
+    for (script, capture) in [
+        ("whatif/no-quit.pop3", "40-whatif-no-quit.pcap"),
+        ("whatif/rset-before-quit.pop3", "41-whatif-rset-before-quit.pcap"),
+    ] {
+        let text = std::fs::read_to_string(captures_dir().join(script)).unwrap();
+        let made = pop3scope::simulate::Script::parse(&text, false)
+            .unwrap()
+            .capture();
+        assert!(
+            std::fs::read(captures_dir().join(capture)).unwrap() == made,
+            "captures/{capture} differs from captures/{script}: run pop3scope simulate again (the command is in the script)"
+        );
+    }
+}
+
+#[test]
 fn the_synthetic_captures_are_what_their_scripts_make() {
     for (name, bytes) in synthetic::synthetic_captures() {
         let committed = std::fs::read(captures_dir().join(name)).unwrap();
