@@ -19,6 +19,7 @@
 //! @duplicate 1                 … sent twice
 //! @reorder                     … its segments arrive last first
 //! --                           ends a turn: the next line is sent on its own
+//! next-session                 a new connection (the next client port), after the last one
 //! ```
 //!
 //! Consecutive lines from one side are one turn: one write, cut into segments of at most
@@ -60,12 +61,70 @@ struct TurnPlan {
     perturbations: Vec<Perturbation>,
 }
 
+/// One connection of a script.
+#[derive(Clone, Debug)]
+struct SessionScript {
+    conversation: Conversation,
+    plans: Vec<TurnPlan>,
+    /// Before its first packet.
+    wait_nanos: i64,
+}
+
 /// A script, read.
 #[derive(Clone, Debug)]
 pub struct Script {
-    conversation: Conversation,
+    sessions: Vec<SessionScript>,
     link: Link,
+}
+
+/// The session being read.
+struct Draft {
+    conversation: Conversation,
+    turns: Vec<Turn>,
     plans: Vec<TurnPlan>,
+    mid_session: bool,
+    wait_nanos: i64,
+}
+
+impl Draft {
+    fn new(client: SocketAddr, server: SocketAddr) -> Self {
+        Draft {
+            conversation: Conversation::new(client, server),
+            turns: Vec::new(),
+            plans: Vec::new(),
+            mid_session: false,
+            wait_nanos: 0,
+        }
+    }
+
+    /// The session as written, or answered by the teaching server (shared by all sessions,
+    /// so what one deletes the next does not find).
+    fn finish(mut self, server: Option<&AnsweringServer>, line: usize) -> Result<SessionScript, ScriptError> {
+        if let Some(server) = server {
+            let (turns, plans) = server.answer(self.turns, self.plans, self.mid_session);
+            self.turns = turns;
+            self.plans = plans;
+        }
+        if self.turns.is_empty() {
+            return Err(ScriptError {
+                line,
+                message: "a session with no C: or S: lines".to_string(),
+            });
+        }
+        let mut conversation = self.conversation;
+        conversation.handshake = !self.mid_session;
+        for (dir, bytes, _) in self.turns {
+            conversation = match dir {
+                Direction::ClientToServer => conversation.client(bytes),
+                Direction::ServerToClient => conversation.server(bytes),
+            };
+        }
+        Ok(SessionScript {
+            conversation,
+            plans: self.plans,
+            wait_nanos: self.wait_nanos,
+        })
+    }
 }
 
 /// A line of the script that could not be used.
@@ -120,17 +179,15 @@ impl Script {
     /// Reads a script. With `from_session`, it holds only client lines and the teaching
     /// server answers them.
     pub fn parse(text: &str, from_session: bool) -> Result<Script, ScriptError> {
-        let mut conversation = Conversation::new(
+        let mut draft = Draft::new(
             "192.0.2.10:40000".parse().expect("an address"),
             "192.0.2.20:110".parse().expect("an address"),
         );
+        let answering = from_session.then(AnsweringServer::default);
+        let mut sessions = Vec::new();
         let mut link_choice = Link::Ethernet;
-        // Turns as (side, bytes), and the plan of each.
-        let mut turns: Vec<Turn> = Vec::new();
-        let mut plans: Vec<TurnPlan> = Vec::new();
         let mut next_plan = TurnPlan::default();
         let mut open_turn = false;
-        let mut mid_session = false;
         for (index, raw) in text.lines().enumerate() {
             let number = index + 1;
             let fail = |message: String| ScriptError {
@@ -164,13 +221,13 @@ impl Script {
                     ));
                 }
                 // Answered by the server, a client waits for each reply: a line is a turn.
-                match turns.last_mut() {
+                match draft.turns.last_mut() {
                     Some((last, existing, _)) if open_turn && *last == dir && !from_session => {
                         existing.extend_from_slice(&bytes)
                     }
                     _ => {
-                        turns.push((dir, bytes, number));
-                        plans.push(std::mem::take(&mut next_plan));
+                        draft.turns.push((dir, bytes, number));
+                        draft.plans.push(std::mem::take(&mut next_plan));
                     }
                 }
                 open_turn = true;
@@ -187,14 +244,24 @@ impl Script {
             };
             match words.as_slice() {
                 ["--"] => {}
+                ["next-session"] => {
+                    // The next connection: the same endpoints, the next client port.
+                    let previous = &draft.conversation;
+                    let mut client = previous.client;
+                    client.set_port(client.port().wrapping_add(1).max(1));
+                    let mut next = Draft::new(client, previous.server);
+                    next.conversation.mss = previous.mss;
+                    next.wait_nanos = std::mem::take(&mut next_plan.wait_nanos);
+                    sessions.push(std::mem::replace(&mut draft, next).finish(answering.as_ref(), number)?);
+                }
                 ["client", addr] | ["server", addr] => {
                     let addr: SocketAddr = addr
                         .parse()
                         .map_err(|_| fail(format!("\"{addr}\" is not ADDRESS:PORT")))?;
                     if words[0] == "client" {
-                        conversation.client = addr;
+                        draft.conversation.client = addr;
                     } else {
-                        conversation.server = addr;
+                        draft.conversation.server = addr;
                     }
                 }
                 ["link", name] => {
@@ -209,11 +276,11 @@ impl Script {
                     if mss > 65_000 {
                         return Err(fail("mss is at most 65000".to_string()));
                     }
-                    conversation.mss = mss;
+                    draft.conversation.mss = mss;
                 }
-                ["mid-session"] => mid_session = true,
+                ["mid-session"] => draft.mid_session = true,
                 ["end", how] => {
-                    conversation.ending = match *how {
+                    draft.conversation.ending = match *how {
                         "fin" => Ending::Fin,
                         "rst" => Ending::Rst,
                         "open" => Ending::Open,
@@ -237,40 +304,41 @@ impl Script {
                 ["@reorder"] => next_plan.perturbations.push(Perturbation::Reorder),
                 _ => {
                     return Err(fail(format!(
-                        "\"{line}\" is not a script line: C: or S: lines, or client, server, link, mss, mid-session, end, wait, @drop, @duplicate, @reorder, --"
+                        "\"{line}\" is not a script line: C: or S: lines, or client, server, link, mss, mid-session, end, wait, @drop, @duplicate, @reorder, --, next-session"
                     )));
                 }
             }
         }
-        if from_session {
-            let (answered, answered_plans) = answer_from_session(turns, plans, mid_session);
-            turns = answered;
-            plans = answered_plans;
-        }
-        if turns.is_empty() {
-            return Err(ScriptError {
-                line: text.lines().count(),
-                message: "the script has no C: or S: lines".to_string(),
-            });
-        }
-        conversation.handshake = !mid_session;
-        for (dir, bytes, _) in turns {
-            conversation = match dir {
-                Direction::ClientToServer => conversation.client(bytes),
-                Direction::ServerToClient => conversation.server(bytes),
-            };
-        }
+        sessions.push(draft.finish(answering.as_ref(), text.lines().count())?);
         Ok(Script {
-            conversation,
+            sessions,
             link: link_choice,
-            plans,
         })
     }
 
     /// The capture, as a pcap file.
     pub fn capture(&self) -> Vec<u8> {
+        let mut clock = START_SECS * 1_000_000_000;
+        let mut frames: Vec<SynthFrame> = Vec::new();
+        for session in &self.sessions {
+            clock += session.wait_nanos;
+            for (nanos, packet) in session.timed(&mut clock) {
+                frames.push(SynthFrame {
+                    ts: Timestamp(nanos),
+                    data: synth::frame_bytes(&session.conversation, &packet, &self.link),
+                });
+            }
+        }
+        let link_type: LinkType = self.link.link_type();
+        synth::write_pcap(link_type, &frames, 262_144)
+    }
+}
+
+impl SessionScript {
+    /// The session's packets with their times: each a millisecond after the one before, plus
+    /// the waits the script asks for; the turns' perturbations applied.
+    fn timed(&self, clock: &mut i64) -> Vec<(i64, TcpPacket)> {
         let segments = self.conversation.segments();
-        // Each packet a millisecond after the one before, plus the waits the script asks for.
         let mut ordered: Vec<(i64, TcpPacket)> = Vec::new();
         for packet in segments.opening {
             ordered.push((0, packet));
@@ -299,72 +367,78 @@ impl Script {
         for packet in segments.closing {
             ordered.push((0, packet));
         }
-        let mut clock = START_SECS * 1_000_000_000;
-        let timed: Vec<(i64, TcpPacket)> = ordered
+        ordered
             .into_iter()
             .map(|(wait, packet)| {
-                clock += wait + PACKET_GAP_NANOS;
-                (clock, packet)
+                *clock += wait + PACKET_GAP_NANOS;
+                (*clock, packet)
             })
-            .collect();
-        let frames: Vec<SynthFrame> = timed
-            .into_iter()
-            .map(|(nanos, packet)| SynthFrame {
-                ts: Timestamp(nanos),
-                data: synth::frame_bytes(&self.conversation, &packet, &self.link),
-            })
-            .collect();
-        let link_type: LinkType = self.link.link_type();
-        synth::write_pcap(link_type, &frames, 262_144)
+            .collect()
     }
 }
 
-/// The client's turns, each answered by the teaching server (built-in demo mailboxes, a fixed
-/// greeting timestamp so the same script makes the same capture).
-fn answer_from_session(
-    client_turns: Vec<Turn>,
-    plans: Vec<TurnPlan>,
-    mid_session: bool,
-) -> (Vec<Turn>, Vec<TurnPlan>) {
-    use crate::server::session::{Session, Then};
-    use crate::server::store::{DemoStore, Locks};
-    use crate::server::{Quirks, ServerConfig};
-    let store = DemoStore::default();
-    let locks = Locks::default();
-    let config = ServerConfig {
-        quirks: Quirks::default(),
-        tls_available: false,
-        hostname: "pop3scope.test".to_string(),
-    };
-    let mut session = Session::new(&store, &locks, &config, "1.1.1767603600", false);
-    let mut turns = Vec::new();
-    let mut out_plans = Vec::new();
-    if !mid_session {
-        turns.push((Direction::ServerToClient, session.greeting(), 0));
-        out_plans.push(TurnPlan::default());
+/// The teaching server that answers a `--from-session` script: its built-in demo mailboxes,
+/// and a fixed greeting timestamp, so the same script makes the same capture.
+struct AnsweringServer {
+    store: crate::server::store::DemoStore,
+    locks: crate::server::store::Locks,
+    config: crate::server::ServerConfig,
+}
+
+impl Default for AnsweringServer {
+    fn default() -> Self {
+        AnsweringServer {
+            store: Default::default(),
+            locks: Default::default(),
+            config: crate::server::ServerConfig {
+                quirks: Default::default(),
+                tls_available: false,
+                hostname: "pop3scope.test".to_string(),
+            },
+        }
     }
-    for ((_, bytes, line), plan) in client_turns.into_iter().zip(plans) {
-        let mut reply = Vec::new();
-        let mut closed = false;
-        for command in bytes.split_inclusive(|&b| b == b'\n') {
-            let command = command.strip_suffix(b"\n").unwrap_or(command);
-            let command = command.strip_suffix(b"\r").unwrap_or(command);
-            let response = session.line(command);
-            reply.extend_from_slice(&response.bytes);
-            if response.then == Then::Close {
-                closed = true;
+}
+
+impl AnsweringServer {
+    /// The client's turns, each followed by the server's answer.
+    fn answer(
+        &self,
+        client_turns: Vec<Turn>,
+        plans: Vec<TurnPlan>,
+        mid_session: bool,
+    ) -> (Vec<Turn>, Vec<TurnPlan>) {
+        use crate::server::session::{Session, Then};
+        let mut session = Session::new(&self.store, &self.locks, &self.config, "1.1.1767603600", false);
+        let mut turns = Vec::new();
+        let mut out_plans = Vec::new();
+        if !mid_session {
+            turns.push((Direction::ServerToClient, session.greeting(), 0));
+            out_plans.push(TurnPlan::default());
+        }
+        for ((_, bytes, line), plan) in client_turns.into_iter().zip(plans) {
+            let mut reply = Vec::new();
+            let mut closed = false;
+            for command in bytes.split_inclusive(|&b| b == b'\n') {
+                let command = command.strip_suffix(b"\n").unwrap_or(command);
+                let command = command.strip_suffix(b"\r").unwrap_or(command);
+                let response = session.line(command);
+                reply.extend_from_slice(&response.bytes);
+                if response.then == Then::Close {
+                    closed = true;
+                    break;
+                }
+            }
+            turns.push((Direction::ClientToServer, bytes, line));
+            out_plans.push(plan);
+            turns.push((Direction::ServerToClient, reply, line));
+            out_plans.push(TurnPlan::default());
+            if closed {
                 break;
             }
         }
-        turns.push((Direction::ClientToServer, bytes, line));
-        out_plans.push(plan);
-        turns.push((Direction::ServerToClient, reply, line));
-        out_plans.push(TurnPlan::default());
-        if closed {
-            break;
-        }
+        session.disconnected();
+        (turns, out_plans)
     }
-    (turns, out_plans)
 }
 
 #[cfg(test)]
@@ -388,9 +462,9 @@ mod tests {
     #[test]
     fn lines_of_one_side_make_one_turn_until_the_other_side_speaks() {
         let script = Script::parse("S: +OK hi\nC: STAT\nC: LIST\nS: +OK 0 0\n--\nS: +OK\n", false).unwrap();
-        assert_eq!(script.plans.len(), 4);
+        assert_eq!(script.sessions[0].plans.len(), 4);
         assert_eq!(
-            script.conversation.stream(Direction::ClientToServer),
+            script.sessions[0].conversation.stream(Direction::ClientToServer),
             b"STAT\r\nLIST\r\n"
         );
     }

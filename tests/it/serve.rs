@@ -380,3 +380,16 @@ fn serve_refuses_a_non_loopback_address_without_being_told() {
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("--allow-remote"));
 }
+
+#[test]
+fn an_idle_client_is_dropped_and_its_marks_forgotten() {
+    let dir = mailboxes(&[("alice", "wonderland")], 2);
+    let serve = Serve::start(dir.path(), &["--idle-timeout", "1"]);
+    let mut client = Client::connect(serve.port);
+    client.login("alice", "wonderland");
+    assert!(client.send("DELE 1").starts_with("+OK"));
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(client.line(), "-ERR Disconnected for inactivity.\r\n");
+    assert_eq!(client.line(), "", "the server closed the connection");
+    assert_eq!(messages_left(dir.path(), "alice"), ["001.eml", "002.eml"]);
+}
