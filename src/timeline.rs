@@ -450,6 +450,7 @@ impl Timeline {
             inserted.push(Inserted { session: index, line });
         };
         match record {
+            // Opened above.
             Record::Started(_) => {}
             Record::Greeting(_, greeting) => {
                 session.note_count += greeting.notes.len();

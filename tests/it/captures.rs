@@ -99,7 +99,9 @@ fn the_simulated_captures_are_what_their_scripts_make() {
                 .nth(1)
                 .and_then(|rest| rest.split_whitespace().next())
                 .unwrap_or_else(|| panic!("{}: no \"-o captures/FILE\" in its comments", path.display()));
-            let made = pop3scope::simulate::Script::parse(&text, false).unwrap().capture();
+            let made = pop3scope::simulate::Script::parse(&text, false)
+                .unwrap()
+                .capture();
             assert!(
                 std::fs::read(captures_dir().join(target)).unwrap() == made,
                 "captures/{target} differs from {}: run the pop3scope simulate command in its comments",
