@@ -30,7 +30,9 @@ use crate::session::{SessionConfig, Sessions};
         pop3scope reads packet captures (pcap or pcapng, as written by tcpdump, Wireshark or \
         dumpcap), puts each TCP connection on the POP3 ports back together byte for byte, and \
         shows every command with its reply, the session phase (AUTHORIZATION, TRANSACTION, \
-        UPDATE) and what it means. Passwords are masked unless you ask to see them.",
+        UPDATE) and what it means. Passwords are masked unless you ask to see them.\n\n\
+        For a classroom it also brings guided lessons on real captures (lesson), a POP3 server to \
+        talk to (serve), and a way to make captures from a script (simulate).",
     after_help = "Examples:\n  \
         pop3scope lesson 1                                the first lesson, step by step\n  \
         pop3scope open captures/01-full-session.pcap      browse it (in a terminal; ? for keys)\n  \
@@ -39,7 +41,9 @@ use crate::session::{SessionConfig, Sessions};
         pop3scope open trace.pcap --flows                 TCP connections, gaps\n  \
         pop3scope open trace.pcap --export-streams dir/   streams to files\n  \
         tcpdump -i lo -w - port 110 | pop3scope open -    decode as it is captured\n  \
-        sudo pop3scope sniff -i lo                        watch POP3 live"
+        sudo pop3scope sniff -i lo                        watch POP3 live\n  \
+        pop3scope serve                                   a POP3 server on 127.0.0.1:1110\n  \
+        pop3scope simulate script.pop3 -o out.pcap        a script becomes a capture"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -59,8 +63,8 @@ enum Command {
     /// Guided lessons on real captures, step by step with narration and questions. Without
     /// LESSON, lists them.
     Lesson(LessonArgs),
-    /// Run a teaching POP3 server that students and mail clients (telnet, curl, Thunderbird,
-    /// Python's poplib) talk to while the class watches with sniff. Loopback only, unless
+    /// Run a teaching POP3 server that students and mail clients (telnet, curl, Python's
+    /// poplib, a desktop mail client) talk to while the class watches with sniff. Loopback only, unless
     /// --allow-remote.
     Serve(ServeArgs),
     /// Turn a script of a POP3 conversation into a capture file with a real TCP handshake,
@@ -139,7 +143,8 @@ struct ServeArgs {
 
 #[derive(Args, Debug)]
 struct LessonArgs {
-    /// The lesson: its number (1–12), its name, or the path of a lesson file (.toml). With
+    /// The lesson: its number (`pop3scope lesson` lists them), its name, or the path of a lesson
+    /// file (.toml). With
     /// --check, any number of lesson files (none: every built-in lesson).
     lesson: Vec<String>,
 
