@@ -31,6 +31,18 @@ impl Timestamp {
     pub fn secs(self) -> i64 {
         self.0.div_euclid(1_000_000_000)
     }
+    /// `HH:MM:SS.mmm` in UTC: the time column of the text output and the terminal view.
+    pub fn time_of_day(self) -> String {
+        let of_day = self.secs().rem_euclid(86_400);
+        format!(
+            "{:02}:{:02}:{:02}.{:03}",
+            of_day / 3600,
+            of_day / 60 % 60,
+            of_day % 60,
+            self.subsec_nanos() / 1_000_000
+        )
+    }
+
     pub fn subsec_nanos(self) -> u32 {
         self.0.rem_euclid(1_000_000_000) as u32
     }

@@ -7,7 +7,7 @@ use base64::Engine as _;
 
 use crate::flow::Direction;
 use crate::output::MASK;
-use crate::pop3::{Capability, Phase, Status, Verb};
+use crate::pop3::{Phase, Status, Verb, capability_meaning};
 use crate::session::{self, SessionEnd};
 use crate::text::escape;
 use crate::timeline::{ExchangeView, LineKind, SessionView};
@@ -532,10 +532,7 @@ fn exchange_detail(
                         let stuffed = if line.first() == Some(&b'.') { "." } else { "" };
                         out.push((Tone::Wire, format!("{stuffed}{}\\r\\n", escape(line))));
                     } else {
-                        let meaning = capa
-                            .then(|| Capability::parse(line))
-                            .flatten()
-                            .and_then(|c| c.meaning());
+                        let meaning = capa.then(|| capability_meaning(line)).flatten();
                         match meaning {
                             Some(meaning) => {
                                 out.push((Tone::Wire, format!("{}   — {meaning}", escape(line))))

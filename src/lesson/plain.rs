@@ -113,6 +113,18 @@ fn title_line(lesson: &Lesson, number: Option<usize>, lang: Lang) -> String {
     }
 }
 
+/// The questions with their step (an index) and their number (1 for the first question).
+fn questions(lesson: &Lesson) -> impl Iterator<Item = (usize, usize, &super::Question)> {
+    lesson
+        .file
+        .steps
+        .iter()
+        .enumerate()
+        .filter_map(|(i, step)| Some((i, step.question.as_ref()?)))
+        .enumerate()
+        .map(|(n, (i, question))| (i, n + 1, question))
+}
+
 /// The captures' file names, without the path that leads to them.
 fn capture_names(lesson: &Lesson) -> Vec<String> {
     lesson
@@ -189,12 +201,7 @@ pub fn plain(
     }
     writeln!(out)?;
     writeln!(out, "── {} ──", w.answers)?;
-    let mut question_number = 0;
-    for (i, step) in steps.iter().enumerate() {
-        let Some(question) = &step.question else {
-            continue;
-        };
-        question_number += 1;
+    for (i, question_number, question) in questions(lesson) {
         writeln!(out)?;
         if let Some(c) = question.correct() {
             let choice = &question.choices[c];
@@ -349,12 +356,7 @@ pub fn markdown(
     }
     writeln!(out)?;
     writeln!(out, "## {}", w.answers)?;
-    let mut question_number = 0;
-    for (i, step) in steps.iter().enumerate() {
-        let Some(question) = &step.question else {
-            continue;
-        };
-        question_number += 1;
+    for (i, question_number, question) in questions(lesson) {
         if let Some(c) = question.correct() {
             writeln!(out)?;
             writeln!(

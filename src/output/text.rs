@@ -16,7 +16,7 @@ use base64::Engine as _;
 
 use crate::capture::Timestamp;
 use crate::flow::Direction;
-use crate::pop3::{Capability, Exchange, Greeting, Note, Phase, Status, Verb};
+use crate::pop3::{Exchange, Greeting, Note, Phase, Status, Verb, capability_meaning};
 use crate::session::{SessionEvent, SessionSummary, is_secret_arg, is_secret_sasl};
 use crate::text::escape;
 
@@ -39,17 +39,6 @@ fn phase_color(phase: Phase) -> &'static str {
         Phase::Tls => "\x1b[34m",
         Phase::Unknown => "\x1b[90m",
     }
-}
-
-fn time_of_day(ts: Timestamp) -> String {
-    let of_day = ts.secs().rem_euclid(86_400);
-    format!(
-        "{:02}:{:02}:{:02}.{:03}",
-        of_day / 3600,
-        of_day / 60 % 60,
-        of_day % 60,
-        ts.subsec_nanos() / 1_000_000
-    )
 }
 
 impl<W: Write> TextPrinter<W> {
@@ -77,7 +66,7 @@ impl<W: Write> TextPrinter<W> {
         };
         format!(
             "[{session}] {}  {}",
-            time_of_day(ts),
+            ts.time_of_day(),
             self.paint(phase_color(phase), &format!("{name:<14}"))
         )
     }
@@ -200,10 +189,7 @@ impl<W: Write> TextPrinter<W> {
                     let indent = " ".repeat(format!("[{session}]").len() + 30);
                     let capa = exchange.verb() == Some(Verb::Capa);
                     for line in body.lines().take(self.options.body_lines) {
-                        let meaning = capa
-                            .then(|| Capability::parse(line))
-                            .flatten()
-                            .and_then(|c| c.meaning());
+                        let meaning = capa.then(|| capability_meaning(line)).flatten();
                         match meaning {
                             Some(meaning) => {
                                 let comment = self.paint("\x1b[90m", &format!("# {meaning}"));

@@ -22,4 +22,7 @@ pub use command::{Command, Verb, parse_number};
 pub use decoder::{Body, Decoder, DecoderOptions, Exchange, Greeting, Pop3Event, Position, Reply, SaslLine};
 pub use notes::{Note, NoteCode};
 pub use phase::{Phase, after_reply};
-pub use reply::{Capability, ResponseCode, Status, StatusLine, apop_timestamp, octets_in_text, parse_status};
+pub use reply::{
+    Capability, ResponseCode, Status, StatusLine, apop_timestamp, capability_meaning, octets_in_text,
+    parse_status,
+};

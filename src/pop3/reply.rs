@@ -86,6 +86,11 @@ impl ResponseCode {
     }
 }
 
+/// What a line of a CAPA reply means, when pop3scope knows the capability.
+pub fn capability_meaning(line: &[u8]) -> Option<&'static str> {
+    Capability::parse(line).and_then(|c| c.meaning())
+}
+
 /// One line of a CAPA reply: a capability and its parameters (RFC 2449 §6), e.g.
 /// `SASL PLAIN LOGIN`, `LOGIN-DELAY 300 USER`, `EXPIRE NEVER`, `IMPLEMENTATION Dovecot`.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]

@@ -8,7 +8,6 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use super::app::{App, KEYS, LESSON_KEYS, PLAY_SPEEDS, Pane, PromptKind, SideTab, key_name};
-use crate::capture::Timestamp;
 use crate::explain::{self, Tone};
 use crate::flow::Direction;
 use crate::lesson::Lang;
@@ -116,17 +115,6 @@ fn band_letter(phase: Phase) -> &'static str {
         Phase::Tls => "E",
         Phase::Unknown => "?",
     }
-}
-
-fn time_of_day(ts: Timestamp) -> String {
-    let of_day = ts.secs().rem_euclid(86_400);
-    format!(
-        "{:02}:{:02}:{:02}.{:03}",
-        of_day / 3600,
-        of_day / 60 % 60,
-        of_day % 60,
-        ts.subsec_nanos() / 1_000_000
-    )
 }
 
 /// Draws the whole screen.
@@ -508,7 +496,7 @@ fn draw_sessions(frame: &mut Frame, app: &mut App, palette: &Palette, area: Rect
                 "{:>3}  {:<ew$} {:<12} {} {:>5} {:>5}  {login}",
                 session.info.id,
                 endpoints,
-                time_of_day(session.info.ts),
+                session.info.ts.time_of_day(),
                 phase,
                 session.exchanges.len(),
                 session.note_count
@@ -598,7 +586,7 @@ fn draw_conversation(frame: &mut Frame, app: &mut App, palette: &Palette, area: 
         let mut spans = Vec::new();
         if show_time {
             spans.push(Span::styled(
-                format!("{} ", time_of_day(seen.ts)),
+                format!("{} ", seen.ts.time_of_day()),
                 palette.quiet(),
             ));
         }

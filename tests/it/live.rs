@@ -38,6 +38,22 @@ struct Dovecot<'a> {
     dir: &'a Path,
 }
 
+impl<'a> Dovecot<'a> {
+    /// A throw-away Dovecot in `dir`, listening on `port` of 127.0.0.1; stopped when dropped.
+    fn start(dir: &'a Path, port: u16) -> Self {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/live/dovecot.sh");
+        let started = Command::new("bash")
+            .arg(script)
+            .arg("start")
+            .arg(dir)
+            .arg(port.to_string())
+            .status()
+            .unwrap();
+        assert!(started.success(), "Dovecot did not start");
+        Dovecot { dir }
+    }
+}
+
 impl Drop for Dovecot<'_> {
     fn drop(&mut self) {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/live/dovecot.sh");
@@ -85,16 +101,7 @@ fn sniff_sees_every_exchange_of_a_real_session_once_and_writes_a_capture_that_op
     }
     let work = TempDir::new().unwrap();
     let port = 11110 + (std::process::id() % 500) as u16;
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/live/dovecot.sh");
-    let started = Command::new("bash")
-        .arg(&script)
-        .arg("start")
-        .arg(work.path())
-        .arg(port.to_string())
-        .status()
-        .unwrap();
-    assert!(started.success(), "Dovecot did not start");
-    let _dovecot = Dovecot { dir: work.path() };
+    let _dovecot = Dovecot::start(work.path(), port);
 
     let capture = work.path().join("live.pcap");
     let mut sniff = Command::new(assert_cmd::cargo::cargo_bin("pop3scope"))
@@ -172,16 +179,7 @@ fn sniff_in_a_terminal_shows_the_session_as_it_happens() {
     }
     let work = TempDir::new().unwrap();
     let port = 11610 + (std::process::id() % 500) as u16;
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/live/dovecot.sh");
-    let started = Command::new("bash")
-        .arg(&script)
-        .arg("start")
-        .arg(work.path())
-        .arg(port.to_string())
-        .status()
-        .unwrap();
-    assert!(started.success(), "Dovecot did not start");
-    let _dovecot = Dovecot { dir: work.path() };
+    let _dovecot = Dovecot::start(work.path(), port);
 
     let command = format!(
         "{} sniff -i lo --port {port}",
