@@ -80,7 +80,8 @@ const SCRIPT_HELP: &str = "Script lines:\n  \
     client ADDR:PORT       server ADDR:PORT                link ethernet|sll|sll2|null|loop|raw\n  \
     mss N                  mid-session                     end fin|rst|open\n  \
     wait SECS              @drop N   @duplicate N   @reorder   (the next turn's segments)\n  \
-    --                     ends a turn                     # a comment\n\n\
+    --                     ends a turn                     next-session   a new connection\n  \
+    C! bytes               client bytes as written         # a comment\n\n\
 Example:\n  \
     printf 'C: USER alice\\nC: PASS wonderland\\nC: STAT\\nC: QUIT\\n' | pop3scope simulate --from-session - -o demo.pcap";
 
@@ -133,7 +134,7 @@ struct ServeArgs {
     no_tls: bool,
 
     /// Close a connection after SECS seconds without a command (RFC 1939 asks for at least 600).
-    #[arg(long, value_name = "SECS", default_value_t = 600)]
+    #[arg(long, value_name = "SECS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..))]
     idle_timeout: u64,
 
     /// Clients served at once.
@@ -387,8 +388,8 @@ fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
         fs::read_to_string(&args.script).with_context(|| format!("cannot read {name}"))?
     };
     let script = crate::simulate::Script::parse(&text, args.from_session).with_context(|| name.clone())?;
-    fs::write(&args.output, script.capture())
-        .with_context(|| format!("cannot write {}", args.output.display()))?;
+    let capture = script.capture().with_context(|| name.clone())?;
+    fs::write(&args.output, capture).with_context(|| format!("cannot write {}", args.output.display()))?;
     Ok(())
 }
 
@@ -407,8 +408,14 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     for name in &args.quirks {
         quirks.enable(name).map_err(anyhow::Error::msg)?;
     }
-    let (store, who): (Arc<dyn Store>, String) = match &args.mailbox {
+    let (store, who, try_user): (Arc<dyn Store>, String, String) = match &args.mailbox {
         Some(dir) => {
+            if !dir.is_dir() {
+                anyhow::bail!(
+                    "{} is not a directory: --mailbox wants DIR/USER/*.eml",
+                    dir.display()
+                );
+            }
             let users_file = args.users.clone().unwrap_or_else(|| dir.join("users"));
             let text = fs::read_to_string(&users_file).with_context(|| {
                 format!(
@@ -424,11 +431,15 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 dir.display(),
                 names.iter().map(|n| n.as_str()).collect::<Vec<_>>().join(", ")
             );
-            (Arc::new(DirStore::new(dir, users)), who)
+            let try_user = names
+                .first()
+                .map_or("USER:PASSWORD".to_string(), |n| format!("{n}:PASSWORD"));
+            (Arc::new(DirStore::new(dir, users)), who, try_user)
         }
         None => (
             Arc::new(DemoStore::default()),
             "demo mailboxes: alice/wonderland, bob/builder, empty@example.test/nothing".to_string(),
+            "alice:wonderland".to_string(),
         ),
     };
     let tls = if args.no_tls {
@@ -448,13 +459,25 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         idle_timeout: std::time::Duration::from_secs(args.idle_timeout.max(1)),
         max_clients: args.max_clients.max(1),
     };
+    let quirks = if args.quirks.is_empty() {
+        String::new()
+    } else {
+        format!("; quirks: {}", args.quirks.join(", "))
+    };
+    // What to type on this machine: a wildcard address is reached through loopback.
+    let local = if address.ip().is_unspecified() {
+        std::net::SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), address.port())
+    } else {
+        address
+    };
+    let interface = if local.ip().is_loopback() { "lo" } else { "IFACE" };
+    let tls_note = if tls.is_some() {
+        "; STLS with a self-signed certificate"
+    } else {
+        ""
+    };
     eprintln!(
-        "pop3scope serve: listening on {address} ({who}){}; Ctrl-C stops\n  try:   curl -u alice:wonderland pop3://{address}/\n  watch: sudo pop3scope sniff -i lo --port {}",
-        if tls.is_some() {
-            "; STLS with a self-signed certificate"
-        } else {
-            ""
-        },
+        "pop3scope serve: listening on {address} ({who}){tls_note}{quirks}; Ctrl-C stops\n  try:   curl -u {try_user} pop3://{local}/\n  watch: sudo pop3scope sniff -i {interface} --port {}",
         address.port()
     );
     let server = Arc::new(Server::new(store, config, tls, options));

@@ -59,6 +59,8 @@ type Turn = (Direction, Vec<u8>, usize);
 struct TurnPlan {
     wait_nanos: i64,
     perturbations: Vec<Perturbation>,
+    /// The script line the turn starts on, for errors.
+    line: usize,
 }
 
 /// One connection of a script.
@@ -100,8 +102,15 @@ impl Draft {
     /// The session as written, or answered by the teaching server (shared by all sessions,
     /// so what one deletes the next does not find).
     fn finish(mut self, server: Option<&AnsweringServer>, line: usize) -> Result<SessionScript, ScriptError> {
+        let (client, server_addr) = (self.conversation.client, self.conversation.server);
+        if client.is_ipv4() != server_addr.is_ipv4() {
+            return Err(ScriptError {
+                line,
+                message: format!("{client} and {server_addr}: both IPv4 or both IPv6"),
+            });
+        }
         if let Some(server) = server {
-            let (turns, plans) = server.answer(self.turns, self.plans, self.mid_session);
+            let (turns, plans) = server.answer(self.turns, self.plans, self.mid_session)?;
             self.turns = turns;
             self.plans = plans;
         }
@@ -186,6 +195,7 @@ impl Script {
         let answering = from_session.then(AnsweringServer::default);
         let mut sessions = Vec::new();
         let mut link_choice = Link::Ethernet;
+        let mut link_set = false;
         let mut next_plan = TurnPlan::default();
         let mut open_turn = false;
         for (index, raw) in text.lines().enumerate() {
@@ -227,7 +237,9 @@ impl Script {
                     }
                     _ => {
                         draft.turns.push((dir, bytes, number));
-                        draft.plans.push(std::mem::take(&mut next_plan));
+                        let mut plan = std::mem::take(&mut next_plan);
+                        plan.line = number;
+                        draft.plans.push(plan);
                     }
                 }
                 open_turn = true;
@@ -245,6 +257,11 @@ impl Script {
             match words.as_slice() {
                 ["--"] => {}
                 ["next-session"] => {
+                    if !next_plan.perturbations.is_empty() {
+                        return Err(fail(
+                            "a perturbation before next-session applies to no line".to_string(),
+                        ));
+                    }
                     // The next connection: the same endpoints, the next client port.
                     let previous = &draft.conversation;
                     let mut client = previous.client;
@@ -264,7 +281,13 @@ impl Script {
                         draft.conversation.server = addr;
                     }
                 }
+                ["link", _] if link_set => {
+                    return Err(fail(
+                        "one link type per script: the capture file has one".to_string(),
+                    ));
+                }
                 ["link", name] => {
+                    link_set = true;
                     link_choice = link(name).ok_or_else(|| {
                         fail(format!(
                             "no link type \"{name}\": ethernet, sll, sll2, null, loop or raw"
@@ -309,20 +332,28 @@ impl Script {
                 }
             }
         }
-        sessions.push(draft.finish(answering.as_ref(), text.lines().count())?);
+        let last_line = text.lines().count().max(1);
+        if !next_plan.perturbations.is_empty() {
+            return Err(ScriptError {
+                line: last_line,
+                message: "a perturbation at the end applies to no line".to_string(),
+            });
+        }
+        sessions.push(draft.finish(answering.as_ref(), last_line)?);
         Ok(Script {
             sessions,
             link: link_choice,
         })
     }
 
-    /// The capture, as a pcap file.
-    pub fn capture(&self) -> Vec<u8> {
+    /// The capture, as a pcap file; an error names the line of a perturbation that cannot be
+    /// applied (a segment the turn does not have).
+    pub fn capture(&self) -> Result<Vec<u8>, ScriptError> {
         let mut clock = START_SECS * 1_000_000_000;
         let mut frames: Vec<SynthFrame> = Vec::new();
         for session in &self.sessions {
             clock += session.wait_nanos;
-            for (nanos, packet) in session.timed(&mut clock) {
+            for (nanos, packet) in session.timed(&mut clock)? {
                 frames.push(SynthFrame {
                     ts: Timestamp(nanos),
                     data: synth::frame_bytes(&session.conversation, &packet, &self.link),
@@ -330,14 +361,14 @@ impl Script {
             }
         }
         let link_type: LinkType = self.link.link_type();
-        synth::write_pcap(link_type, &frames, 262_144)
+        Ok(synth::write_pcap(link_type, &frames, 262_144))
     }
 }
 
 impl SessionScript {
     /// The session's packets with their times: each a millisecond after the one before, plus
     /// the waits the script asks for; the turns' perturbations applied.
-    fn timed(&self, clock: &mut i64) -> Vec<(i64, TcpPacket)> {
+    fn timed(&self, clock: &mut i64) -> Result<Vec<(i64, TcpPacket)>, ScriptError> {
         let segments = self.conversation.segments();
         let mut ordered: Vec<(i64, TcpPacket)> = Vec::new();
         for packet in segments.opening {
@@ -348,15 +379,25 @@ impl SessionScript {
                 turn.into_iter().partition(|p| !p.payload.is_empty());
             for perturbation in &plan.perturbations {
                 match perturbation {
-                    Perturbation::Drop(n) if *n <= data.len() => {
+                    Perturbation::Drop(n) | Perturbation::Duplicate(n) if *n > data.len() => {
+                        return Err(ScriptError {
+                            line: plan.line,
+                            message: format!(
+                                "segment {n} asked, but this turn has {} segment{} (mss {})",
+                                data.len(),
+                                if data.len() == 1 { "" } else { "s" },
+                                self.conversation.mss
+                            ),
+                        });
+                    }
+                    Perturbation::Drop(n) => {
                         data.remove(n - 1);
                     }
-                    Perturbation::Duplicate(n) if *n <= data.len() => {
+                    Perturbation::Duplicate(n) => {
                         let copy = data[n - 1].clone();
                         data.insert(*n, copy);
                     }
                     Perturbation::Reorder => data.reverse(),
-                    _ => {}
                 }
             }
             let mut wait = plan.wait_nanos;
@@ -367,13 +408,13 @@ impl SessionScript {
         for packet in segments.closing {
             ordered.push((0, packet));
         }
-        ordered
+        Ok(ordered
             .into_iter()
             .map(|(wait, packet)| {
                 *clock += wait + PACKET_GAP_NANOS;
                 (*clock, packet)
             })
-            .collect()
+            .collect())
     }
 }
 
@@ -400,13 +441,15 @@ impl Default for AnsweringServer {
 }
 
 impl AnsweringServer {
-    /// The client's turns, each followed by the server's answer.
+    /// The client's turns, each followed by the server's answer. A line split over turns
+    /// (`C!` without a line end) is answered once it is whole; a line after the server closed
+    /// is an error.
     fn answer(
         &self,
         client_turns: Vec<Turn>,
         plans: Vec<TurnPlan>,
         mid_session: bool,
-    ) -> (Vec<Turn>, Vec<TurnPlan>) {
+    ) -> Result<(Vec<Turn>, Vec<TurnPlan>), ScriptError> {
         use crate::server::session::{Session, Then};
         let mut session = Session::new(&self.store, &self.locks, &self.config, "1.1.1767603600", false);
         let mut turns = Vec::new();
@@ -415,11 +458,21 @@ impl AnsweringServer {
             turns.push((Direction::ServerToClient, session.greeting(), 0));
             out_plans.push(TurnPlan::default());
         }
+        let mut partial: Vec<u8> = Vec::new();
+        let mut closed = false;
         for ((_, bytes, line), plan) in client_turns.into_iter().zip(plans) {
+            if closed {
+                return Err(ScriptError {
+                    line,
+                    message: "the server closed the connection after QUIT: nothing can follow (next-session starts another)"
+                        .to_string(),
+                });
+            }
+            partial.extend_from_slice(&bytes);
             let mut reply = Vec::new();
-            let mut closed = false;
-            for command in bytes.split_inclusive(|&b| b == b'\n') {
-                let command = command.strip_suffix(b"\n").unwrap_or(command);
+            while let Some(lf) = partial.iter().position(|&b| b == b'\n') {
+                let command: Vec<u8> = partial.drain(..=lf).collect();
+                let command = command.strip_suffix(b"\n").unwrap_or(&command);
                 let command = command.strip_suffix(b"\r").unwrap_or(command);
                 let response = session.line(command);
                 reply.extend_from_slice(&response.bytes);
@@ -430,14 +483,13 @@ impl AnsweringServer {
             }
             turns.push((Direction::ClientToServer, bytes, line));
             out_plans.push(plan);
-            turns.push((Direction::ServerToClient, reply, line));
-            out_plans.push(TurnPlan::default());
-            if closed {
-                break;
+            if !reply.is_empty() {
+                turns.push((Direction::ServerToClient, reply, line));
+                out_plans.push(TurnPlan::default());
             }
         }
         session.disconnected();
-        (turns, out_plans)
+        Ok((turns, out_plans))
     }
 }
 
@@ -478,8 +530,8 @@ mod tests {
     fn the_same_script_makes_the_same_capture() {
         let text = "S: +OK\nC: QUIT\nS: +OK bye\n";
         assert_eq!(
-            Script::parse(text, false).unwrap().capture(),
-            Script::parse(text, false).unwrap().capture()
+            Script::parse(text, false).unwrap().capture().unwrap(),
+            Script::parse(text, false).unwrap().capture().unwrap()
         );
     }
 }

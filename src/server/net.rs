@@ -128,7 +128,13 @@ impl Server {
     fn client(&self, mut stream: TcpStream, peer: SocketAddr) {
         let connected = self.clients.fetch_add(1, Ordering::SeqCst);
         if connected >= self.options.max_clients {
-            let _ = stream.write_all(b"-ERR [SYS/TEMP] Too many connections; try again later.\r\n");
+            let end: &[u8] = if self.config.quirks.bare_lf {
+                b"\n"
+            } else {
+                b"\r\n"
+            };
+            let _ =
+                stream.write_all(&[b"-ERR [SYS/TEMP] Too many connections; try again later.", end].concat());
             self.clients.fetch_sub(1, Ordering::SeqCst);
             return;
         }
@@ -166,8 +172,8 @@ impl Server {
                 Ok(0) => break,
                 Ok(n) => n,
                 Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
-                    // Idle too long: close without entering UPDATE (RFC 1939 §3).
-                    let _ = conn.write_all(b"-ERR Disconnected for inactivity.\r\n");
+                    // Idle too long: close without a word and without entering UPDATE
+                    // (RFC 1939 §3).
                     break;
                 }
                 Err(e) => {
@@ -185,6 +191,10 @@ impl Server {
                 if std::mem::take(&mut too_long) {
                     continue;
                 }
+                if line.len() > MAX_LINE {
+                    conn.write_all(&session.notice("Line too long."))?;
+                    continue;
+                }
                 let response = session.line(&line);
                 if let Some(delay) = response.delay {
                     std::thread::sleep(delay);
@@ -198,16 +208,19 @@ impl Server {
                     }
                     Then::StartTls => {
                         // Whatever came after STLS in plain text is dropped: read as TLS it
-                        // would be command injection (RFC 2595 §4, CVE-2011-0411).
+                        // would be command injection (RFC 7457 §2.2).
                         pending.clear();
                         conn = self.start_tls(conn)?;
                     }
                 }
             }
-            if pending.len() > MAX_LINE {
+            if pending.len() > MAX_LINE && !too_long {
                 pending.clear();
                 too_long = true;
-                conn.write_all(b"-ERR Line too long.\r\n")?;
+                conn.write_all(&session.notice("Line too long."))?;
+            } else if too_long {
+                // The rest of a line already refused, up to its end.
+                pending.clear();
             }
         }
         session.disconnected();

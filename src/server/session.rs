@@ -61,6 +61,8 @@ pub struct Session<'a> {
     /// The `<…>` of the greeting: APOP and CRAM-MD5 digest it with the password.
     timestamp: String,
     user: Option<String>,
+    /// The last command was a USER the server accepted.
+    named: bool,
     sasl: Option<Sasl>,
     lock: Option<MailboxLock>,
     messages: Vec<Message>,
@@ -102,6 +104,7 @@ impl<'a> Session<'a> {
             tls,
             timestamp: format!("<{nonce}@{}>", config.hostname),
             user: None,
+            named: false,
             sasl: None,
             lock: None,
             messages: Vec::new(),
@@ -119,11 +122,18 @@ impl<'a> Session<'a> {
     }
 
     pub fn greeting(&self) -> Vec<u8> {
-        if self.quirks().no_apop_timestamp {
+        let greeting = if self.quirks().no_apop_timestamp {
             ok("POP3 server ready")
         } else {
             ok(&format!("POP3 server ready {}", self.timestamp))
-        }
+        };
+        self.with_line_ends(Response::new(greeting)).bytes
+    }
+
+    /// A line the network layer says on its own (a line too long), with the line ends the
+    /// quirks ask for.
+    pub fn notice(&self, text: &str) -> Vec<u8> {
+        self.with_line_ends(Response::new(err(text))).bytes
     }
 
     /// The client's next line, without its line end.
@@ -135,11 +145,17 @@ impl<'a> Session<'a> {
         let mut words = text.split(' ');
         let keyword = words.next().unwrap_or_default().to_ascii_uppercase();
         let args: Vec<&str> = words.collect();
+        // PASS must come right after a USER the server accepted (RFC 1939 §7).
+        let named = std::mem::take(&mut self.named);
+        if let Some(response) = self.wrong_arguments(&keyword, &args) {
+            return self.with_line_ends(Response::new(response));
+        }
         let response = match (self.phase, keyword.as_str()) {
             (_, "CAPA") => Response::new(self.capabilities()),
             (_, "QUIT") => self.quit(),
             (Phase::Authorization, "USER") => self.user(&args),
-            (Phase::Authorization, "PASS") => self.pass(&text),
+            (Phase::Authorization, "PASS") if named => self.pass(&text),
+            (Phase::Authorization, "PASS") => Response::new(err("No username given.")),
             (Phase::Authorization, "APOP") => self.apop(&args),
             (Phase::Authorization, "AUTH") => self.auth(&args),
             (Phase::Authorization, "STLS") => self.stls(),
@@ -160,6 +176,18 @@ impl<'a> Session<'a> {
             _ => return self.bad_command(&keyword),
         };
         self.with_line_ends(response)
+    }
+
+    /// `-ERR` for a known command with the wrong number of arguments (RFC 1939 §5–7).
+    fn wrong_arguments(&self, keyword: &str, args: &[&str]) -> Option<Vec<u8>> {
+        let (fewest, most) = match keyword {
+            "CAPA" | "QUIT" | "STLS" | "STAT" | "NOOP" | "RSET" => (0, 0),
+            "LIST" | "UIDL" => (0, 1),
+            "RETR" | "DELE" | "USER" => (1, 1),
+            _ => return None,
+        };
+        (args.len() < fewest || args.len() > most)
+            .then(|| err(&format!("Wrong number of arguments for {keyword}.")))
     }
 
     /// The connection ended without QUIT: nothing is deleted (RFC 1939 §6), the lock goes.
@@ -242,6 +270,7 @@ impl<'a> Session<'a> {
         match args {
             [name] if !name.is_empty() => {
                 self.user = Some((*name).to_string());
+                self.named = true;
                 Response::new(ok(""))
             }
             _ => Response::new(err("USER takes a mailbox name")),
@@ -277,16 +306,19 @@ impl<'a> Session<'a> {
             // AUTH alone: the mechanisms, an older convention clients still use.
             return Response::new(b"+OK\r\nPLAIN\r\nLOGIN\r\nCRAM-MD5\r\n.\r\n".to_vec());
         };
+        // An initial response (RFC 5034 §4) answers the first challenge at once.
         match (mechanism.to_ascii_uppercase().as_str(), args.get(1)) {
             ("PLAIN", Some(initial)) => self.sasl_response(Sasl::Plain, initial.as_bytes()),
             ("PLAIN", None) => {
                 self.sasl = Some(Sasl::Plain);
                 Response::new(b"+ \r\n".to_vec())
             }
+            ("LOGIN", Some(initial)) => self.sasl_response(Sasl::LoginUser, initial.as_bytes()),
             ("LOGIN", None) => {
                 self.sasl = Some(Sasl::LoginUser);
                 Response::new(b"+ VXNlcm5hbWU6\r\n".to_vec())
             }
+            ("CRAM-MD5", Some(_)) => Response::new(err("[AUTH] CRAM-MD5 takes no initial response.")),
             ("CRAM-MD5", None) => {
                 let challenge = self.timestamp.clone();
                 let encoded = base64::engine::general_purpose::STANDARD.encode(&challenge);
@@ -301,16 +333,28 @@ impl<'a> Session<'a> {
         if line == b"*" {
             return Response::new(err("Authentication cancelled."));
         }
-        let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(line) else {
-            return Response::new(err("Invalid base64 data in continued response"));
+        // "=" is an empty response (RFC 5034 §4).
+        let decoded = if line == b"=" {
+            Vec::new()
+        } else {
+            match base64::engine::general_purpose::STANDARD.decode(line) {
+                Ok(decoded) => decoded,
+                Err(_) => return Response::new(err("[AUTH] The response is not base64.")),
+            }
         };
         let text = String::from_utf8_lossy(&decoded).into_owned();
         match state {
             Sasl::Plain => {
-                let mut parts = text.split('\0').skip(1);
-                let (Some(user), Some(password)) = (parts.next(), parts.next()) else {
+                // authzid NUL authcid NUL passwd (RFC 4616 §2): acting for someone else is
+                // not something this server allows.
+                let mut parts = text.split('\0');
+                let (Some(authzid), Some(user), Some(password)) = (parts.next(), parts.next(), parts.next())
+                else {
                     return Response::new(err("[AUTH] Malformed PLAIN response."));
                 };
+                if !authzid.is_empty() && authzid != user {
+                    return Response::new(err("[AUTH] Authentication failed."));
+                }
                 let right = self.store.password(user).is_some_and(|p| p == password);
                 self.log_in(user, right)
             }
@@ -374,6 +418,8 @@ impl<'a> Session<'a> {
             return Response::new(err("STLS is not available."));
         }
         self.tls = true;
+        // Nothing said in plain text counts once TLS is up (RFC 2595 §4).
+        self.user = None;
         let mut response = Response::new(ok("Begin TLS negotiation now."));
         response.then = Then::StartTls;
         response
@@ -625,6 +671,9 @@ mod tests {
             "-ERR [IN-USE] Mailbox is locked by another POP3 session.\r\n"
         );
         drop(first);
+        // A refused PASS needs a new USER before the next one (RFC 1939 §7).
+        assert_eq!(say(&mut second, "PASS wonderland"), "-ERR No username given.\r\n");
+        say(&mut second, "USER alice");
         assert_eq!(say(&mut second, "PASS wonderland"), "+OK Logged in.\r\n");
     }
 
@@ -665,6 +714,46 @@ mod tests {
         mac.update(&challenge);
         let answer = format!("alice {}", hex(&mac.finalize().into_bytes()));
         assert_eq!(say(&mut session, &b64(&answer)), "+OK Logged in.\r\n");
+    }
+
+    #[test]
+    fn arguments_are_checked_and_sasl_takes_initial_responses() {
+        let talk = Talk::new();
+        let mut session = talk.session();
+        assert_eq!(
+            say(&mut session, "QUIT now"),
+            "-ERR Wrong number of arguments for QUIT.\r\n"
+        );
+        let b64 = |text: &str| base64::engine::general_purpose::STANDARD.encode(text);
+        assert_eq!(
+            say(&mut session, &format!("AUTH LOGIN {}", b64("alice"))),
+            "+ UGFzc3dvcmQ6\r\n"
+        );
+        assert_eq!(say(&mut session, &b64("wonderland")), "+OK Logged in.\r\n");
+        assert_eq!(
+            say(&mut session, "STAT 1"),
+            "-ERR Wrong number of arguments for STAT.\r\n"
+        );
+        assert_eq!(
+            say(&mut session, "LIST 1 2"),
+            "-ERR Wrong number of arguments for LIST.\r\n"
+        );
+        drop(session);
+        let mut session = talk.session();
+        // Acting for bob with alice's password is refused (RFC 4616 §2).
+        let as_bob = format!("AUTH PLAIN {}", b64("bob\0alice\0wonderland"));
+        assert_eq!(
+            say(&mut session, &as_bob),
+            "-ERR [AUTH] Authentication failed.\r\n"
+        );
+        assert_eq!(
+            say(&mut session, "AUTH PLAIN ="),
+            "-ERR [AUTH] Malformed PLAIN response.\r\n"
+        );
+        assert_eq!(
+            say(&mut session, "AUTH CRAM-MD5 ="),
+            "-ERR [AUTH] CRAM-MD5 takes no initial response.\r\n"
+        );
     }
 
     #[test]

@@ -52,13 +52,23 @@ pub fn crlf(text: &[u8]) -> Vec<u8> {
     out
 }
 
-/// A UID from a file name: printable ASCII without spaces, at most 70 characters (RFC 1939 §7).
-fn uid_of(name: &str) -> String {
-    let uid: String = name.chars().filter(|c| c.is_ascii_graphic()).take(70).collect();
-    if uid.is_empty() {
-        "message".to_string()
+/// A UID from a file name (RFC 1939 §7: 1 to 70 characters from 0x21 to 0x7E): the name
+/// itself when it is one, else `~` and the MD5 of the name in hex. Different names give
+/// different UIDs either way (a name never starts with `~` and is 33 characters long by chance
+/// only if it was made so).
+fn uid_of(stem: &std::ffi::OsStr) -> String {
+    let bytes = stem.as_encoded_bytes();
+    let usable = !bytes.is_empty()
+        && bytes.len() <= 70
+        && !bytes.starts_with(b"~")
+        && bytes.iter().all(|b| b.is_ascii_graphic());
+    if usable {
+        String::from_utf8_lossy(bytes).into_owned()
     } else {
-        uid
+        use md5::Digest;
+        let digest = md5::Md5::digest(bytes);
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        format!("~{hex}")
     }
 }
 
@@ -87,15 +97,15 @@ impl DirStore {
         let mut files = Vec::new();
         for entry in entries {
             let path = entry?.path();
-            if path.extension().is_some_and(|e| e == "eml") && path.is_file() {
-                let name = path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                files.push((uid_of(name.trim_end_matches(".eml")), path));
+            if path.extension().is_some_and(|e| e == "eml")
+                && path.is_file()
+                && let Some(stem) = path.file_stem()
+            {
+                files.push((uid_of(stem), path));
             }
         }
-        files.sort();
+        // In the order of the file names, as they are (not as their UIDs sort).
+        files.sort_by(|a, b| a.1.cmp(&b.1));
         Ok(files)
     }
 }
@@ -125,6 +135,7 @@ impl Store for DirStore {
     }
 
     fn delete(&self, user: &str, uids: &[String]) -> Result<(), StoreError> {
+        // Each UID names one file, so each deletion removes exactly the file listed.
         for (uid, path) in self.files(user)? {
             if uids.contains(&uid) {
                 std::fs::remove_file(path)?;
@@ -134,7 +145,8 @@ impl Store for DirStore {
     }
 }
 
-/// Reads a users file: `user:password` per line; `#` starts a comment.
+/// Reads a users file: `user:password` per line, spaces around either ignored; `#` starts a
+/// comment.
 pub fn read_users(text: &str) -> Result<HashMap<String, String>, String> {
     let mut users = HashMap::new();
     for (n, line) in text.lines().enumerate() {
@@ -145,7 +157,7 @@ pub fn read_users(text: &str) -> Result<HashMap<String, String>, String> {
         let (user, password) = line
             .split_once(':')
             .ok_or_else(|| format!("line {}: expected user:password", n + 1))?;
-        users.insert(user.to_string(), password.to_string());
+        users.insert(user.trim().to_string(), password.trim().to_string());
     }
     Ok(users)
 }
@@ -342,7 +354,29 @@ mod tests {
         for name in ["1.eml", "2.eml", "3.eml"] {
             std::fs::write(dir.path().join("alice").join(name), "Subject: x\n\nhi\n").unwrap();
         }
+        // Names that are not UIDs as they are: a space, non-ASCII, a clash once cleaned up.
+        for name in ["0 2.eml", "02.eml", "é.eml"] {
+            std::fs::write(dir.path().join("alice").join(name), "Subject: y\n\nho\n").unwrap();
+        }
         let store = DirStore::new(dir.path(), read_users("alice:wonderland\n").unwrap());
+        let uids: Vec<String> = store.list("alice").unwrap().into_iter().map(|m| m.uid).collect();
+        let unique: HashSet<&String> = uids.iter().collect();
+        assert_eq!((uids.len(), unique.len()), (6, 6), "{uids:?}");
+        assert!(
+            uids.iter()
+                .all(|u| u.len() <= 70 && u.bytes().all(|b| b.is_ascii_graphic()))
+        );
+        store
+            .delete("alice", &[uid_of(std::ffi::OsStr::new("0 2"))])
+            .unwrap();
+        assert!(
+            dir.path().join("alice/02.eml").exists(),
+            "only the file named goes"
+        );
+        assert!(!dir.path().join("alice/0 2.eml").exists());
+        for name in ["02.eml", "é.eml"] {
+            std::fs::remove_file(dir.path().join("alice").join(name)).unwrap();
+        }
         let listed = store.list("alice").unwrap();
         assert_eq!(
             listed.iter().map(|m| m.uid.as_str()).collect::<Vec<_>>(),

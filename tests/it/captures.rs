@@ -101,7 +101,8 @@ fn the_simulated_captures_are_what_their_scripts_make() {
                 .unwrap_or_else(|| panic!("{}: no \"-o captures/FILE\" in its comments", path.display()));
             let made = pop3scope::simulate::Script::parse(&text, false)
                 .unwrap()
-                .capture();
+                .capture()
+                .unwrap();
             assert!(
                 std::fs::read(captures_dir().join(target)).unwrap() == made,
                 "captures/{target} differs from {}: run the pop3scope simulate command in its comments",

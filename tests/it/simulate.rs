@@ -226,3 +226,71 @@ fn a_bad_script_says_which_line() {
         "{stderr}"
     );
 }
+
+#[test]
+fn next_session_and_raw_bytes_make_a_second_connection_that_breaks_the_rules() {
+    let script =
+        "S: +OK one\nC: QUIT\nS: +OK bye\nwait 5\nnext-session\nS! +OK two\\n\nC: QUIT\nS! +OK bye\\n\n";
+    let (_dir, capture) = simulate(script, &[]);
+    let output = bin().arg("open").arg(&capture).arg("--json").output().unwrap();
+    let json = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(json.matches("\"type\":\"session_start\"").count(), 2, "{json}");
+    assert!(
+        json.contains("\"client\":\"192.0.2.10:40001\""),
+        "the next client port: {json}"
+    );
+    assert!(
+        json.contains("\"bare_lf\""),
+        "the second server ends its lines with LF alone: {json}"
+    );
+    tshark_reads(&capture);
+}
+
+#[test]
+fn from_session_a_line_split_over_two_writes_is_answered_once_whole() {
+    let (_dir, capture) = simulate("C! US\nC! ER alice\\r\\n\nC: QUIT\n", &["--from-session"]);
+    let found: Vec<(String, String)> = exchanges(&capture).into_iter().map(|(c, s, _)| (c, s)).collect();
+    assert_eq!(found[0], ("USER alice".to_string(), "+OK".to_string()));
+}
+
+#[test]
+fn scripts_that_cannot_be_made_say_which_line() {
+    let cases = [
+        (
+            "S: +OK\n@drop 5\nC: QUIT\nS: +OK\n",
+            "line 3: segment 5 asked, but this turn has 1 segment",
+        ),
+        (
+            "C: QUIT\nC: STAT\n",
+            "line 2: the server closed the connection after QUIT",
+        ),
+        ("client [2001:db8::1]:4000\nS: +OK\n", "both IPv4 or both IPv6"),
+        (
+            "link sll2\nlink raw\nS: +OK\n",
+            "line 2: one link type per script",
+        ),
+        (
+            "S: +OK\n@reorder\n",
+            "a perturbation at the end applies to no line",
+        ),
+    ];
+    for (script, expected) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.pop3");
+        std::fs::write(&path, script).unwrap();
+        let from_session = script.starts_with("C: QUIT");
+        let mut command = bin();
+        command
+            .arg("simulate")
+            .arg(&path)
+            .arg("-o")
+            .arg(dir.path().join("x.pcap"));
+        if from_session {
+            command.arg("--from-session");
+        }
+        let output = command.output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{script}: {stderr}");
+        assert!(stderr.contains(expected), "{script}: {stderr}");
+    }
+}
