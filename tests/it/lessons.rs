@@ -350,3 +350,14 @@ fn the_worked_example_of_the_teachers_guide_passes_its_check() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[test]
+fn the_class_view_draws_at_any_size() {
+    for (width, height) in [(1, 1), (12, 5), (30, 8), (300, 100)] {
+        for keys in [&[][..], &[Right, Right], &[Char('?')], &[Char('g')]] {
+            let mut app = lesson_app(9, Lang::Zh);
+            press(&mut app, keys);
+            render(&mut app, width, height);
+        }
+    }
+}

@@ -266,3 +266,15 @@ fn the_readme_key_table_names_every_key_of_the_real_one() {
         }
     }
 }
+
+#[test]
+fn any_terminal_size_draws_without_a_panic() {
+    for (width, height) in [(1, 1), (10, 4), (20, 6), (40, 10), (79, 23), (300, 100)] {
+        for keys in ["", "<Enter>", "l", "m", "?", "P", "fRETR<Enter>"] {
+            let mut app = app_for("08-pipelined.pcap");
+            render(&mut app, width, height);
+            press(&mut app, keys);
+            render(&mut app, width, height);
+        }
+    }
+}
