@@ -187,8 +187,9 @@ pub fn plain(
             writeln!(out)?;
             writeln!(
                 out,
-                "{} {question_number}: {}",
+                "{} {question_number}{}{}",
                 w.question,
+                w.colon,
                 question.ask.get(lang).trim()
             )?;
             if question.kind == QuestionKind::Predict {
