@@ -206,12 +206,17 @@ pub fn plain(
         writeln!(out)?;
         if let Some(c) = question.correct() {
             let choice = &question.choices[c];
+            let (open, close) = match lang {
+                Lang::En => (" (", ")"),
+                Lang::Zh => ("（", "）"),
+            };
             writeln!(
                 out,
-                "{} {question_number} ({} {}): {}) {}",
+                "{} {question_number}{open}{} {}{close}{}{}) {}",
                 w.question,
                 w.step,
                 i + 1,
+                w.colon,
                 c + 1,
                 choice.text.get(lang).trim()
             )?;
