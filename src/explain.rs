@@ -399,7 +399,7 @@ fn exchange_detail(
         show_secrets,
         wire_view,
         bytes_per_row,
-        ..
+        hide_reply,
     } = options;
     let inferred = if exchange.inferred { " (inferred)" } else { "" };
     let change = if exchange.phase_after != exchange.phase {
@@ -442,7 +442,9 @@ fn exchange_detail(
             out.push((Tone::Wire, format!("initial response, base64 for {decoded}")));
         }
         let allowed = command.verb.allowed_in(exchange.phase);
+        // Whether the phase allows it would give away a reply the class must predict.
         let verdict = match (exchange.phase, allowed) {
+            _ if hide_reply => String::new(),
             (Phase::Unknown | Phase::Tls, _) => String::new(),
             (phase, true) => format!(" · sent in {}: allowed", phase.name()),
             (phase, false) => format!(" · sent in {}: NOT allowed", phase.name()),
@@ -555,7 +557,7 @@ fn exchange_detail(
             }
         }
     }
-    if exchange.verb() == Some(Verb::Quit) && exchange.phase == Phase::Transaction {
+    if exchange.verb() == Some(Verb::Quit) && exchange.phase == Phase::Transaction && !hide_reply {
         out.push((
             Tone::Good,
             "QUIT in TRANSACTION: the server enters UPDATE and deletes the marked messages (RFC 1939 §6)"

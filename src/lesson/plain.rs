@@ -294,27 +294,6 @@ pub fn markdown(
     writeln!(out)?;
     let captures: Vec<String> = capture_names(lesson).iter().map(|c| format!("`{c}`")).collect();
     writeln!(out, "**{}:** {}", w.captures, captures.join(", "))?;
-    // Each session the lesson visits, up to the last row a step shows.
-    let mut sessions: Vec<(usize, usize)> = Vec::new();
-    for moment in &lesson.moments {
-        match sessions.iter_mut().find(|(s, _)| *s == moment.session) {
-            Some((_, rows)) => *rows = (*rows).max(moment.line + 1),
-            None => sessions.push((moment.session, moment.line + 1)),
-        }
-    }
-    for (index, rows) in sessions {
-        let Some(session) = timeline.sessions.get(index) else {
-            continue;
-        };
-        writeln!(out)?;
-        writeln!(out, "## {} · {} {}", w.ladder, w.session, session.info.id)?;
-        writeln!(out)?;
-        writeln!(out, "```text")?;
-        for row in ladder_text(session, rows, 64) {
-            writeln!(out, "{}", row.trim_end())?;
-        }
-        writeln!(out, "```")?;
-    }
     let steps = &lesson.file.steps;
     let mut question_number = 0;
     for (i, step) in steps.iter().enumerate() {
@@ -385,6 +364,28 @@ pub fn markdown(
                 )?;
             }
         }
+    }
+    // After the answers: the ladders show every reply, the predicted ones too.
+    // Each session the lesson visits, up to the last row a step shows.
+    let mut sessions: Vec<(usize, usize)> = Vec::new();
+    for moment in &lesson.moments {
+        match sessions.iter_mut().find(|(s, _)| *s == moment.session) {
+            Some((_, rows)) => *rows = (*rows).max(moment.line + 1),
+            None => sessions.push((moment.session, moment.line + 1)),
+        }
+    }
+    for (index, rows) in sessions {
+        let Some(session) = timeline.sessions.get(index) else {
+            continue;
+        };
+        writeln!(out)?;
+        writeln!(out, "## {} · {} {}", w.ladder, w.session, session.info.id)?;
+        writeln!(out)?;
+        writeln!(out, "```text")?;
+        for row in ladder_text(session, rows, 64) {
+            writeln!(out, "{}", row.trim_end())?;
+        }
+        writeln!(out, "```")?;
     }
     Ok(())
 }

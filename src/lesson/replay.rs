@@ -83,7 +83,8 @@ impl Replay {
         let question = self.question()?;
         let choice = question.choices.get(index)?;
         let right = choice.correct;
-        if self.chosen[self.step].is_some() {
+        // The first answer counts, and none after the answer was shown.
+        if self.chosen[self.step].is_some() || self.revealed[self.step] {
             return None;
         }
         self.chosen[self.step] = Some(index);

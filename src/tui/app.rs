@@ -165,6 +165,7 @@ pub fn key_name(key: Key) -> String {
         KeyCode::BackTab => "Shift-Tab".to_string(),
         KeyCode::Enter => "Enter".to_string(),
         KeyCode::Esc => "Esc".to_string(),
+        KeyCode::Char(' ') => "Space".to_string(),
         KeyCode::Char(c) => c.to_string(),
         other => format!("{other:?}"),
     };
@@ -398,13 +399,13 @@ impl App {
         self.line = rows.saturating_sub(1);
         self.filter = None;
         self.detail_scroll = 0;
-        if let Some(pane) = pane {
-            self.side = match pane {
-                PaneName::Detail => SideTab::Detail,
-                PaneName::Ladder => SideTab::Ladder,
-                PaneName::Mailbox => SideTab::Mailbox,
-            };
-        }
+        // A step shows the pane it names, the detail if it names none: the same whichever
+        // way the class arrived at it.
+        self.side = match pane {
+            Some(PaneName::Ladder) => SideTab::Ladder,
+            Some(PaneName::Mailbox) => SideTab::Mailbox,
+            Some(PaneName::Detail) | None => SideTab::Detail,
+        };
     }
 
     /// One step on, as the play timer asks; false at the end (playing then stops).
@@ -598,6 +599,10 @@ impl App {
         const ORDER: [Pane; 3] = [Pane::Sessions, Pane::Conversation, Pane::Side];
         let at = ORDER.iter().position(|p| *p == self.focus).unwrap_or(1);
         self.focus = ORDER[(at + by) % ORDER.len()];
+        // A lesson has no sessions pane: the class stays on the step's session.
+        if self.lesson.is_some() && self.focus == Pane::Sessions {
+            self.focus = ORDER[(at + by + by) % ORDER.len()];
+        }
     }
 
     fn page(&self) -> usize {
@@ -612,7 +617,7 @@ impl App {
     /// Moves the selection in the focused pane by `by` rows, clamped.
     fn step(&mut self, by: isize) {
         match self.focus {
-            Pane::Sessions => {
+            Pane::Sessions if self.lesson.is_none() => {
                 let count = self.timeline.sessions.len();
                 if count > 0 {
                     let to = (self.session as isize)

@@ -7,7 +7,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
-use super::app::{App, KEYS, LESSON_KEYS, PLAY_SPEEDS, Pane, PromptKind, SideTab, key_name};
+use super::app::{Action, App, KEYS, LESSON_KEYS, PLAY_SPEEDS, Pane, PromptKind, SideTab, key_name};
 use crate::explain::{self, Tone};
 use crate::flow::Direction;
 use crate::lesson::Lang;
@@ -169,19 +169,32 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
 
     // A lesson's narration takes the lower part of the body.
     // As tall as its text needs, leaving the conversation at least five rows.
-    let narration_text = narration_lines(app, &palette);
+    // Wrapped here, so its height is known: the conversation gives up rows first, down to
+    // three, and whatever still does not fit is cut from the top, never from the question.
+    let mut narration_text = wrap_lines(
+        narration_lines(app, &palette),
+        usize::from(body.width.saturating_sub(2)).max(1),
+    );
     let (body, narration) = if app.lesson.is_some() {
-        let inner = usize::from(body.width.saturating_sub(2)).max(1);
-        let needed: usize = narration_text
-            .iter()
-            .map(|l| l.width().div_ceil(inner).max(1))
-            .sum();
-        let height = (needed as u16 + 2).clamp(6, body.height.saturating_sub(5).max(6));
-        let [top, bottom] = Layout::vertical([Constraint::Min(5), Constraint::Length(height)]).areas(body);
+        let room = body.height.saturating_sub(3 + 2).max(1);
+        if narration_text.len() > usize::from(room) {
+            let keep = usize::from(room.saturating_sub(1));
+            let cut = narration_text.len() - keep;
+            narration_text.drain(..cut);
+            let note = if app.lesson.as_ref().is_some_and(|l| l.lang == Lang::Zh) {
+                "↑ 上面还有内容：请放大终端，或使用 --plain"
+            } else {
+                "↑ more above: a taller terminal shows it, or --plain"
+            };
+            narration_text.insert(0, Line::styled(note, palette.quiet()));
+        }
+        let height = (narration_text.len() as u16 + 2).min(body.height);
+        let [top, bottom] = Layout::vertical([Constraint::Min(0), Constraint::Length(height)]).areas(body);
         (top, bottom)
     } else {
         (body, Rect::default())
     };
+
     // A lesson keeps its side pane beside the conversation down to 100 columns.
     let wide = body.width >= WIDE || (app.lesson.is_some() && body.width >= 100);
     let (conversation, side) = if wide {
@@ -349,7 +362,7 @@ fn reflow(text: &str) -> Vec<String> {
     paragraphs
 }
 
-fn draw_narration(frame: &mut Frame, app: &App, palette: &Palette, area: Rect, lines: Vec<Line>) {
+fn draw_narration(frame: &mut Frame, app: &App, palette: &Palette, area: Rect, lines: Vec<Line<'static>>) {
     let Some(lesson) = &app.lesson else {
         return;
     };
@@ -361,10 +374,60 @@ fn draw_narration(frame: &mut Frame, app: &App, palette: &Palette, area: Rect, l
         (false, Lang::En) => format!(" Step {} of {} ", replay.step + 1, replay.steps()),
     };
     let block = pane_block(title, false, palette).border_style(palette.fg(Color::Cyan));
-    frame.render_widget(
-        Paragraph::new(lines).block(block).wrap(Wrap { trim: false }),
-        area,
-    );
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// Wraps styled lines to `width` columns: at spaces, or between any two characters where one
+/// is wide (Chinese text has no spaces to break at).
+fn wrap_lines(lines: Vec<Line<'static>>, width: usize) -> Vec<Line<'static>> {
+    use unicode_width::UnicodeWidthChar;
+    let mut out = Vec::new();
+    for line in lines {
+        let chars: Vec<(char, Style)> = line
+            .spans
+            .iter()
+            .flat_map(|span| span.content.chars().map(move |c| (c, span.style)))
+            .collect();
+        if chars.is_empty() {
+            out.push(Line::default());
+            continue;
+        }
+        let mut start = 0;
+        while start < chars.len() {
+            let mut used = 0;
+            let mut end = start;
+            let mut last_break = None;
+            while end < chars.len() {
+                let (c, _) = chars[end];
+                let w = c.width().unwrap_or(0);
+                if used + w > width && end > start {
+                    break;
+                }
+                used += w;
+                end += 1;
+                let next_wide = chars
+                    .get(end)
+                    .is_some_and(|(next, _)| next.width().unwrap_or(0) > 1);
+                if c == ' ' || w > 1 || next_wide {
+                    last_break = Some(end);
+                }
+            }
+            let stop = match last_break {
+                Some(at) if end < chars.len() && at > start => at,
+                _ => end,
+            };
+            let mut spans: Vec<Span<'static>> = Vec::new();
+            for &(c, style) in &chars[start..stop] {
+                match spans.last_mut() {
+                    Some(span) if span.style == style => span.content.to_mut().push(c),
+                    _ => spans.push(Span::styled(c.to_string(), style)),
+                }
+            }
+            out.push(Line::from(spans));
+            start = stop;
+        }
+    }
+    out
 }
 
 fn draw_title(frame: &mut Frame, app: &App, palette: &Palette, area: Rect) {
@@ -882,10 +945,12 @@ fn draw_footer(frame: &mut Frame, app: &App, palette: &Palette, area: Rect) {
         Line::styled(message.clone(), palette.warning())
     } else if let Some(lesson) = &app.lesson {
         let key_style = palette.fg(Color::Cyan).add_modifier(Modifier::BOLD);
-        let playing = lesson
-            .playing
-            .map(|speed| format!("▶ playing, a step every {} s  ", PLAY_SPEEDS[speed]))
-            .unwrap_or_default();
+        let waiting = lesson.replay.question().is_some() && !lesson.replay.settled();
+        let playing = match lesson.playing {
+            Some(_) if waiting => "▶ playing: waiting for an answer  ".to_string(),
+            Some(speed) => format!("▶ playing, a step every {} s  ", PLAY_SPEEDS[speed]),
+            None => String::new(),
+        };
         let mut spans = vec![Span::styled(playing, palette.warning())];
         for (key, hint) in [
             ("→", "next"),
@@ -921,15 +986,6 @@ fn draw_footer(frame: &mut Frame, app: &App, palette: &Palette, area: Rect) {
 }
 
 fn draw_help(frame: &mut Frame, palette: &Palette, area: Rect, lesson: bool) {
-    let width = area.width.min(64);
-    let lesson_rows = if lesson { LESSON_KEYS.len() as u16 + 1 } else { 0 };
-    let height = (KEYS.len() as u16 + 2 + lesson_rows).min(area.height);
-    let popup = Rect {
-        x: area.x + (area.width - width) / 2,
-        y: area.y + (area.height - height) / 2,
-        width,
-        height,
-    };
     let mut lines = Vec::new();
     let key_style = palette.fg(Color::Cyan).add_modifier(Modifier::BOLD);
     if lesson {
@@ -945,12 +1001,23 @@ fn draw_help(frame: &mut Frame, palette: &Palette, area: Rect, lesson: bool) {
             Span::styled("answer the question", palette.base()),
         ]));
     }
-    for (keys, _, help, _) in KEYS {
-        if lesson
-            && keys
-                .iter()
-                .any(|k| LESSON_KEYS.iter().any(|(taken, ..)| taken.contains(k)))
-        {
+    // A lesson's help leaves out what moving and searching through a capture needs: the
+    // lesson keys move, and the whole list must fit 80×24.
+    let browsing = [
+        Action::Down,
+        Action::Up,
+        Action::PageDown,
+        Action::PageUp,
+        Action::First,
+        Action::Last,
+        Action::PreviousPane,
+        Action::Search,
+        Action::NextMatch,
+        Action::PreviousMatch,
+        Action::Filter,
+    ];
+    for (keys, action, help, _) in KEYS {
+        if lesson && browsing.contains(action) {
             continue;
         }
         let names: Vec<String> = keys.iter().map(|k| key_name(*k)).collect();
@@ -962,6 +1029,14 @@ fn draw_help(frame: &mut Frame, palette: &Palette, area: Rect, lesson: bool) {
             Span::styled(*help, palette.base()),
         ]));
     }
+    let width = area.width.min(64);
+    let height = (lines.len() as u16 + 2).min(area.height);
+    let popup = Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    };
     frame.render_widget(Clear, popup);
     frame.render_widget(
         Paragraph::new(lines).block(pane_block(
@@ -975,7 +1050,8 @@ fn draw_help(frame: &mut Frame, palette: &Palette, area: Rect, lesson: bool) {
 
 #[cfg(test)]
 mod tests {
-    use super::reflow;
+    use super::{reflow, wrap_lines};
+    use ratatui::text::Line;
 
     #[test]
     fn narration_reflows_into_paragraphs() {
@@ -984,5 +1060,25 @@ mod tests {
             ["The server speaks first.", "", "Then the client."]
         );
         assert_eq!(reflow("服务器先\n说话。"), ["服务器先说话。"]);
+    }
+
+    fn shown(lines: Vec<Line<'static>>) -> Vec<String> {
+        lines.iter().map(|l| l.to_string()).collect()
+    }
+
+    #[test]
+    fn lines_wrap_at_spaces_and_between_chinese_characters() {
+        assert_eq!(
+            shown(wrap_lines(vec![Line::raw("one two three")], 8)),
+            ["one two ", "three"]
+        );
+        assert_eq!(
+            shown(wrap_lines(vec![Line::raw("服务器先说话")], 8)),
+            ["服务器先", "说话"]
+        );
+        assert_eq!(
+            shown(wrap_lines(vec![Line::raw("abcdefghij")], 4)),
+            ["abcd", "efgh", "ij"]
+        );
     }
 }

@@ -361,3 +361,29 @@ fn the_class_view_draws_at_any_size() {
         }
     }
 }
+
+#[test]
+fn a_revealed_answer_no_longer_counts_and_the_class_cannot_read_ahead() {
+    let mut app = lesson_app(1, Lang::En);
+    press(&mut app, &[Char('r'), Char('2')]);
+    assert_eq!(
+        app.lesson.as_ref().unwrap().replay.score(),
+        (0, 5),
+        "revealed, then answered"
+    );
+    // Tab never reaches a sessions pane, and moving stays within the rows shown so far.
+    let shown = app.lesson.as_ref().unwrap().replay.shown();
+    press(
+        &mut app,
+        &[
+            KeyCode::Tab,
+            KeyCode::Tab,
+            KeyCode::Tab,
+            KeyCode::Down,
+            KeyCode::Down,
+            KeyCode::End,
+        ],
+    );
+    assert_eq!(app.session, shown.0);
+    assert!(app.line < shown.1, "line {} of {} shown", app.line, shown.1);
+}
