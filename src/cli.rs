@@ -509,6 +509,11 @@ fn lesson(args: LessonArgs) -> anyhow::Result<()> {
             let problems = lesson::check(source);
             if problems.is_empty() {
                 writeln!(out, "ok    {}", source.name())?;
+                if let Ok((lesson, _)) = lesson::load(source) {
+                    for warning in lesson.file.answers_given_away() {
+                        eprintln!("pop3scope: warning: {}: {warning}", source.name());
+                    }
+                }
             } else {
                 failed += 1;
                 for problem in problems {

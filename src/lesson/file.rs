@@ -193,6 +193,41 @@ impl LessonFile {
     }
 }
 
+impl LessonFile {
+    /// Steps whose narration already contains the right answer's words: the class reads the
+    /// answer before it is asked. Not an error, a thing for the author to look at.
+    pub fn answers_given_away(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        for (i, step) in self.steps.iter().enumerate() {
+            let Some(right) = step
+                .question
+                .as_ref()
+                .and_then(|q| q.correct().map(|c| &q.choices[c]))
+            else {
+                continue;
+            };
+            for (lang, name) in [(Lang::En, "en"), (Lang::Zh, "zh")] {
+                let answer = right.text.get(lang).trim().to_lowercase();
+                if answer.chars().count() < 8 {
+                    continue;
+                }
+                let told = [Some(&step.say), step.look.as_ref()]
+                    .into_iter()
+                    .flatten()
+                    .any(|text| text.get(lang).to_lowercase().contains(&answer));
+                if told {
+                    warnings.push(format!(
+                        "step {}: the {name} narration already says the right answer (\"{}\")",
+                        i + 1,
+                        right.text.get(lang).trim()
+                    ));
+                }
+            }
+        }
+        warnings
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,6 +259,17 @@ mod tests {
         assert_eq!(lesson.steps.len(), 1);
         assert_eq!(lesson.steps[0].question.as_ref().unwrap().correct(), Some(0));
         assert_eq!(lesson.problems(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_narration_that_gives_the_answer_away_is_pointed_out() {
+        assert_eq!(
+            LessonFile::parse(SMALL).unwrap().answers_given_away(),
+            ["step 1: the en narration already says the right answer (\"the server\")"]
+        );
+        let quiet =
+            LessonFile::parse(&SMALL.replace("The server speaks first.", "Listen to the first line."));
+        assert!(quiet.unwrap().answers_given_away().is_empty());
     }
 
     #[test]

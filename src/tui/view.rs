@@ -935,6 +935,7 @@ fn draw_footer(frame: &mut Frame, app: &App, palette: &Palette, area: Rect) {
         let label = match prompt.kind {
             PromptKind::Search => "search: ",
             PromptKind::Filter => "filter (RETR, transaction, -err, notes, text…): ",
+            PromptKind::Jump if app.lesson.as_ref().is_some_and(|l| l.lang == Lang::Zh) => "跳到步骤：",
             PromptKind::Jump => "go to step: ",
         };
         Line::from(vec![
@@ -946,22 +947,38 @@ fn draw_footer(frame: &mut Frame, app: &App, palette: &Palette, area: Rect) {
     } else if let Some(lesson) = &app.lesson {
         let key_style = palette.fg(Color::Cyan).add_modifier(Modifier::BOLD);
         let waiting = lesson.replay.question().is_some() && !lesson.replay.settled();
+        let zh = lesson.lang == Lang::Zh;
         let playing = match lesson.playing {
+            Some(_) if waiting && zh => "▶ 播放中：等待作答  ".to_string(),
             Some(_) if waiting => "▶ playing: waiting for an answer  ".to_string(),
+            Some(speed) if zh => format!("▶ 播放中，每 {} 秒一步  ", PLAY_SPEEDS[speed]),
             Some(speed) => format!("▶ playing, a step every {} s  ", PLAY_SPEEDS[speed]),
             None => String::new(),
         };
         let mut spans = vec![Span::styled(playing, palette.warning())];
-        for (key, hint) in [
-            ("→", "next"),
-            ("←", "back"),
-            ("1-9", "answer"),
-            ("r", "reveal"),
-            ("g", "step"),
-            ("p", "play"),
-            ("?", "help"),
-            ("q", "quit"),
-        ] {
+        let hints: [(&str, &str); 8] = match lesson.lang {
+            Lang::En => [
+                ("→", "next"),
+                ("←", "back"),
+                ("1-9", "answer"),
+                ("r", "reveal"),
+                ("g", "step"),
+                ("p", "play"),
+                ("?", "help"),
+                ("q", "quit"),
+            ],
+            Lang::Zh => [
+                ("→", "下一步"),
+                ("←", "上一步"),
+                ("1-9", "作答"),
+                ("r", "揭晓"),
+                ("g", "跳转"),
+                ("p", "播放"),
+                ("?", "帮助"),
+                ("q", "退出"),
+            ],
+        };
+        for (key, hint) in hints {
             spans.push(Span::styled(key, key_style));
             spans.push(Span::styled(format!(" {hint}  "), palette.quiet()));
         }
