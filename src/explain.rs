@@ -7,10 +7,11 @@ use base64::Engine as _;
 
 use crate::flow::Direction;
 use crate::output::MASK;
+use crate::pop3::Exchange;
 use crate::pop3::{Phase, Status, Verb, capability_meaning};
 use crate::session::{self, SessionEnd};
 use crate::text::escape;
-use crate::timeline::{ExchangeView, LineKind, SessionView};
+use crate::timeline::{LineKind, SessionView};
 
 /// How a detail line is meant to look.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,13 +32,8 @@ const NO_REPLY: &str = "no reply was captured";
 /// Bytes of a row shown in the hex dump at most.
 const HEX_LIMIT: usize = 512;
 
-/// Whether SASL line `index` of an exchange carries a secret.
-fn is_secret_sasl(exchange: &ExchangeView, index: usize) -> bool {
-    session::is_secret_sasl(exchange.command.as_ref(), &exchange.sasl, index)
-}
-
 /// The command line as shown: escaped, secrets masked.
-pub fn command_text(exchange: &ExchangeView, show_secrets: bool) -> String {
+pub fn command_text(exchange: &Exchange, show_secrets: bool) -> String {
     let Some(command) = &exchange.command else {
         let lost = exchange
             .notes
@@ -61,7 +57,7 @@ pub fn command_text(exchange: &ExchangeView, show_secrets: bool) -> String {
     text
 }
 
-fn reply_text(exchange: &ExchangeView) -> String {
+fn reply_text(exchange: &Exchange) -> String {
     match &exchange.reply {
         Some(reply) => format!("{} {}", reply.status.as_str(), escape(&reply.text))
             .trim_end()
@@ -70,11 +66,13 @@ fn reply_text(exchange: &ExchangeView) -> String {
     }
 }
 
-fn sasl_text(exchange: &ExchangeView, index: usize, show_secrets: bool) -> String {
+fn sasl_text(exchange: &Exchange, index: usize, show_secrets: bool) -> String {
     let line = &exchange.sasl[index];
     match line.from {
         Direction::ServerToClient => format!("+ {}", escape(&line.data)).trim_end().to_string(),
-        Direction::ClientToServer if show_secrets || !is_secret_sasl(exchange, index) => escape(&line.data),
+        Direction::ClientToServer if show_secrets || !session::is_secret_sasl(exchange, index) => {
+            escape(&line.data)
+        }
         Direction::ClientToServer => MASK.to_string(),
     }
 }
@@ -175,7 +173,7 @@ fn stream_range(session: &SessionView, start: u64, end: u64) -> String {
 }
 
 /// The wire bytes of an exchange's command line, as the client sent them.
-fn command_wire(exchange: &ExchangeView) -> Vec<u8> {
+fn command_wire(exchange: &Exchange) -> Vec<u8> {
     let mut bytes = Vec::new();
     if let Some(command) = &exchange.command {
         bytes.extend_from_slice(&command.keyword);
@@ -189,7 +187,7 @@ fn command_wire(exchange: &ExchangeView) -> Vec<u8> {
 }
 
 /// The wire bytes of a reply: the status line, and the kept data lines stuffed again.
-fn reply_wire(exchange: &ExchangeView) -> Vec<u8> {
+fn reply_wire(exchange: &Exchange) -> Vec<u8> {
     let mut bytes = Vec::new();
     if let Some(reply) = &exchange.reply {
         bytes.extend_from_slice(reply.status.as_str().as_bytes());
@@ -288,7 +286,7 @@ pub fn detail(session: &SessionView, line: usize, options: DetailOptions) -> Det
             let exchange = &session.exchanges[n];
             let unanswered;
             let exchange = if hide_reply {
-                unanswered = ExchangeView {
+                unanswered = Exchange {
                     reply: None,
                     notes: Vec::new(),
                     phase_after: exchange.phase,
@@ -299,7 +297,8 @@ pub fn detail(session: &SessionView, line: usize, options: DetailOptions) -> Det
             } else {
                 exchange
             };
-            exchange_detail(&mut out, session, exchange, seen.kind, options);
+            let pipelined = session.facts[n].pipelined;
+            exchange_detail(&mut out, session, exchange, pipelined, seen.kind, options);
             if hide_reply {
                 for (tone, text) in &mut out {
                     if text == NO_REPLY {
@@ -391,7 +390,8 @@ fn notes(out: &mut Detail, notes: &[crate::pop3::Note]) {
 fn exchange_detail(
     out: &mut Detail,
     session: &SessionView,
-    exchange: &ExchangeView,
+    exchange: &Exchange,
+    pipelined: bool,
     kind: LineKind,
     options: DetailOptions,
 ) {
@@ -407,7 +407,7 @@ fn exchange_detail(
     } else {
         String::new()
     };
-    let pipelined = if exchange.pipelined {
+    let pipelined = if pipelined {
         " · pipelined: sent before the previous reply arrived"
     } else {
         ""
@@ -466,7 +466,7 @@ fn exchange_detail(
             } else {
                 "S"
             };
-            let secret = !show_secrets && is_secret_sasl(exchange, i);
+            let secret = !show_secrets && session::is_secret_sasl(exchange, i);
             let decoded = base64::engine::general_purpose::STANDARD.decode(&line.data).ok();
             let shown = sasl_text(exchange, i, show_secrets);
             let meaning = match (secret, decoded) {
@@ -621,7 +621,7 @@ fn exchange_detail(
             .command
             .as_ref()
             .is_some_and(|c| (0..c.args.len()).any(|i| session::is_secret_arg(c, i))),
-        LineKind::Sasl(_, i) => is_secret_sasl(exchange, i),
+        LineKind::Sasl(_, i) => session::is_secret_sasl(exchange, i),
         _ => false,
     };
     out.push((

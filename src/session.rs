@@ -22,7 +22,7 @@ use crate::capture::Timestamp;
 use crate::flow::{Direction, EndReason, FlowId, StreamEvent, StreamSink};
 use crate::pop3::{
     Body, Command, Decoder, DecoderOptions, Exchange, Greeting, Note, NoteCode, Phase, Pop3Event, Position,
-    SaslLine, Verb, parse_number,
+    Verb, parse_number,
 };
 
 /// A session's number: 1 for the first POP3 session of the capture.
@@ -661,7 +661,8 @@ pub fn is_secret_arg(command: &Command, index: usize) -> bool {
 
 /// Whether SASL line `index` of an exchange is a secret to mask: every client response, except
 /// the user name of AUTH LOGIN and the CRAM-MD5 response (a name and a digest).
-pub fn is_secret_sasl(command: Option<&Command>, sasl: &[SaslLine], index: usize) -> bool {
+pub fn is_secret_sasl(exchange: &Exchange, index: usize) -> bool {
+    let (command, sasl) = (exchange.command.as_ref(), &exchange.sasl);
     let Some(line) = sasl.get(index) else {
         return false;
     };
@@ -871,9 +872,7 @@ mod tests {
             EndReason::Fin,
         );
         let auth = &seen.exchanges[0];
-        let secret: Vec<bool> = (0..auth.sasl.len())
-            .map(|i| is_secret_sasl(auth.command.as_ref(), &auth.sasl, i))
-            .collect();
+        let secret: Vec<bool> = (0..auth.sasl.len()).map(|i| is_secret_sasl(auth, i)).collect();
         assert_eq!(secret, vec![false, false, false, true]);
         assert_eq!(seen.credentials[0].secret.as_deref(), Some(&b"wonderland"[..]));
     }

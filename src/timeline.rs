@@ -14,7 +14,7 @@ use crate::capture::{CaptureError, CaptureReader, Timestamp};
 use crate::engine::{Engine, EngineStats};
 use crate::flow::Direction;
 use crate::flow::FlowConfig;
-use crate::pop3::{Command, Exchange, Greeting, Note, Phase, Position, ResponseCode, SaslLine, Status};
+use crate::pop3::{Exchange, Greeting, Note, Phase, Position};
 use crate::session::{
     Credential, Mailbox, MailboxChange, SessionConfig, SessionEnd, SessionEvent, SessionId, SessionInfo,
     SessionSink, SessionSummary, Sessions,
@@ -25,113 +25,13 @@ pub const PREVIEW_LINES: usize = 200;
 /// Bytes of one multi-line reply kept for showing.
 pub const PREVIEW_BYTES: usize = 16 * 1024;
 
-/// The first lines of a multi-line reply, unstuffed, and what the whole reply held.
+/// What the timeline learned about an exchange beyond the exchange itself.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct BodyPreview {
-    /// The kept lines end to end, without line endings (one allocation, not one per line).
-    data: Vec<u8>,
-    ends: Vec<u32>,
-    pub line_count: u64,
-    /// Octets as RFC 1939 §11 counts them: unstuffed, each line with its CRLF.
-    pub octets: u64,
-}
-
-impl BodyPreview {
-    fn of(body: &crate::pop3::Body) -> Self {
-        let mut preview = BodyPreview {
-            line_count: body.line_count,
-            octets: body.octets,
-            ..BodyPreview::default()
-        };
-        for line in body.lines().take(PREVIEW_LINES) {
-            if preview.data.len() + line.len() > PREVIEW_BYTES {
-                break;
-            }
-            preview.data.extend_from_slice(line);
-            preview.ends.push(preview.data.len() as u32);
-        }
-        preview.data.shrink_to_fit();
-        preview.ends.shrink_to_fit();
-        preview
-    }
-
-    /// The kept lines, without line endings.
-    pub fn lines(&self) -> impl Iterator<Item = &[u8]> {
-        let starts = std::iter::once(0).chain(self.ends.iter().copied());
-        starts
-            .zip(self.ends.iter().copied())
-            .map(|(start, end)| &self.data[start as usize..end as usize])
-    }
-
-    /// Lines received but not kept here.
-    pub fn hidden_lines(&self) -> u64 {
-        self.line_count.saturating_sub(self.ends.len() as u64)
-    }
-}
-
-/// The server's final answer, as kept for showing.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ReplyView {
-    pub status: Status,
-    pub text: Vec<u8>,
-    pub code: Option<ResponseCode>,
-    pub body: Option<BodyPreview>,
-    pub first: Position,
-    pub last: Position,
-    pub end: u64,
-}
-
-/// A command and its reply, as kept for showing.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ExchangeView {
-    pub index: u32,
-    pub command: Option<Command>,
-    pub sent: Option<Position>,
-    pub sent_octets: u32,
-    pub phase: Phase,
-    pub phase_after: Phase,
-    pub inferred: bool,
-    pub reply: Option<ReplyView>,
-    pub sasl: Vec<SaslLine>,
-    pub notes: Vec<Note>,
-    pub incomplete: bool,
-    pub missing_bytes: u64,
+pub struct ExchangeFacts {
+    /// What it changed in the mailbox mirror, in order.
     pub changes: Vec<MailboxChange>,
     /// Sent before the reply to the previous command arrived (RFC 2449 §6.6).
     pub pipelined: bool,
-}
-
-impl ExchangeView {
-    fn of(exchange: &Exchange, changes: &[MailboxChange]) -> Self {
-        ExchangeView {
-            index: exchange.index,
-            command: exchange.command.clone(),
-            sent: exchange.sent,
-            sent_octets: exchange.sent_octets,
-            phase: exchange.phase,
-            phase_after: exchange.phase_after,
-            inferred: exchange.inferred,
-            reply: exchange.reply.as_ref().map(|reply| ReplyView {
-                status: reply.status,
-                text: reply.text.clone(),
-                code: reply.code.clone(),
-                body: reply.body.as_ref().map(BodyPreview::of),
-                first: reply.first,
-                last: reply.last,
-                end: reply.end,
-            }),
-            sasl: exchange.sasl.clone(),
-            notes: exchange.notes.clone(),
-            incomplete: exchange.incomplete,
-            missing_bytes: exchange.missing_bytes,
-            changes: changes.to_vec(),
-            pipelined: false,
-        }
-    }
-
-    pub fn verb(&self) -> Option<crate::pop3::Verb> {
-        self.command.as_ref().map(|c| c.verb)
-    }
 }
 
 /// One session event, owned: what a [`Recorder`] hands on.
@@ -139,7 +39,8 @@ impl ExchangeView {
 pub enum Record {
     Started(SessionInfo),
     Greeting(SessionId, Greeting),
-    Exchange(SessionId, Box<ExchangeView>),
+    /// The exchange with its data lines cut to a preview, and its mailbox changes.
+    Exchange(SessionId, Box<Exchange>, Vec<MailboxChange>),
     Credential(SessionId, Credential),
     TlsStarted(SessionId, Position),
     Note(SessionId, Note, Position),
@@ -174,7 +75,11 @@ impl<F: FnMut(Record) -> bool> SessionSink for Recorder<F> {
                 session,
                 exchange,
                 changes,
-            } => Record::Exchange(session, Box::new(ExchangeView::of(exchange, changes))),
+            } => Record::Exchange(
+                session,
+                Box::new(exchange.with_body_preview(PREVIEW_LINES, PREVIEW_BYTES)),
+                changes.to_vec(),
+            ),
             SessionEvent::Credential {
                 session, credential, ..
             } => Record::Credential(session, credential.clone()),
@@ -232,7 +137,10 @@ pub struct SessionEnding {
 pub struct SessionView {
     pub info: SessionInfo,
     pub greeting: Option<Greeting>,
-    pub exchanges: Vec<ExchangeView>,
+    /// Each with its data lines cut to a preview.
+    pub exchanges: Vec<Exchange>,
+    /// One per exchange, in the same order.
+    pub facts: Vec<ExchangeFacts>,
     pub credentials: Vec<Credential>,
     pub notes: Vec<(Note, Position)>,
     pub tls_at: Option<Position>,
@@ -266,6 +174,7 @@ impl SessionView {
             info,
             greeting: None,
             exchanges: Vec::new(),
+            facts: Vec::new(),
             credentials: Vec::new(),
             notes: Vec::new(),
             tls_at: None,
@@ -316,7 +225,7 @@ impl SessionView {
         let mut mailbox = Mailbox::default();
         for seen in self.lines.iter().take(line.saturating_add(1)) {
             match seen.kind {
-                LineKind::Reply(n) => self.exchanges[n].changes.iter().for_each(|c| mailbox.apply(c)),
+                LineKind::Reply(n) => self.facts[n].changes.iter().for_each(|c| mailbox.apply(c)),
                 LineKind::Ended if self.ending.as_ref().is_some_and(|e| e.uncommitted) => {
                     mailbox.committed = Some(false);
                 }
@@ -365,7 +274,7 @@ impl SessionView {
     }
 
     /// The exchange a line belongs to.
-    pub fn exchange_of(&self, line: usize) -> Option<&ExchangeView> {
+    pub fn exchange_of(&self, line: usize) -> Option<&Exchange> {
         match self.lines.get(line)?.kind {
             LineKind::Command(n) | LineKind::Sasl(n, _) | LineKind::Reply(n) => self.exchanges.get(n),
             _ => None,
@@ -409,7 +318,7 @@ impl Timeline {
         let id = match &record {
             Record::Started(info) => info.id,
             Record::Greeting(id, _)
-            | Record::Exchange(id, _)
+            | Record::Exchange(id, ..)
             | Record::Credential(id, _)
             | Record::TlsStarted(id, _)
             | Record::Note(id, _, _) => *id,
@@ -459,9 +368,9 @@ impl Timeline {
                 session.greeting = Some(greeting);
                 add(session, LineKind::Greeting, at, Some(Direction::ServerToClient));
             }
-            Record::Exchange(_, mut exchange) => {
+            Record::Exchange(_, exchange, changes) => {
                 let n = session.exchanges.len();
-                exchange.pipelined = match (session.exchanges.last(), exchange.sent) {
+                let pipelined = match (session.exchanges.last(), exchange.sent) {
                     (Some(previous), Some(sent)) => previous
                         .reply
                         .as_ref()
@@ -475,6 +384,7 @@ impl Timeline {
                 let sasl: Vec<_> = exchange.sasl.iter().map(|l| (l.at, l.from)).collect();
                 let reply_at = exchange.reply.as_ref().map(|r| r.first);
                 session.exchanges.push(*exchange);
+                session.facts.push(ExchangeFacts { changes, pipelined });
                 if let Some(sent) = sent {
                     add(
                         session,
@@ -632,8 +542,8 @@ mod tests {
                 "end"
             ]
         );
-        assert!(session.exchanges[3].pipelined, "LIST 1 went before STAT's reply");
-        assert!(!session.exchanges[2].pipelined);
+        assert!(session.facts[3].pipelined, "LIST 1 went before STAT's reply");
+        assert!(!session.facts[2].pipelined);
     }
 
     #[test]

@@ -184,11 +184,7 @@ fn write_exchange(
             Direction::ClientToServer => b"{\"from\":\"client\",\"data\":",
             Direction::ServerToClient => b"{\"from\":\"server\",\"data\":",
         });
-        secret(
-            out,
-            &line.data,
-            show_secrets || !is_secret_sasl(exchange.command.as_ref(), &exchange.sasl, i),
-        )?;
+        secret(out, &line.data, show_secrets || !is_secret_sasl(exchange, i))?;
         out.push(b'}');
     }
     out.extend_from_slice(b"],\"phase_after\":");

@@ -130,7 +130,7 @@ impl<W: Write> TextPrinter<W> {
         for (i, sasl) in exchange.sasl.iter().enumerate() {
             let at = sasl.at.ts;
             let prefix = self.prefix(session, at, exchange.phase, exchange.inferred);
-            let secret = !show && is_secret_sasl(exchange.command.as_ref(), &exchange.sasl, i);
+            let secret = !show && is_secret_sasl(exchange, i);
             let (who, raw) = match sasl.from {
                 Direction::ClientToServer => ("C:", escape(&sasl.data)),
                 Direction::ServerToClient => ("S:", format!("+ {}", escape(&sasl.data))),

@@ -89,6 +89,31 @@ impl Body {
         &self.data
     }
 
+    /// Lines received but not kept.
+    pub fn hidden_lines(&self) -> u64 {
+        self.line_count.saturating_sub(self.ends.len() as u64)
+    }
+
+    /// A copy of at most the first `max_lines` lines and `max_bytes` bytes, with the counts of
+    /// the whole body: what a viewer keeps of a large message.
+    pub fn preview(&self, max_lines: usize, max_bytes: usize) -> Body {
+        let mut kept = 0;
+        for (line, &end) in self.ends.iter().enumerate().take(max_lines) {
+            if end > max_bytes {
+                break;
+            }
+            kept = line + 1;
+        }
+        let bytes = if kept == 0 { 0 } else { self.ends[kept - 1] };
+        Body {
+            data: self.data[..bytes].to_vec(),
+            ends: self.ends[..kept].to_vec(),
+            line_count: self.line_count,
+            octets: self.octets,
+            complete_in_memory: self.complete_in_memory && kept == self.ends.len(),
+        }
+    }
+
     /// The kept lines, without line endings.
     pub fn lines(&self) -> impl Iterator<Item = &[u8]> {
         let starts = std::iter::once(0).chain(self.ends.iter().copied());
@@ -148,6 +173,23 @@ pub struct Exchange {
 }
 
 impl Exchange {
+    /// A copy whose data lines are cut to a preview (see [`Body::preview`]): the long bodies
+    /// are never copied whole.
+    pub fn with_body_preview(&self, max_lines: usize, max_bytes: usize) -> Exchange {
+        Exchange {
+            command: self.command.clone(),
+            reply: self.reply.as_ref().map(|reply| Reply {
+                text: reply.text.clone(),
+                code: reply.code.clone(),
+                body: reply.body.as_ref().map(|body| body.preview(max_lines, max_bytes)),
+                ..*reply
+            }),
+            sasl: self.sasl.clone(),
+            notes: self.notes.clone(),
+            ..*self
+        }
+    }
+
     pub fn verb(&self) -> Option<Verb> {
         self.command.as_ref().map(|c| c.verb)
     }

@@ -675,7 +675,10 @@ fn draw_conversation(frame: &mut Frame, app: &mut App, palette: &Palette, area: 
             _ => "    ".to_string(),
         };
         spans.push(Span::styled(index, palette.quiet()));
-        let pipelined = matches!(seen.kind, LineKind::Command(_)) && exchange.is_some_and(|e| e.pipelined);
+        let pipelined = match seen.kind {
+            LineKind::Command(n) => session.facts[n].pipelined,
+            _ => false,
+        };
         spans.push(Span::styled(if pipelined { "⇉" } else { " " }, palette.quiet()));
         let (who, who_style) = match seen.from {
             Some(Direction::ClientToServer) => ("C: ", palette.fg(Color::Cyan).add_modifier(Modifier::BOLD)),
