@@ -682,20 +682,11 @@ fn open(args: OpenArgs) -> anyhow::Result<()> {
     let progress = progress_bar(size);
     // Reads the whole capture into `sink`, with the progress bar, and ends the open connections.
     let mut drive = |sink: &mut dyn StreamSink| {
-        let mut engine = Engine::new(config.clone());
-        let mut since_update = 0u32;
-        let result = reader.for_each_frame(|frame| {
-            since_update += 1;
-            if since_update == 4096 {
-                since_update = 0;
-                if let Some(bar) = &progress {
-                    bar.set_position(read.load(Ordering::Relaxed));
-                }
+        crate::engine::read_capture(&mut reader, config.clone(), sink, || {
+            if let Some(bar) = &progress {
+                bar.set_position(read.load(Ordering::Relaxed));
             }
-            engine.frame(&frame, sink);
-            !sink.stopped()
-        });
-        (engine.finish(sink), result)
+        })
     };
 
     let (stats, read_result) = if args.flows {
@@ -748,28 +739,19 @@ fn open_interactive(
     let loader = std::thread::spawn(move || {
         let recorder = Recorder::new(|record| feed.send(Feed::Record(record)).is_ok());
         let mut sessions = Sessions::new(SessionConfig::default(), recorder);
-        let mut engine = Engine::new(config);
         let _ = feed.send(Feed::Status("reading".to_string()));
-        let mut since_update = 0u32;
-        let result = reader.for_each_frame(|frame| {
-            since_update += 1;
-            if since_update == 4096 {
-                since_update = 0;
-                let status = match size {
-                    Some(size) if size > 0 => {
-                        format!(
-                            "reading {}%",
-                            read.load(Ordering::Relaxed).saturating_mul(100) / size
-                        )
-                    }
-                    _ => format!("reading: {} MB", read.load(Ordering::Relaxed) >> 20),
-                };
-                let _ = feed.send(Feed::Status(status));
-            }
-            engine.frame(&frame, &mut sessions);
-            !sessions.stopped()
+        let (stats, result) = crate::engine::read_capture(&mut reader, config, &mut sessions, || {
+            let status = match size {
+                Some(size) if size > 0 => {
+                    format!(
+                        "reading {}%",
+                        read.load(Ordering::Relaxed).saturating_mul(100) / size
+                    )
+                }
+                _ => format!("reading: {} MB", read.load(Ordering::Relaxed) >> 20),
+            };
+            let _ = feed.send(Feed::Status(status));
         });
-        let stats = engine.finish(&mut sessions);
         let _ = feed.send(Feed::Status(String::new()));
         if let Err(error) = &result {
             let warning = format!("{error}; the {} frames before it are shown", stats.frames);

@@ -2,9 +2,10 @@
 //!
 //! Contract: every frame is accounted for in [`EngineStats`] — decoded into a segment, or
 //! counted under the reason it was skipped. The engine owns no I/O; the caller pushes frames
-//! (from a file or a live source) and calls [`Engine::finish`] at the end.
+//! (from a file or a live source) and calls [`Engine::finish`] at the end; [`read_capture`]
+//! does both for a capture file the caller has opened.
 
-use crate::capture::{Frame, Timestamp};
+use crate::capture::{CaptureError, CaptureReader, Frame, Timestamp};
 use crate::flow::{FlowConfig, FlowTable, StreamSink, TableStats};
 use crate::wire::{self, Decoded, Defragmenter, Skip};
 
@@ -90,4 +91,31 @@ impl Engine {
         self.stats.flows = self.table.stats.clone();
         self.stats
     }
+}
+
+/// Frames between two calls of [`read_capture`]'s progress callback.
+pub const PROGRESS_EVERY: u32 = 4096;
+
+/// Reads a whole capture into `sink` through a new engine, until the end of the file, an error,
+/// or a sink that has stopped; `progress` is called every [`PROGRESS_EVERY`] frames. The
+/// connections still open are ended at the end. An error after some frames comes back beside
+/// the statistics of what was read.
+pub fn read_capture(
+    reader: &mut CaptureReader,
+    config: FlowConfig,
+    sink: &mut (impl StreamSink + ?Sized),
+    mut progress: impl FnMut(),
+) -> (EngineStats, Result<(), CaptureError>) {
+    let mut engine = Engine::new(config);
+    let mut since_progress = 0u32;
+    let result = reader.for_each_frame(|frame| {
+        since_progress += 1;
+        if since_progress == PROGRESS_EVERY {
+            since_progress = 0;
+            progress();
+        }
+        engine.frame(&frame, sink);
+        !sink.stopped()
+    });
+    (engine.finish(sink), result)
 }

@@ -27,8 +27,6 @@ pub enum Tone {
 
 pub type Detail = Vec<(Tone, String)>;
 
-const NO_REPLY: &str = "no reply was captured";
-
 /// Bytes of a row shown in the hex dump at most.
 const HEX_LIMIT: usize = 512;
 
@@ -299,14 +297,6 @@ pub fn detail(session: &SessionView, line: usize, options: DetailOptions) -> Det
             };
             let pipelined = session.facts[n].pipelined;
             exchange_detail(&mut out, session, exchange, pipelined, seen.kind, options);
-            if hide_reply {
-                for (tone, text) in &mut out {
-                    if text == NO_REPLY {
-                        *tone = Tone::Quiet;
-                        *text = "hidden: predict it first (answer, or r to reveal)".to_string();
-                    }
-                }
-            }
         }
         LineKind::Note(n) => {
             let (note, at) = &session.notes[n];
@@ -484,7 +474,11 @@ fn exchange_detail(
 
     out.push((Tone::Heading, "REPLY".to_string()));
     match &exchange.reply {
-        None => out.push((Tone::Warning, NO_REPLY.to_string())),
+        None if hide_reply => out.push((
+            Tone::Quiet,
+            "hidden: predict it first (answer, or r to reveal)".to_string(),
+        )),
+        None => out.push((Tone::Warning, "no reply was captured".to_string())),
         Some(reply) => {
             out.push((Tone::Wire, reply_text(exchange)));
             // What the capture lacks comes first: it changes how all the rest reads.

@@ -11,7 +11,7 @@
 //! - UI-free: no terminal, no clock, no I/O. The terminal UI and the lessons read it.
 
 use crate::capture::{CaptureError, CaptureReader, Timestamp};
-use crate::engine::{Engine, EngineStats};
+use crate::engine::{EngineStats, read_capture};
 use crate::flow::Direction;
 use crate::flow::FlowConfig;
 use crate::pop3::{Exchange, Greeting, Note, Phase, Position};
@@ -451,7 +451,6 @@ pub fn load(
     config: FlowConfig,
 ) -> (Timeline, EngineStats, Result<(), CaptureError>) {
     let mut timeline = Timeline::default();
-    let mut engine = Engine::new(config);
     let mut sessions = Sessions::new(
         SessionConfig::default(),
         Recorder::new(|record| {
@@ -459,11 +458,7 @@ pub fn load(
             true
         }),
     );
-    let result = reader.for_each_frame(|frame| {
-        engine.frame(&frame, &mut sessions);
-        true
-    });
-    let stats = engine.finish(&mut sessions);
+    let (stats, result) = read_capture(&mut reader, config, &mut sessions, || {});
     drop(sessions);
     (timeline, stats, result)
 }
