@@ -179,13 +179,17 @@ impl<'a> Session<'a> {
     }
 
     /// `-ERR` for a known command with the wrong number of arguments (RFC 1939 §5–7).
+    /// (PASS, APOP, AUTH and TOP check their own.)
     fn wrong_arguments(&self, keyword: &str, args: &[&str]) -> Option<Vec<u8>> {
-        let (fewest, most) = match keyword {
-            "CAPA" | "QUIT" | "STLS" | "STAT" | "NOOP" | "RSET" => (0, 0),
-            "LIST" | "UIDL" => (0, 1),
-            "RETR" | "DELE" | "USER" => (1, 1),
-            _ => return None,
-        };
+        use crate::pop3::Verb::*;
+        let verb = crate::pop3::Verb::from_keyword(keyword.as_bytes());
+        if !matches!(
+            verb,
+            Capa | Quit | Stls | Stat | Noop | Rset | List | Uidl | Retr | Dele | User
+        ) {
+            return None;
+        }
+        let (fewest, most) = verb.arity();
         (args.len() < fewest || args.len() > most)
             .then(|| err(&format!("Wrong number of arguments for {keyword}.")))
     }

@@ -172,10 +172,16 @@ pub fn key_name(key: Key) -> String {
     if key.ctrl { format!("Ctrl-{base}") } else { base }
 }
 
+impl Key {
+    /// Whether a key press is this key.
+    fn is(&self, event: &KeyEvent) -> bool {
+        self.code == event.code && self.ctrl == event.modifiers.contains(KeyModifiers::CONTROL)
+    }
+}
+
 fn action_for(event: KeyEvent) -> Option<Action> {
-    let ctrl = event.modifiers.contains(KeyModifiers::CONTROL);
     KEYS.iter()
-        .find(|(keys, ..)| keys.iter().any(|k| k.code == event.code && k.ctrl == ctrl))
+        .find(|(keys, ..)| keys.iter().any(|k| k.is(&event)))
         .map(|(_, action, ..)| *action)
 }
 
@@ -475,10 +481,9 @@ impl App {
             return;
         }
         if self.prompt.is_none() && !self.help && self.lesson.is_some() {
-            let ctrl = event.modifiers.contains(KeyModifiers::CONTROL);
             if let Some((_, action, _)) = LESSON_KEYS
                 .iter()
-                .find(|(keys, ..)| keys.iter().any(|k| k.code == event.code && k.ctrl == ctrl))
+                .find(|(keys, ..)| keys.iter().any(|k| k.is(&event)))
             {
                 self.lesson_act(*action);
                 return;
