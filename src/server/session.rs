@@ -804,6 +804,43 @@ mod tests {
     }
 
     #[test]
+    fn the_other_quirks_refuse_logins_or_bend_the_line_format() {
+        let refusing = |quirks: Quirks| {
+            let talk = Talk::with(quirks);
+            let mut session = talk.session();
+            say(&mut session, "USER alice");
+            say(&mut session, "PASS wonderland")
+        };
+        let login_delay = Quirks {
+            login_delay: true,
+            ..Quirks::default()
+        };
+        assert_eq!(
+            refusing(login_delay),
+            "-ERR [LOGIN-DELAY] Only one login every 300 seconds.\r\n"
+        );
+        let sys_temp = Quirks {
+            sys_temp: true,
+            ..Quirks::default()
+        };
+        assert_eq!(
+            refusing(sys_temp),
+            "-ERR [SYS/TEMP] Temporary failure; try again later.\r\n"
+        );
+        let talk = Talk::with(Quirks {
+            bare_lf: true,
+            no_apop_timestamp: true,
+            ..Quirks::default()
+        });
+        let mut session = talk.session();
+        assert_eq!(session.greeting(), b"+OK POP3 server ready\n");
+        assert_eq!(
+            say(&mut session, "APOP alice 00"),
+            "-ERR APOP is not available: the greeting had no timestamp\n"
+        );
+    }
+
+    #[test]
     fn quirks_show_what_real_servers_do() {
         let talk = Talk::with(Quirks {
             no_dot_stuffing: true,
