@@ -6,8 +6,8 @@ use std::io::Cursor;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use pop3scope::capture::CaptureReader;
-use pop3scope::engine::Engine;
 use pop3scope::flow::{FlowConfig, StreamEvent, StreamSink};
+use pop3scope::pipeline::Engine;
 
 /// Counts delivered bytes, so the work cannot be optimised away.
 #[derive(Default)]

@@ -14,7 +14,8 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
-use pop3scope::capture::{CaptureReader, LinkType, Timestamp};
+use pop3scope::base::Timestamp;
+use pop3scope::capture::{CaptureReader, LinkType};
 
 const SESSIONS: &[&str] = &[
     "01-full-session.pcap",

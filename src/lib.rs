@@ -1,55 +1,45 @@
 //! pop3scope: see and teach what POP3 really does on the wire.
 //!
-//! The library is a pipeline; each layer knows only the next one:
+//! The library is a pipeline; each layer knows only the ones before it:
 //!
 //! ```text
-//! capture ──Frame──▶ wire ──Segment──▶ flow ──StreamEvent──▶ pop3 ──Pop3Event──▶ session ──▶ output
-//! (file/live)                                   (Decoder)          (model)       (text, JSON)
+//! capture ──Frame──▶ wire ──Segment──▶ flow ──StreamEvent──▶ pop3 ──Pop3Event──▶ session ──SessionEvent──▶ output
+//! (file/live)                                   (Decoder)          (model)                 (text, JSON)
 //! ```
 //!
-//! - [`capture`]: pcap / pcapng files to [`capture::Frame`]s, streaming, zero-copy; pcap writing.
-//! - `live` (Unix): live capture through AF_PACKET on Linux, and libpcap with the `libpcap`
-//!   feature, as frames like those of a file.
-//! - [`wire`]: link, IP and TCP headers to [`wire::Segment`]s; IP defragmentation.
-//! - [`flow`]: the flow table and per-direction TCP reassembly to [`flow::StreamEvent`]s
-//!   (data in order, explicit gaps, open and close).
-//! - [`engine`]: drives frames through wire and flow into a [`flow::StreamSink`].
-//! - [`pop3`]: the pure decoder: framing, command/reply pairing, phases, notes.
-//! - [`session`]: sessions, the mailbox mirror, credentials; feeds a [`session::SessionSink`].
-//! - [`output`]: text and JSON Lines printers, the flow listing, the stream export.
-//! - [`text`]: showing wire bytes safely.
-//! - [`cli`]: the command line (the binary only calls [`cli::main`]).
-//! - [`timeline`]: the session events kept for browsing: conversation in wire order, mailbox
-//!   at any line (UI-free; the TUI and lessons read it).
-//! - [`explain`]: what a row says and means, as plain text (RFC sections, packets, bytes).
-//! - [`lesson`]: guided lessons over bundled captures: files, moments by meaning, replay
-//!   state, plain text and Markdown handouts.
-//! - [`tui`]: the interactive terminal view (ratatui); the only module that draws.
-//! - [`server`]: the teaching POP3 server of `serve`: the protocol as a pure session, mailboxes,
-//!   TCP and TLS.
-//! - [`simulate`]: scripted conversations (or a client's commands answered by the server)
-//!   written as realistic captures, with the network's misdeeds.
-//! - [`synth`]: scripted TCP conversations written as capture files, for tests and teaching.
+//! The layers, in the order of that pipeline (each a folder):
+//!
+//! | layer | what it is | knows |
+//! |---|---|---|
+//! | [`base`] | time, direction, the safe showing of wire bytes | nothing |
+//! | [`capture`] | pcap / pcapng files to [`capture::Frame`]s, pcap writing, live capture | base |
+//! | [`wire`] | link, IP and TCP headers to [`wire::Segment`]s; defragmentation; crafting | base, capture |
+//! | [`flow`] | the flow table and TCP reassembly to [`flow::StreamEvent`]s | … wire |
+//! | [`pop3`] | the pure decoder: framing, pairing, the phase table, SASL, notes | … flow |
+//! | [`session`] | sessions, the mailbox mirror, credentials: [`session::SessionEvent`]s | … pop3 |
+//! | [`pipeline`] | one entry point: a capture through every layer into a sink | … session |
+//! | [`output`] | the printers: text, JSON Lines, flows, stream export | … pipeline |
+//! | [`view`] | UI-free: the timeline kept for browsing, the words a row says | … output |
+//! | [`teach`] | lessons, the teaching server, the simulator | … view |
+//! | [`tui`] | the interactive terminal view and the class view (ratatui) | … teach |
+//! | [`cli`] | the command line: argument definitions and calls | everything |
+//!
+//! **The dependency rule**: a module imports only from its own layer and the layers above it in
+//! this table. The analysis layers (base to view) never import the teaching side, the TUI or
+//! the CLI, and nothing below [`tui`] draws on a terminal. A test (`tests/it/layers.rs`) reads
+//! every `crate::` path in `src/` and fails on an import against the rule.
 //!
 //! No layer panics on input: what cannot be decoded is counted or reported, never dropped silently.
 
+pub mod base;
 pub mod capture;
 pub mod cli;
-pub mod engine;
-pub mod explain;
 pub mod flow;
-pub mod lesson;
-#[cfg(unix)]
-pub mod live;
-#[cfg(all(unix, feature = "libpcap"))]
-pub mod live_pcap;
 pub mod output;
+pub mod pipeline;
 pub mod pop3;
-pub mod server;
 pub mod session;
-pub mod simulate;
-pub mod synth;
-pub mod text;
-pub mod timeline;
+pub mod teach;
 pub mod tui;
+pub mod view;
 pub mod wire;

@@ -11,7 +11,7 @@
 //! | `tls` | STLS accepted: the rest is encrypted | `ts`, `frame` |
 //! | `note` | an anomaly of the session rather than of one exchange | `ts`, `code`, `detail` |
 //! | `session_end` | the connection ended | `ts`, `reason`, `phase`, `phase_inferred`, `exchanges`, `notes`, `tls_bytes`, `mailbox`, `credentials` |
-//! | `summary` | last line: what happened to every frame | see [`crate::engine::EngineStats`] |
+//! | `summary` | last line: what happened to every frame | see [`crate::pipeline::EngineStats`] |
 //!
 //! Bytes from the wire are never altered: a field holding them is a JSON string when they are
 //! valid UTF-8, and `{"bytes": "<base64>"}` when they are not (a GBK greeting, binary junk).
@@ -24,15 +24,14 @@ use std::net::SocketAddr;
 use base64::Engine as _;
 use serde::{Serialize, Serializer};
 
-use crate::capture::Timestamp;
-use crate::engine::EngineStats;
-use crate::flow::Direction;
+use crate::base::Direction;
+use crate::base::Timestamp;
+use crate::pipeline::EngineStats;
+use crate::pop3::sasl::{MASK, is_secret_arg, is_secret_sasl};
 use crate::pop3::{Body, Capability, Exchange, Note, NoteCode, Phase, Position, ResponseCode, Status, Verb};
-use crate::session::{
-    Mailbox, SessionEnd, SessionEvent, SessionId, SessionSink, is_secret_arg, is_secret_sasl,
-};
+use crate::session::{Mailbox, SessionEnd, SessionEvent, SessionId, SessionSink};
 
-use super::{MASK, PrintOptions, SummaryRecord};
+use super::{PrintOptions, SessionPrinter, SummaryRecord};
 
 /// Bytes from the wire as JSON: a string if UTF-8, else `{"bytes": base64}`.
 pub struct JsonBytes<'a>(pub &'a [u8]);
@@ -369,14 +368,8 @@ impl<W: Write> JsonPrinter<W> {
             options,
             error: None,
             buf: Vec::with_capacity(2 * OUTPUT_BLOCK),
-            block: OUTPUT_BLOCK,
+            block: if options.streaming { 0 } else { OUTPUT_BLOCK },
         }
-    }
-
-    /// Writes each record as soon as it is complete, for live capture.
-    pub fn streaming(mut self) -> Self {
-        self.block = 0;
-        self
     }
 
     /// Appends one record to the buffer.
@@ -467,19 +460,6 @@ impl<W: Write> JsonPrinter<W> {
             }),
         }
     }
-
-    /// Writes the closing `summary` line and flushes.
-    pub fn finish(mut self, stats: &EngineStats) -> io::Result<()> {
-        if let Some(error) = self.error.take() {
-            return Err(error);
-        }
-        self.line(&SummaryRecord {
-            kind: "summary",
-            stats,
-        })?;
-        self.drain(0)?;
-        self.out.flush()
-    }
 }
 
 /// Writes the data lines of a multi-line reply as a JSON array (or `null`).
@@ -559,6 +539,21 @@ fn note_record(session: SessionId, note: &Note, at: Position) -> NoteRecord<'_> 
         ts: at.ts,
         code: note.code,
         detail: &note.detail,
+    }
+}
+
+impl<W: Write> SessionPrinter for JsonPrinter<W> {
+    /// Writes the closing `summary` line and flushes.
+    fn finish(mut self, stats: &EngineStats) -> io::Result<()> {
+        if let Some(error) = self.error.take() {
+            return Err(error);
+        }
+        self.line(&SummaryRecord {
+            kind: "summary",
+            stats,
+        })?;
+        self.drain(0)?;
+        self.out.flush()
     }
 }
 

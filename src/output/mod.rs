@@ -1,22 +1,35 @@
-//! Output: sinks that show connections and POP3 sessions to people and programs.
+//! Output: printers that show connections and POP3 sessions to people and programs.
 //!
 //! Contract: bytes from the wire never reach a terminal raw — text output escapes them
-//! ([`crate::text::escape`]), JSON output keeps them exact (a string when they are UTF-8,
+//! ([`crate::base::escape`]), JSON output keeps them exact (a string when they are UTF-8,
 //! `{"bytes": base64}` otherwise). Secrets are masked unless the user asked to see them.
-//! A write error stops the sink; the caller reports it (a closed pipe is not an error).
+//! A write error stops the printer; the caller reports it (a closed pipe is not an error).
+//!
+//! Every printer is a [`Printer`]: it takes the flow layer's events (the session printers
+//! through the session layer, [`Config::sessions`]) and ends with [`Printer::finish`], the same
+//! call for all. `open` and `sniff` choose one with [`printer`] and never look at which.
 
+mod export;
 mod flows;
 pub mod json;
 pub mod text;
 
-pub use flows::{
-    FlowPrinter, FlowRecord, StreamExporter, SummaryRecord, Tee, write_flow_text, write_summary_text,
-};
+use std::io::{self, Write};
+
+pub use export::StreamExporter;
+pub use flows::{FlowPrinter, FlowRecord, SummaryRecord, write_flow_text, write_summary_text};
+
+use crate::flow::{StreamEvent, StreamSink};
+use crate::pipeline::{Config, EngineStats};
+use crate::session::{SessionCounts, SessionSink, Sessions};
+use crate::view::timeline::Recorder;
 
 /// Human text or JSON Lines.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
+    /// Lines for people, escaped.
     Text,
+    /// JSON Lines for programs.
     Json,
 }
 
@@ -29,7 +42,92 @@ pub struct PrintOptions {
     pub color: bool,
     /// Data lines of a multi-line reply shown in text output.
     pub body_lines: usize,
+    /// Write each JSON record as soon as it is known (from a pipe, live), not in large blocks.
+    pub streaming: bool,
 }
 
-/// What a masked secret looks like.
-pub const MASK: &str = "********";
+/// A sink of the flow layer's events that shows them, and is finished once at the end.
+pub trait Printer: StreamSink {
+    /// Writes what comes after the last event (the summary record of JSON, the pending
+    /// output) and flushes; says how many sessions and exchanges were shown.
+    fn finish(self: Box<Self>, stats: &EngineStats) -> io::Result<SessionCounts>;
+}
+
+/// A printer of the session layer's events: the text and JSON printers, the timeline recorder.
+pub trait SessionPrinter: SessionSink {
+    /// Writes what comes after the last event, and flushes.
+    fn finish(self, stats: &EngineStats) -> io::Result<()>;
+}
+
+impl<P: SessionPrinter> Printer for Sessions<P> {
+    fn finish(self: Box<Self>, stats: &EngineStats) -> io::Result<SessionCounts> {
+        let counts = self.counts();
+        self.into_sink().finish(stats)?;
+        Ok(counts)
+    }
+}
+
+impl<F: FnMut(crate::view::timeline::Record) -> bool> SessionPrinter for Recorder<F> {
+    fn finish(self, _: &EngineStats) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// What `open` and `sniff` show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shown {
+    /// The POP3 sessions, in text or JSON.
+    Sessions(Format),
+    /// The TCP connections (`--flows`), in text or JSON.
+    Flows(Format),
+}
+
+/// The printer for what is `shown`, writing to `out`; with `export`, the streams are written
+/// to files beside it.
+pub fn printer(
+    shown: Shown,
+    options: PrintOptions,
+    config: &Config,
+    out: Box<dyn Write>,
+    export: Option<StreamExporter>,
+) -> Box<dyn Printer> {
+    let printer: Box<dyn Printer> = match shown {
+        Shown::Flows(format) => Box::new(FlowPrinter::new(out, format)),
+        Shown::Sessions(Format::Json) => Box::new(config.sessions(json::JsonPrinter::new(out, options))),
+        Shown::Sessions(Format::Text) => Box::new(config.sessions(text::TextPrinter::new(out, options))),
+    };
+    match export {
+        Some(exporter) => Box::new(Exporting { printer, exporter }),
+        None => printer,
+    }
+}
+
+/// A printer with the stream export beside it: both see every event.
+struct Exporting {
+    printer: Box<dyn Printer>,
+    exporter: StreamExporter,
+}
+
+impl StreamSink for Exporting {
+    fn event(&mut self, event: StreamEvent<'_>) {
+        // Events borrow their bytes, so each sink sees a copy of the small event value.
+        self.printer.event(event.clone());
+        self.exporter.event(event);
+    }
+    fn stopped(&self) -> bool {
+        self.printer.stopped() || self.exporter.stopped()
+    }
+}
+
+impl Printer for Exporting {
+    fn finish(self: Box<Self>, stats: &EngineStats) -> io::Result<SessionCounts> {
+        let counts = self.printer.finish(stats)?;
+        self.exporter.finish().map_err(|error| {
+            io::Error::new(
+                error.kind(),
+                format!("cannot write the exported streams: {error}"),
+            )
+        })?;
+        Ok(counts)
+    }
+}

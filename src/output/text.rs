@@ -14,13 +14,15 @@ use std::io::{self, Write};
 
 use base64::Engine as _;
 
-use crate::capture::Timestamp;
-use crate::flow::Direction;
+use crate::base::Direction;
+use crate::base::Timestamp;
+use crate::base::escape;
+use crate::pop3::sasl::{MASK, is_secret_arg, is_secret_sasl};
 use crate::pop3::{Exchange, Greeting, Note, Phase, Status, Verb, capability_meaning};
-use crate::session::{SessionEvent, SessionSummary, is_secret_arg, is_secret_sasl};
-use crate::text::escape;
+use crate::session::{SessionEvent, SessionSummary};
 
-use super::{MASK, PrintOptions};
+use super::{PrintOptions, SessionPrinter};
+use crate::pipeline::EngineStats;
 
 /// Writes session events as text.
 pub struct TextPrinter<W: Write> {
@@ -324,13 +326,6 @@ impl<W: Write> TextPrinter<W> {
             SessionEvent::Ended(summary) => self.ended(summary),
         }
     }
-
-    pub fn finish(mut self) -> io::Result<()> {
-        if let Some(error) = self.error.take() {
-            return Err(error);
-        }
-        self.out.flush()
-    }
 }
 
 /// `WrongPhase` → `wrong_phase`, the JSON spelling of a note code.
@@ -343,6 +338,15 @@ fn snake(name: &str) -> String {
         out.push(c.to_ascii_lowercase());
     }
     out
+}
+
+impl<W: Write> SessionPrinter for TextPrinter<W> {
+    fn finish(mut self, _: &EngineStats) -> io::Result<()> {
+        if let Some(error) = self.error.take() {
+            return Err(error);
+        }
+        self.out.flush()
+    }
 }
 
 impl<W: Write> crate::session::SessionSink for TextPrinter<W> {

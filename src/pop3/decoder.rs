@@ -9,8 +9,8 @@
 
 use std::collections::VecDeque;
 
-use crate::capture::Timestamp;
-use crate::flow::Direction;
+use crate::base::Direction;
+use crate::base::Timestamp;
 
 use super::command::{Command, Verb};
 use super::notes::{Note, NoteCode};
@@ -388,7 +388,7 @@ fn side(dir: Direction) -> usize {
 /// Escaped, shortened text of a line for a note's detail.
 fn sample(line: &[u8]) -> String {
     let shown = &line[..line.len().min(60)];
-    let mut text = crate::text::escape(shown);
+    let mut text = crate::base::escape(shown);
     if line.len() > shown.len() {
         text.push('…');
     }

@@ -17,6 +17,7 @@ mod decoder;
 mod notes;
 mod phase;
 mod reply;
+pub mod sasl;
 
 pub use command::{Command, Verb, parse_number};
 pub use decoder::{Body, Decoder, DecoderOptions, Exchange, Greeting, Pop3Event, Position, Reply, SaslLine};

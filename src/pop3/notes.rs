@@ -81,7 +81,7 @@ impl NoteCode {
 pub struct Note {
     pub code: NoteCode,
     /// Specific detail: which bytes, which sizes. Bytes from the wire in it are escaped
-    /// ([`crate::text::escape`]): it is safe to print as it is.
+    /// ([`crate::base::escape`]): it is safe to print as it is.
     pub detail: String,
 }
 

@@ -3,9 +3,9 @@
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::{Position as Cell, Rect};
 
-use crate::lesson::{Lang, PaneName, Replay};
 use crate::pop3::{Phase, Status};
-use crate::timeline::{LineKind, Record, SessionView, Timeline};
+use crate::teach::lesson::{Lang, PaneName, Replay};
+use crate::view::timeline::{LineKind, Record, SessionView, Timeline};
 
 /// The panes that take the keyboard, in Tab order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -699,7 +699,7 @@ impl App {
         let mut places: Vec<(usize, usize)> = Vec::new();
         for (s, session) in sessions.iter().enumerate() {
             for line in 0..session.lines.len() {
-                if crate::explain::line_text(session, line, self.show_secrets)
+                if crate::view::explain::line_text(session, line, self.show_secrets)
                     .to_lowercase()
                     .contains(&needle)
                 {
@@ -802,7 +802,7 @@ fn line_matches(session: &SessionView, line: usize, word: &str) -> bool {
     {
         return true;
     }
-    crate::explain::line_text(session, line, false)
+    crate::view::explain::line_text(session, line, false)
         .to_lowercase()
         .contains(word)
 }

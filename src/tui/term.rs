@@ -17,7 +17,7 @@ use ratatui::crossterm::terminal::{
 
 use super::app::{App, PLAY_SPEEDS};
 use super::view::draw;
-use crate::timeline::Record;
+use crate::view::timeline::Record;
 
 /// What the producer (a file being read, a live capture) tells the UI.
 pub enum Feed {

@@ -8,11 +8,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use super::app::{Action, App, KEYS, LESSON_KEYS, PLAY_SPEEDS, Pane, PromptKind, SideTab, key_name};
-use crate::explain::{self, Tone};
-use crate::flow::Direction;
-use crate::lesson::Lang;
+use crate::base::Direction;
 use crate::pop3::{Phase, Status};
-use crate::timeline::{LineKind, SessionView};
+use crate::teach::lesson::Lang;
+use crate::view::explain::{self, Tone};
+use crate::view::timeline::{LineKind, SessionView};
 
 /// Below this width the side pane takes the whole body instead of sharing it.
 const WIDE: u16 = 120;
@@ -478,7 +478,7 @@ fn draw_title(frame: &mut Frame, app: &App, palette: &Palette, area: Rect) {
 }
 
 fn explain_escape(text: &str) -> String {
-    crate::text::escape(text.as_bytes())
+    crate::base::escape(text.as_bytes())
 }
 
 fn pane_block<'a>(title: impl Into<Line<'a>>, focused: bool, palette: &Palette) -> Block<'a> {

@@ -99,7 +99,7 @@ fn the_simulated_captures_are_what_their_scripts_make() {
                 .nth(1)
                 .and_then(|rest| rest.split_whitespace().next())
                 .unwrap_or_else(|| panic!("{}: no \"-o captures/FILE\" in its comments", path.display()));
-            let made = pop3scope::simulate::Script::parse(&text, false)
+            let made = pop3scope::teach::simulate::Script::parse(&text, false)
                 .unwrap()
                 .capture()
                 .unwrap();

@@ -3,8 +3,9 @@
 use std::io::Read;
 use std::process::{Command, Stdio};
 
-use pop3scope::capture::{LinkType, Timestamp};
-use pop3scope::synth::{self, Conversation, Link};
+use pop3scope::base::Timestamp;
+use pop3scope::capture::{self, LinkType};
+use pop3scope::wire::synth::{self, Conversation, Link};
 use predicates::prelude::*;
 use tempfile::TempDir;
 
@@ -25,7 +26,7 @@ fn small_capture(dir: &TempDir) -> std::path::PathBuf {
         Timestamp(0),
     );
     let path = dir.path().join("small.pcap");
-    std::fs::write(&path, synth::write_pcap(LinkType::ETHERNET, &frames, 65_535)).unwrap();
+    std::fs::write(&path, capture::write_pcap(LinkType::ETHERNET, &frames, 65_535)).unwrap();
     path
 }
 
@@ -120,7 +121,7 @@ fn a_damaged_block_shows_what_came_before() {
         &Link::Ethernet,
         Timestamp(0),
     );
-    let mut bytes = synth::write_pcapng(
+    let mut bytes = capture::write_pcapng(
         &[LinkType::ETHERNET],
         &frames.into_iter().map(|f| (0, f)).collect::<Vec<_>>(),
         false,
@@ -204,7 +205,7 @@ fn a_closed_pipe_is_not_an_error() {
         ));
     }
     let path = dir.path().join("many.pcap");
-    std::fs::write(&path, synth::write_pcap(LinkType::ETHERNET, &frames, 65_535)).unwrap();
+    std::fs::write(&path, capture::write_pcap(LinkType::ETHERNET, &frames, 65_535)).unwrap();
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("pop3scope"))
         .args(["open", path.to_str().unwrap(), "--flows"])
         .stdout(Stdio::piped())

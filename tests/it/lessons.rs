@@ -1,7 +1,7 @@
 //! The bundled lessons: checked, printed in both languages, exported, replayed in the terminal
 //! UI after keys, and walked through for real in tmux.
 
-use pop3scope::lesson::{self, BUNDLED, Lang, LessonFile, Replay, Source};
+use pop3scope::teach::lesson::{self, BUNDLED, Lang, LessonFile, Replay, Source};
 use pop3scope::tui::{App, draw};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;

@@ -4,9 +4,11 @@
 
 use std::net::SocketAddr;
 
-use pop3scope::capture::{LinkType, Timestamp};
-use pop3scope::flow::{Direction, EndReason, GapCause};
-use pop3scope::synth::{self, Conversation, Ending, Link, TcpPacket};
+use pop3scope::base::Direction;
+use pop3scope::base::Timestamp;
+use pop3scope::capture::{self, LinkType};
+use pop3scope::flow::{EndReason, GapCause};
+use pop3scope::wire::synth::{self, Conversation, Ending, Link, TcpPacket};
 use proptest::prelude::*;
 
 use crate::util::{known, run_pipeline};
@@ -39,7 +41,7 @@ fn write(conversation: &Conversation, packets: &[TcpPacket], link: &Link) -> Vec
         link,
         Timestamp::from_secs_nanos(1_700_000_000, 0),
     );
-    synth::write_pcap(link.link_type(), &frames, 262_144)
+    capture::write_pcap(link.link_type(), &frames, 262_144)
 }
 
 fn assert_streams_intact(conversation: &Conversation, capture: Vec<u8>) {
@@ -91,7 +93,7 @@ fn pcapng_with_two_interfaces_of_different_link_types() {
             frames.push((1, f.clone()));
         }
     }
-    let capture = synth::write_pcapng(&[LinkType::ETHERNET, LinkType::LINUX_SLL2], &frames, false);
+    let capture = capture::write_pcapng(&[LinkType::ETHERNET, LinkType::LINUX_SLL2], &frames, false);
     let (got, _) = run_pipeline(capture);
     assert_eq!(got.stream(1, S), &known(&a.stream(S)));
     assert_eq!(got.stream(2, S), &known(&b.stream(S)));
@@ -108,7 +110,7 @@ fn pcapng_simple_packet_blocks() {
         Timestamp(0),
     );
     let frames: Vec<_> = frames.into_iter().map(|f| (0, f)).collect();
-    let capture = synth::write_pcapng(&[LinkType::ETHERNET], &frames, true);
+    let capture = capture::write_pcapng(&[LinkType::ETHERNET], &frames, true);
     assert_streams_intact(&conversation, capture);
 }
 
@@ -121,7 +123,7 @@ fn big_endian_nanosecond_pcap() {
         &Link::Ethernet,
         Timestamp(1_500_000_000_987_654_321),
     );
-    let little = synth::write_pcap(LinkType::ETHERNET, &frames, 65_535);
+    let little = capture::write_pcap(LinkType::ETHERNET, &frames, 65_535);
     // Rewrite the file in big-endian byte order with the nanosecond magic number.
     let mut big = Vec::new();
     big.extend_from_slice(&0xa1b2_3c4du32.to_be_bytes());
@@ -158,13 +160,13 @@ fn ipv4_fragments_are_put_back_together() {
     for (i, packet) in conversation.packets().iter().enumerate() {
         let ip = synth::frame_bytes(&conversation, packet, &Link::Raw);
         for piece in synth::fragment_ipv4(&ip, 200) {
-            frames.push(synth::SynthFrame {
+            frames.push(capture::OwnedFrame {
                 ts: Timestamp(start.0 + i as i64),
                 data: piece,
             });
         }
     }
-    let (got, stats) = run_pipeline(synth::write_pcap(LinkType::RAW, &frames, 65_535));
+    let (got, stats) = run_pipeline(capture::write_pcap(LinkType::RAW, &frames, 65_535));
     assert!(stats.ip_fragments > 10);
     assert_eq!(got.stream(1, S), &known(&conversation.stream(S)));
     assert_eq!(got.stream(1, C), &known(&conversation.stream(C)));
@@ -196,7 +198,7 @@ fn a_snapshot_length_cut_is_a_truncated_gap() {
         &Link::Ethernet,
         Timestamp(0),
     );
-    let (got, stats) = run_pipeline(synth::write_pcap(LinkType::ETHERNET, &frames, 96));
+    let (got, stats) = run_pipeline(capture::write_pcap(LinkType::ETHERNET, &frames, 96));
     assert!(stats.truncated_frames > 0);
     // 96 bytes of frame leave 96 - 14 - 20 - 20 = 42 payload bytes of each segment.
     let stream = got.stream(1, S);
@@ -352,13 +354,13 @@ proptest! {
             }
         }
         let frames = vec![
-            synth::SynthFrame { ts: Timestamp(0), data: bytes.clone() },
-            synth::SynthFrame { ts: Timestamp(1), data: real },
+            capture::OwnedFrame { ts: Timestamp(0), data: bytes.clone() },
+            capture::OwnedFrame { ts: Timestamp(1), data: real },
         ];
-        let _ = run_pipeline(synth::write_pcap(link.link_type(), &frames, 65_535));
+        let _ = run_pipeline(capture::write_pcap(link.link_type(), &frames, 65_535));
         // Garbage as the capture file itself, alone and after a good pcap or pcapng header.
-        let pcap_header = synth::write_pcap(LinkType::ETHERNET, &[], 65_535);
-        let pcapng_header = synth::write_pcapng(&[LinkType::ETHERNET], &[], false);
+        let pcap_header = capture::write_pcap(LinkType::ETHERNET, &[], 65_535);
+        let pcapng_header = capture::write_pcapng(&[LinkType::ETHERNET], &[], false);
         for prefix in [&[][..], &pcap_header, &pcapng_header] {
             let mut file = prefix.to_vec();
             file.extend_from_slice(&bytes);

@@ -3,8 +3,9 @@
 
 use std::path::Path;
 
-use pop3scope::capture::{LinkType, Timestamp};
-use pop3scope::synth::{self, Conversation, Link};
+use pop3scope::base::Timestamp;
+use pop3scope::capture::{self, LinkType};
+use pop3scope::wire::synth::{self, Conversation, Link};
 use serde::Deserialize;
 use tempfile::TempDir;
 
@@ -280,7 +281,7 @@ fn synthetic(conversation: &Conversation, edit: impl FnOnce(&mut Vec<synth::TcpP
     );
     let dir = TempDir::new().unwrap();
     let path = dir.path().join("synthetic.pcap");
-    std::fs::write(&path, synth::write_pcap(LinkType::ETHERNET, &frames, 65_535)).unwrap();
+    std::fs::write(&path, capture::write_pcap(LinkType::ETHERNET, &frames, 65_535)).unwrap();
     decode(&path, &[])
 }
 

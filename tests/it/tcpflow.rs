@@ -102,9 +102,9 @@ fn compare(capture: &Path) -> usize {
             let name = pop3scope::output::StreamExporter::file_name(
                 id,
                 if dir == "c2s" {
-                    pop3scope::flow::Direction::ClientToServer
+                    pop3scope::base::Direction::ClientToServer
                 } else {
-                    pop3scope::flow::Direction::ServerToClient
+                    pop3scope::base::Direction::ServerToClient
                 },
                 client,
                 server,

@@ -5,9 +5,9 @@ use std::fs::File;
 use std::io::BufReader;
 
 use pop3scope::capture::CaptureReader;
-use pop3scope::flow::FlowConfig;
-use pop3scope::timeline;
+use pop3scope::pipeline::Config;
 use pop3scope::tui::{App, draw};
+use pop3scope::view::timeline;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -18,7 +18,7 @@ fn app_for(capture: &str) -> App {
     let path = captures_dir().join(capture);
     let file = BufReader::new(File::open(&path).expect("a bundled capture"));
     let reader = CaptureReader::new(file).expect("a capture");
-    let (timeline, _, result) = timeline::load(reader, FlowConfig::default());
+    let (timeline, _, result) = timeline::load(reader, &Config::default());
     result.expect("the capture reads to the end");
     let mut app = App::new(format!("captures/{capture}"));
     app.color = false;
@@ -135,7 +135,7 @@ fn sessions_pane_switches_session() {
 
 #[test]
 fn escape_sequences_from_the_wire_never_reach_the_terminal() {
-    use pop3scope::synth::Conversation;
+    use pop3scope::wire::synth::Conversation;
     let conversation = Conversation::new(
         "192.0.2.10:40000".parse().unwrap(),
         "192.0.2.20:110".parse().unwrap(),
@@ -144,7 +144,7 @@ fn escape_sequences_from_the_wire_never_reach_the_terminal() {
     .client("USER \x1b[31mred\r\n")
     .server("-ERR no\r\n");
     let reader = CaptureReader::new(std::io::Cursor::new(conversation.to_pcap())).unwrap();
-    let (timeline, _, _) = timeline::load(reader, FlowConfig::default());
+    let (timeline, _, _) = timeline::load(reader, &Config::default());
     let mut app = App::new("synthetic");
     app.timeline = timeline;
     for keys in ["", "<Enter>", "l", "m"] {
@@ -157,13 +157,13 @@ fn escape_sequences_from_the_wire_never_reach_the_terminal() {
 
 #[test]
 fn new_records_keep_the_selection_on_its_line() {
-    use pop3scope::timeline::{LineKind, Record};
+    use pop3scope::view::timeline::{LineKind, Record};
     let full = app_for("08-pipelined.pcap");
     // Replay the same records into a fresh app, moving the selection half-way.
     let mut records: Vec<Record> = Vec::new();
     let path = captures_dir().join("08-pipelined.pcap");
     let reader = CaptureReader::new(BufReader::new(File::open(path).unwrap())).unwrap();
-    let mut engine = pop3scope::engine::Engine::new(FlowConfig::default());
+    let mut engine = pop3scope::pipeline::Engine::new(Default::default());
     let mut sessions = pop3scope::session::Sessions::new(
         Default::default(),
         timeline::Recorder::new(|record| {

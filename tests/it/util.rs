@@ -4,9 +4,10 @@ use std::collections::HashMap;
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
+use pop3scope::base::Direction;
 use pop3scope::capture::CaptureReader;
-use pop3scope::engine::{Engine, EngineStats};
-use pop3scope::flow::{Direction, FlowConfig, FlowId, FlowSummary, GapCause, StreamEvent, StreamSink};
+use pop3scope::flow::{FlowConfig, FlowId, FlowSummary, GapCause, StreamEvent, StreamSink};
+use pop3scope::pipeline::{Engine, EngineStats};
 
 /// Public captures of other protocols on other ports (SOURCES.md, "Non-POP3").
 pub const NOT_POP3: &[&str] = &[

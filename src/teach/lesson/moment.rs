@@ -17,9 +17,9 @@
 //! Words are case-insensitive; command keywords are matched case-insensitively, arguments
 //! exactly. A moment must name exactly one row: when several match, `#N` picks one.
 
-use crate::explain::note_name;
 use crate::pop3::Phase;
-use crate::timeline::{LineKind, SessionView, Timeline};
+use crate::view::explain::note_name;
+use crate::view::timeline::{LineKind, SessionView, Timeline};
 
 /// Where a step is: a row of a session's conversation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -254,20 +254,20 @@ impl Selector {
 mod tests {
     use super::*;
     use crate::capture::CaptureReader;
-    use crate::flow::FlowConfig;
+    use crate::pipeline::Config;
 
     fn timeline(capture: &str) -> Timeline {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("captures")
             .join(capture);
         let reader = CaptureReader::new(std::fs::File::open(path).unwrap()).unwrap();
-        crate::timeline::load(reader, FlowConfig::default()).0
+        crate::view::timeline::load(reader, &Config::default()).0
     }
 
     fn row(timeline: &Timeline, moment: &str) -> Result<String, String> {
         let at = Selector::parse(moment)?.resolve(timeline)?;
         let session = &timeline.sessions[at.session];
-        Ok(crate::explain::line_text(session, at.line, false))
+        Ok(crate::view::explain::line_text(session, at.line, false))
     }
 
     #[test]

@@ -4,14 +4,14 @@
 macro_rules! lessons {
     ($($file:literal),* $(,)?) => {
         /// (file name in lessons/, its text), in the order they are taught.
-        pub const BUNDLED: &[(&str, &str)] = &[$(($file, include_str!(concat!("../../lessons/", $file)))),*];
+        pub const BUNDLED: &[(&str, &str)] = &[$(($file, include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/lessons/", $file)))),*];
     };
 }
 
 macro_rules! captures {
     ($($file:literal),* $(,)?) => {
         /// (file name in captures/, its bytes): every capture a bundled lesson uses.
-        const CAPTURES: &[(&str, &[u8])] = &[$(($file, include_bytes!(concat!("../../captures/", $file)))),*];
+        const CAPTURES: &[(&str, &[u8])] = &[$(($file, include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/captures/", $file)))),*];
     };
 }
 

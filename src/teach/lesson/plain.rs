@@ -5,9 +5,9 @@
 use std::io::{self, Write};
 
 use super::{Lang, Lesson, Moment, QuestionKind};
-use crate::explain::line_text;
-use crate::flow::Direction;
-use crate::timeline::{LineKind, SessionView, Timeline};
+use crate::base::Direction;
+use crate::view::explain::line_text;
+use crate::view::timeline::{LineKind, SessionView, Timeline};
 
 /// The words around the lesson's own texts, in each language.
 struct Words {

@@ -1,196 +1,13 @@
-//! Capture: turn a .pcap or .pcapng byte stream into [`Frame`]s.
-//!
-//! Contract:
-//! - The format is recognised by its magic number, never by the file name: classic pcap in both
-//!   byte orders with microsecond or nanosecond timestamps, and pcapng with any number of sections
-//!   and interfaces, each with its own link type and timestamp resolution (EPB and SPB blocks).
-//! - Reading streams through a bounded buffer: a capture is never loaded whole.
-//! - Frames borrow their bytes from the reader's buffer (zero-copy); they are pushed to a callback
-//!   because the buffer moves as soon as the next block is read.
-//! - Every frame is delivered with its 1-based number, its captured bytes and its original length,
-//!   so later layers can tell a snaplen-truncated packet from a short one.
-//! - A damaged or truncated file is an error that names the file offset and the number of the last
-//!   good frame; the frames before it have already been delivered.
-//! - Never panics, whatever the input.
+//! Reading pcap and pcapng files, streaming: frames are lent to a callback one at a time.
 
-use std::fmt;
 use std::io::{self, Read};
 
 use pcap_parser::pcapng::Block;
 use pcap_parser::traits::PcapReaderIterator;
 use pcap_parser::{LegacyPcapReader, Linktype, PcapBlockOwned, PcapError, PcapNGReader};
 
-/// A point in time, in nanoseconds since the Unix epoch (UTC).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Timestamp(pub i64);
-
-impl Timestamp {
-    pub fn from_secs_nanos(secs: i64, nanos: i64) -> Self {
-        Timestamp(secs.saturating_mul(1_000_000_000).saturating_add(nanos))
-    }
-    pub fn secs(self) -> i64 {
-        self.0.div_euclid(1_000_000_000)
-    }
-    /// `HH:MM:SS.mmm` in UTC: the time column of the text output and the terminal view.
-    pub fn time_of_day(self) -> String {
-        let of_day = self.secs().rem_euclid(86_400);
-        format!(
-            "{:02}:{:02}:{:02}.{:03}",
-            of_day / 3600,
-            of_day / 60 % 60,
-            of_day % 60,
-            self.subsec_nanos() / 1_000_000
-        )
-    }
-
-    pub fn subsec_nanos(self) -> u32 {
-        self.0.rem_euclid(1_000_000_000) as u32
-    }
-    /// Seconds from `earlier` to `self`, negative when `self` is earlier.
-    pub fn seconds_since(self, earlier: Timestamp) -> f64 {
-        (self.0 - earlier.0) as f64 / 1e9
-    }
-}
-
-impl Timestamp {
-    /// RFC 3339 in UTC with microseconds, as tcpdump prints them: `2026-11-27T03:26:49.123456Z`;
-    /// `None` for a year outside 0–9999. Written digit by digit: this is on the path of every
-    /// JSON record.
-    pub(crate) fn rfc3339(self) -> Option<[u8; 27]> {
-        let secs = self.secs();
-        let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
-        if !(0..=9999).contains(&year) {
-            return None;
-        }
-        let of_day = secs.rem_euclid(86_400) as u32;
-        let mut text = *b"0000-00-00T00:00:00.000000Z";
-        let mut put = |at: usize, width: usize, mut value: u32| {
-            for i in (at..at + width).rev() {
-                text[i] = b'0' + (value % 10) as u8;
-                value /= 10;
-            }
-        };
-        put(0, 4, year as u32);
-        put(5, 2, month);
-        put(8, 2, day);
-        put(11, 2, of_day / 3600);
-        put(14, 2, of_day / 60 % 60);
-        put(17, 2, of_day % 60);
-        put(20, 6, self.subsec_nanos() / 1000);
-        Some(text)
-    }
-}
-
-impl fmt::Display for Timestamp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.rfc3339() {
-            Some(text) => f.write_str(std::str::from_utf8(&text).map_err(|_| fmt::Error)?),
-            None => {
-                let secs = self.secs();
-                let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
-                let of_day = secs.rem_euclid(86_400);
-                let (h, m, s) = (of_day / 3600, of_day / 60 % 60, of_day % 60);
-                write!(
-                    f,
-                    "{year}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{:06}Z",
-                    self.subsec_nanos() / 1000
-                )
-            }
-        }
-    }
-}
-
-impl serde::Serialize for Timestamp {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self.rfc3339() {
-            Some(text) => serializer.serialize_str(std::str::from_utf8(&text).unwrap_or_default()),
-            None => serializer.collect_str(self),
-        }
-    }
-}
-
-/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
-/// The link-layer header type of a frame (the tcpdump.org LINKTYPE_ number).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct LinkType(pub u32);
-
-impl LinkType {
-    pub const NULL: LinkType = LinkType(0);
-    pub const ETHERNET: LinkType = LinkType(1);
-    /// DLT_RAW as some systems number it in files (12 on most BSDs, 14 on OpenBSD).
-    pub const RAW_BSD: LinkType = LinkType(12);
-    pub const RAW_OPENBSD: LinkType = LinkType(14);
-    pub const RAW: LinkType = LinkType(101);
-    pub const LOOP: LinkType = LinkType(108);
-    pub const LINUX_SLL: LinkType = LinkType(113);
-    pub const IPV4: LinkType = LinkType(228);
-    pub const IPV6: LinkType = LinkType(229);
-    pub const LINUX_SLL2: LinkType = LinkType(276);
-
-    pub fn name(self) -> &'static str {
-        match self {
-            LinkType::NULL => "NULL",
-            LinkType::ETHERNET => "ETHERNET",
-            LinkType::RAW | LinkType::RAW_BSD | LinkType::RAW_OPENBSD => "RAW",
-            LinkType::LOOP => "LOOP",
-            LinkType::LINUX_SLL => "LINUX_SLL",
-            LinkType::IPV4 => "IPV4",
-            LinkType::IPV6 => "IPV6",
-            LinkType::LINUX_SLL2 => "LINUX_SLL2",
-            _ => "other",
-        }
-    }
-}
-
-/// One captured packet, borrowed from the reader's buffer.
-#[derive(Clone, Copy, Debug)]
-pub struct Frame<'a> {
-    /// 1-based position in the capture, as Wireshark numbers frames.
-    pub number: u64,
-    pub ts: Timestamp,
-    pub link_type: LinkType,
-    /// The captured bytes (at most the snapshot length).
-    pub data: &'a [u8],
-    /// The length of the packet on the wire; larger than `data.len()` when the snapshot length cut it.
-    pub orig_len: u32,
-}
-
-impl Frame<'_> {
-    pub fn is_truncated(&self) -> bool {
-        (self.orig_len as usize) > self.data.len()
-    }
-}
-
-/// What went wrong reading a capture file.
-#[derive(Debug, thiserror::Error)]
-pub enum CaptureError {
-    #[error("cannot read")]
-    Io(#[from] io::Error),
-    #[error("empty input: no capture header")]
-    Empty,
-    #[error(
-        "not a pcap or pcapng capture: it starts with {found} (a pcap file starts with a1b2c3d4 or \
-         a1b23c4d in either byte order, a pcapng file with 0a0d0d0a)"
-    )]
-    NotACapture { found: String },
-    #[error("damaged capture at byte offset {offset} (after frame {frame}): {what}")]
-    Damaged { offset: u64, frame: u64, what: String },
-    #[error("truncated capture at byte offset {offset} (after frame {frame}): the last block is cut short")]
-    Truncated { offset: u64, frame: u64 },
-}
+use crate::base::Timestamp;
+use crate::capture::{CaptureError, Frame, LinkType};
 
 /// Statistics the reader keeps about blocks that carry no frame.
 #[derive(Clone, Debug, Default)]
@@ -270,40 +87,6 @@ impl Read for ReadAhead {
         buf[..n].copy_from_slice(&self.current[self.at..self.at + n]);
         self.at += n;
         Ok(n)
-    }
-}
-
-/// Writes frames to a classic pcap file (microsecond timestamps, snapshot length 262144), as
-/// `tcpdump -w` does: `open`, Wireshark and tcpdump read it back.
-pub struct PcapWriter<W: io::Write> {
-    out: W,
-}
-
-impl<W: io::Write> PcapWriter<W> {
-    pub fn new(mut out: W, link_type: LinkType) -> io::Result<Self> {
-        let mut header = Vec::with_capacity(24);
-        header.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
-        header.extend_from_slice(&2u16.to_le_bytes());
-        header.extend_from_slice(&4u16.to_le_bytes());
-        header.extend_from_slice(&[0; 8]);
-        header.extend_from_slice(&262_144u32.to_le_bytes());
-        header.extend_from_slice(&link_type.0.to_le_bytes());
-        out.write_all(&header)?;
-        Ok(PcapWriter { out })
-    }
-
-    pub fn write(&mut self, frame: &Frame<'_>) -> io::Result<()> {
-        let mut record = [0u8; 16];
-        record[0..4].copy_from_slice(&(frame.ts.secs() as u32).to_le_bytes());
-        record[4..8].copy_from_slice(&(frame.ts.subsec_nanos() / 1000).to_le_bytes());
-        record[8..12].copy_from_slice(&(frame.data.len() as u32).to_le_bytes());
-        record[12..16].copy_from_slice(&frame.orig_len.to_le_bytes());
-        self.out.write_all(&record)?;
-        self.out.write_all(frame.data)
-    }
-
-    pub fn flush(&mut self) -> io::Result<()> {
-        self.out.flush()
     }
 }
 
@@ -620,17 +403,6 @@ impl<R: Read> Read for FullReads<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn timestamps_print_as_rfc3339_utc() {
-        assert_eq!(Timestamp(0).to_string(), "1970-01-01T00:00:00.000000Z");
-        let ts = Timestamp::from_secs_nanos(1_795_750_009, 123_456_789);
-        assert_eq!(ts.to_string(), "2026-11-27T03:26:49.123456Z");
-        assert_eq!(
-            Timestamp::from_secs_nanos(951_782_400, 0).to_string(),
-            "2000-02-29T00:00:00.000000Z"
-        );
-    }
 
     #[test]
     fn text_is_not_a_capture() {

@@ -10,14 +10,14 @@
 //! - The mailbox as it stood at any line is rebuilt from the exchanges' [`MailboxChange`]s.
 //! - UI-free: no terminal, no clock, no I/O. The terminal UI and the lessons read it.
 
-use crate::capture::{CaptureError, CaptureReader, Timestamp};
-use crate::engine::{EngineStats, read_capture};
-use crate::flow::Direction;
-use crate::flow::FlowConfig;
+use crate::base::Direction;
+use crate::base::Timestamp;
+use crate::capture::{CaptureError, CaptureReader};
+use crate::pipeline::{Config, EngineStats, analyze};
 use crate::pop3::{Exchange, Greeting, Note, Phase, Position};
 use crate::session::{
-    Credential, Mailbox, MailboxChange, SessionConfig, SessionEnd, SessionEvent, SessionId, SessionInfo,
-    SessionSink, SessionSummary, Sessions,
+    Credential, Mailbox, MailboxChange, SessionEnd, SessionEvent, SessionId, SessionInfo, SessionSink,
+    SessionSummary,
 };
 
 /// Data lines of one multi-line reply kept for showing.
@@ -446,19 +446,13 @@ impl Timeline {
 
 /// Reads a whole capture into a timeline. A damaged file after some frames keeps what came
 /// before; the error is returned beside it.
-pub fn load(
-    mut reader: CaptureReader,
-    config: FlowConfig,
-) -> (Timeline, EngineStats, Result<(), CaptureError>) {
+pub fn load(mut reader: CaptureReader, config: &Config) -> (Timeline, EngineStats, Result<(), CaptureError>) {
     let mut timeline = Timeline::default();
-    let mut sessions = Sessions::new(
-        SessionConfig::default(),
-        Recorder::new(|record| {
-            timeline.push(record);
-            true
-        }),
-    );
-    let (stats, result) = read_capture(&mut reader, config, &mut sessions, || {});
+    let mut sessions = config.sessions(Recorder::new(|record| {
+        timeline.push(record);
+        true
+    }));
+    let (stats, result) = analyze(&mut reader, config, &mut sessions, || {});
     drop(sessions);
     (timeline, stats, result)
 }
@@ -466,11 +460,11 @@ pub fn load(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::synth::Conversation;
+    use crate::wire::synth::Conversation;
 
     fn timeline_of(conversation: Conversation) -> Timeline {
         let reader = CaptureReader::new(std::io::Cursor::new(conversation.to_pcap())).expect("a capture");
-        let (timeline, _, result) = load(reader, FlowConfig::default());
+        let (timeline, _, result) = load(reader, &Config::default());
         result.expect("the capture reads to the end");
         timeline
     }

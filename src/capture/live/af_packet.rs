@@ -1,18 +1,4 @@
-//! Live capture: on Linux through AF_PACKET, with no system library; on every Unix, the
-//! interface list, privilege drop and waiting that the libpcap backend shares.
-//!
-//! Contract:
-//! - [`LiveCapture::open`] opens a packet socket on one interface (or all, with `any`), with a
-//!   kernel BPF filter that passes only TCP on the selected ports (and IP fragments, whose
-//!   ports cannot be seen), and kernel timestamps. It needs CAP_NET_RAW; without it the error
-//!   says how to get it.
-//! - Each packet is delivered as a [`Frame`] of link type LINUX_SLL2, built from what the kernel
-//!   reports (interface, packet type, protocol), as `tcpdump -i any` writes them, so the engine
-//!   and `-w` files treat live and recorded traffic alike.
-//! - On loopback the kernel shows every packet twice (outgoing and incoming): the outgoing copy
-//!   is dropped, as libpcap does.
-//! - [`LiveCapture::next`] waits at most a timeout, so the caller can notice Ctrl-C.
-//! - Kernel counters ([`KernelStats`]) say how many packets the kernel dropped.
+//! Live capture through AF_PACKET (Linux), with no system library.
 
 use std::ffi::CString;
 use std::io;
@@ -23,99 +9,10 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::time::Duration;
 
 #[cfg(target_os = "linux")]
-use crate::capture::{Frame, LinkType, Timestamp};
+use crate::base::Timestamp;
+use crate::capture::{Frame, LinkType};
 
-/// An interface a user can capture on.
-#[derive(Clone, Debug)]
-pub struct Interface {
-    pub name: String,
-    pub index: u32,
-    pub up: bool,
-    pub loopback: bool,
-    pub addresses: Vec<std::net::IpAddr>,
-}
-
-/// Lists the interfaces with their addresses (getifaddrs).
-pub fn interfaces() -> io::Result<Vec<Interface>> {
-    let mut list: Vec<Interface> = Vec::new();
-    // SAFETY: getifaddrs fills a linked list we only read, then free with freeifaddrs.
-    unsafe {
-        let mut head: *mut libc::ifaddrs = std::ptr::null_mut();
-        if libc::getifaddrs(&mut head) != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        let mut cursor = head;
-        while !cursor.is_null() {
-            let entry = &*cursor;
-            cursor = entry.ifa_next;
-            if entry.ifa_name.is_null() {
-                continue;
-            }
-            let name = std::ffi::CStr::from_ptr(entry.ifa_name)
-                .to_string_lossy()
-                .into_owned();
-            let flags = entry.ifa_flags as i32;
-            let address = sockaddr_ip(entry.ifa_addr);
-            match list.iter_mut().find(|i| i.name == name) {
-                Some(interface) => interface.addresses.extend(address),
-                None => {
-                    let c_name = CString::new(name.clone()).unwrap_or_default();
-                    list.push(Interface {
-                        index: libc::if_nametoindex(c_name.as_ptr()),
-                        name,
-                        up: flags & libc::IFF_UP != 0,
-                        loopback: flags & libc::IFF_LOOPBACK != 0,
-                        addresses: address.into_iter().collect(),
-                    });
-                }
-            }
-        }
-        libc::freeifaddrs(head);
-    }
-    list.sort_by_key(|i| i.index);
-    Ok(list)
-}
-
-/// # Safety
-/// `address` is null or points to a valid sockaddr of the family it names.
-unsafe fn sockaddr_ip(address: *const libc::sockaddr) -> Option<std::net::IpAddr> {
-    if address.is_null() {
-        return None;
-    }
-    // SAFETY: the family says which sockaddr type this is.
-    unsafe {
-        match i32::from((*address).sa_family) {
-            libc::AF_INET => {
-                let v4 = &*(address as *const libc::sockaddr_in);
-                Some(std::net::IpAddr::from(
-                    u32::from_be(v4.sin_addr.s_addr).to_be_bytes(),
-                ))
-            }
-            libc::AF_INET6 => {
-                let v6 = &*(address as *const libc::sockaddr_in6);
-                Some(std::net::IpAddr::from(v6.sin6_addr.s6_addr))
-            }
-            _ => None,
-        }
-    }
-}
-
-/// The interface tcpdump would choose: the first one that is up and not loopback.
-pub fn default_interface() -> io::Result<Option<String>> {
-    Ok(interfaces()?
-        .into_iter()
-        .find(|i| i.up && !i.loopback)
-        .map(|i| i.name))
-}
-
-/// What the kernel counted on the socket.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct KernelStats {
-    /// Packets the filter passed.
-    pub received: u64,
-    /// Packets the kernel dropped because the socket buffer was full.
-    pub dropped: u64,
-}
+use super::{KernelStats, LiveError, interfaces, no_such, wait_readable};
 
 #[cfg(target_os = "linux")]
 /// An open AF_PACKET socket.
@@ -127,21 +24,6 @@ pub struct LiveCapture {
     frames: u64,
     stats: KernelStats,
 }
-
-/// Why a live capture could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum LiveError {
-    #[error(
-        "capturing packets needs the CAP_NET_RAW privilege: run as root (sudo pop3scope sniff …), \
-         or give the binary the capability once: sudo setcap cap_net_raw+ep $(command -v pop3scope)"
-    )]
-    NotPermitted,
-    #[error("no interface named {name}; available: {available}")]
-    NoSuchInterface { name: String, available: String },
-    #[error("{what}: {source}")]
-    Os { what: &'static str, source: io::Error },
-}
-
 #[cfg(target_os = "linux")]
 fn os(what: &'static str) -> impl FnOnce(io::Error) -> LiveError {
     move |source| match source.raw_os_error() {
@@ -319,77 +201,6 @@ impl LiveCapture {
             self.stats.dropped += u64::from(stats.tp_drops);
         }
         self.stats
-    }
-}
-
-/// Gives up root after the capture socket and output files are open: to the user who ran sudo
-/// (SUDO_UID / SUDO_GID), else to `nobody`, with no way back (PR_SET_NO_NEW_PRIVS). Returns the
-/// user id now in force, or `None` when not running as root.
-pub fn drop_privileges() -> io::Result<Option<u32>> {
-    // SAFETY: plain libc calls on the current process.
-    unsafe {
-        if libc::geteuid() != 0 {
-            return Ok(None);
-        }
-        let from_env = |name: &str| {
-            std::env::var(name)
-                .ok()
-                .and_then(|v| v.parse::<u32>().ok())
-                .filter(|&id| id != 0)
-        };
-        let (uid, gid) = match (from_env("SUDO_UID"), from_env("SUDO_GID")) {
-            (Some(uid), Some(gid)) => (uid, gid),
-            _ => {
-                let nobody = libc::getpwnam(c"nobody".as_ptr());
-                if nobody.is_null() {
-                    return Err(io::Error::other("no user 'nobody' to drop privileges to"));
-                }
-                ((*nobody).pw_uid, (*nobody).pw_gid)
-            }
-        };
-        if libc::setgroups(0, std::ptr::null()) != 0 || libc::setgid(gid) != 0 || libc::setuid(uid) != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        #[cfg(target_os = "linux")]
-        if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(Some(uid))
-    }
-}
-
-/// Waits up to `timeout` for `fd` to become readable: `Ok(false)` on timeout or a signal (so
-/// the caller can look at its stop flag), an error when the device went away.
-pub(crate) fn wait_readable(fd: std::os::fd::RawFd, timeout: Duration) -> io::Result<bool> {
-    let mut poll = libc::pollfd {
-        fd,
-        events: libc::POLLIN,
-        revents: 0,
-    };
-    // SAFETY: one valid pollfd.
-    let ready = unsafe { libc::poll(&mut poll, 1, timeout.as_millis().min(i32::MAX as u128) as i32) };
-    if ready < 0 {
-        let error = io::Error::last_os_error();
-        return if error.kind() == io::ErrorKind::Interrupted {
-            Ok(false)
-        } else {
-            Err(error)
-        };
-    }
-    if ready > 0
-        && poll.revents & libc::POLLIN == 0
-        && poll.revents & (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) != 0
-    {
-        return Err(io::Error::other("the interface went down"));
-    }
-    Ok(ready > 0)
-}
-
-fn no_such(name: &str) -> LiveError {
-    let available = interfaces().map(|list| list.into_iter().map(|i| i.name).collect::<Vec<_>>().join(", "));
-    LiveError::NoSuchInterface {
-        name: name.to_string(),
-        available: available.unwrap_or_default(),
     }
 }
 
@@ -599,5 +410,18 @@ mod tests {
         assert!(run(&program, &ipv6(44, 0, 0)) > 0);
         assert_eq!(run(&program, &ipv6(17, 50000, 110)), 0);
         assert_eq!(run(&program, &[0x00, 1, 2, 3]), 0);
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl super::LiveSource for LiveCapture {
+    fn next(&mut self, timeout: Duration) -> io::Result<Option<Frame<'_>>> {
+        LiveCapture::next(self, timeout)
+    }
+    fn kernel_stats(&mut self) -> KernelStats {
+        LiveCapture::kernel_stats(self)
+    }
+    fn link_type(&self) -> LinkType {
+        LinkType::LINUX_SLL2
     }
 }

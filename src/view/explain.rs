@@ -5,13 +5,13 @@
 
 use base64::Engine as _;
 
-use crate::flow::Direction;
-use crate::output::MASK;
+use crate::base::Direction;
+use crate::base::escape;
 use crate::pop3::Exchange;
+use crate::pop3::sasl::MASK;
 use crate::pop3::{Phase, Status, Verb, capability_meaning};
-use crate::session::{self, SessionEnd};
-use crate::text::escape;
-use crate::timeline::{LineKind, SessionView};
+use crate::session::SessionEnd;
+use crate::view::timeline::{LineKind, SessionView};
 
 /// How a detail line is meant to look.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,7 +46,7 @@ pub fn command_text(exchange: &Exchange, show_secrets: bool) -> String {
     let mut text = escape(&command.keyword);
     for (i, arg) in command.args.iter().enumerate() {
         text.push(' ');
-        if show_secrets || !session::is_secret_arg(command, i) {
+        if show_secrets || !crate::pop3::sasl::is_secret_arg(command, i) {
             text.push_str(&escape(arg));
         } else {
             text.push_str(MASK);
@@ -68,7 +68,7 @@ fn sasl_text(exchange: &Exchange, index: usize, show_secrets: bool) -> String {
     let line = &exchange.sasl[index];
     match line.from {
         Direction::ServerToClient => format!("+ {}", escape(&line.data)).trim_end().to_string(),
-        Direction::ClientToServer if show_secrets || !session::is_secret_sasl(exchange, index) => {
+        Direction::ClientToServer if show_secrets || !crate::pop3::sasl::is_secret_sasl(exchange, index) => {
             escape(&line.data)
         }
         Direction::ClientToServer => MASK.to_string(),
@@ -155,7 +155,7 @@ fn status_meaning(status: Status) -> &'static str {
     }
 }
 
-fn millis(from: crate::capture::Timestamp, to: crate::capture::Timestamp) -> String {
+fn millis(from: crate::base::Timestamp, to: crate::base::Timestamp) -> String {
     format!("{:.3} ms", to.seconds_since(from) * 1000.0)
 }
 
@@ -456,7 +456,7 @@ fn exchange_detail(
             } else {
                 "S"
             };
-            let secret = !show_secrets && session::is_secret_sasl(exchange, i);
+            let secret = !show_secrets && crate::pop3::sasl::is_secret_sasl(exchange, i);
             let decoded = base64::engine::general_purpose::STANDARD.decode(&line.data).ok();
             let shown = sasl_text(exchange, i, show_secrets);
             let meaning = match (secret, decoded) {
@@ -614,8 +614,8 @@ fn exchange_detail(
         LineKind::Command(_) => exchange
             .command
             .as_ref()
-            .is_some_and(|c| (0..c.args.len()).any(|i| session::is_secret_arg(c, i))),
-        LineKind::Sasl(_, i) => session::is_secret_sasl(exchange, i),
+            .is_some_and(|c| (0..c.args.len()).any(|i| crate::pop3::sasl::is_secret_arg(c, i))),
+        LineKind::Sasl(_, i) => crate::pop3::sasl::is_secret_sasl(exchange, i),
         _ => false,
     };
     out.push((

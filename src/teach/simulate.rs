@@ -25,7 +25,7 @@
 //! Consecutive lines from one side are one turn: one write, cut into segments of at most
 //! `mss` bytes. Lines are written as they go on the wire: a server line that starts with a dot
 //! must be written dot-stuffed (`S: ..dot`). With `from_session`, the script holds only the
-//! client's lines and pop3scope's own teaching server ([`crate::server`]) answers them, with
+//! client's lines and pop3scope's own teaching server ([`crate::teach::server`]) answers them, with
 //! its built-in demo mailboxes; each C: line then waits for its reply (one `C!` line with
 //! several commands pipelines them).
 //!
@@ -34,9 +34,11 @@
 
 use std::net::SocketAddr;
 
-use crate::capture::{LinkType, Timestamp};
-use crate::flow::Direction;
-use crate::synth::{self, Conversation, Ending, Link, SynthFrame, TcpPacket};
+use crate::base::Direction;
+use crate::base::Timestamp;
+use crate::capture::LinkType;
+use crate::capture::{DEFAULT_SNAPLEN, OwnedFrame, write_pcap};
+use crate::wire::synth::{self, Conversation, Ending, Link, TcpPacket};
 
 /// 2026-01-05 09:00:00 UTC: every simulated capture starts there.
 const START_SECS: i64 = 1_767_603_600;
@@ -350,18 +352,18 @@ impl Script {
     /// applied (a segment the turn does not have).
     pub fn capture(&self) -> Result<Vec<u8>, ScriptError> {
         let mut clock = START_SECS * 1_000_000_000;
-        let mut frames: Vec<SynthFrame> = Vec::new();
+        let mut frames: Vec<OwnedFrame> = Vec::new();
         for session in &self.sessions {
             clock += session.wait_nanos;
             for (nanos, packet) in session.timed(&mut clock)? {
-                frames.push(SynthFrame {
+                frames.push(OwnedFrame {
                     ts: Timestamp(nanos),
                     data: synth::frame_bytes(&session.conversation, &packet, &self.link),
                 });
             }
         }
         let link_type: LinkType = self.link.link_type();
-        Ok(synth::write_pcap(link_type, &frames, 262_144))
+        Ok(write_pcap(link_type, &frames, DEFAULT_SNAPLEN))
     }
 }
 
@@ -421,9 +423,9 @@ impl SessionScript {
 /// The teaching server that answers a `--from-session` script: its built-in demo mailboxes,
 /// and a fixed greeting timestamp, so the same script makes the same capture.
 struct AnsweringServer {
-    store: crate::server::store::DemoStore,
-    locks: crate::server::store::Locks,
-    config: crate::server::ServerConfig,
+    store: crate::teach::server::store::DemoStore,
+    locks: crate::teach::server::store::Locks,
+    config: crate::teach::server::ServerConfig,
 }
 
 impl Default for AnsweringServer {
@@ -431,7 +433,7 @@ impl Default for AnsweringServer {
         AnsweringServer {
             store: Default::default(),
             locks: Default::default(),
-            config: crate::server::ServerConfig {
+            config: crate::teach::server::ServerConfig {
                 quirks: Default::default(),
                 tls_available: false,
                 hostname: "pop3scope.test".to_string(),
@@ -450,7 +452,7 @@ impl AnsweringServer {
         plans: Vec<TurnPlan>,
         mid_session: bool,
     ) -> Result<(Vec<Turn>, Vec<TurnPlan>), ScriptError> {
-        use crate::server::session::{Session, Then};
+        use crate::teach::server::session::{Session, Then};
         let mut session = Session::new(&self.store, &self.locks, &self.config, "1.1.1767603600", false);
         let mut turns = Vec::new();
         let mut out_plans = Vec::new();

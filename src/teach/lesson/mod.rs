@@ -25,8 +25,8 @@ pub use moment::{Moment, Selector};
 pub use replay::{Answer, Replay};
 
 use crate::capture::CaptureReader;
-use crate::flow::FlowConfig;
-use crate::timeline::Timeline;
+use crate::pipeline::Config;
+use crate::view::timeline::Timeline;
 
 /// Where a lesson comes from.
 #[derive(Clone, Debug)]
@@ -124,7 +124,7 @@ fn load_captures(source: &Source, file: &LessonFile) -> Result<Timeline, Vec<Str
                 continue;
             }
         };
-        let (part, _, result) = crate::timeline::load(reader, FlowConfig::default());
+        let (part, _, result) = crate::view::timeline::load(reader, &Config::default());
         if let Err(error) = result {
             problems.push(format!("capture {name}: {error}"));
         }

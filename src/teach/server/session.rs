@@ -543,7 +543,7 @@ impl<'a> Session<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::store::DemoStore;
+    use crate::teach::server::store::DemoStore;
 
     struct Talk {
         store: DemoStore,

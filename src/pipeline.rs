@@ -1,13 +1,33 @@
-//! Engine: drives frames through wire decoding and the flow table into a sink.
+//! Pipeline: a capture through every analysis layer, into a sink.
 //!
-//! Contract: every frame is accounted for in [`EngineStats`] — decoded into a segment, or
-//! counted under the reason it was skipped. The engine owns no I/O; the caller pushes frames
-//! (from a file or a live source) and calls [`Engine::finish`] at the end; [`read_capture`]
-//! does both for a capture file the caller has opened.
+//! Contract: [`analyze`] (a capture file) and [`analyze_live`] (a live source) are the entry
+//! points; both push frames through the [`Engine`] (wire decoding, defragmentation, the flow
+//! table) into a [`StreamSink`] — a printer, or the session layer over one, built by
+//! [`Config::sessions`] so that every front end decodes with the same options. Every frame is
+//! accounted for in [`EngineStats`]: decoded into a segment, or counted under the reason it was
+//! skipped. The engine itself owns no I/O and no clock.
 
-use crate::capture::{CaptureError, CaptureReader, Frame, Timestamp};
+use crate::base::Timestamp;
+use crate::capture::{CaptureError, CaptureReader, Frame};
 use crate::flow::{FlowConfig, FlowTable, StreamSink, TableStats};
+use crate::session::{SessionConfig, SessionSink, Sessions};
 use crate::wire::{self, Decoded, Defragmenter, Skip};
+
+/// How a capture is analysed, resolved once from the command line.
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    /// Which connections are followed, and the reassembly's bounds.
+    pub flow: FlowConfig,
+    /// How sessions are decoded.
+    pub session: SessionConfig,
+}
+
+impl Config {
+    /// The session layer over `sink`, decoding as this configuration says.
+    pub fn sessions<S: SessionSink>(&self, sink: S) -> Sessions<S> {
+        Sessions::new(self.session.clone(), sink)
+    }
+}
 
 /// What happened to the frames of a capture.
 #[derive(Clone, Debug, Default, serde::Serialize)]
@@ -93,20 +113,20 @@ impl Engine {
     }
 }
 
-/// Frames between two calls of [`read_capture`]'s progress callback.
+/// Frames between two calls of [`analyze`]'s progress callback.
 pub const PROGRESS_EVERY: u32 = 4096;
 
 /// Reads a whole capture into `sink` through a new engine, until the end of the file, an error,
 /// or a sink that has stopped; `progress` is called every [`PROGRESS_EVERY`] frames. The
 /// connections still open are ended at the end. An error after some frames comes back beside
 /// the statistics of what was read.
-pub fn read_capture(
+pub fn analyze(
     reader: &mut CaptureReader,
-    config: FlowConfig,
+    config: &Config,
     sink: &mut (impl StreamSink + ?Sized),
     mut progress: impl FnMut(),
 ) -> (EngineStats, Result<(), CaptureError>) {
-    let mut engine = Engine::new(config);
+    let mut engine = Engine::new(config.flow.clone());
     let mut since_progress = 0u32;
     let result = reader.for_each_frame(|frame| {
         since_progress += 1;
@@ -118,4 +138,41 @@ pub fn read_capture(
         !sink.stopped()
     });
     (engine.finish(sink), result)
+}
+
+/// Captures live into `sink` (and into `writer`, a `-w` file, frame by frame) until a stop is
+/// requested (Ctrl-C, SIGTERM, [`crate::capture::live::request_stop`]), the sink has enough, or
+/// the source fails. Returns the statistics and, when the source failed, why the capture stopped
+/// early. A write error on `writer` is returned as an error.
+#[cfg(unix)]
+pub fn analyze_live<W: std::io::Write>(
+    source: &mut dyn crate::capture::live::LiveSource,
+    writer: &mut Option<crate::capture::PcapWriter<W>>,
+    config: &Config,
+    sink: &mut (impl StreamSink + ?Sized),
+) -> std::io::Result<(EngineStats, Option<std::io::Error>)> {
+    use crate::capture::live::stop_requested;
+    /// How long a read waits before looking at the stop flag again.
+    const POLL: std::time::Duration = std::time::Duration::from_millis(200);
+    let mut engine = Engine::new(config.flow.clone());
+    let mut failure = None;
+    while !stop_requested() {
+        match source.next(POLL) {
+            Ok(Some(frame)) => {
+                if let Some(writer) = writer.as_mut() {
+                    writer.write(&frame)?;
+                }
+                engine.frame(&frame, sink);
+                if sink.stopped() {
+                    break;
+                }
+            }
+            Ok(None) => {}
+            Err(error) => {
+                failure = Some(error);
+                break;
+            }
+        }
+    }
+    Ok((engine.finish(sink), failure))
 }

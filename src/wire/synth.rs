@@ -14,8 +14,9 @@ use std::net::{IpAddr, SocketAddr};
 
 use etherparse::{PacketBuilder, TcpHeader};
 
-use crate::capture::{LinkType, Timestamp};
-use crate::flow::Direction;
+use crate::base::Direction;
+use crate::base::Timestamp;
+use crate::capture::{LinkType, OwnedFrame, write_pcap};
 use crate::wire::TcpFlags;
 
 /// How a conversation ends.
@@ -265,24 +266,17 @@ impl Link {
     }
 }
 
-/// One frame of a synthetic capture.
-#[derive(Clone, Debug)]
-pub struct SynthFrame {
-    pub ts: Timestamp,
-    pub data: Vec<u8>,
-}
-
 /// Wraps each packet in TCP, IP and the link header; one millisecond apart from `start`.
 pub fn frames(
     conversation: &Conversation,
     packets: &[TcpPacket],
     link: &Link,
     start: Timestamp,
-) -> Vec<SynthFrame> {
+) -> Vec<OwnedFrame> {
     packets
         .iter()
         .enumerate()
-        .map(|(i, packet)| SynthFrame {
+        .map(|(i, packet)| OwnedFrame {
             ts: Timestamp(start.0 + i as i64 * 1_000_000),
             data: frame_bytes(conversation, packet, link),
         })
@@ -362,74 +356,4 @@ fn ipv4_checksum(header: &[u8]) -> u16 {
         sum = (sum & 0xffff) + (sum >> 16);
     }
     !(sum as u16)
-}
-
-/// A classic pcap file (little-endian, microsecond timestamps), each frame cut at `snaplen`.
-pub fn write_pcap(link_type: LinkType, frames: &[SynthFrame], snaplen: u32) -> Vec<u8> {
-    let mut out = Vec::new();
-    out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
-    out.extend_from_slice(&2u16.to_le_bytes());
-    out.extend_from_slice(&4u16.to_le_bytes());
-    out.extend_from_slice(&0i32.to_le_bytes());
-    out.extend_from_slice(&0u32.to_le_bytes());
-    out.extend_from_slice(&snaplen.to_le_bytes());
-    out.extend_from_slice(&link_type.0.to_le_bytes());
-    for frame in frames {
-        let captured = &frame.data[..frame.data.len().min(snaplen as usize)];
-        out.extend_from_slice(&(frame.ts.secs() as u32).to_le_bytes());
-        out.extend_from_slice(&(frame.ts.subsec_nanos() / 1000).to_le_bytes());
-        out.extend_from_slice(&(captured.len() as u32).to_le_bytes());
-        out.extend_from_slice(&(frame.data.len() as u32).to_le_bytes());
-        out.extend_from_slice(captured);
-    }
-    out
-}
-
-/// A pcapng file with one interface per link type given, nanosecond timestamps; frame `i` goes
-/// to interface `interface_of[i]`, in an enhanced packet block (or a simple one when `simple`).
-pub fn write_pcapng(links: &[LinkType], frames: &[(usize, SynthFrame)], simple: bool) -> Vec<u8> {
-    fn block(out: &mut Vec<u8>, kind: u32, body: &[u8]) {
-        let padded = body.len().div_ceil(4) * 4;
-        let total = (12 + padded) as u32;
-        out.extend_from_slice(&kind.to_le_bytes());
-        out.extend_from_slice(&total.to_le_bytes());
-        out.extend_from_slice(body);
-        out.resize(out.len() + padded - body.len(), 0);
-        out.extend_from_slice(&total.to_le_bytes());
-    }
-    let mut out = Vec::new();
-    let mut shb = Vec::new();
-    shb.extend_from_slice(&0x1a2b_3c4du32.to_le_bytes());
-    shb.extend_from_slice(&1u16.to_le_bytes());
-    shb.extend_from_slice(&0u16.to_le_bytes());
-    shb.extend_from_slice(&(-1i64).to_le_bytes());
-    block(&mut out, 0x0a0d_0d0a, &shb);
-    for link in links {
-        let mut idb = Vec::new();
-        idb.extend_from_slice(&(link.0 as u16).to_le_bytes());
-        idb.extend_from_slice(&0u16.to_le_bytes());
-        idb.extend_from_slice(&0u32.to_le_bytes());
-        // if_tsresol = 9: nanoseconds; then opt_endofopt.
-        idb.extend_from_slice(&[9, 0, 1, 0, 9, 0, 0, 0, 0, 0, 0, 0]);
-        block(&mut out, 1, &idb);
-    }
-    for (interface, frame) in frames {
-        if simple {
-            let mut spb = Vec::new();
-            spb.extend_from_slice(&(frame.data.len() as u32).to_le_bytes());
-            spb.extend_from_slice(&frame.data);
-            block(&mut out, 3, &spb);
-        } else {
-            let units = frame.ts.0 as u64;
-            let mut epb = Vec::new();
-            epb.extend_from_slice(&(*interface as u32).to_le_bytes());
-            epb.extend_from_slice(&((units >> 32) as u32).to_le_bytes());
-            epb.extend_from_slice(&(units as u32).to_le_bytes());
-            epb.extend_from_slice(&(frame.data.len() as u32).to_le_bytes());
-            epb.extend_from_slice(&(frame.data.len() as u32).to_le_bytes());
-            epb.extend_from_slice(&frame.data);
-            block(&mut out, 6, &epb);
-        }
-    }
-    out
 }

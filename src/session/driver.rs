@@ -1,217 +1,22 @@
-//! Session: the model every front end reads, built from the flow layer's streams.
-//!
-//! Contract:
-//! - A connection on a POP3 port becomes a session when its first byte (or gap) arrives: a
-//!   connection with only SYNs is not a POP3 session (POP3.md §7.13). Sessions are numbered in
-//!   order of first appearance.
-//! - Each session runs a [`Decoder`]; its events reach the [`SessionSink`] in order, with what
-//!   the session learned from them: the mailbox mirror (numbers, sizes, UIDs, retrieved,
-//!   marked, committed at UPDATE or not) and the credentials seen (and whether the server
-//!   accepted them). Secrets stay in the model; front ends mask them (see [`is_secret_arg`],
-//!   [`is_secret_sasl`]) unless asked not to.
-//! - Sizes the server announced are checked against the octets it sent.
-//! - No I/O, no clock.
+//! The session driver: the flow layer's streams through a decoder each, into a session sink.
 
+use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, HashMap};
-use std::net::SocketAddr;
 
-use base64::Engine as _;
-
-use crate::capture::Timestamp;
-use crate::flow::{Direction, EndReason, FlowId, StreamEvent, StreamSink};
-use crate::pop3::{
-    Body, Command, Decoder, DecoderOptions, Exchange, Greeting, Note, NoteCode, Phase, Pop3Event, Position,
-    Verb, parse_number,
+use super::{
+    Credential, Mailbox, MailboxChange, SessionConfig, SessionCounts, SessionEnd, SessionEvent, SessionId,
+    SessionInfo, SessionSink, SessionSummary,
 };
-
-/// A session's number: 1 for the first POP3 session of the capture.
-pub type SessionId = u64;
-
-/// Facts about a session known at its start.
-#[derive(Clone, Debug)]
-pub struct SessionInfo {
-    pub id: SessionId,
-    pub flow: FlowId,
-    pub client: SocketAddr,
-    pub server: SocketAddr,
-    pub ts: Timestamp,
-    /// The capture has the TCP handshake.
-    pub handshake: bool,
-    /// TLS from the first byte (port 995).
-    pub implicit_tls: bool,
-}
-
-/// One message as the session saw it.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
-pub struct Message {
-    /// Size in octets, from LIST.
-    pub size: Option<u64>,
-    /// Unique id, from UIDL.
-    pub uid: Option<String>,
-    pub retrieved: bool,
-    /// Marked by DELE and not unmarked by RSET.
-    pub marked: bool,
-}
-
-/// What the session learned about the mailbox.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
-pub struct Mailbox {
-    /// From STAT: message count and total octets.
-    pub count: Option<u32>,
-    pub octets: Option<u64>,
-    pub messages: BTreeMap<u32, Message>,
-    /// `Some(true)`: QUIT in TRANSACTION was answered, so the marked messages were deleted.
-    /// `Some(false)`: messages were marked, but the session ended without that: none deleted.
-    pub committed: Option<bool>,
-}
-
-/// One thing an exchange taught about the mailbox (RFC 1939 §5–6). Front ends replay them to
-/// show the mailbox as it stood after any exchange.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum MailboxChange {
-    /// STAT: the message count and total octets.
-    Stat { count: u32, octets: Option<u64> },
-    /// LIST: a message's size.
-    Size { number: u32, size: Option<u64> },
-    /// UIDL: a message's unique id.
-    Uid { number: u32, uid: String },
-    /// RETR: the message was downloaded (`complete` false when the capture lost part of it).
-    Retrieved { number: u32, complete: bool },
-    /// DELE: marked for deletion.
-    Marked(u32),
-    /// RSET: every mark removed.
-    Unmarked,
-    /// QUIT answered in TRANSACTION: the marked messages are deleted.
-    Committed,
-}
-
-impl Mailbox {
-    pub fn apply(&mut self, change: &MailboxChange) {
-        match change {
-            MailboxChange::Stat { count, octets } => {
-                self.count = Some(*count);
-                self.octets = *octets;
-            }
-            MailboxChange::Size { number, size } => self.messages.entry(*number).or_default().size = *size,
-            MailboxChange::Uid { number, uid } => {
-                self.messages.entry(*number).or_default().uid = Some(uid.clone());
-            }
-            MailboxChange::Retrieved { number, complete } => {
-                self.messages.entry(*number).or_default().retrieved = *complete;
-            }
-            MailboxChange::Marked(number) => self.messages.entry(*number).or_default().marked = true,
-            MailboxChange::Unmarked => self.messages.values_mut().for_each(|m| m.marked = false),
-            MailboxChange::Committed => self.committed = Some(true),
-        }
-    }
-}
-
-/// A login attempt seen on the wire.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Credential {
-    /// `USER/PASS`, `APOP`, `AUTH PLAIN`, `AUTH LOGIN`, `AUTH CRAM-MD5`, `AUTH XOAUTH2`, …
-    pub mechanism: String,
-    pub user: Option<Vec<u8>>,
-    /// The password or token as decoded; for APOP and CRAM-MD5 the digest.
-    pub secret: Option<Vec<u8>>,
-    /// The secret is a digest, not the password itself (still open to offline guessing).
-    pub is_digest: bool,
-    /// Whether the server said +OK; `None` if no reply was seen.
-    pub accepted: Option<bool>,
-    /// The exchange that carried it.
-    pub exchange: u32,
-}
-
-/// How a session ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SessionEnd {
-    /// The server answered QUIT.
-    Quit,
-    Fin,
-    Rst,
-    Eof,
-    Idle,
-    Evicted,
-}
-
-/// Everything known about a session when it ends.
-#[derive(Clone, Debug)]
-pub struct SessionSummary {
-    pub info: SessionInfo,
-    pub ts: Timestamp,
-    pub reason: SessionEnd,
-    pub phase: Phase,
-    pub phase_inferred: bool,
-    pub exchanges: u32,
-    pub notes: u32,
-    pub mailbox: Mailbox,
-    pub credentials: Vec<Credential>,
-    /// Bytes after the switch to TLS: (client to server, server to client).
-    pub tls_bytes: Option<(u64, u64)>,
-}
-
-/// What the session layer tells front ends.
-#[derive(Debug)]
-pub enum SessionEvent<'a> {
-    Started(&'a SessionInfo),
-    Greeting {
-        session: SessionId,
-        greeting: &'a Greeting,
-    },
-    Exchange {
-        session: SessionId,
-        exchange: &'a Exchange,
-        /// What the exchange changed in the mailbox mirror, in order.
-        changes: &'a [MailboxChange],
-    },
-    Credential {
-        session: SessionId,
-        credential: &'a Credential,
-        at: Position,
-    },
-    TlsStarted {
-        session: SessionId,
-        at: Position,
-    },
-    Note {
-        session: SessionId,
-        note: &'a Note,
-        at: Position,
-    },
-    Ended(&'a SessionSummary),
-}
-
-/// Receives the session layer's events.
-pub trait SessionSink {
-    fn event(&mut self, event: SessionEvent<'_>);
-    /// True once the sink can take no more; the engine then stops reading.
-    fn stopped(&self) -> bool {
-        false
-    }
-}
+use crate::base::{Direction, Timestamp};
+use crate::flow::{EndReason, FlowId, StreamEvent, StreamSink};
+use crate::pop3::sasl;
+use crate::pop3::{
+    Body, Command, Decoder, DecoderOptions, Exchange, Note, NoteCode, Phase, Pop3Event, Position, Verb,
+    parse_number,
+};
 
 /// Printed bodies kept for reuse at most (each holds at most `max_body` bytes).
 const MAX_SPARE_BODIES: usize = 16;
-
-/// Options of the session layer.
-#[derive(Clone, Debug)]
-pub struct SessionConfig {
-    /// Ports whose connections are TLS from the first byte.
-    pub implicit_tls_ports: Vec<u16>,
-    /// The most bytes of one multi-line reply kept in memory.
-    pub max_body: usize,
-}
-
-impl Default for SessionConfig {
-    fn default() -> Self {
-        SessionConfig {
-            implicit_tls_ports: vec![995],
-            max_body: 1 << 20,
-        }
-    }
-}
 
 struct Session {
     info: SessionInfo,
@@ -237,6 +42,7 @@ pub struct Sessions<S> {
     events: Vec<Pop3Event>,
     /// Bodies already printed, whose memory the next multi-line replies reuse.
     spare_bodies: Vec<Body>,
+    exchanges: u64,
 }
 
 impl<S: SessionSink> Sessions<S> {
@@ -249,11 +55,21 @@ impl<S: SessionSink> Sessions<S> {
             next_id: 1,
             events: Vec::new(),
             spare_bodies: Vec::new(),
+            exchanges: 0,
         }
     }
 
+    /// The sink, after the last event.
     pub fn into_sink(self) -> S {
         self.sink
+    }
+
+    /// How many sessions started and exchanges completed so far.
+    pub fn counts(&self) -> SessionCounts {
+        SessionCounts {
+            sessions: self.next_id - 1,
+            exchanges: self.exchanges,
+        }
     }
 
     /// Feeds one connection's decoder and hands what it found to the sink. The session starts
@@ -282,7 +98,9 @@ impl<S: SessionSink> Sessions<S> {
             session.decoder.recycle(body);
         }
         feed(&mut session.decoder, &mut self.events);
+        let before = session.exchanges;
         session.deliver(&mut self.events, &mut self.sink, &mut self.spare_bodies);
+        self.exchanges += u64::from(session.exchanges - before);
     }
 }
 
@@ -349,7 +167,9 @@ impl<S: SessionSink> StreamSink for Sessions<S> {
                         },
                         &mut self.events,
                     );
+                    let before = session.exchanges;
                     session.deliver(&mut self.events, &mut self.sink, &mut self.spare_bodies);
+                    self.exchanges += u64::from(session.exchanges - before);
                     let end = session.summary(ts, summary.end.unwrap_or(EndReason::Eof));
                     self.sink.event(SessionEvent::Ended(&end));
                 }
@@ -359,6 +179,10 @@ impl<S: SessionSink> StreamSink for Sessions<S> {
 
     fn stopped(&self) -> bool {
         self.sink.stopped()
+            || self
+                .config
+                .stop_after_exchanges
+                .is_some_and(|limit| self.exchanges >= limit)
     }
 }
 
@@ -492,7 +316,7 @@ impl Session {
                 // The mechanism's name came from the wire.
                 credential
                     .as_ref()
-                    .map_or_else(String::new, |c| crate::text::escape(c.mechanism.as_bytes())),
+                    .map_or_else(String::new, |c| crate::base::escape(c.mechanism.as_bytes())),
             ));
         }
         if !ok {
@@ -594,101 +418,27 @@ impl Session {
                         .filter(|l| l.from == Direction::ClientToServer)
                         .map(|l| l.data.clone()),
                 );
-                let decoded: Vec<Vec<u8>> = responses.iter().map(|r| decode_base64(r)).collect();
-                let mut credential = base(&format!("AUTH {mechanism}"));
-                match mechanism.as_str() {
-                    "PLAIN" => {
-                        if let Some(plain) = decoded.first() {
-                            let mut parts = plain.split(|&b| b == 0).skip(1);
-                            credential.user = parts.next().map(<[u8]>::to_vec);
-                            credential.secret = parts.next().map(<[u8]>::to_vec);
-                        }
-                    }
-                    "LOGIN" => {
-                        credential.user = decoded.first().cloned();
-                        credential.secret = decoded.get(1).cloned();
-                    }
-                    "CRAM-MD5" => {
-                        if let Some(response) = decoded.first() {
-                            let mut parts = response.rsplitn(2, |&b| b == b' ');
-                            credential.secret = parts.next().map(<[u8]>::to_vec);
-                            credential.user = parts.next().map(<[u8]>::to_vec);
-                            credential.is_digest = true;
-                        }
-                    }
-                    "XOAUTH2" | "OAUTHBEARER" => {
-                        if let Some(blob) = decoded.first() {
-                            for field in blob.split(|&b| b == 0x01 || b == b',') {
-                                if let Some(user) =
-                                    field.strip_prefix(b"user=").or_else(|| field.strip_prefix(b"a="))
-                                {
-                                    credential.user = Some(user.to_vec());
-                                }
-                                if let Some(token) = field.strip_prefix(b"auth=") {
-                                    credential.secret = Some(token.to_vec());
-                                }
-                            }
-                        }
-                    }
-                    _ => {}
-                }
-                Some(credential)
+                let identity = sasl::identity(&mechanism, &responses);
+                Some(Credential {
+                    user: identity.user,
+                    secret: identity.secret,
+                    is_digest: identity.is_digest,
+                    ..base(&format!("AUTH {mechanism}"))
+                })
             }
             _ => None,
         }
     }
 }
 
-/// Decodes base64 (`=` alone is an empty response, RFC 5034 §4); undecodable text stays as is.
-fn decode_base64(text: &[u8]) -> Vec<u8> {
-    if text == b"=" {
-        return Vec::new();
-    }
-    base64::engine::general_purpose::STANDARD
-        .decode(text)
-        .unwrap_or_else(|_| text.to_vec())
-}
-
-/// Whether argument `index` of a command is a secret to mask: the password of PASS, the SASL
-/// initial response of AUTH.
-pub fn is_secret_arg(command: &Command, index: usize) -> bool {
-    match command.verb {
-        Verb::Pass => index == 0,
-        Verb::Auth => index == 1,
-        _ => false,
-    }
-}
-
-/// Whether SASL line `index` of an exchange is a secret to mask: every client response, except
-/// the user name of AUTH LOGIN and the CRAM-MD5 response (a name and a digest).
-pub fn is_secret_sasl(exchange: &Exchange, index: usize) -> bool {
-    let (command, sasl) = (exchange.command.as_ref(), &exchange.sasl);
-    let Some(line) = sasl.get(index) else {
-        return false;
-    };
-    if line.from == Direction::ServerToClient {
-        return false;
-    }
-    let mechanism = command
-        .and_then(|c| c.args.first())
-        .map(|m| m.to_ascii_uppercase());
-    let client_index = sasl[..index]
-        .iter()
-        .filter(|l| l.from == Direction::ClientToServer)
-        .count();
-    let has_initial_response = command.is_some_and(|c| c.args.len() > 1);
-    match mechanism.as_deref() {
-        Some(b"CRAM-MD5") => false,
-        // The first LOGIN response is the user name, unless the initial response carried it.
-        Some(b"LOGIN") => client_index != 0 || has_initial_response,
-        _ => line.data != b"*",
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::net::SocketAddr;
+
     use super::*;
     use crate::flow::GapCause;
+    use crate::pop3::sasl::is_secret_sasl;
+    use crate::session::Message;
 
     #[derive(Default)]
     struct Seen {

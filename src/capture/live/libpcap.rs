@@ -1,6 +1,6 @@
 //! Live capture through libpcap: the build feature `libpcap`.
 //!
-//! Contract: the same as the built-in AF_PACKET capture ([`crate::live`]) — frames in capture
+//! Contract: the same as the built-in AF_PACKET capture ([`crate::capture::live`]) — frames in capture
 //! order with kernel timestamps, only TCP on the selected ports, the kernel's drop counter — and
 //! in addition any BPF filter expression (`host 10.0.0.5`), combined with the port filter.
 //! libpcap's blocking read never times out on Linux, so the handle is non-blocking and waited
@@ -10,8 +10,9 @@ use std::io;
 use std::os::fd::AsRawFd;
 use std::time::Duration;
 
-use crate::capture::{Frame, LinkType, Timestamp};
-use crate::live::{KernelStats, LiveError};
+use crate::base::Timestamp;
+use crate::capture::live::{KernelStats, LiveError};
+use crate::capture::{Frame, LinkType};
 
 /// An open libpcap capture.
 pub struct PcapCapture {
@@ -79,7 +80,7 @@ impl PcapCapture {
                 (ts, packet.header.len)
             }
             Err(pcap::Error::TimeoutExpired) | Err(pcap::Error::NoMorePackets) => {
-                crate::live::wait_readable(self.capture.as_raw_fd(), timeout)?;
+                crate::capture::live::wait_readable(self.capture.as_raw_fd(), timeout)?;
                 return Ok(None);
             }
             Err(error) => return Err(io::Error::other(error.to_string())),
@@ -114,4 +115,16 @@ impl PcapCapture {
 #[allow(clippy::useless_conversion)]
 fn micros(usec: libc::suseconds_t) -> i64 {
     i64::from(usec)
+}
+
+impl super::LiveSource for PcapCapture {
+    fn next(&mut self, timeout: Duration) -> io::Result<Option<Frame<'_>>> {
+        PcapCapture::next(self, timeout)
+    }
+    fn kernel_stats(&mut self) -> KernelStats {
+        PcapCapture::kernel_stats(self)
+    }
+    fn link_type(&self) -> LinkType {
+        PcapCapture::link_type(self)
+    }
 }

@@ -1,0 +1,271 @@
+//! The command line: argument definitions, resolved once into the library's configuration,
+//! and a call per command (one file each). Nothing here decodes, prints sessions or serves.
+//!
+//! Exit codes: 0 success (also when the output pipe closes early, as with `| head`); 1 a usage
+//! or input error, with a message that says what and where; 2 an internal failure.
+
+mod lesson;
+mod open;
+mod serve;
+mod simulate;
+mod sniff;
+
+use std::fs::File;
+use std::io::{self, IsTerminal, Write};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::capture::CaptureError;
+use crate::flow::FlowConfig;
+use crate::output::PrintOptions;
+use crate::pipeline::{Config, EngineStats};
+use crate::session::SessionConfig;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "pop3scope",
+    version,
+    about = "See and teach what POP3 really does on the wire.",
+    long_about = "See and teach what POP3 really does on the wire.\n\n\
+        pop3scope reads packet captures (pcap or pcapng, as written by tcpdump, Wireshark or \
+        dumpcap), puts each TCP connection on the POP3 ports back together byte for byte, and \
+        shows every command with its reply, the session phase (AUTHORIZATION, TRANSACTION, \
+        UPDATE) and what it means. Passwords are masked unless you ask to see them.\n\n\
+        For a classroom it also brings guided lessons on real captures (lesson), a POP3 server to \
+        talk to (serve), and a way to make captures from a script (simulate).",
+    after_help = "Examples:\n  \
+        pop3scope lesson 1                                the first lesson, step by step\n  \
+        pop3scope open captures/01-full-session.pcap      browse it (in a terminal; ? for keys)\n  \
+        pop3scope open trace.pcap --text | less           commands, replies, phases as lines\n  \
+        pop3scope open trace.pcapng --json | jq .         JSON Lines for scripts\n  \
+        pop3scope open trace.pcap --flows                 TCP connections, gaps\n  \
+        pop3scope open trace.pcap --export-streams dir/   streams to files\n  \
+        tcpdump -i lo -w - port 110 | pop3scope open -    decode as it is captured\n  \
+        sudo pop3scope sniff -i lo                        watch POP3 live\n  \
+        pop3scope serve                                   a POP3 server on 127.0.0.1:1110\n  \
+        pop3scope simulate script.pop3 -o out.pcap        a script becomes a capture"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Read a capture file (.pcap or .pcapng, recognised by content; `-` for stdin) and show the
+    /// POP3 sessions in it: an interactive view in a terminal, lines of text otherwise.
+    Open(open::OpenArgs),
+    /// Capture live on a network interface and show POP3 as it happens (Linux; needs root or
+    /// CAP_NET_RAW). Ctrl-C stops and prints a summary.
+    Sniff(sniff::SniffArgs),
+    /// List the interfaces you can capture on, with their state and addresses.
+    Interfaces,
+    /// Guided lessons on real captures, step by step with narration and questions. Without
+    /// LESSON, lists them.
+    Lesson(lesson::LessonArgs),
+    /// Run a teaching POP3 server that students and mail clients (telnet, curl, Python's
+    /// poplib, a desktop mail client) talk to while the class watches with sniff. Loopback only, unless
+    /// --allow-remote.
+    Serve(serve::ServeArgs),
+    /// Turn a script of a POP3 conversation into a capture file with a real TCP handshake,
+    /// sequence numbers, segmentation and teardown; lost, duplicated and reordered segments on
+    /// request. The script format is in the README (and `pop3scope simulate --help`).
+    #[command(after_help = simulate::SCRIPT_HELP)]
+    Simulate(simulate::SimulateArgs),
+}
+
+/// `--color WHEN`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    /// The one colour decision: `always`, `never`, or with `auto` colour when the output is a
+    /// terminal and NO_COLOR is unset or empty (no-color.org).
+    fn resolve(self, output_is_terminal: bool) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                output_is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
+        }
+    }
+}
+
+/// Which connections are followed, and for how long: `open` and `sniff` alike.
+#[derive(Args, Debug)]
+struct ConnectionArgs {
+    /// Also follow connections on PORT (repeatable). 110 and 995 are always followed.
+    #[arg(short, long = "port", value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
+    ports: Vec<u16>,
+
+    /// Close a connection after SECS seconds (capture time) without a packet.
+    #[arg(long, value_name = "SECS", default_value_t = 600)]
+    idle_timeout: u32,
+}
+
+impl ConnectionArgs {
+    /// The configuration of the analysis, resolved once for the whole run.
+    fn config(&self, stop_after_exchanges: Option<u64>) -> Config {
+        Config {
+            flow: self.flow_config(),
+            session: SessionConfig {
+                stop_after_exchanges,
+                ..SessionConfig::default()
+            },
+        }
+    }
+
+    fn flow_config(&self) -> FlowConfig {
+        let mut config = FlowConfig {
+            idle_timeout_secs: self.idle_timeout,
+            ..FlowConfig::default()
+        };
+        for port in &self.ports {
+            if !config.ports.contains(port) {
+                config.ports.push(*port);
+            }
+        }
+        config
+    }
+}
+
+/// How sessions are shown: `open` and `sniff` alike.
+#[derive(Args, Debug)]
+struct DisplayArgs {
+    /// Write JSON Lines (one object per line; the format is in the README) instead of the
+    /// interactive view.
+    #[arg(long, conflicts_with = "text")]
+    json: bool,
+
+    /// Write human-readable text, a line per greeting, command and reply, instead of the
+    /// interactive view (the default when standard output is not a terminal).
+    #[arg(long)]
+    text: bool,
+
+    /// Start the interactive view in projector mode: high contrast, bold, spaced rows, fewer
+    /// columns (P switches it). Enlarge the terminal's font for the back row.
+    #[arg(long, conflicts_with_all = ["json", "text"])]
+    projector: bool,
+
+    /// Show passwords, SASL responses and tokens instead of masking them as ********.
+    #[arg(long)]
+    show_secrets: bool,
+
+    /// Data lines of each multi-line reply to show in text output.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    body_lines: usize,
+
+    /// Colour the text output and the interactive view: auto (unless NO_COLOR is set; text
+    /// only when stdout is a terminal), always, never.
+    #[arg(long, value_enum, value_name = "WHEN", default_value = "auto")]
+    color: ColorChoice,
+}
+
+impl DisplayArgs {
+    /// The interactive view: asked for no stream, and a person is looking at the terminal.
+    fn interactive(&self) -> bool {
+        !self.json && !self.text && io::stdout().is_terminal()
+    }
+
+    fn app(&self, source: String) -> crate::tui::App {
+        let mut app = crate::tui::App::new(source);
+        app.show_secrets = self.show_secrets;
+        app.projector = self.projector;
+        app.color = self.color.resolve(true);
+        app
+    }
+
+    /// How sessions are printed; `streaming` writes each record as soon as it is known.
+    fn print_options(&self, streaming: bool) -> PrintOptions {
+        PrintOptions {
+            show_secrets: self.show_secrets,
+            color: self.color.resolve(io::stdout().is_terminal()),
+            body_lines: self.body_lines,
+            streaming,
+        }
+    }
+}
+
+/// Runs the program with the process arguments and returns its exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let code = if error.use_stderr() { 1 } else { 0 };
+            let _ = error.print();
+            return ExitCode::from(code);
+        }
+    };
+    match std::panic::catch_unwind(|| run(cli)) {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(error)) if is_broken_pipe(&error) => ExitCode::SUCCESS,
+        Ok(Err(error)) => {
+            eprintln!("pop3scope: {error:#}");
+            ExitCode::from(1)
+        }
+        Err(_) => {
+            eprintln!("pop3scope: internal error (a bug): please report it with the command and the input");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Open(args) => open::open(args),
+        Command::Sniff(args) => sniff::sniff(args),
+        Command::Interfaces => sniff::list_interfaces(),
+        Command::Lesson(args) => lesson::lesson(args),
+        Command::Serve(args) => serve::serve(args),
+        Command::Simulate(args) => simulate::simulate(args),
+    }
+}
+
+/// Standard output without Rust's line buffering: output is already buffered in large blocks,
+/// and `Stdout` would scan every block for newlines again.
+fn raw_stdout() -> Box<dyn Write> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        if let Ok(fd) = io::stdout().as_fd().try_clone_to_owned() {
+            return Box::new(File::from(fd));
+        }
+    }
+    Box::new(io::stdout())
+}
+
+/// A damaged file after some frames is a warning (what came before was shown); with no frame
+/// at all it is an error.
+fn report_read_result(
+    name: &str,
+    result: Result<(), CaptureError>,
+    stats: &EngineStats,
+) -> anyhow::Result<()> {
+    match result {
+        Ok(()) => Ok(()),
+        Err(error) if stats.frames == 0 => Err(error).with_context(|| name.to_string()),
+        Err(error) => {
+            let _ = writeln!(
+                io::stderr().lock(),
+                "pop3scope: warning: {name}: {error}; the {} frames before it were processed",
+                stats.frames
+            );
+            Ok(())
+        }
+    }
+}

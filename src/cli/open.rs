@@ -1,0 +1,194 @@
+//! `pop3scope open`: a capture file, in the interactive view or as a stream of text or JSON.
+
+use std::fs::{self, File};
+use std::io::{self, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use anyhow::Context;
+use clap::Args;
+
+use super::{ConnectionArgs, DisplayArgs, raw_stdout, report_read_result};
+use crate::capture::{CaptureReader, ReadAhead};
+use crate::output::{self, Format, Shown, StreamExporter, write_summary_text};
+use crate::pipeline::{self, Config};
+
+#[derive(Args, Debug)]
+pub(super) struct OpenArgs {
+    /// The capture file; `-` reads standard input.
+    file: PathBuf,
+
+    /// List the TCP connections instead: addresses, times, bytes each way, gaps,
+    /// retransmissions, how each ended.
+    #[arg(long)]
+    flows: bool,
+
+    /// Write each connection's two reassembled byte streams into DIR, one file per direction
+    /// (like tcpflow). Missing stretches are holes of zero bytes, listed as gaps.
+    #[arg(long, value_name = "DIR")]
+    export_streams: Option<PathBuf>,
+
+    #[command(flatten)]
+    connections: ConnectionArgs,
+
+    #[command(flatten)]
+    display: DisplayArgs,
+}
+
+/// Counts the bytes read, for the progress bar.
+struct Counting<R> {
+    inner: R,
+    read: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// Files smaller than this are read too fast for a progress bar to help.
+const PROGRESS_MIN_BYTES: u64 = 50_000_000;
+
+fn progress_bar(size: Option<u64>) -> Option<indicatif::ProgressBar> {
+    let size = size.filter(|&s| s >= PROGRESS_MIN_BYTES)?;
+    if !io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(size);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    Some(bar)
+}
+
+pub(super) fn open(args: OpenArgs) -> anyhow::Result<()> {
+    let name = args.file.display().to_string();
+    let (input, size): (Box<dyn Read + Send>, Option<u64>) = if args.file == Path::new("-") {
+        (Box::new(ReadAhead::new(io::stdin())), None)
+    } else {
+        let file = File::open(&args.file).with_context(|| format!("cannot open {name}"))?;
+        let size = file.metadata().ok().map(|m| m.len());
+        (Box::new(ReadAhead::new(file)), size)
+    };
+    let read = Arc::new(AtomicU64::new(0));
+    let mut reader = CaptureReader::new(Counting {
+        inner: input,
+        read: read.clone(),
+    })
+    .with_context(|| name.clone())?;
+
+    let config = args.connections.config(None);
+    if args.display.interactive() && !args.flows && args.export_streams.is_none() {
+        let source = if args.file == Path::new("-") {
+            "standard input".to_string()
+        } else {
+            name
+        };
+        return open_interactive(reader, args.display.app(source), config, size, read);
+    }
+    let format = if args.display.json {
+        Format::Json
+    } else {
+        Format::Text
+    };
+    let shown = if args.flows {
+        Shown::Flows(format)
+    } else {
+        Shown::Sessions(format)
+    };
+    let exporter = match &args.export_streams {
+        Some(dir) => {
+            let non_empty = fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some());
+            let exporter = StreamExporter::new(dir)
+                .with_context(|| format!("cannot export streams into {}", dir.display()))?;
+            if non_empty {
+                eprintln!(
+                    "pop3scope: note: {} is not empty; files of the same names are overwritten",
+                    dir.display()
+                );
+            }
+            Some(exporter)
+        }
+        None => None,
+    };
+    // From a pipe (`tcpdump -w - | pop3scope open -`) each line is written as soon as it is
+    // known; from a file, output goes out in large blocks. The JSON printer buffers by itself.
+    let from_pipe = args.file == Path::new("-");
+    let out: Box<dyn Write> = match shown {
+        Shown::Sessions(Format::Json) => raw_stdout(),
+        _ if from_pipe => Box::new(io::LineWriter::new(raw_stdout())),
+        _ => Box::new(io::BufWriter::with_capacity(256 * 1024, raw_stdout())),
+    };
+    let mut printer = output::printer(
+        shown,
+        args.display.print_options(from_pipe),
+        &config,
+        out,
+        exporter,
+    );
+    let progress = progress_bar(size);
+    let (stats, read_result) = pipeline::analyze(&mut reader, &config, printer.as_mut(), || {
+        if let Some(bar) = &progress {
+            bar.set_position(read.load(Ordering::Relaxed));
+        }
+    });
+    printer.finish(&stats)?;
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    if format == Format::Text {
+        write_summary_text(&mut io::stderr().lock(), &stats)?;
+    }
+    report_read_result(&name, read_result, &stats)
+}
+
+/// Reads the capture on a second thread while the terminal UI shows what is read so far: the
+/// first screen comes at once, whatever the size of the file.
+fn open_interactive(
+    mut reader: CaptureReader,
+    app: crate::tui::App,
+    config: Config,
+    size: Option<u64>,
+    read: Arc<AtomicU64>,
+) -> anyhow::Result<()> {
+    use crate::tui::Feed;
+    use crate::view::timeline::Recorder;
+    let (feed, records) = std::sync::mpsc::sync_channel(256);
+    let name = app.source.clone();
+    let loader = std::thread::spawn(move || {
+        let recorder = Recorder::new(|record| feed.send(Feed::Record(record)).is_ok());
+        let mut sessions = config.sessions(recorder);
+        let _ = feed.send(Feed::Status("reading".to_string()));
+        let (stats, result) = pipeline::analyze(&mut reader, &config, &mut sessions, || {
+            let status = match size {
+                Some(size) if size > 0 => {
+                    format!(
+                        "reading {}%",
+                        read.load(Ordering::Relaxed).saturating_mul(100) / size
+                    )
+                }
+                _ => format!("reading: {} MB", read.load(Ordering::Relaxed) >> 20),
+            };
+            let _ = feed.send(Feed::Status(status));
+        });
+        let _ = feed.send(Feed::Status(String::new()));
+        if let Err(error) = &result {
+            let warning = format!("{error}; the {} frames before it are shown", stats.frames);
+            let _ = feed.send(Feed::Warning(warning));
+        }
+        (stats, result)
+    });
+    crate::tui::run(app, records).context("the terminal")?;
+    // The UI is gone: the reader stops at its next frame, its channel closed.
+    match loader.join() {
+        Ok((stats, result)) => report_read_result(&name, result, &stats),
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+}

@@ -1,0 +1,186 @@
+//! `pop3scope sniff` and `pop3scope interfaces`: live capture.
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+
+use super::{ConnectionArgs, DisplayArgs, raw_stdout};
+
+#[derive(Args, Debug)]
+pub(super) struct SniffArgs {
+    /// The interface to capture on; `any` for all of them. Default: the first interface that is
+    /// up and not loopback, as tcpdump chooses.
+    #[arg(short, long, value_name = "IFACE")]
+    interface: Option<String>,
+
+    /// Also write the captured packets to FILE (pcap, readable by `open`, Wireshark, tcpdump).
+    #[arg(short = 'w', value_name = "FILE")]
+    write: Option<PathBuf>,
+
+    /// Stop after COUNT exchanges.
+    #[arg(short = 'c', value_name = "COUNT")]
+    count: Option<u64>,
+
+    #[command(flatten)]
+    connections: ConnectionArgs,
+
+    #[command(flatten)]
+    display: DisplayArgs,
+
+    /// A BPF filter expression such as 'host 10.0.0.5', on top of the port filter (needs the
+    /// libpcap backend: the build feature `libpcap`).
+    #[arg(value_name = "FILTER")]
+    filter: Vec<String>,
+
+    /// How to capture: af-packet (built in, Linux) or libpcap (build feature `libpcap`; the
+    /// default when built with it).
+    #[arg(long, value_enum, value_name = "BACKEND")]
+    backend: Option<BackendChoice>,
+}
+
+/// `--backend`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum BackendChoice {
+    AfPacket,
+    Libpcap,
+}
+
+#[cfg(unix)]
+pub(super) fn sniff(args: SniffArgs) -> anyhow::Result<()> {
+    use crate::capture::PcapWriter;
+    use crate::capture::live::{self, Backend};
+    use crate::output::{self, Format, Shown};
+    use crate::pipeline;
+    use crate::tui::Feed;
+    use crate::view::timeline::Recorder;
+
+    let backend = match args.backend {
+        Some(BackendChoice::AfPacket) => Backend::AfPacket,
+        Some(BackendChoice::Libpcap) => Backend::Libpcap,
+        None => Backend::preferred(),
+    };
+    let interface = match args.interface {
+        Some(name) => name,
+        None => live::default_interface()?.context(
+            "no interface is up apart from loopback: name one with -i (see `pop3scope interfaces`), or use -i lo or -i any",
+        )?,
+    };
+    let config = args.connections.config(args.count);
+    let expression = (!args.filter.is_empty()).then(|| args.filter.join(" "));
+    let mut source = backend.open(&interface, &config.flow.ports, expression.as_deref())?;
+    let mut writer = match &args.write {
+        Some(path) => {
+            let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+            Some(PcapWriter::new(io::BufWriter::new(file), source.link_type())?)
+        }
+        None => None,
+    };
+    // The socket and the output file are open: root is no longer needed.
+    live::drop_privileges().context("cannot drop root privileges")?;
+    live::catch_stop_signals();
+    let ports: Vec<String> = config.flow.ports.iter().map(u16::to_string).collect();
+    eprintln!(
+        "pop3scope: capturing on {interface}, TCP ports {}; Ctrl-C to stop",
+        ports.join(", ")
+    );
+
+    let capture = |source: &mut dyn live::LiveSource,
+                   writer: &mut Option<PcapWriter<io::BufWriter<File>>>,
+                   sink: &mut dyn output::Printer| {
+        pipeline::analyze_live(source, writer, &config, sink).context("cannot write the capture file")
+    };
+    let (stats, counts) = if args.display.interactive() {
+        // The UI runs beside the capture: Ctrl-C is a key there, and quitting stops the
+        // capture. Records queue without bound so that a slow screen never stalls capture.
+        let (feed, records) = std::sync::mpsc::channel();
+        let mut app = args.display.app(format!("live on {interface}"));
+        app.follow = true;
+        app.status = "● capturing".to_string();
+        let ui = std::thread::spawn(move || {
+            let result = crate::tui::run(app, records);
+            live::request_stop();
+            result
+        });
+        let status = feed.clone();
+        let recorder = Recorder::new(move |record| feed.send(Feed::Record(record)).is_ok());
+        let mut printer: Box<dyn output::Printer> = Box::new(config.sessions(recorder));
+        let (stats, failure) = capture(source.as_mut(), &mut writer, printer.as_mut())?;
+        let counts = printer.finish(&stats)?;
+        let end = match failure {
+            Some(error) => format!("capture stopped: {error}; what was captured is kept"),
+            None => "capture stopped".to_string(),
+        };
+        let _ = status.send(Feed::Status(format!("{end}; q quits")));
+        drop(status);
+        match ui.join() {
+            Ok(result) => result.context("the terminal")?,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        (stats, counts)
+    } else {
+        let (shown, out): (Shown, Box<dyn Write>) = if args.display.json {
+            (Shown::Sessions(Format::Json), raw_stdout())
+        } else {
+            (
+                Shown::Sessions(Format::Text),
+                Box::new(io::LineWriter::new(raw_stdout())),
+            )
+        };
+        let mut printer = output::printer(shown, args.display.print_options(true), &config, out, None);
+        let (stats, failure) = capture(source.as_mut(), &mut writer, printer.as_mut())?;
+        if let Some(error) = failure {
+            eprintln!("pop3scope: capture stopped: {error}; what was captured is kept");
+        }
+        let counts = printer.finish(&stats)?;
+        (stats, counts)
+    };
+    if let Some(writer) = writer.as_mut() {
+        writer.flush().context("cannot write the capture file")?;
+    }
+    let kernel = source.kernel_stats();
+    let (sessions, exchanges) = (counts.sessions, counts.exchanges);
+    eprintln!(
+        "pop3scope: {sessions} session{}, {exchanges} exchange{}; {} packets decoded; the kernel passed {} through the filter (loopback counts each twice) and dropped {}",
+        if sessions == 1 { "" } else { "s" },
+        if exchanges == 1 { "" } else { "s" },
+        stats.frames,
+        kernel.received,
+        kernel.dropped
+    );
+    Ok(())
+}
+
+#[cfg(unix)]
+pub(super) fn list_interfaces() -> anyhow::Result<()> {
+    let mut out = io::stdout().lock();
+    for interface in crate::capture::live::interfaces()? {
+        let state = if interface.up { "up" } else { "down" };
+        let kind = if interface.loopback { ", loopback" } else { "" };
+        let addresses: Vec<String> = interface.addresses.iter().map(ToString::to_string).collect();
+        writeln!(
+            out,
+            "{:>3}  {:<16} {state}{kind}  {}",
+            interface.index,
+            interface.name,
+            addresses.join(" ")
+        )?;
+    }
+    writeln!(
+        out,
+        "  -  any              all interfaces (pop3scope sniff -i any)"
+    )?;
+    Ok(())
+}
+
+#[cfg(not(unix))]
+pub(super) fn sniff(_: SniffArgs) -> anyhow::Result<()> {
+    anyhow::bail!("live capture needs Linux, or another Unix system with the build feature libpcap")
+}
+
+#[cfg(not(unix))]
+pub(super) fn list_interfaces() -> anyhow::Result<()> {
+    anyhow::bail!("listing interfaces needs Linux, or another Unix system with the build feature libpcap")
+}

@@ -1,0 +1,362 @@
+//! One direction of a connection put back in order: waiting chunks, retransmissions, gaps.
+
+use std::collections::BTreeMap;
+
+use super::{DirectionStats, FlowId, GapCause, StreamEvent, StreamSink};
+use crate::base::{Direction, Timestamp};
+use crate::wire::SeqNum;
+
+/// How many delivered bytes each direction remembers to check retransmissions against.
+const RECENT_BYTES: usize = 16 * 1024;
+
+/// One direction of a connection being put back in order.
+#[derive(Default)]
+pub(super) struct HalfStream {
+    /// The sequence number of the byte at stream offset `delivered`; unknown until the first
+    /// segment of this direction.
+    pub(super) next_seq: Option<SeqNum>,
+    /// Stream offset of the next byte to deliver (everything before has been delivered or gapped).
+    pub(super) delivered: u64,
+    /// Out-of-order chunks by stream offset; they never overlap each other.
+    pending: BTreeMap<u64, Chunk>,
+    pub(super) pending_bytes: usize,
+    /// Stream offset of the FIN, once seen.
+    pub(super) fin_at: Option<u64>,
+    /// The first byte is known from the SYN (else from the first segment seen).
+    pub(super) started_by_syn: bool,
+    recent: Recent,
+}
+
+/// What a waiting chunk costs in memory beyond its bytes, so a flood of tiny chunks is bounded too.
+const CHUNK_OVERHEAD: usize = 64;
+
+struct Chunk {
+    frame: u64,
+    ts: Timestamp,
+    /// Bytes, or `None` for a stretch the snapshot length cut off.
+    data: Option<Vec<u8>>,
+    len: u64,
+}
+
+impl Chunk {
+    fn cost(&self) -> usize {
+        self.data.as_ref().map_or(0, Vec::len) + CHUNK_OVERHEAD
+    }
+}
+
+/// The last [`RECENT_BYTES`] delivered bytes, to compare retransmissions with.
+#[derive(Default)]
+struct Recent {
+    ring: Vec<u8>,
+    /// Stream offset just past the last byte written.
+    end: u64,
+    /// Bytes before this offset are not comparable (a gap lies in between).
+    comparable_from: u64,
+}
+
+impl Recent {
+    fn record(&mut self, offset: u64, bytes: &[u8]) {
+        // Grow the ring only as far as the stream has come: most POP3 streams are short.
+        let end = offset + bytes.len() as u64;
+        let needed = end.min(RECENT_BYTES as u64) as usize;
+        if self.ring.len() < needed {
+            self.ring.resize(needed, 0);
+        }
+        let keep = &bytes[bytes.len().saturating_sub(RECENT_BYTES)..];
+        let start = offset + (bytes.len() - keep.len()) as u64;
+        let at = (start % RECENT_BYTES as u64) as usize;
+        let (to_end, wrapped) = keep.split_at(keep.len().min(RECENT_BYTES - at));
+        self.ring[at..at + to_end.len()].copy_from_slice(to_end);
+        self.ring[..wrapped.len()].copy_from_slice(wrapped);
+        self.end = offset + bytes.len() as u64;
+    }
+
+    fn skip(&mut self, until: u64) {
+        self.end = until;
+        self.comparable_from = until;
+    }
+
+    /// Counts the bytes of `bytes` (at `offset`) that differ from what was delivered there.
+    fn conflicts(&self, offset: u64, bytes: &[u8]) -> u64 {
+        let from = offset
+            .max(self.comparable_from)
+            .max(self.end.saturating_sub(RECENT_BYTES as u64));
+        let to = (offset + bytes.len() as u64).min(self.end);
+        (from..to)
+            .filter(|&at| {
+                let remembered = self.ring.get((at % RECENT_BYTES as u64) as usize);
+                remembered.is_some_and(|&b| b != bytes[(at - offset) as usize])
+            })
+            .count() as u64
+    }
+}
+
+impl HalfStream {
+    /// Forgets the chunks waiting for earlier bytes (memory pressure, a reset).
+    pub(super) fn drop_buffers(&mut self) {
+        self.pending.clear();
+        self.pending_bytes = 0;
+    }
+
+    pub(super) fn finished(&self) -> bool {
+        self.fin_at.is_some_and(|fin| self.delivered >= fin)
+    }
+
+    /// Takes a segment's bytes at stream offset `offset`: delivers them if they are next, keeps
+    /// them if they are early, counts them if they are old.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn accept(
+        &mut self,
+        flow: FlowId,
+        dir: Direction,
+        frame: u64,
+        ts: Timestamp,
+        offset: i64,
+        payload: &[u8],
+        missing: u64,
+        stats: &mut DirectionStats,
+        sink: &mut (impl StreamSink + ?Sized),
+    ) {
+        let wire_len = payload.len() as u64 + missing;
+        if wire_len == 0 {
+            return;
+        }
+        // Drop the part that lies before the stream start or was already delivered.
+        let skip = (self.delivered as i64 - offset).clamp(0, wire_len as i64) as u64;
+        // Bytes before the first byte of a stream picked up mid-connection arrived after later
+        // ones were delivered: they are not retransmissions, they are bytes this capture
+        // cannot place.
+        let unplaced = if self.started_by_syn {
+            0
+        } else {
+            (-offset).clamp(0, wire_len as i64) as u64
+        };
+        if skip > 0 {
+            stats.retransmitted_bytes += skip - unplaced;
+            stats.unplaced_bytes += unplaced;
+            let seen = &payload[..(skip as usize).min(payload.len())];
+            if offset >= 0 {
+                stats.conflicting_bytes += self.recent.conflicts(offset as u64, seen);
+            }
+        }
+        if skip == wire_len {
+            return;
+        }
+        let start = (offset + skip as i64) as u64;
+        let captured = payload.get(skip as usize..).unwrap_or(&[]);
+        let missing = missing.min(wire_len - skip);
+        if start == self.delivered && self.pending.is_empty() {
+            // The common case: the next bytes, in order, delivered straight from the frame.
+            self.deliver(flow, dir, frame, ts, captured, stats, sink);
+            if missing > 0 {
+                self.gap(flow, dir, ts, missing, GapCause::Truncated, stats, sink);
+            }
+            return;
+        }
+        self.keep(frame, ts, start, captured, missing, stats);
+        self.drain(flow, dir, stats, sink);
+    }
+
+    /// Stores early bytes, trimmed against what already waits (the first copy wins).
+    fn keep(
+        &mut self,
+        frame: u64,
+        ts: Timestamp,
+        start: u64,
+        captured: &[u8],
+        missing: u64,
+        stats: &mut DirectionStats,
+    ) {
+        let end = start + captured.len() as u64 + missing;
+        let mut pieces: Vec<(u64, u64)> = Vec::new();
+        let mut cursor = start;
+        let first_key = self
+            .pending
+            .range(..=start)
+            .next_back()
+            .map_or(start, |(k, _)| *k);
+        for (&chunk_start, chunk) in self.pending.range(first_key..end) {
+            let chunk_end = chunk_start + chunk.len;
+            if chunk_end <= cursor {
+                continue;
+            }
+            if chunk_start > cursor {
+                pieces.push((cursor, chunk_start));
+            }
+            let (overlap_from, overlap_to) = (cursor.max(chunk_start), chunk_end.min(end));
+            stats.retransmitted_bytes += overlap_to - overlap_from;
+            if let Some(old) = &chunk.data {
+                let new = byte_range(captured, start, overlap_from, overlap_to);
+                let old = byte_range(old, chunk_start, overlap_from, overlap_to);
+                stats.conflicting_bytes += new.iter().zip(old).filter(|(a, b)| a != b).count() as u64;
+            }
+            cursor = chunk_end;
+            if cursor >= end {
+                break;
+            }
+        }
+        if cursor < end {
+            pieces.push((cursor, end));
+        }
+        let captured_end = start + captured.len() as u64;
+        for (from, to) in pieces {
+            // A piece may straddle the end of the captured bytes: keep the two parts apart.
+            if from < captured_end {
+                let data_to = to.min(captured_end);
+                let bytes = captured[(from - start) as usize..(data_to - start) as usize].to_vec();
+                self.insert(
+                    from,
+                    Chunk {
+                        frame,
+                        ts,
+                        len: data_to - from,
+                        data: Some(bytes),
+                    },
+                );
+            }
+            if to > captured_end {
+                let hole_from = from.max(captured_end);
+                self.insert(
+                    hole_from,
+                    Chunk {
+                        frame,
+                        ts,
+                        len: to - hole_from,
+                        data: None,
+                    },
+                );
+            }
+        }
+    }
+
+    fn insert(&mut self, at: u64, chunk: Chunk) {
+        self.pending_bytes += chunk.cost();
+        self.pending.insert(at, chunk);
+    }
+
+    /// Delivers the waiting chunks that have become next in line.
+    fn drain(
+        &mut self,
+        flow: FlowId,
+        dir: Direction,
+        stats: &mut DirectionStats,
+        sink: &mut (impl StreamSink + ?Sized),
+    ) {
+        while let Some(entry) = self.pending.first_entry() {
+            if *entry.key() > self.delivered {
+                return;
+            }
+            let (chunk_start, chunk) = entry.remove_entry();
+            let chunk_end = chunk_start + chunk.len;
+            let skip = self.delivered - chunk_start;
+            self.pending_bytes -= chunk.cost();
+            if chunk_end <= self.delivered {
+                continue;
+            }
+            match &chunk.data {
+                Some(data) => self.deliver(
+                    flow,
+                    dir,
+                    chunk.frame,
+                    chunk.ts,
+                    &data[skip as usize..],
+                    stats,
+                    sink,
+                ),
+                None => self.gap(
+                    flow,
+                    dir,
+                    chunk.ts,
+                    chunk_end - self.delivered,
+                    GapCause::Truncated,
+                    stats,
+                    sink,
+                ),
+            }
+        }
+    }
+
+    /// Gives up on the bytes not yet received: each hole before a waiting chunk becomes a gap.
+    pub(super) fn flush(
+        &mut self,
+        flow: FlowId,
+        dir: Direction,
+        cause: GapCause,
+        ts: Timestamp,
+        stats: &mut DirectionStats,
+        sink: &mut (impl StreamSink + ?Sized),
+    ) {
+        while let Some((&next_start, _)) = self.pending.first_key_value() {
+            if next_start > self.delivered {
+                self.gap(flow, dir, ts, next_start - self.delivered, cause, stats, sink);
+            }
+            self.drain(flow, dir, stats, sink);
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn deliver(
+        &mut self,
+        flow: FlowId,
+        dir: Direction,
+        frame: u64,
+        ts: Timestamp,
+        bytes: &[u8],
+        stats: &mut DirectionStats,
+        sink: &mut (impl StreamSink + ?Sized),
+    ) {
+        if bytes.is_empty() {
+            return;
+        }
+        let offset = self.delivered;
+        self.recent.record(offset, bytes);
+        self.advance(bytes.len() as u64);
+        stats.bytes += bytes.len() as u64;
+        sink.event(StreamEvent::Data {
+            flow,
+            dir,
+            ts,
+            frame,
+            offset,
+            bytes,
+        });
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn gap(
+        &mut self,
+        flow: FlowId,
+        dir: Direction,
+        ts: Timestamp,
+        len: u64,
+        cause: GapCause,
+        stats: &mut DirectionStats,
+        sink: &mut (impl StreamSink + ?Sized),
+    ) {
+        let offset = self.delivered;
+        self.advance(len);
+        self.recent.skip(self.delivered);
+        stats.gaps += 1;
+        stats.gap_bytes += len;
+        sink.event(StreamEvent::Gap {
+            flow,
+            dir,
+            ts,
+            offset,
+            len,
+            cause,
+        });
+    }
+
+    fn advance(&mut self, len: u64) {
+        self.delivered += len;
+        self.next_seq = self.next_seq.map(|seq| seq.plus(len as u32));
+    }
+}
+
+/// The part `[from, to)` of `bytes`, which start at stream offset `start`.
+fn byte_range(bytes: &[u8], start: u64, from: u64, to: u64) -> &[u8] {
+    let lo = (from.saturating_sub(start) as usize).min(bytes.len());
+    let hi = (to.saturating_sub(start) as usize).clamp(lo, bytes.len());
+    &bytes[lo..hi]
+}

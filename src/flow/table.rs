@@ -1,0 +1,391 @@
+//! The flow table: connections by their address pair, opened, aged, evicted and closed.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use super::stream::HalfStream;
+use super::{
+    DirectionStats, EndReason, FlowConfig, FlowId, FlowSummary, GapCause, MAX_WINDOW_JUMP, StreamEvent,
+    StreamSink, TableStats,
+};
+use crate::base::{Direction, Timestamp};
+use crate::wire::Segment;
+
+/// How long a closed connection's entry stays, to recognise its late segments.
+const CLOSED_LINGER_NANOS: i64 = 60_000_000_000;
+const NANOS_PER_SEC: i64 = 1_000_000_000;
+
+/// The connections being reassembled.
+pub struct FlowTable {
+    config: FlowConfig,
+    /// foldhash: a seeded hash several times faster than SipHash on these small keys, which
+    /// sit on the per-packet path.
+    flows: HashMap<(SocketAddr, SocketAddr), Flow, foldhash::fast::RandomState>,
+    next_id: FlowId,
+    buffered_total: usize,
+    next_sweep: Option<Timestamp>,
+    pub stats: TableStats,
+}
+
+struct Flow {
+    summary: FlowSummary,
+    halves: [HalfStream; 2],
+    closed_at: Option<Timestamp>,
+}
+
+impl FlowTable {
+    pub fn new(config: FlowConfig) -> Self {
+        FlowTable {
+            config,
+            flows: HashMap::default(),
+            next_id: 1,
+            buffered_total: 0,
+            next_sweep: None,
+            stats: TableStats::default(),
+        }
+    }
+
+    pub fn config(&self) -> &FlowConfig {
+        &self.config
+    }
+
+    /// Whether a segment between these ports belongs to a tracked connection.
+    pub fn wants(&self, src_port: u16, dst_port: u16) -> bool {
+        self.config.ports.contains(&src_port) || self.config.ports.contains(&dst_port)
+    }
+
+    /// Feeds one segment, captured at `ts` in frame number `frame`.
+    pub fn segment(
+        &mut self,
+        frame: u64,
+        ts: Timestamp,
+        seg: &Segment<'_>,
+        sink: &mut (impl StreamSink + ?Sized),
+    ) {
+        if !self.wants(seg.src.port(), seg.dst.port()) {
+            self.stats.other_port_segments += 1;
+            return;
+        }
+        self.sweep(ts, sink);
+        let key = canonical(seg.src, seg.dst);
+        // One lookup for the common case, an open connection; the map only changes otherwise.
+        let opens_anew = seg.flags.syn && !seg.flags.ack;
+        match self.flows.get(&key).map(|flow| flow.closed_at.is_some()) {
+            Some(false) => {}
+            Some(true) if !opens_anew => {
+                // The ACK of the last FIN is normal; data or flags after the end are not.
+                if seg.payload.is_empty() && !seg.flags.fin && !seg.flags.rst {
+                    self.stats.closing_acks += 1;
+                } else {
+                    self.stats.late_segments += 1;
+                }
+                return;
+            }
+            // A new SYN on a closed connection's addresses opens a new connection.
+            closed_or_new => {
+                if closed_or_new.is_some() {
+                    self.flows.remove(&key);
+                }
+                self.open(key, ts, seg, sink);
+            }
+        }
+        let Some(flow) = self.flows.get_mut(&key) else {
+            return;
+        };
+        let before = flow.buffered();
+        flow.segment(frame, ts, seg, &self.config, sink);
+        self.buffered_total = self.buffered_total - before + flow.buffered();
+        if self.buffered_total > self.config.max_buffered_total {
+            self.relieve_memory(ts, sink);
+        }
+    }
+
+    /// Starts tracking a connection whose first segment is `seg`.
+    fn open(
+        &mut self,
+        key: (SocketAddr, SocketAddr),
+        ts: Timestamp,
+        seg: &Segment<'_>,
+        sink: &mut (impl StreamSink + ?Sized),
+    ) {
+        if self.flows.len() >= self.config.max_flows {
+            self.evict_one(ts, sink);
+        }
+        let (client, server) = self.client_and_server(seg);
+        let id = self.next_id;
+        self.next_id += 1;
+        self.stats.flows += 1;
+        let handshake = seg.flags.syn;
+        sink.event(StreamEvent::Opened {
+            flow: id,
+            ts,
+            client,
+            server,
+            handshake,
+        });
+        let summary = FlowSummary {
+            id,
+            client,
+            server,
+            first_ts: ts,
+            last_ts: ts,
+            handshake,
+            packets: 0,
+            to_server: DirectionStats::default(),
+            to_client: DirectionStats::default(),
+            end: None,
+        };
+        self.flows.insert(
+            key,
+            Flow {
+                summary,
+                halves: Default::default(),
+                closed_at: None,
+            },
+        );
+    }
+
+    /// Ends every open connection (the capture is over).
+    pub fn finish(&mut self, ts: Timestamp, sink: &mut (impl StreamSink + ?Sized)) {
+        let mut open: Vec<_> = self
+            .flows
+            .values_mut()
+            .filter(|f| f.closed_at.is_none())
+            .collect();
+        open.sort_by_key(|f| f.summary.id);
+        for flow in open {
+            flow.close(EndReason::Eof, ts, sink);
+        }
+        self.flows.clear();
+        self.buffered_total = 0;
+    }
+
+    fn client_and_server(&self, seg: &Segment<'_>) -> (SocketAddr, SocketAddr) {
+        let src_is_client = if seg.flags.syn {
+            !seg.flags.ack
+        } else {
+            let known = |port: u16| self.config.ports.contains(&port);
+            match (known(seg.src.port()), known(seg.dst.port())) {
+                (false, true) => true,
+                (true, false) => false,
+                _ => seg.src.port() > seg.dst.port(),
+            }
+        };
+        if src_is_client {
+            (seg.src, seg.dst)
+        } else {
+            (seg.dst, seg.src)
+        }
+    }
+
+    /// Closes idle connections and forgets closed ones, once per second of capture time.
+    fn sweep(&mut self, now: Timestamp, sink: &mut (impl StreamSink + ?Sized)) {
+        if self.next_sweep.is_some_and(|at| now < at) {
+            return;
+        }
+        self.next_sweep = Some(Timestamp(now.0 + NANOS_PER_SEC));
+        let idle = i64::from(self.config.idle_timeout_secs) * NANOS_PER_SEC;
+        let mut idle_flows: Vec<_> = self
+            .flows
+            .values_mut()
+            .filter(|f| f.closed_at.is_none() && now.0 - f.summary.last_ts.0 > idle)
+            .collect();
+        idle_flows.sort_by_key(|f| f.summary.id);
+        for flow in idle_flows {
+            self.buffered_total -= flow.buffered();
+            flow.close(EndReason::Idle, now, sink);
+        }
+        self.flows.retain(|_, f| {
+            f.closed_at
+                .is_none_or(|closed| now.0 - closed.0 <= CLOSED_LINGER_NANOS)
+        });
+    }
+
+    fn evict_one(&mut self, ts: Timestamp, sink: &mut (impl StreamSink + ?Sized)) {
+        let oldest = self
+            .flows
+            .iter()
+            .min_by_key(|(_, f)| (f.closed_at.is_none(), f.summary.last_ts))
+            .map(|(key, _)| *key);
+        if let Some(key) = oldest
+            && let Some(mut flow) = self.flows.remove(&key)
+            && flow.closed_at.is_none()
+        {
+            self.buffered_total -= flow.buffered();
+            self.stats.evicted_flows += 1;
+            flow.close(EndReason::Evicted, ts, sink);
+        }
+    }
+
+    /// Gives up the waiting bytes of the connections that hold the most until under the limit.
+    fn relieve_memory(&mut self, ts: Timestamp, sink: &mut (impl StreamSink + ?Sized)) {
+        while self.buffered_total > self.config.max_buffered_total {
+            let Some(flow) = self.flows.values_mut().max_by_key(|f| f.buffered()) else {
+                break;
+            };
+            let before = flow.buffered();
+            if before == 0 {
+                break;
+            }
+            for dir in [Direction::ClientToServer, Direction::ServerToClient] {
+                flow.flush(dir, GapCause::BufferLimit, ts, sink);
+            }
+            self.buffered_total -= before - flow.buffered();
+        }
+    }
+}
+
+fn canonical(a: SocketAddr, b: SocketAddr) -> (SocketAddr, SocketAddr) {
+    if a <= b { (a, b) } else { (b, a) }
+}
+
+impl Flow {
+    fn buffered(&self) -> usize {
+        self.halves[0].pending_bytes + self.halves[1].pending_bytes
+    }
+
+    fn drop_buffers(&mut self) {
+        for half in &mut self.halves {
+            half.drop_buffers();
+        }
+    }
+
+    fn segment(
+        &mut self,
+        frame: u64,
+        ts: Timestamp,
+        seg: &Segment<'_>,
+        config: &FlowConfig,
+        sink: &mut (impl StreamSink + ?Sized),
+    ) {
+        let dir = if seg.src == self.summary.client {
+            Direction::ClientToServer
+        } else {
+            Direction::ServerToClient
+        };
+        let id = self.summary.id;
+        self.summary.packets += 1;
+        self.summary.last_ts = ts;
+        if seg.flags.syn {
+            self.summary.handshake = true;
+        }
+        let half = &mut self.halves[dir.index()];
+        let stats = self.summary.stats_mut(dir);
+
+        let payload_seq = if seg.flags.syn { seg.seq.plus(1) } else { seg.seq };
+        let next_seq = match half.next_seq {
+            Some(next) => next,
+            None if seg.payload.is_empty() && seg.missing == 0 && !seg.flags.syn && !seg.flags.fin => {
+                // A bare ACK or RST says nothing about where this direction's bytes start.
+                if seg.flags.rst {
+                    stats.rst = true;
+                    self.close(EndReason::Rst, ts, sink);
+                }
+                return;
+            }
+            None => {
+                half.next_seq = Some(payload_seq);
+                half.started_by_syn = seg.flags.syn;
+                payload_seq
+            }
+        };
+        let relative = payload_seq.minus(next_seq);
+        let wire_len = seg.payload.len() as u64 + u64::from(seg.missing);
+        if relative > MAX_WINDOW_JUMP {
+            stats.out_of_window += 1;
+            return;
+        }
+        let is_keepalive =
+            relative == -1 && wire_len <= 1 && !seg.flags.syn && !seg.flags.fin && !seg.flags.rst;
+        if is_keepalive {
+            stats.keepalives += 1;
+            return;
+        }
+        if wire_len > 0 {
+            stats.segments += 1;
+        }
+        if seg.missing > 0 {
+            stats.truncated_segments += 1;
+        }
+        // The stream offset of the segment's first byte (negative: before the stream's start).
+        let offset = half.delivered as i64 + relative;
+        if seg.flags.fin && half.fin_at.is_none() && offset + wire_len as i64 >= 0 {
+            half.fin_at = Some((offset + wire_len as i64) as u64);
+            stats.fin = true;
+        }
+        half.accept(
+            id,
+            dir,
+            frame,
+            ts,
+            offset,
+            seg.payload,
+            u64::from(seg.missing),
+            stats,
+            sink,
+        );
+        if half.pending_bytes > config.max_buffered_per_direction {
+            half.flush(id, dir, GapCause::BufferLimit, ts, stats, sink);
+        }
+        if seg.flags.rst {
+            stats.rst = true;
+            self.close(EndReason::Rst, ts, sink);
+        } else if self.halves.iter().all(HalfStream::finished) {
+            self.close(EndReason::Fin, ts, sink);
+        }
+    }
+
+    fn flush(
+        &mut self,
+        dir: Direction,
+        cause: GapCause,
+        ts: Timestamp,
+        sink: &mut (impl StreamSink + ?Sized),
+    ) {
+        let id = self.summary.id;
+        let stats = self.summary.stats_mut(dir);
+        self.halves[dir.index()].flush(id, dir, cause, ts, stats, sink);
+    }
+
+    /// Delivers what is waiting, with gaps for what never came, and reports the end.
+    fn close(&mut self, reason: EndReason, ts: Timestamp, sink: &mut (impl StreamSink + ?Sized)) {
+        if self.closed_at.is_some() {
+            return;
+        }
+        for dir in [Direction::ClientToServer, Direction::ServerToClient] {
+            self.flush(dir, GapCause::NotCaptured, ts, sink);
+            // Bytes before a FIN that never arrived are missing too.
+            let half = &mut self.halves[dir.index()];
+            if let Some(fin_at) = half.fin_at
+                && fin_at > half.delivered
+            {
+                let id = self.summary.id;
+                let stats = self.summary.stats_mut(dir);
+                half.gap(
+                    id,
+                    dir,
+                    ts,
+                    fin_at - half.delivered,
+                    GapCause::NotCaptured,
+                    stats,
+                    sink,
+                );
+            }
+        }
+        // Both FINs seen means the connection ended normally, even if the capture lacks bytes.
+        let both_fins = self.halves.iter().all(|half| half.fin_at.is_some());
+        self.summary.end = Some(
+            if both_fins && matches!(reason, EndReason::Eof | EndReason::Idle) {
+                EndReason::Fin
+            } else {
+                reason
+            },
+        );
+        self.closed_at = Some(ts);
+        self.drop_buffers();
+        sink.event(StreamEvent::Closed {
+            ts,
+            summary: &self.summary,
+        });
+    }
+}

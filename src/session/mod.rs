@@ -1,0 +1,157 @@
+//! Session: the model every front end reads, built from the flow layer's streams.
+//!
+//! Contract:
+//! - A connection on a POP3 port becomes a session when its first byte (or gap) arrives: a
+//!   connection with only SYNs is not a POP3 session (POP3.md §7.13). Sessions are numbered in
+//!   order of first appearance.
+//! - Each session runs a [`Decoder`]; its events reach the [`SessionSink`] in order, with what
+//!   the session learned from them: the mailbox mirror (numbers, sizes, UIDs, retrieved,
+//!   marked, committed at UPDATE or not) and the credentials seen (and whether the server
+//!   accepted them). Secrets stay in the model; front ends mask them (see
+//!   [`crate::pop3::sasl`]) unless asked not to.
+//! - Sizes the server announced are checked against the octets it sent.
+//! - No I/O, no clock.
+
+use std::net::SocketAddr;
+
+use crate::base::Timestamp;
+use crate::flow::FlowId;
+use crate::pop3::{Exchange, Greeting, Note, Phase, Position};
+
+/// A session's number: 1 for the first POP3 session of the capture.
+pub type SessionId = u64;
+
+mod driver;
+mod mailbox;
+
+pub use driver::Sessions;
+pub use mailbox::{Mailbox, MailboxChange, Message};
+
+/// Facts about a session known at its start.
+#[derive(Clone, Debug)]
+pub struct SessionInfo {
+    pub id: SessionId,
+    pub flow: FlowId,
+    pub client: SocketAddr,
+    pub server: SocketAddr,
+    pub ts: Timestamp,
+    /// The capture has the TCP handshake.
+    pub handshake: bool,
+    /// TLS from the first byte (port 995).
+    pub implicit_tls: bool,
+}
+
+/// A login attempt seen on the wire.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Credential {
+    /// `USER/PASS`, `APOP`, `AUTH PLAIN`, `AUTH LOGIN`, `AUTH CRAM-MD5`, `AUTH XOAUTH2`, …
+    pub mechanism: String,
+    pub user: Option<Vec<u8>>,
+    /// The password or token as decoded; for APOP and CRAM-MD5 the digest.
+    pub secret: Option<Vec<u8>>,
+    /// The secret is a digest, not the password itself (still open to offline guessing).
+    pub is_digest: bool,
+    /// Whether the server said +OK; `None` if no reply was seen.
+    pub accepted: Option<bool>,
+    /// The exchange that carried it.
+    pub exchange: u32,
+}
+
+/// How a session ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SessionEnd {
+    /// The server answered QUIT.
+    Quit,
+    Fin,
+    Rst,
+    Eof,
+    Idle,
+    Evicted,
+}
+
+/// Everything known about a session when it ends.
+#[derive(Clone, Debug)]
+pub struct SessionSummary {
+    pub info: SessionInfo,
+    pub ts: Timestamp,
+    pub reason: SessionEnd,
+    pub phase: Phase,
+    pub phase_inferred: bool,
+    pub exchanges: u32,
+    pub notes: u32,
+    pub mailbox: Mailbox,
+    pub credentials: Vec<Credential>,
+    /// Bytes after the switch to TLS: (client to server, server to client).
+    pub tls_bytes: Option<(u64, u64)>,
+}
+
+/// What the session layer tells front ends.
+#[derive(Debug)]
+pub enum SessionEvent<'a> {
+    Started(&'a SessionInfo),
+    Greeting {
+        session: SessionId,
+        greeting: &'a Greeting,
+    },
+    Exchange {
+        session: SessionId,
+        exchange: &'a Exchange,
+        /// What the exchange changed in the mailbox mirror, in order.
+        changes: &'a [MailboxChange],
+    },
+    Credential {
+        session: SessionId,
+        credential: &'a Credential,
+        at: Position,
+    },
+    TlsStarted {
+        session: SessionId,
+        at: Position,
+    },
+    Note {
+        session: SessionId,
+        note: &'a Note,
+        at: Position,
+    },
+    Ended(&'a SessionSummary),
+}
+
+/// Receives the session layer's events.
+pub trait SessionSink {
+    fn event(&mut self, event: SessionEvent<'_>);
+    /// True once the sink can take no more; the engine then stops reading.
+    fn stopped(&self) -> bool {
+        false
+    }
+}
+
+/// Options of the session layer.
+#[derive(Clone, Debug)]
+pub struct SessionConfig {
+    /// Ports whose connections are TLS from the first byte.
+    pub implicit_tls_ports: Vec<u16>,
+    /// The most bytes of one multi-line reply kept in memory.
+    pub max_body: usize,
+    /// Stop reading once this many exchanges are complete (`sniff -c`).
+    pub stop_after_exchanges: Option<u64>,
+}
+
+/// How much a session layer has seen.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SessionCounts {
+    /// Sessions started.
+    pub sessions: u64,
+    /// Exchanges completed.
+    pub exchanges: u64,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            implicit_tls_ports: vec![995],
+            max_body: 1 << 20,
+            stop_after_exchanges: None,
+        }
+    }
+}
