@@ -6,6 +6,7 @@ mod util;
 mod captures;
 mod cli;
 mod corpus;
+mod layers;
 mod lessons;
 mod live;
 mod pipeline;
