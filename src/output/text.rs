@@ -89,13 +89,12 @@ impl<W: Write> TextPrinter<W> {
 
     fn notes(&mut self, session: u64, notes: &[Note]) -> io::Result<()> {
         for note in notes {
-            let code = format!("{:?}", note.code);
             let detail = if note.detail.is_empty() {
                 String::new()
             } else {
                 format!(" ({})", note.detail)
             };
-            let text = format!("! {}{detail}: {}", snake(&code), note.code.explanation());
+            let text = format!("! {}{detail}: {}", note.code.name(), note.code.explanation());
             let text = self.paint("\x1b[33m", &text);
             writeln!(self.out, "[{session}]{:30}{text}", "")?;
         }
@@ -268,7 +267,7 @@ impl<W: Write> TextPrinter<W> {
             self.out,
             "── session {} ended ({}) in {phase}: {}",
             summary.info.id,
-            format!("{:?}", summary.reason).to_lowercase(),
+            summary.reason.as_str(),
             parts.join("; ")
         )
     }
@@ -326,18 +325,6 @@ impl<W: Write> TextPrinter<W> {
             SessionEvent::Ended(summary) => self.ended(summary),
         }
     }
-}
-
-/// `WrongPhase` → `wrong_phase`, the JSON spelling of a note code.
-fn snake(name: &str) -> String {
-    let mut out = String::new();
-    for (i, c) in name.chars().enumerate() {
-        if c.is_ascii_uppercase() && i > 0 {
-            out.push('_');
-        }
-        out.push(c.to_ascii_lowercase());
-    }
-    out
 }
 
 impl<W: Write> SessionPrinter for TextPrinter<W> {

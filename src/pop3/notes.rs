@@ -2,8 +2,8 @@
 
 /// Something worth a second look, attached to the exchange (or the session) it concerns.
 /// Codes are stable: JSON consumers match on them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum NoteCode {
     BareLf,
     CommandTooLong,
@@ -32,7 +32,45 @@ pub enum NoteCode {
     PartialLineAtEnd,
 }
 
+impl serde::Serialize for NoteCode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
 impl NoteCode {
+    /// The code as JSON, the text output and lesson files spell it: `wrong_phase`.
+    pub fn name(self) -> &'static str {
+        use NoteCode::*;
+        match self {
+            BareLf => "bare_lf",
+            CommandTooLong => "command_too_long",
+            ReplyTooLong => "reply_too_long",
+            UnknownCommand => "unknown_command",
+            WrongPhase => "wrong_phase",
+            BadArguments => "bad_arguments",
+            ReplyWithoutCommand => "reply_without_command",
+            NotAStatusLine => "not_a_status_line",
+            NoGreeting => "no_greeting",
+            NoReply => "no_reply",
+            GapInReply => "gap_in_reply",
+            GapInCommands => "gap_in_commands",
+            ResyncSkipped => "resync_skipped",
+            TerminatorMissing => "terminator_missing",
+            SizeMismatch => "size_mismatch",
+            UnstuffedTerminator => "unstuffed_terminator",
+            StlsInjectionClient => "stls_injection_client",
+            StlsInjectionServer => "stls_injection_server",
+            SaslCancelled => "sasl_cancelled",
+            CleartextPassword => "cleartext_password",
+            LineTruncated => "line_truncated",
+            BodyNotKept => "body_not_kept",
+            InferredPhase => "inferred_phase",
+            DataAfterQuit => "data_after_quit",
+            PartialLineAtEnd => "partial_line_at_end",
+        }
+    }
+
     /// The rule, with its RFC section.
     pub fn explanation(self) -> &'static str {
         use NoteCode::*;
@@ -91,5 +129,59 @@ impl Note {
             code,
             detail: detail.into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_has_its_own_snake_case_name() {
+        use NoteCode::*;
+        let all = [
+            BareLf,
+            CommandTooLong,
+            ReplyTooLong,
+            UnknownCommand,
+            WrongPhase,
+            BadArguments,
+            ReplyWithoutCommand,
+            NotAStatusLine,
+            NoGreeting,
+            NoReply,
+            GapInReply,
+            GapInCommands,
+            ResyncSkipped,
+            TerminatorMissing,
+            SizeMismatch,
+            UnstuffedTerminator,
+            StlsInjectionClient,
+            StlsInjectionServer,
+            SaslCancelled,
+            CleartextPassword,
+            LineTruncated,
+            BodyNotKept,
+            InferredPhase,
+            DataAfterQuit,
+            PartialLineAtEnd,
+        ];
+        let mut names: Vec<&str> = all.iter().map(|code| code.name()).collect();
+        for (code, name) in all.iter().zip(&names) {
+            let debug = format!("{code:?}");
+            let snake: String = debug
+                .chars()
+                .enumerate()
+                .flat_map(|(i, c)| {
+                    let sep = (i > 0 && c.is_ascii_uppercase()).then_some('_');
+                    sep.into_iter().chain([c.to_ascii_lowercase()])
+                })
+                .collect();
+            assert_eq!(*name, snake);
+            assert_eq!(serde_json::to_string(code).unwrap(), format!("\"{name}\""));
+        }
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), all.len());
     }
 }

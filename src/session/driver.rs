@@ -18,7 +18,7 @@ use crate::pop3::{
 /// Printed bodies kept for reuse at most (each holds at most `max_body` bytes).
 const MAX_SPARE_BODIES: usize = 16;
 
-struct Session {
+struct SessionState {
     info: SessionInfo,
     decoder: Decoder,
     mailbox: Mailbox,
@@ -37,7 +37,7 @@ pub struct Sessions<S> {
     config: SessionConfig,
     sink: S,
     flows: HashMap<FlowId, SessionInfo, foldhash::fast::RandomState>,
-    sessions: HashMap<FlowId, Session, foldhash::fast::RandomState>,
+    sessions: HashMap<FlowId, SessionState, foldhash::fast::RandomState>,
     next_id: SessionId,
     events: Vec<Pop3Event>,
     /// Bodies already printed, whose memory the next multi-line replies reuse.
@@ -89,7 +89,7 @@ impl<S: SessionSink> Sessions<S> {
                     max_body: self.config.max_body,
                 };
                 self.sink.event(SessionEvent::Started(&info));
-                entry.insert(Session::new(info, Decoder::new(options)))
+                entry.insert(SessionState::new(info, Decoder::new(options)))
             }
         };
         if session.decoder.wants_spare_body()
@@ -186,9 +186,9 @@ impl<S: SessionSink> StreamSink for Sessions<S> {
     }
 }
 
-impl Session {
+impl SessionState {
     fn new(info: SessionInfo, decoder: Decoder) -> Self {
-        Session {
+        SessionState {
             decoder,
             tls: info.implicit_tls,
             info,

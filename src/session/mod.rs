@@ -58,16 +58,41 @@ pub struct Credential {
 }
 
 /// How a session ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SessionEnd {
     /// The server answered QUIT.
     Quit,
+    /// The connection closed (FIN) without QUIT answered.
     Fin,
+    /// The connection was reset.
     Rst,
+    /// The capture ended while the connection was open.
     Eof,
+    /// No packet for the idle timeout.
     Idle,
+    /// Dropped to make room for newer connections.
     Evicted,
+}
+
+impl SessionEnd {
+    /// The name JSON and the text output use: `quit`, `fin`, `rst`, `eof`, `idle`, `evicted`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionEnd::Quit => "quit",
+            SessionEnd::Fin => "fin",
+            SessionEnd::Rst => "rst",
+            SessionEnd::Eof => "eof",
+            SessionEnd::Idle => "idle",
+            SessionEnd::Evicted => "evicted",
+        }
+    }
+}
+
+impl serde::Serialize for SessionEnd {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
 }
 
 /// Everything known about a session when it ends.

@@ -452,8 +452,8 @@ impl AnsweringServer {
         plans: Vec<TurnPlan>,
         mid_session: bool,
     ) -> Result<(Vec<Turn>, Vec<TurnPlan>), ScriptError> {
-        use crate::teach::server::session::{Session, Then};
-        let mut session = Session::new(&self.store, &self.locks, &self.config, "1.1.1767603600", false);
+        use crate::teach::server::session::{ServerSession, Then};
+        let mut session = ServerSession::new(&self.store, &self.locks, &self.config, "1.1.1767603600", false);
         let mut turns = Vec::new();
         let mut out_plans = Vec::new();
         if !mid_session {

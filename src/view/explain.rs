@@ -111,9 +111,9 @@ pub fn line_text(session: &SessionView, line: usize, show_secrets: bool) -> Stri
         LineKind::Note(n) => {
             let (note, _) = &session.notes[n];
             if note.detail.is_empty() {
-                format!("! {}", note_name(note.code))
+                format!("! {}", note.code.name())
             } else {
-                format!("! {} ({})", note_name(note.code), note.detail)
+                format!("! {} ({})", note.code.name(), note.detail)
             }
         }
         LineKind::TlsStarted if session.info.implicit_tls => {
@@ -125,14 +125,6 @@ pub fn line_text(session: &SessionView, line: usize, show_secrets: bool) -> Stri
             None => "── end ──".to_string(),
         },
     }
-}
-
-/// A note code as JSON spells it.
-pub fn note_name(code: crate::pop3::NoteCode) -> String {
-    serde_json::to_value(code)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_else(|| format!("{code:?}"))
 }
 
 fn phases_allowing(verb: Verb) -> String {
@@ -300,7 +292,7 @@ pub fn detail(session: &SessionView, line: usize, options: DetailOptions) -> Det
         }
         LineKind::Note(n) => {
             let (note, at) = &session.notes[n];
-            out.push((Tone::Heading, format!("NOTE {}", note_name(note.code))));
+            out.push((Tone::Heading, format!("NOTE {}", note.code.name())));
             out.push((Tone::Plain, note.code.explanation().to_string()));
             if !note.detail.is_empty() {
                 out.push((Tone::Plain, format!("here: {}", note.detail)));
@@ -372,7 +364,7 @@ fn notes(out: &mut Detail, notes: &[crate::pop3::Note]) {
         } else {
             format!(" ({})", note.detail)
         };
-        out.push((Tone::Warning, format!("! {}{detail}", note_name(note.code))));
+        out.push((Tone::Warning, format!("! {}{detail}", note.code.name())));
         out.push((Tone::Plain, format!("  {}", note.code.explanation())));
     }
 }

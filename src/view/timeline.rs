@@ -498,7 +498,7 @@ mod tests {
                     }
                 ),
                 LineKind::Reply(n) => format!("S reply {}", session.exchanges[n].index),
-                LineKind::Note(n) => format!("! {:?}", session.notes[n].0.code),
+                LineKind::Note(n) => format!("! {}", session.notes[n].0.code.name()),
                 LineKind::TlsStarted => "tls".to_string(),
                 LineKind::Ended => "end".to_string(),
             })

@@ -18,7 +18,6 @@
 //! exactly. A moment must name exactly one row: when several match, `#N` picks one.
 
 use crate::pop3::Phase;
-use crate::view::explain::note_name;
 use crate::view::timeline::{LineKind, SessionView, Timeline};
 
 /// Where a step is: a row of a session's conversation.
@@ -234,12 +233,12 @@ impl Selector {
             (Target::Greeting, LineKind::Greeting)
             | (Target::End, LineKind::Ended)
             | (Target::Tls, LineKind::TlsStarted) => true,
-            (Target::Note(code), LineKind::Note(n)) => note_name(session.notes[n].0.code) == *code,
+            (Target::Note(code), LineKind::Note(n)) => session.notes[n].0.code.name() == *code,
             (Target::Note(code), LineKind::Reply(n)) => {
-                exchange(n).notes.iter().any(|note| note_name(note.code) == *code)
+                exchange(n).notes.iter().any(|note| note.code.name() == *code)
             }
             (Target::Note(code), LineKind::Command(n)) if exchange(n).reply.is_none() => {
-                exchange(n).notes.iter().any(|note| note_name(note.code) == *code)
+                exchange(n).notes.iter().any(|note| note.code.name() == *code)
             }
             (Target::Command(pattern), LineKind::Command(n)) => command_is(n, pattern),
             (Target::Reply(pattern), LineKind::Reply(n)) => command_is(n, pattern),

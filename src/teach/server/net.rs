@@ -11,7 +11,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 use super::ServerConfig;
-use super::session::{Session, Then};
+use super::session::{ServerSession, Then};
 use super::store::{Locks, Store};
 
 /// A command line, or a SASL response, longer than this is refused (RFC 2449 §4 allows 255
@@ -162,7 +162,7 @@ impl Server {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
         let nonce = format!("{}.{number}.{seconds}", std::process::id());
-        let mut session = Session::new(&*self.store, &self.locks, &self.config, &nonce, false);
+        let mut session = ServerSession::new(&*self.store, &self.locks, &self.config, &nonce, false);
         conn.write_all(&session.greeting())?;
         let mut pending: Vec<u8> = Vec::new();
         let mut buf = [0u8; 4096];

@@ -52,7 +52,7 @@ enum Sasl {
 /// Bad commands a client may send before the server drops it (with the drop quirk).
 const BAD_COMMANDS_ALLOWED: u32 = 3;
 
-pub struct Session<'a> {
+pub struct ServerSession<'a> {
     store: &'a dyn Store,
     locks: &'a Locks,
     config: &'a ServerConfig,
@@ -86,7 +86,7 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-impl<'a> Session<'a> {
+impl<'a> ServerSession<'a> {
     /// A new connection. `nonce` makes the greeting's timestamp unique (RFC 1939 §7: the
     /// process id and the time, say); `tls` is true on an implicit-TLS port.
     pub fn new(
@@ -96,7 +96,7 @@ impl<'a> Session<'a> {
         nonce: &str,
         tls: bool,
     ) -> Self {
-        Session {
+        ServerSession {
             store,
             locks,
             config,
@@ -566,16 +566,16 @@ mod tests {
                 },
             }
         }
-        fn session(&self) -> Session<'_> {
-            Session::new(&self.store, &self.locks, &self.config, "1.2", false)
+        fn session(&self) -> ServerSession<'_> {
+            ServerSession::new(&self.store, &self.locks, &self.config, "1.2", false)
         }
     }
 
-    fn say(session: &mut Session, line: &str) -> String {
+    fn say(session: &mut ServerSession, line: &str) -> String {
         String::from_utf8(session.line(line.as_bytes()).bytes).unwrap()
     }
 
-    fn logged_in(talk: &Talk) -> Session<'_> {
+    fn logged_in(talk: &Talk) -> ServerSession<'_> {
         let mut session = talk.session();
         assert_eq!(say(&mut session, "USER alice"), "+OK\r\n");
         assert_eq!(say(&mut session, "PASS wonderland"), "+OK Logged in.\r\n");
