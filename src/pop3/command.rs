@@ -1,8 +1,6 @@
 //! Client commands: keyword, arguments, and what each one is for (RFC 1939 §4–7, RFC 2449,
 //! RFC 2595, RFC 5034, RFC 6856).
 
-use super::phase::Phase;
-
 /// The commands pop3scope knows. Keywords are case-insensitive on the wire (`retr 2` is RETR).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "UPPERCASE")]
@@ -95,27 +93,6 @@ impl Verb {
             Verb::List | Verb::Uidl | Verb::Lang => (0, 1),
             Verb::Unknown => (0, usize::MAX),
             _ => (0, 0),
-        }
-    }
-
-    /// The phases in which a server accepts the command.
-    pub fn allowed_in(self, phase: Phase) -> bool {
-        use Phase::*;
-        match self {
-            Verb::User | Verb::Pass | Verb::Apop | Verb::Auth | Verb::Stls | Verb::Utf8 | Verb::Rpop => {
-                phase == Authorization
-            }
-            Verb::Capa | Verb::Quit | Verb::Lang => matches!(phase, Authorization | Transaction),
-            Verb::Stat
-            | Verb::List
-            | Verb::Retr
-            | Verb::Dele
-            | Verb::Noop
-            | Verb::Rset
-            | Verb::Top
-            | Verb::Uidl
-            | Verb::Last => phase == Transaction,
-            Verb::Unknown => false,
         }
     }
 

@@ -14,7 +14,7 @@ use crate::base::Timestamp;
 
 use super::command::{Command, Verb};
 use super::notes::{Note, NoteCode};
-use super::phase::{self, Phase};
+use super::phase::{self, Phase, Violation};
 use super::reply::{ResponseCode, Status, apop_timestamp, parse_status};
 
 /// Where a line came from: the time and frame number of its first byte, and where that byte
@@ -968,14 +968,15 @@ impl Decoder {
         exchange.phase = self.phase;
         exchange.inferred = self.inferred;
         if let Some(verb) = exchange.verb() {
-            let known_phase = !matches!(self.phase, Phase::Unknown | Phase::Tls);
-            if known_phase && verb != Verb::Unknown && !verb.allowed_in(self.phase) {
-                exchange.note(
+            let (next, violation) = phase::transition(self.phase, verb, exchange.ok());
+            match violation {
+                Some(Violation::WrongPhase) => exchange.note(
                     NoteCode::WrongPhase,
                     format!("{} in {}", verb.name(), self.phase.name()),
-                );
+                ),
+                None => {}
             }
-            self.phase = phase::after_reply(self.phase, verb, exchange.ok());
+            self.phase = next;
             if verb == Verb::Quit && exchange.reply.is_some() {
                 self.quit_answered = true;
             }

@@ -22,7 +22,7 @@ pub mod sasl;
 pub use command::{Command, Verb, parse_number};
 pub use decoder::{Body, Decoder, DecoderOptions, Exchange, Greeting, Pop3Event, Position, Reply, SaslLine};
 pub use notes::{Note, NoteCode};
-pub use phase::{Phase, after_reply};
+pub use phase::{Phase, Violation, allows, transition};
 pub use reply::{
     Capability, ResponseCode, Status, StatusLine, apop_timestamp, capability_meaning, octets_in_text,
     parse_status,

@@ -17,6 +17,7 @@ pub enum Phase {
 }
 
 impl Phase {
+    /// The name RFC 1939 gives the state, in capitals, as JSON writes it.
     pub fn name(self) -> &'static str {
         match self {
             Phase::Authorization => "AUTHORIZATION",
@@ -30,14 +31,39 @@ impl Phase {
 
 use super::command::Verb;
 
-/// The phase after the server's final reply to a command, given the phase the command was
-/// processed in. `ok` is `Some(true)` for `+OK`, `Some(false)` for `-ERR`, `None` when no reply
-/// was seen. In `Unknown`, a reply that only one phase allows tells the phase: the result is
-/// then marked inferred by the caller.
-pub fn after_reply(phase: Phase, verb: Verb, ok: Option<bool>) -> Phase {
+/// A rule of the phase table that a command broke.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Violation {
+    /// The command is not allowed in the phase it was sent in (RFC 1939 §4–6): a server
+    /// answers `-ERR`.
+    WrongPhase,
+}
+
+/// Whether a server accepts `verb` in `phase` (RFC 1939 §4–7, RFC 2449, RFC 2595, RFC 5034,
+/// RFC 6856). Unknown commands are allowed nowhere; in UPDATE, TLS and UNKNOWN nothing can be
+/// said, so nothing is.
+pub fn allows(phase: Phase, verb: Verb) -> bool {
+    use Verb::*;
+    match verb {
+        User | Pass | Apop | Auth | Stls | Utf8 | Rpop => phase == Phase::Authorization,
+        Capa | Quit | Lang => matches!(phase, Phase::Authorization | Phase::Transaction),
+        Stat | List | Retr | Dele | Noop | Rset | Top | Uidl | Last => phase == Phase::Transaction,
+        Unknown => false,
+    }
+}
+
+/// The whole phase machine: the phase after the server's final reply to `verb` sent in
+/// `phase`, and the rule the command broke, if any. `ok` is `Some(true)` for `+OK`,
+/// `Some(false)` for `-ERR`, `None` when no reply was seen. In `Unknown`, a reply that only one
+/// phase allows tells the phase: the caller marks the result inferred. Pure: one `match` on
+/// the tuple, no state.
+pub fn transition(phase: Phase, verb: Verb, ok: Option<bool>) -> (Phase, Option<Violation>) {
     use Phase::{Authorization, Tls, Transaction, Update};
     use Verb::*;
-    match (phase, verb, ok) {
+    let known = !matches!(phase, Phase::Unknown | Tls);
+    let violation = (known && verb != Unknown && !allows(phase, verb)).then_some(Violation::WrongPhase);
+    let next = match (phase, verb, ok) {
         (Authorization | Phase::Unknown, Pass | Apop | Auth | Rpop, Some(true)) => Transaction,
         (Authorization | Phase::Unknown, Stls, Some(true)) => Tls,
         // QUIT in TRANSACTION enters UPDATE whatever the reply (RFC 1939 §6).
@@ -47,22 +73,25 @@ pub fn after_reply(phase: Phase, verb: Verb, ok: Option<bool>) -> Phase {
         }
         (Phase::Unknown, User, Some(true)) => Authorization,
         (phase, _, _) => phase,
-    }
+    };
+    (next, violation)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// The phase after the reply, for the tests about where a command leads.
+    fn after(phase: Phase, verb: Verb, ok: Option<bool>) -> Phase {
+        transition(phase, verb, ok).0
+    }
+
     #[test]
     fn a_successful_login_enters_transaction() {
         for verb in [Verb::Pass, Verb::Apop, Verb::Auth] {
+            assert_eq!(after(Phase::Authorization, verb, Some(true)), Phase::Transaction);
             assert_eq!(
-                after_reply(Phase::Authorization, verb, Some(true)),
-                Phase::Transaction
-            );
-            assert_eq!(
-                after_reply(Phase::Authorization, verb, Some(false)),
+                after(Phase::Authorization, verb, Some(false)),
                 Phase::Authorization
             );
         }
@@ -70,45 +99,51 @@ mod tests {
 
     #[test]
     fn quit_enters_update_only_from_transaction() {
+        assert_eq!(after(Phase::Transaction, Verb::Quit, Some(true)), Phase::Update);
+        assert_eq!(after(Phase::Transaction, Verb::Quit, Some(false)), Phase::Update);
         assert_eq!(
-            after_reply(Phase::Transaction, Verb::Quit, Some(true)),
-            Phase::Update
-        );
-        assert_eq!(
-            after_reply(Phase::Transaction, Verb::Quit, Some(false)),
-            Phase::Update
-        );
-        assert_eq!(
-            after_reply(Phase::Authorization, Verb::Quit, Some(true)),
+            after(Phase::Authorization, Verb::Quit, Some(true)),
             Phase::Authorization
         );
     }
 
     #[test]
     fn stls_accepted_means_tls_and_refused_means_plain_text() {
+        assert_eq!(after(Phase::Authorization, Verb::Stls, Some(true)), Phase::Tls);
         assert_eq!(
-            after_reply(Phase::Authorization, Verb::Stls, Some(true)),
-            Phase::Tls
-        );
-        assert_eq!(
-            after_reply(Phase::Authorization, Verb::Stls, Some(false)),
+            after(Phase::Authorization, Verb::Stls, Some(false)),
             Phase::Authorization
         );
     }
 
     #[test]
     fn a_reply_only_transaction_allows_reveals_the_phase_of_a_mid_session_capture() {
+        assert_eq!(after(Phase::Unknown, Verb::Retr, Some(true)), Phase::Transaction);
+        assert_eq!(after(Phase::Unknown, Verb::Retr, Some(false)), Phase::Unknown);
         assert_eq!(
-            after_reply(Phase::Unknown, Verb::Retr, Some(true)),
-            Phase::Transaction
-        );
-        assert_eq!(
-            after_reply(Phase::Unknown, Verb::Retr, Some(false)),
-            Phase::Unknown
-        );
-        assert_eq!(
-            after_reply(Phase::Unknown, Verb::User, Some(true)),
+            after(Phase::Unknown, Verb::User, Some(true)),
             Phase::Authorization
+        );
+    }
+
+    #[test]
+    fn a_command_outside_its_phase_is_a_violation_and_changes_nothing() {
+        assert_eq!(
+            transition(Phase::Authorization, Verb::Stat, Some(false)),
+            (Phase::Authorization, Some(Violation::WrongPhase))
+        );
+        assert_eq!(
+            transition(Phase::Transaction, Verb::User, Some(false)),
+            (Phase::Transaction, Some(Violation::WrongPhase))
+        );
+        // Mid-session nothing can be said about the phase, so nothing is a violation.
+        assert_eq!(
+            transition(Phase::Unknown, Verb::User, Some(false)),
+            (Phase::Unknown, None)
+        );
+        assert_eq!(
+            transition(Phase::Transaction, Verb::Unknown, Some(false)),
+            (Phase::Transaction, None)
         );
     }
 }

@@ -130,7 +130,7 @@ pub fn line_text(session: &SessionView, line: usize, show_secrets: bool) -> Stri
 fn phases_allowing(verb: Verb) -> String {
     let allowed: Vec<&str> = [Phase::Authorization, Phase::Transaction]
         .into_iter()
-        .filter(|p| verb.allowed_in(*p))
+        .filter(|p| crate::pop3::allows(*p, verb))
         .map(Phase::name)
         .collect();
     if allowed.is_empty() {
@@ -423,7 +423,7 @@ fn exchange_detail(
             };
             out.push((Tone::Wire, format!("initial response, base64 for {decoded}")));
         }
-        let allowed = command.verb.allowed_in(exchange.phase);
+        let allowed = crate::pop3::allows(exchange.phase, command.verb);
         // Whether the phase allows it would give away a reply the class must predict.
         let verdict = match (exchange.phase, allowed) {
             _ if hide_reply => String::new(),

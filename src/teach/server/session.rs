@@ -10,7 +10,7 @@ use md5::{Digest, Md5};
 
 use super::store::{Locks, MailboxLock, Message, Store, StoreError};
 use super::{Quirks, ServerConfig};
-use crate::pop3::{Phase, parse_number};
+use crate::pop3::{Phase, Verb, allows, parse_number};
 
 /// What the network layer does after writing a response.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -150,30 +150,31 @@ impl<'a> ServerSession<'a> {
         if let Some(response) = self.wrong_arguments(&keyword, &args) {
             return self.with_line_ends(Response::new(response));
         }
-        let response = match (self.phase, keyword.as_str()) {
-            (_, "CAPA") => Response::new(self.capabilities()),
-            (_, "QUIT") => self.quit(),
-            (Phase::Authorization, "USER") => self.user(&args),
-            (Phase::Authorization, "PASS") if named => self.pass(&text),
-            (Phase::Authorization, "PASS") => Response::new(err("No username given.")),
-            (Phase::Authorization, "APOP") => self.apop(&args),
-            (Phase::Authorization, "AUTH") => self.auth(&args),
-            (Phase::Authorization, "STLS") => self.stls(),
-            (Phase::Transaction, "STAT") => self.stat(),
-            (Phase::Transaction, "LIST") => self.scan(&args, |n, m| format!("{n} {}", m.size)),
-            (Phase::Transaction, "UIDL") => self.scan(&args, |n, m| format!("{n} {}", m.uid)),
-            (Phase::Transaction, "RETR") => self.retrieve(&args, None),
-            (Phase::Transaction, "TOP") => match args.get(1).and_then(|n| parse_number(n.as_bytes())) {
+        let verb = Verb::from_keyword(keyword.as_bytes());
+        let response = match (self.phase, verb) {
+            (_, Verb::Capa) => Response::new(self.capabilities()),
+            (_, Verb::Quit) => self.quit(),
+            (Phase::Authorization, Verb::User) => self.user(&args),
+            (Phase::Authorization, Verb::Pass) if named => self.pass(&text),
+            (Phase::Authorization, Verb::Pass) => Response::new(err("No username given.")),
+            (Phase::Authorization, Verb::Apop) => self.apop(&args),
+            (Phase::Authorization, Verb::Auth) => self.auth(&args),
+            (Phase::Authorization, Verb::Stls) => self.stls(),
+            (Phase::Transaction, Verb::Stat) => self.stat(),
+            (Phase::Transaction, Verb::List) => self.scan(&args, |n, m| format!("{n} {}", m.size)),
+            (Phase::Transaction, Verb::Uidl) => self.scan(&args, |n, m| format!("{n} {}", m.uid)),
+            (Phase::Transaction, Verb::Retr) => self.retrieve(&args, None),
+            (Phase::Transaction, Verb::Top) => match args.get(1).and_then(|n| parse_number(n.as_bytes())) {
                 Some(lines) if args.len() == 2 => self.retrieve(&args[..1], Some(lines as usize)),
                 _ => Response::new(err("TOP takes a message number and a line count")),
             },
-            (Phase::Transaction, "DELE") => self.delete(&args),
-            (Phase::Transaction, "NOOP") => Response::new(ok("")),
-            (Phase::Transaction, "RSET") => {
+            (Phase::Transaction, Verb::Dele) => self.delete(&args),
+            (Phase::Transaction, Verb::Noop) => Response::new(ok("")),
+            (Phase::Transaction, Verb::Rset) => {
                 self.deleted.iter_mut().for_each(|d| *d = false);
                 Response::new(ok(&format!("{} messages", self.messages.len())))
             }
-            _ => return self.bad_command(&keyword),
+            _ => return self.bad_command(verb),
         };
         self.with_line_ends(response)
     }
@@ -181,8 +182,8 @@ impl<'a> ServerSession<'a> {
     /// `-ERR` for a known command with the wrong number of arguments (RFC 1939 §5–7).
     /// (PASS, APOP, AUTH and TOP check their own.)
     fn wrong_arguments(&self, keyword: &str, args: &[&str]) -> Option<Vec<u8>> {
-        use crate::pop3::Verb::*;
-        let verb = crate::pop3::Verb::from_keyword(keyword.as_bytes());
+        use Verb::*;
+        let verb = Verb::from_keyword(keyword.as_bytes());
         if !matches!(
             verb,
             Capa | Quit | Stls | Stat | Noop | Rset | List | Uidl | Retr | Dele | User
@@ -199,14 +200,12 @@ impl<'a> ServerSession<'a> {
         self.lock = None;
     }
 
-    fn bad_command(&mut self, keyword: &str) -> Response {
+    /// `-ERR` for a command this server does not take here: in the words of the decoder's phase
+    /// table when the command belongs to another phase, else as unknown.
+    fn bad_command(&mut self, verb: Verb) -> Response {
         self.bad_commands += 1;
-        let known = [
-            "USER", "PASS", "APOP", "AUTH", "STLS", "STAT", "LIST", "UIDL", "RETR", "TOP", "DELE", "NOOP",
-            "RSET",
-        ];
-        let text = if known.contains(&keyword) {
-            format!("{keyword} is not allowed in {}", self.phase.name())
+        let text = if verb != Verb::Unknown && !allows(self.phase, verb) {
+            format!("{} is not allowed in {}", verb.name(), self.phase.name())
         } else {
             "Unknown command.".to_string()
         };
