@@ -1,4 +1,4 @@
-//! Connection-level output: the flow listing (`--flows`) and the stream export.
+//! Connection-level output: the flow listing (`--flows`) and the run's summary.
 
 use std::io::{self, Write};
 use std::net::SocketAddr;

@@ -348,6 +348,24 @@ struct SessionEndRecord<'a> {
 }
 
 /// Writes session events as JSON Lines. It buffers by itself: give it an unbuffered writer.
+///
+/// The format is a contract (the fields are in the table of this module's documentation); one
+/// record of each type, from `open captures/01-full-session.pcap --json` (and
+/// `captures/07-stls.pcap` for `tls`, `captures/30-synthetic-stls-injection.pcap` for `note`):
+///
+/// ```json
+/// {"type":"session_start","session":1,"ts":"2026-11-27T03:36:24.954020Z","client":"127.0.0.1:46904","server":"127.0.0.1:110","handshake":true,"implicit_tls":false}
+/// {"type":"greeting","session":1,"ts":"2026-11-27T03:36:24.973797Z","frame":4,"status":"+OK","text":"Dovecot (Debian) ready. <2757.1.6b08fab8.p5x155vejt//4P/FrU2b6w==@vm>","code":null,"apop_timestamp":"<2757.1.6b08fab8.p5x155vejt//4P/FrU2b6w==@vm>","phase":"AUTHORIZATION","notes":[]}
+/// {"type":"exchange","session":1,"ts":"2026-11-27T03:36:24.981708Z","index":5,"phase":"TRANSACTION","phase_inferred":false,"command":"STAT","args":[],"status":"+OK","text":"4 1704","code":null,"body_octets":null,"body_lines":null,"sasl":[],"phase_after":"TRANSACTION","notes":[],"note_details":[],"reply_ts":"2026-11-27T03:36:24.981754Z","latency_ms":0.046,"frames":{"command":17,"reply_first":19,"reply_last":19},"incomplete":false,"missing_bytes":0,"capabilities":null,"lines":null}
+/// {"type":"credential","session":1,"ts":"2026-11-27T03:36:24.974428Z","exchange":3,"mechanism":"USER/PASS","user":"alice","secret":"********","secret_is_digest":false,"accepted":true}
+/// {"type":"tls","session":1,"ts":"2026-11-27T03:36:37.977268Z","frame":14}
+/// {"type":"note","session":2,"ts":"2026-01-05T09:01:00.024000Z","code":"stls_injection_server","detail":"+OK injected\r\n"}
+/// {"type":"session_end","session":1,"ts":"2026-11-27T03:36:24.984334Z","reason":"quit","phase":"UPDATE","phase_inferred":false,"exchanges":10,"notes":1,"tls_bytes":null,"mailbox":{"count":4,"octets":1704,"messages":{"1":{"size":372,"uid":"0000000165920080","retrieved":true,"marked":true}},"committed":true},"credentials":1}
+/// {"type":"summary","frames":36,"captured_bytes":3340,"truncated_frames":0,"tcp_segments":36,"not_ip":0,"not_tcp":0,"unsupported_link":0,"truncated_headers":0,"malformed":0,"ip_fragments":0,"fragments_abandoned":0,"flows":{"other_port_segments":0,"late_segments":0,"closing_acks":1,"flows":1,"evicted_flows":0}}
+/// ```
+///
+/// (The `session_end` example lists one of the four messages.) `tests/it/sessions.rs` reads
+/// the records into typed structs, as a consumer would.
 pub struct JsonPrinter<W: Write> {
     out: W,
     options: PrintOptions,

@@ -17,7 +17,7 @@ use base64::Engine as _;
 use crate::base::Direction;
 use crate::base::Timestamp;
 use crate::base::escape;
-use crate::pop3::sasl::{MASK, is_secret_arg, is_secret_sasl};
+use crate::pop3::sasl::{MASK, is_secret_sasl};
 use crate::pop3::{Exchange, Greeting, Note, Phase, Status, Verb, capability_meaning};
 use crate::session::{SessionEvent, SessionSummary};
 
@@ -116,15 +116,7 @@ impl<W: Write> TextPrinter<W> {
     fn exchange(&mut self, session: u64, exchange: &Exchange) -> io::Result<()> {
         let show = self.options.show_secrets;
         if let (Some(command), Some(sent)) = (&exchange.command, exchange.sent) {
-            let mut text = escape(&command.keyword);
-            for (i, arg) in command.args.iter().enumerate() {
-                text.push(' ');
-                text.push_str(&if show || !is_secret_arg(command, i) {
-                    escape(arg)
-                } else {
-                    MASK.to_string()
-                });
-            }
+            let text = crate::view::explain::command_text(exchange, show);
             let prefix = self.prefix(session, sent.ts, exchange.phase, exchange.inferred);
             self.line(&prefix, "C:", &text, command.verb.meaning())?;
         }

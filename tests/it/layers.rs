@@ -48,6 +48,15 @@ fn crate_paths(text: &str) -> Vec<(usize, String)> {
                 .collect();
             if !name.is_empty() {
                 found.push((number + 1, name));
+            } else if let Some(group) = after.strip_prefix('{') {
+                // `use crate::{a::X, b};`: the first name of each item of the group (one line).
+                let group = group.split('}').next().unwrap_or("");
+                for item in group.split(',') {
+                    let name = item.trim().split("::").next().unwrap_or("").trim();
+                    if !name.is_empty() {
+                        found.push((number + 1, name.to_string()));
+                    }
+                }
             }
             rest = after;
         }
