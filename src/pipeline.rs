@@ -32,23 +32,35 @@ impl Config {
 /// What happened to the frames of a capture.
 #[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct EngineStats {
+    /// Frames read from the source.
     pub frames: u64,
     /// Captured bytes of all frames.
     pub captured_bytes: u64,
     /// Frames the snapshot length cut short.
     pub truncated_frames: u64,
+    /// TCP segments handed to the flow table: one per unfragmented frame, one per reassembled
+    /// datagram.
     pub tcp_segments: u64,
+    /// Frames that carry no IP (ARP, LLDP, …).
     pub not_ip: u64,
+    /// IP packets that carry no TCP (UDP, ICMP, …).
     pub not_tcp: u64,
+    /// Frames of a link type pop3scope does not decode.
     pub unsupported_link: u64,
+    /// Frames the snapshot length cut inside their link, IP or TCP header.
     pub truncated_headers: u64,
+    /// Frames whose headers contradict themselves (bad length fields, bad IP version).
     pub malformed: u64,
+    /// Frames that carried an IP fragment, handed to the defragmenter.
     pub ip_fragments: u64,
     /// Fragmented datagrams that could not be put together (timed out, evicted, cut short).
     pub fragments_abandoned: u64,
+    /// What the flow table did with the segments; filled in by [`Engine::finish`].
     pub flows: TableStats,
 }
 
+/// Frames in, stream events out: wire decoding, IP defragmentation and the flow table, fed one
+/// frame at a time.
 pub struct Engine {
     table: FlowTable,
     defragmenter: Defragmenter,
@@ -57,6 +69,7 @@ pub struct Engine {
 }
 
 impl Engine {
+    /// An engine with no connections, following those `config` selects.
     pub fn new(config: FlowConfig) -> Self {
         Engine {
             table: FlowTable::new(config),
@@ -66,6 +79,8 @@ impl Engine {
         }
     }
 
+    /// Decodes one frame and passes what it completes to `sink`; a frame that yields no TCP
+    /// segment is counted under the reason in [`EngineStats`].
     pub fn frame(&mut self, frame: &Frame<'_>, sink: &mut (impl StreamSink + ?Sized)) {
         self.stats.frames += 1;
         self.stats.captured_bytes += frame.data.len() as u64;

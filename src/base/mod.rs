@@ -12,8 +12,10 @@ pub use time::Timestamp;
 /// Which way bytes travel in a connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 pub enum Direction {
+    /// From the client to the server: commands and SASL responses.
     #[serde(rename = "client")]
     ClientToServer,
+    /// From the server to the client: the greeting, replies and SASL challenges.
     #[serde(rename = "server")]
     ServerToClient,
 }
@@ -23,6 +25,7 @@ impl Direction {
     pub fn index(self) -> usize {
         self as usize
     }
+    /// `c2s` or `s2c`: the direction as the names of exported stream files spell it.
     pub fn short(self) -> &'static str {
         match self {
             Direction::ClientToServer => "c2s",

@@ -7,9 +7,12 @@ use std::fmt;
 pub struct Timestamp(pub i64);
 
 impl Timestamp {
+    /// From seconds and nanoseconds since the epoch, as pcap records and the kernel give them;
+    /// saturates at the ends of `i64` instead of overflowing.
     pub fn from_secs_nanos(secs: i64, nanos: i64) -> Self {
         Timestamp(secs.saturating_mul(1_000_000_000).saturating_add(nanos))
     }
+    /// Whole seconds since the epoch, rounded down (towards the past before 1970).
     pub fn secs(self) -> i64 {
         self.0.div_euclid(1_000_000_000)
     }
@@ -25,6 +28,7 @@ impl Timestamp {
         )
     }
 
+    /// Nanoseconds past the whole second of [`secs`](Self::secs): 0 to 999 999 999.
     pub fn subsec_nanos(self) -> u32 {
         self.0.rem_euclid(1_000_000_000) as u32
     }

@@ -12,7 +12,10 @@ use crate::capture::{CaptureError, Frame, LinkType};
 /// Statistics the reader keeps about blocks that carry no frame.
 #[derive(Clone, Debug, Default)]
 pub struct CaptureStats {
+    /// Frames delivered to the callback so far.
     pub frames: u64,
+    /// Bytes of the file consumed; set when reading stops, at the end of the capture or when
+    /// the callback asks to stop.
     pub bytes_read: u64,
     /// pcapng packets that name an interface the file never described.
     pub frames_without_interface: u64,
@@ -33,6 +36,8 @@ const READ_AHEAD_BLOCK: usize = 1 << 20;
 const READ_AHEAD_BLOCKS: usize = 4;
 
 impl ReadAhead {
+    /// Starts reading `input` on a new thread. The thread stops at end of input, after handing
+    /// on a read error, or after its current read once `self` is dropped.
     pub fn new<R: Read + Send + 'static>(mut input: R) -> Self {
         let (full, blocks) = std::sync::mpsc::sync_channel::<io::Result<Vec<u8>>>(READ_AHEAD_BLOCKS);
         let (spent, empty) = std::sync::mpsc::sync_channel::<Vec<u8>>(READ_AHEAD_BLOCKS + 2);
@@ -122,9 +127,12 @@ pub struct CaptureReader {
     stats: CaptureStats,
 }
 
+/// The container format, as its magic number tells it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
+    /// Classic pcap: one link type and one timestamp resolution for the whole file.
     Pcap,
+    /// pcapng: sections of interfaces, each with its own link type and timestamp resolution.
     PcapNg,
 }
 
@@ -162,10 +170,12 @@ impl CaptureReader {
         })
     }
 
+    /// Which format the magic number showed the input to be.
     pub fn format(&self) -> Format {
         self.format
     }
 
+    /// The counters so far; final once [`for_each_frame`](Self::for_each_frame) has returned.
     pub fn stats(&self) -> &CaptureStats {
         &self.stats
     }

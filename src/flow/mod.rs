@@ -1,14 +1,14 @@
 //! Flow: the TCP flow table and per-direction reassembly.
 //!
 //! Contract:
-//! - Input: [`Segment`]s in capture order. Output: [`StreamEvent`]s pushed to a [`StreamSink`]:
+//! - Input: [`crate::wire::Segment`]s in capture order. Output: [`StreamEvent`]s pushed to a [`StreamSink`]:
 //!   each direction of each connection as one in-order byte stream, numbered by stream offset.
 //! - Every byte position of a stream is delivered exactly once, either as data or inside an
 //!   explicit [`StreamEvent::Gap`]; bytes on either side of a gap are never glued together.
 //! - Out-of-order segments wait in a bounded buffer; retransmitted and overlapping bytes are
 //!   dropped (the first copy wins) and counted, and an overlap that carries different bytes is
 //!   counted as a conflict.
-//! - Sequence numbers wrap ([`SeqNum`]); connections picked up mid-stream start at the first byte
+//! - Sequence numbers wrap ([`crate::wire::SeqNum`]); connections picked up mid-stream start at the first byte
 //!   seen; keep-alive probes are recognised and ignored.
 //! - Memory is bounded: at most [`FlowConfig::max_buffered_per_direction`] bytes wait per
 //!   direction and [`FlowConfig::max_buffered_total`] over all flows (beyond that the missing
@@ -42,6 +42,7 @@ pub enum EndReason {
 }
 
 impl EndReason {
+    /// The reason as JSON and the text output spell it: `fin`, `rst`, `eof`, `idle`, `evicted`.
     pub fn as_str(self) -> &'static str {
         match self {
             EndReason::Fin => "fin",
@@ -70,8 +71,12 @@ pub enum GapCause {
 pub struct DirectionStats {
     /// Payload bytes delivered in order (gaps not included).
     pub bytes: u64,
+    /// Segments with payload, retransmissions included; keep-alive probes and out-of-window
+    /// segments not.
     pub segments: u64,
+    /// The [`StreamEvent::Gap`]s of this direction.
     pub gaps: u64,
+    /// The bytes those gaps cover.
     pub gap_bytes: u64,
     /// Bytes that arrived again after they had been received (retransmissions, overlaps).
     pub retransmitted_bytes: u64,
@@ -80,6 +85,8 @@ pub struct DirectionStats {
     pub conflicting_bytes: u64,
     /// Segments whose payload the snapshot length cut short.
     pub truncated_segments: u64,
+    /// Keep-alive probes (RFC 9293 §3.8.4): at most one byte, one before the next sequence
+    /// number; ignored.
     pub keepalives: u64,
     /// Segments far outside the window (more than [`MAX_WINDOW_JUMP`] ahead), ignored.
     pub out_of_window: u64,
@@ -87,27 +94,41 @@ pub struct DirectionStats {
     /// so could not be put in the stream (a capture that started while segments were in
     /// flight out of order).
     pub unplaced_bytes: u64,
+    /// This side sent FIN: it will send no more data.
     pub fin: bool,
+    /// This side sent RST.
     pub rst: bool,
 }
 
 /// What is known about one connection; complete once it has ended.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct FlowSummary {
+    /// The connection's number, as its [`StreamEvent`]s carry it.
     pub id: FlowId,
+    /// The side that sent the SYN; without one, the side not on a tracked port (the higher port
+    /// when both or neither are).
     pub client: SocketAddr,
+    /// The other side, normally the one on one of [`FlowConfig::ports`].
     pub server: SocketAddr,
+    /// Capture time of its first segment.
     pub first_ts: Timestamp,
+    /// Capture time of its latest segment.
     pub last_ts: Timestamp,
     /// The SYN was seen, so the client side and the first byte of each stream are certain.
     pub handshake: bool,
+    /// Segments seen on it in both directions, keep-alives and ignored ones included.
     pub packets: u64,
+    /// Counters of the client-to-server direction.
     pub to_server: DirectionStats,
+    /// Counters of the server-to-client direction.
     pub to_client: DirectionStats,
+    /// How it ended; `None` while it is open.
     pub end: Option<EndReason>,
 }
 
 impl FlowSummary {
+    /// The counters of the direction `dir`: [`to_server`](Self::to_server) or
+    /// [`to_client`](Self::to_client).
     pub fn stats(&self, dir: Direction) -> &DirectionStats {
         match dir {
             Direction::ClientToServer => &self.to_server,
@@ -127,36 +148,60 @@ impl FlowSummary {
 pub enum StreamEvent<'a> {
     /// The first segment of a new connection.
     Opened {
+        /// The number the later events of this connection carry.
         flow: FlowId,
+        /// Capture time of the segment.
         ts: Timestamp,
+        /// The client side, as [`FlowSummary::client`] tells it.
         client: SocketAddr,
+        /// The server side.
         server: SocketAddr,
+        /// The segment is a SYN or SYN-ACK: the capture has the connection's start.
         handshake: bool,
     },
     /// The next bytes of one direction, in order. `offset` counts from the stream's first byte.
     Data {
+        /// The connection.
         flow: FlowId,
+        /// Which side sent the bytes.
         dir: Direction,
+        /// Capture time of the segment that carried them.
         ts: Timestamp,
+        /// Number of the frame that carried them.
         frame: u64,
+        /// Stream offset of `bytes[0]`.
         offset: u64,
+        /// The payload: borrowed from the frame, or from the buffer where it waited out of order.
         bytes: &'a [u8],
     },
     /// `len` bytes at `offset` are missing; the next event of this direction starts after them.
     Gap {
+        /// The connection.
         flow: FlowId,
+        /// The direction with the hole.
         dir: Direction,
+        /// When the gap became certain; for [`GapCause::Truncated`], the cut packet's capture time.
         ts: Timestamp,
+        /// Stream offset of the first missing byte.
         offset: u64,
+        /// The number of missing bytes.
         len: u64,
+        /// Why they are missing.
         cause: GapCause,
     },
     /// The connection ended; no more events for it follow.
-    Closed { ts: Timestamp, summary: &'a FlowSummary },
+    Closed {
+        /// When it ended: the closing segment's capture time, or when it was found idle, was
+        /// evicted, or the capture ended.
+        ts: Timestamp,
+        /// Everything counted about it, with [`FlowSummary::end`] set.
+        summary: &'a FlowSummary,
+    },
 }
 
 /// Receives the flow table's events.
 pub trait StreamSink {
+    /// Takes the next event: in capture order, and for each direction in stream order.
     fn event(&mut self, event: StreamEvent<'_>);
     /// True once the sink can take no more (its output failed, or it has all it wanted);
     /// whoever feeds it then stops reading.
@@ -170,9 +215,16 @@ pub trait StreamSink {
 pub struct FlowConfig {
     /// Connections with an endpoint on one of these ports are tracked.
     pub ports: Vec<u16>,
+    /// Seconds of capture time without a segment after which a connection is closed as
+    /// [`EndReason::Idle`].
     pub idle_timeout_secs: u32,
+    /// Connections tracked at once; one more evicts the least recently active.
     pub max_flows: usize,
+    /// Bytes one direction may hold out of order (with a small overhead per segment);
+    /// beyond that the hole before them is declared a gap.
     pub max_buffered_per_direction: usize,
+    /// Bytes all connections together may hold out of order; beyond that, those holding
+    /// the most give up their holes as gaps.
     pub max_buffered_total: usize,
 }
 
@@ -202,7 +254,9 @@ pub struct TableStats {
     /// Bare ACKs after a connection had ended (the last ACK of a FIN exchange): counted here,
     /// not in the connection's packets, which were reported when it ended.
     pub closing_acks: u64,
+    /// Connections opened.
     pub flows: u64,
+    /// Connections closed early to stay within [`FlowConfig::max_flows`].
     pub evicted_flows: u64,
 }
 

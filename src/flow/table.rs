@@ -24,6 +24,7 @@ pub struct FlowTable {
     next_id: FlowId,
     buffered_total: usize,
     next_sweep: Option<Timestamp>,
+    /// Counters of the table as a whole: connections, and segments that belong to none.
     pub stats: TableStats,
 }
 
@@ -34,6 +35,7 @@ struct Flow {
 }
 
 impl FlowTable {
+    /// An empty table that tracks what `config` selects, within its limits.
     pub fn new(config: FlowConfig) -> Self {
         FlowTable {
             config,
@@ -45,6 +47,7 @@ impl FlowTable {
         }
     }
 
+    /// The tunables the table was made with.
     pub fn config(&self) -> &FlowConfig {
         &self.config
     }

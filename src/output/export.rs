@@ -32,6 +32,8 @@ struct OpenStream {
 const MAX_OPEN_FILES: usize = 256;
 
 impl StreamExporter {
+    /// An exporter writing into `dir`, created if missing; fails if `dir` exists and is not a
+    /// directory.
     pub fn new(dir: &Path) -> io::Result<Self> {
         if dir.exists() && !dir.is_dir() {
             return Err(io::Error::other("it exists and is not a directory"));
@@ -142,6 +144,8 @@ impl StreamExporter {
         Ok(())
     }
 
+    /// Flushes the files still open; reports the first write error, if any, which stopped the
+    /// export.
     pub fn finish(mut self) -> io::Result<()> {
         if let Some(error) = self.error.take() {
             return Err(error);

@@ -27,29 +27,49 @@ use crate::session::SessionCounts;
 /// `evicted`.
 #[derive(Serialize)]
 pub struct FlowRecord<'a> {
+    /// Always `"flow"`.
     #[serde(rename = "type")]
     pub kind: &'static str,
+    /// The connection's number in the flow table.
     pub flow: FlowId,
+    /// The end that opened the connection; without the SYN, the one not on a POP3 port.
     pub client: SocketAddr,
+    /// The other end: the POP3 server.
     pub server: SocketAddr,
+    /// When the connection's first segment was captured.
     pub first_ts: Timestamp,
+    /// When its last segment was captured.
     pub last_ts: Timestamp,
+    /// Seconds from `first_ts` to `last_ts`.
     pub duration_secs: f64,
+    /// The SYN was seen, so the client side and the first byte of each stream are certain.
     pub handshake: bool,
+    /// Segments of the connection, both directions.
     pub packets: u64,
+    /// Payload bytes the client sent that the capture holds, in order, gaps not included.
     pub client_bytes: u64,
+    /// Payload bytes the server sent that the capture holds, in order, gaps not included.
     pub server_bytes: u64,
+    /// Holes in the streams, both directions.
     pub gaps: u64,
+    /// Bytes missing in those holes, both directions.
     pub gap_bytes: u64,
+    /// Bytes that arrived again after they had been received, both directions.
     pub retransmitted_bytes: u64,
+    /// Retransmitted or overlapping bytes that differ from the first copy, both directions.
     pub conflicting_bytes: u64,
+    /// Segments whose payload the snapshot length cut short, both directions.
     pub truncated_segments: u64,
+    /// How the connection ended; `None` (`null`) only for one still open.
     pub end: Option<EndReason>,
+    /// The client-to-server counters.
     pub to_server: &'a DirectionStats,
+    /// The server-to-client counters.
     pub to_client: &'a DirectionStats,
 }
 
 impl<'a> FlowRecord<'a> {
+    /// The record of a connection, both directions' counters summed into the flat fields.
     pub fn new(summary: &'a FlowSummary) -> Self {
         let (c, s) = (&summary.to_server, &summary.to_client);
         FlowRecord {
@@ -79,8 +99,10 @@ impl<'a> FlowRecord<'a> {
 /// The last line of `open --flows --json`: what happened to every frame of the capture.
 #[derive(Serialize)]
 pub struct SummaryRecord<'a> {
+    /// Always `"summary"`.
     #[serde(rename = "type")]
     pub kind: &'static str,
+    /// The run's counters, flattened into the record.
     #[serde(flatten)]
     pub stats: &'a EngineStats,
 }
@@ -93,6 +115,7 @@ pub struct FlowPrinter<W: Write> {
 }
 
 impl<W: Write> FlowPrinter<W> {
+    /// A printer writing to `out`, one line per connection in `format`.
     pub fn new(out: W, format: Format) -> Self {
         FlowPrinter {
             out,

@@ -380,6 +380,8 @@ pub struct JsonPrinter<W: Write> {
 const OUTPUT_BLOCK: usize = 256 * 1024;
 
 impl<W: Write> JsonPrinter<W> {
+    /// A printer writing one JSON record per line to `out`, in blocks unless
+    /// `options.streaming`.
     pub fn new(out: W, options: PrintOptions) -> Self {
         JsonPrinter {
             out,

@@ -44,6 +44,7 @@ fn phase_color(phase: Phase) -> &'static str {
 }
 
 impl<W: Write> TextPrinter<W> {
+    /// A printer writing session events to `out` as `options` says.
     pub fn new(out: W, options: PrintOptions) -> Self {
         TextPrinter {
             out,

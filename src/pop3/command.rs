@@ -5,22 +5,41 @@
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Verb {
+    /// USER name: names the mailbox (RFC 1939 §7).
     User,
+    /// PASS string: the password, in clear text (RFC 1939 §7).
     Pass,
+    /// APOP name digest: logs in with an MD5 digest of the greeting's timestamp and the
+    /// secret (RFC 1939 §7).
     Apop,
+    /// AUTH \[mechanism \[initial-response\]\]: a SASL login (RFC 5034 §4); alone, lists the
+    /// mechanisms.
     Auth,
+    /// STLS: switches the connection to TLS (RFC 2595 §4).
     Stls,
+    /// CAPA: lists what the server can do (RFC 2449 §5).
     Capa,
+    /// QUIT: ends the session; in TRANSACTION it commits the deletions (RFC 1939 §6).
     Quit,
+    /// STAT: the number of messages and their total size in octets (RFC 1939 §5).
     Stat,
+    /// LIST \[msg\]: the size of one message, or of each (RFC 1939 §5).
     List,
+    /// RETR msg: a whole message (RFC 1939 §5).
     Retr,
+    /// DELE msg: marks a message for deletion at QUIT (RFC 1939 §5).
     Dele,
+    /// NOOP: does nothing; keeps the connection alive (RFC 1939 §5).
     Noop,
+    /// RSET: unmarks every message marked for deletion (RFC 1939 §5).
     Rset,
+    /// TOP msg n: a message's headers and the first n lines of its body (RFC 1939 §7).
     Top,
+    /// UIDL \[msg\]: the unique id of one message, or of each (RFC 1939 §7).
     Uidl,
+    /// UTF8: switches the session to UTF-8 (RFC 6856 §2).
     Utf8,
+    /// LANG \[tag\]: lists the languages of the server's texts, or chooses one (RFC 6856 §3).
     Lang,
     /// RFC 1460, removed in RFC 1725.
     Last,
@@ -31,6 +50,8 @@ pub enum Verb {
 }
 
 impl Verb {
+    /// The verb a keyword names, compared without regard to case; [`Verb::Unknown`] for any
+    /// other.
     pub fn from_keyword(keyword: &[u8]) -> Verb {
         const TABLE: [(&[u8], Verb); 19] = [
             (b"USER", Verb::User),
@@ -59,6 +80,7 @@ impl Verb {
             .map_or(Verb::Unknown, |(_, verb)| *verb)
     }
 
+    /// The keyword in capitals, as the RFCs spell it; `?` for [`Verb::Unknown`].
     pub fn name(self) -> &'static str {
         match self {
             Verb::User => "USER",
@@ -130,9 +152,11 @@ impl Verb {
 /// A command line as the client sent it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Command {
+    /// What the keyword names.
     pub verb: Verb,
     /// The keyword exactly as sent (`retr`, `RETR`, `XTND`).
     pub keyword: Vec<u8>,
+    /// The arguments as sent, split at each space (PASS: the rest of the line, whole).
     pub args: Vec<Vec<u8>>,
 }
 
@@ -184,6 +208,8 @@ impl Command {
     }
 }
 
+/// A message number or size as RFC 1939 §3 writes it: 1 to 9 ASCII digits and nothing
+/// else; `None` otherwise.
 pub fn parse_number(text: &[u8]) -> Option<u32> {
     if text.is_empty() || text.len() > 9 || !text.iter().all(u8::is_ascii_digit) {
         return None;

@@ -21,7 +21,9 @@ use super::reply::{ResponseCode, Status, apop_timestamp, parse_status};
 /// sits in its direction's stream.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Position {
+    /// Capture time of the segment that carried the byte.
     pub ts: Timestamp,
+    /// Number of the frame that carried it (1-based, as Wireshark numbers frames).
     pub frame: u64,
     /// Bytes of the same direction before it, gaps included: TCP's relative sequence number,
     /// less one when the capture has the SYN. Counted by the decoder, so the caller's value
@@ -32,11 +34,15 @@ pub struct Position {
 /// The server's first line (RFC 1939 §4).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Greeting {
+    /// `+OK`, or `-ERR` from a server that refuses the connection.
     pub status: Status,
+    /// The text after the status: often the server's name and, for APOP, a timestamp.
     pub text: Vec<u8>,
+    /// Where the greeting line starts.
     pub at: Position,
     /// The `<…@…>` timestamp that offers APOP.
     pub apop_timestamp: Option<Vec<u8>>,
+    /// Anomalies of the greeting line itself (bare LF, over 512 octets).
     pub notes: Vec<Note>,
 }
 
@@ -126,12 +132,15 @@ impl Body {
 /// The server's final answer to a command.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reply {
+    /// Whether the server accepted the command.
     pub status: Status,
     /// The text after the status and its space.
     pub text: Vec<u8>,
+    /// The response code at the start of `text`, if there is one (RFC 2449 §8).
     pub code: Option<ResponseCode>,
     /// For a multi-line reply, its data lines.
     pub body: Option<Body>,
+    /// Where the status line starts.
     pub first: Position,
     /// Where its last line so far began.
     pub last: Position,
@@ -142,9 +151,11 @@ pub struct Reply {
 /// One SASL line of an AUTH exchange: a server challenge or a client response (RFC 5034 §4).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SaslLine {
+    /// Which side sent it: the server's are challenges, the client's responses.
     pub from: Direction,
     /// The line after `+ ` (server) or as sent (client): base64, empty, `=` or `*`.
     pub data: Vec<u8>,
+    /// Where the line starts.
     pub at: Position,
 }
 
@@ -155,16 +166,21 @@ pub struct Exchange {
     pub index: u32,
     /// `None` for a reply that no captured command asked for.
     pub command: Option<Command>,
+    /// Where the command line starts; `None` with no command.
     pub sent: Option<Position>,
     /// Octets of the command line on the wire, line ending included (0 with no command).
     pub sent_octets: u32,
     /// The phase the server processed the command in.
     pub phase: Phase,
+    /// The phase the reply led to (RFC 1939 §3); the same as `phase` when nothing changed.
     pub phase_after: Phase,
     /// The phase was inferred: the capture started mid-session.
     pub inferred: bool,
+    /// The final status line and any data lines; `None` when none was captured.
     pub reply: Option<Reply>,
+    /// The AUTH exchange's challenges and responses, in order; empty for other commands.
     pub sasl: Vec<SaslLine>,
+    /// Anomalies of the command and its reply.
     pub notes: Vec<Note>,
     /// The reply is cut short by a gap, or never came.
     pub incomplete: bool,
@@ -190,9 +206,11 @@ impl Exchange {
         }
     }
 
+    /// The command's verb; `None` when no command was captured for it.
     pub fn verb(&self) -> Option<Verb> {
         self.command.as_ref().map(|c| c.verb)
     }
+    /// `Some(true)` for `+OK`, `Some(false)` for `-ERR`, `None` when no reply was captured.
     pub fn ok(&self) -> Option<bool> {
         self.reply.as_ref().map(|r| r.status == Status::Ok)
     }
@@ -219,15 +237,21 @@ impl Exchange {
 #[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Pop3Event {
+    /// The server's first line, when the capture has the connection's start.
     Greeting(Greeting),
+    /// A command with its reply (or a reply with no command), once complete; in the order
+    /// the client sent the commands.
     Exchange(Exchange),
     /// From here on both directions are TLS: only sizes can be seen.
     TlsStarted {
+        /// Where the server's `+OK` to STLS starts.
         at: Position,
     },
     /// Something about the session rather than one exchange.
     Note {
+        /// The anomaly.
         note: Note,
+        /// Where it was seen: the line it is about, or where the gap or the end came.
         at: Position,
     },
 }
@@ -396,6 +420,8 @@ fn sample(line: &[u8]) -> String {
 }
 
 impl Decoder {
+    /// A decoder for one connection, in the phase `options` imply: AUTHORIZATION from the start,
+    /// TLS when it is TLS from its first byte, UNKNOWN mid-session.
     pub fn new(options: DecoderOptions) -> Self {
         let phase = match (options.implicit_tls, options.from_start) {
             (true, _) => Phase::Tls,
@@ -424,6 +450,7 @@ impl Decoder {
         }
     }
 
+    /// The phase the session is in after everything fed so far.
     pub fn phase(&self) -> Phase {
         self.phase
     }
@@ -441,6 +468,8 @@ impl Decoder {
         self.spare_body.is_none()
     }
 
+    /// True when the capture started mid-session: the phase is inferred from later traffic,
+    /// not followed from the start.
     pub fn phase_inferred(&self) -> bool {
         self.inferred
     }

@@ -5,30 +5,60 @@
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum NoteCode {
+    /// A line ended with LF alone instead of CRLF (RFC 1939 §3); noted once per direction.
     BareLf,
+    /// A command line over 255 octets, CRLF included (RFC 2449 §4).
     CommandTooLong,
+    /// A reply's status line over 512 octets, CRLF included (RFC 2449 §4).
     ReplyTooLong,
+    /// A keyword that is no command pop3scope knows ([`Verb::Unknown`](crate::pop3::Verb::Unknown)).
     UnknownCommand,
+    /// A command the phase it was sent in does not allow (RFC 1939 §4–6).
     WrongPhase,
+    /// Too few or too many arguments, or a message number that is not one (RFC 1939 §4–7).
     BadArguments,
+    /// A server line with no command waiting for a reply.
     ReplyWithoutCommand,
+    /// A line that is neither `+OK` nor `-ERR` where a status line belongs (RFC 1939 §3).
     NotAStatusLine,
+    /// The capture has the connection's start, but the first status line answered a command:
+    /// there was no greeting (RFC 1939 §4).
     NoGreeting,
+    /// A command got no reply before the connection or the capture ended.
     NoReply,
+    /// Server bytes are missing from the capture: the reply they cut is incomplete.
     GapInReply,
+    /// Client bytes are missing: a command may be lost, and later replies may pair wrongly.
     GapInCommands,
+    /// Bytes skipped after a gap, up to a line that is plainly a command or a status line.
     ResyncSkipped,
+    /// A multi-line reply ended without its `.` line: the connection ended, or a status line
+    /// came in its place (RFC 1939 §3).
     TerminatorMissing,
+    /// A retrieved message's octets differ from the size LIST or the `+OK` line announced
+    /// (RFC 1939 §11).
     SizeMismatch,
+    /// Data after the end of a multi-line reply: the server may not have byte-stuffed a line
+    /// starting with `.` (RFC 1939 §3).
     UnstuffedTerminator,
+    /// Client bytes sent after STLS and before its reply, to be read as plain text
+    /// (RFC 2595 §4; command injection).
     StlsInjectionClient,
+    /// Plain text the server sent after its `+OK` to STLS (RFC 2595 §4; response injection).
     StlsInjectionServer,
+    /// The client answered a SASL challenge with `*` (RFC 5034 §4).
     SaslCancelled,
+    /// A login whose secret anyone on the path can read: PASS, or a SASL mechanism that only
+    /// base64-encodes it.
     CleartextPassword,
+    /// A line over 64 KiB: its octets were counted, not all kept.
     LineTruncated,
+    /// A multi-line reply outgrew [`DecoderOptions::max_body`](crate::pop3::DecoderOptions::max_body):
+    /// its later lines were counted, not kept.
     BodyNotKept,
-    InferredPhase,
+    /// A status line after the reply to QUIT, when the server should have closed (RFC 1939 §6).
     DataAfterQuit,
+    /// The connection ended in the middle of a line.
     PartialLineAtEnd,
 }
 
@@ -65,7 +95,6 @@ impl NoteCode {
             CleartextPassword => "cleartext_password",
             LineTruncated => "line_truncated",
             BodyNotKept => "body_not_kept",
-            InferredPhase => "inferred_phase",
             DataAfterQuit => "data_after_quit",
             PartialLineAtEnd => "partial_line_at_end",
         }
@@ -107,7 +136,6 @@ impl NoteCode {
             CleartextPassword => "a password or token crossed the network in clear text (or only base64)",
             LineTruncated => "a line too long to keep whole; its bytes were counted",
             BodyNotKept => "the reply is too large to keep in memory; its lines were counted, not kept",
-            InferredPhase => "the phase was inferred from later traffic: the capture started mid-session",
             DataAfterQuit => "data after the reply to QUIT, when the server should close (RFC 1939 §6)",
             PartialLineAtEnd => "the connection ended in the middle of a line",
         }
@@ -117,6 +145,7 @@ impl NoteCode {
 /// A note and what it is about.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Note {
+    /// What kind of anomaly it is: the part consumers match on.
     pub code: NoteCode,
     /// Specific detail: which bytes, which sizes. Bytes from the wire in it are escaped
     /// ([`crate::base::escape`]): it is safe to print as it is.
@@ -124,6 +153,7 @@ pub struct Note {
 }
 
 impl Note {
+    /// A note; `detail` must already be escaped (see [`Note::detail`]).
     pub fn new(code: NoteCode, detail: impl Into<String>) -> Self {
         Note {
             code,
@@ -162,7 +192,6 @@ mod tests {
             CleartextPassword,
             LineTruncated,
             BodyNotKept,
-            InferredPhase,
             DataAfterQuit,
             PartialLineAtEnd,
         ];

@@ -3,13 +3,16 @@
 /// `+OK` or `-ERR` (RFC 1939 §3). Only these two, in upper case, make a status line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub enum Status {
+    /// `+OK`: the command succeeded.
     #[serde(rename = "+OK")]
     Ok,
+    /// `-ERR`: the command failed or was refused.
     #[serde(rename = "-ERR")]
     Err,
 }
 
 impl Status {
+    /// The status as the wire spells it: `+OK` or `-ERR`.
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Ok => "+OK",
@@ -21,7 +24,9 @@ impl Status {
 /// A parsed status line: the status, and the text after it (without the separating space).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StatusLine<'a> {
+    /// Whether the server accepted.
     pub status: Status,
+    /// The rest of the line, borrowed from it; may start with a `[CODE]` (RFC 2449 §8).
     pub text: &'a [u8],
 }
 
@@ -57,6 +62,8 @@ pub struct ResponseCode {
 }
 
 impl ResponseCode {
+    /// The code at the start of a status line's text (`[IN-USE] mailbox locked`); `None` when
+    /// there is none, or it holds bytes other than letters, digits, `/` and `-`.
     pub fn parse(text: &[u8]) -> Option<ResponseCode> {
         let inner = text.strip_prefix(b"[")?;
         let end = inner.iter().position(|&b| b == b']')?;
@@ -97,10 +104,13 @@ pub fn capability_meaning(line: &[u8]) -> Option<&'static str> {
 pub struct Capability {
     /// The tag in upper case (tags are case-insensitive).
     pub name: String,
+    /// The parameters after the tag, as sent: `PLAIN LOGIN` for SASL, `300 USER` for LOGIN-DELAY.
     pub args: Vec<String>,
 }
 
 impl Capability {
+    /// Splits a CAPA line at whitespace, bytes that are not UTF-8 replaced; `None` for a blank
+    /// line.
     pub fn parse(line: &[u8]) -> Option<Capability> {
         let text = String::from_utf8_lossy(line);
         let mut words = text.split_ascii_whitespace();

@@ -46,6 +46,7 @@ pub struct Sessions<S> {
 }
 
 impl<S: SessionSink> Sessions<S> {
+    /// A session layer with no connections yet, whose events go to `sink`.
     pub fn new(config: SessionConfig, sink: S) -> Self {
         Sessions {
             config,

@@ -9,6 +9,7 @@ pub struct Message {
     pub size: Option<u64>,
     /// Unique id, from UIDL.
     pub uid: Option<String>,
+    /// Downloaded whole by RETR; a RETR the capture lost part of does not count.
     pub retrieved: bool,
     /// Marked by DELE and not unmarked by RSET.
     pub marked: bool,
@@ -19,7 +20,9 @@ pub struct Message {
 pub struct Mailbox {
     /// From STAT: message count and total octets.
     pub count: Option<u32>,
+    /// Total size in octets, from STAT; `None` without STAT or when its reply had no number.
     pub octets: Option<u64>,
+    /// The messages the session named, by message number (RFC 1939 §5).
     pub messages: BTreeMap<u32, Message>,
     /// `Some(true)`: QUIT in TRANSACTION was answered, so the marked messages were deleted.
     /// `Some(false)`: messages were marked, but the session ended without that: none deleted.
@@ -31,13 +34,33 @@ pub struct Mailbox {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MailboxChange {
     /// STAT: the message count and total octets.
-    Stat { count: u32, octets: Option<u64> },
+    Stat {
+        /// Messages in the maildrop.
+        count: u32,
+        /// Their total size in octets; `None` if the reply's number did not parse.
+        octets: Option<u64>,
+    },
     /// LIST: a message's size.
-    Size { number: u32, size: Option<u64> },
+    Size {
+        /// The message number.
+        number: u32,
+        /// Its size in octets; `None` if the listing's number did not parse.
+        size: Option<u64>,
+    },
     /// UIDL: a message's unique id.
-    Uid { number: u32, uid: String },
+    Uid {
+        /// The message number.
+        number: u32,
+        /// Its unique id, lossily decoded as UTF-8.
+        uid: String,
+    },
     /// RETR: the message was downloaded (`complete` false when the capture lost part of it).
-    Retrieved { number: u32, complete: bool },
+    Retrieved {
+        /// The message number.
+        number: u32,
+        /// The whole message was captured.
+        complete: bool,
+    },
     /// DELE: marked for deletion.
     Marked(u32),
     /// RSET: every mark removed.
@@ -47,6 +70,8 @@ pub enum MailboxChange {
 }
 
 impl Mailbox {
+    /// Brings the mirror up to date with one change; replaying an exchange's changes in order
+    /// gives the mailbox as it stood after it.
     pub fn apply(&mut self, change: &MailboxChange) {
         match change {
             MailboxChange::Stat { count, octets } => {

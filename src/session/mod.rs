@@ -4,7 +4,7 @@
 //! - A connection on a POP3 port becomes a session when its first byte (or gap) arrives: a
 //!   connection with only SYNs is not a POP3 session (POP3.md §7.13). Sessions are numbered in
 //!   order of first appearance.
-//! - Each session runs a [`Decoder`]; its events reach the [`SessionSink`] in order, with what
+//! - Each session runs a [`crate::pop3::Decoder`]; its events reach the [`SessionSink`] in order, with what
 //!   the session learned from them: the mailbox mirror (numbers, sizes, UIDs, retrieved,
 //!   marked, committed at UPDATE or not) and the credentials seen (and whether the server
 //!   accepted them). Secrets stay in the model; front ends mask them (see
@@ -30,10 +30,15 @@ pub use mailbox::{Mailbox, MailboxChange, Message};
 /// Facts about a session known at its start.
 #[derive(Clone, Debug)]
 pub struct SessionInfo {
+    /// The session's number, in order of first appearance.
     pub id: SessionId,
+    /// The connection that carries the session.
     pub flow: FlowId,
+    /// The end that opened the connection; without the SYN, the one not on a POP3 port.
     pub client: SocketAddr,
+    /// The other end: the POP3 server.
     pub server: SocketAddr,
+    /// When the connection's first segment was captured.
     pub ts: Timestamp,
     /// The capture has the TCP handshake.
     pub handshake: bool,
@@ -46,6 +51,7 @@ pub struct SessionInfo {
 pub struct Credential {
     /// `USER/PASS`, `APOP`, `AUTH PLAIN`, `AUTH LOGIN`, `AUTH CRAM-MD5`, `AUTH XOAUTH2`, …
     pub mechanism: String,
+    /// The user name as sent; `None` if the command or SASL exchange carried none.
     pub user: Option<Vec<u8>>,
     /// The password or token as decoded; for APOP and CRAM-MD5 the digest.
     pub secret: Option<Vec<u8>>,
@@ -98,14 +104,24 @@ impl serde::Serialize for SessionEnd {
 /// Everything known about a session when it ends.
 #[derive(Clone, Debug)]
 pub struct SessionSummary {
+    /// What was known at the start, as in [`SessionEvent::Started`].
     pub info: SessionInfo,
+    /// When the connection closed, was reset, went idle or was evicted, or the capture ended.
     pub ts: Timestamp,
+    /// How the session ended; QUIT answered wins over how the connection closed.
     pub reason: SessionEnd,
+    /// The RFC 1939 state the session was in at the end.
     pub phase: Phase,
+    /// The capture started mid-session, so `phase` was inferred rather than followed from the
+    /// greeting.
     pub phase_inferred: bool,
+    /// Exchanges completed in the session.
     pub exchanges: u32,
+    /// Notes raised in the session: on the greeting, on exchanges and on the session itself.
     pub notes: u32,
+    /// The mailbox as the session left it.
     pub mailbox: Mailbox,
+    /// Every login attempt, in the order sent.
     pub credentials: Vec<Credential>,
     /// Bytes after the switch to TLS: (client to server, server to client).
     pub tls_bytes: Option<(u64, u64)>,
@@ -114,36 +130,62 @@ pub struct SessionSummary {
 /// What the session layer tells front ends.
 #[derive(Debug)]
 pub enum SessionEvent<'a> {
+    /// A session began: its connection's first byte or gap arrived. Always the session's first
+    /// event.
     Started(&'a SessionInfo),
+    /// The server's greeting was decoded.
     Greeting {
+        /// The session it belongs to.
         session: SessionId,
+        /// The greeting, with its notes.
         greeting: &'a Greeting,
     },
+    /// An exchange completed: a command with its reply, or one of the two alone when the
+    /// capture lost the other. Emitted before the exchange's [`SessionEvent::Credential`].
     Exchange {
+        /// The session it belongs to.
         session: SessionId,
+        /// The exchange, with the notes the session layer added (cleartext password, size
+        /// mismatch).
         exchange: &'a Exchange,
         /// What the exchange changed in the mailbox mirror, in order.
         changes: &'a [MailboxChange],
     },
+    /// An exchange carried a login attempt (`PASS`, `APOP` or `AUTH`); follows that exchange's
+    /// [`SessionEvent::Exchange`].
     Credential {
+        /// The session it belongs to.
         session: SessionId,
+        /// The attempt, secret unmasked.
         credential: &'a Credential,
+        /// Where the command was sent; the default position if the capture lost it.
         at: Position,
     },
+    /// The server said `+OK` to STLS: from the next byte both directions are TLS and only
+    /// sizes can be seen (RFC 2595 §4).
     TlsStarted {
+        /// The session it belongs to.
         session: SessionId,
+        /// Where the server's `+OK` to STLS was.
         at: Position,
     },
+    /// Something about the session rather than one exchange, such as bytes skipped or a
+    /// partial line at the end.
     Note {
+        /// The session it belongs to.
         session: SessionId,
+        /// What was seen.
         note: &'a Note,
+        /// Where it was seen.
         at: Position,
     },
+    /// The session's connection closed or the capture ended. Always the session's last event.
     Ended(&'a SessionSummary),
 }
 
 /// Receives the session layer's events.
 pub trait SessionSink {
+    /// Takes one event; a session's events arrive in order, from `Started` to `Ended`.
     fn event(&mut self, event: SessionEvent<'_>);
     /// True once the sink can take no more; the engine then stops reading.
     fn stopped(&self) -> bool {

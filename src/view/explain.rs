@@ -16,15 +16,21 @@ use crate::view::timeline::{LineKind, SessionView};
 /// How a detail line is meant to look.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Tone {
+    /// The title of a section: `COMMAND`, `REPLY`, `NOTES`, …
     Heading,
+    /// Explanation in pop3scope's words.
     Plain,
     /// Bytes as they were on the wire (escaped).
     Wire,
+    /// Secondary facts: frame numbers, how much was left out.
     Quiet,
+    /// Something wrong or risky: a note, a missing reply, deletions that did not happen.
     Warning,
+    /// An outcome as the protocol intends it, such as marked messages deleted at UPDATE.
     Good,
 }
 
+/// The lines of a detail pane, in order, each with how it is meant to look.
 pub type Detail = Vec<(Tone, String)>;
 
 /// Bytes of a row shown in the hex dump at most.
@@ -232,6 +238,7 @@ fn push_hex(detail: &mut Detail, bytes: &[u8], per_row: usize) {
 /// How the detail of a row is shown.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct DetailOptions {
+    /// Show passwords and tokens instead of masking them.
     pub show_secrets: bool,
     /// Data lines as sent (dot-stuffed) rather than their meaning.
     pub wire_view: bool,

@@ -37,13 +37,19 @@ pub struct ExchangeFacts {
 /// One session event, owned: what a [`Recorder`] hands on.
 #[derive(Clone, Debug)]
 pub enum Record {
+    /// [`SessionEvent::Started`]: a session began.
     Started(SessionInfo),
+    /// [`SessionEvent::Greeting`]: the server's greeting.
     Greeting(SessionId, Greeting),
     /// The exchange with its data lines cut to a preview, and its mailbox changes.
     Exchange(SessionId, Box<Exchange>, Vec<MailboxChange>),
+    /// [`SessionEvent::Credential`]: a login attempt, secret unmasked.
     Credential(SessionId, Credential),
+    /// [`SessionEvent::TlsStarted`]: where the switch to TLS happened.
     TlsStarted(SessionId, Position),
+    /// [`SessionEvent::Note`]: a note about the session, with where it was seen.
     Note(SessionId, Note, Position),
+    /// [`SessionEvent::Ended`]: the session's summary.
     Ended(Box<SessionSummary>),
 }
 
@@ -55,6 +61,8 @@ pub struct Recorder<F> {
 }
 
 impl<F: FnMut(Record) -> bool> Recorder<F> {
+    /// A recorder handing each record to `deliver`; once it returns false the recorder drops
+    /// the rest and reports itself stopped.
     pub fn new(deliver: F) -> Self {
         Recorder {
             deliver,
@@ -98,22 +106,28 @@ impl<F: FnMut(Record) -> bool> SessionSink for Recorder<F> {
 /// What one line of the conversation shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LineKind {
+    /// The server's greeting.
     Greeting,
     /// The command of exchange `n` (an index into [`SessionView::exchanges`]).
     Command(usize),
     /// SASL line `line` of exchange `n`.
     Sasl(usize, usize),
+    /// The first line of the reply of exchange `n`.
     Reply(usize),
     /// A note about the session, index into [`SessionView::notes`].
     Note(usize),
+    /// The switch to TLS: after `+OK` to STLS, or the start of an implicit-TLS session.
     TlsStarted,
+    /// The session's end.
     Ended,
 }
 
 /// One line of a session's conversation: one greeting, command, SASL line or reply.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Line {
+    /// What the line shows.
     pub kind: LineKind,
+    /// When its first byte was captured; for a line with no frame, the time of the event.
     pub ts: Timestamp,
     /// Who sent it; `None` for what pop3scope says (notes, the end).
     pub from: Option<Direction>,
@@ -124,30 +138,42 @@ pub struct Line {
 /// How a session ended, as kept for showing.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionEnding {
+    /// When the connection ended, or the capture did.
     pub ts: Timestamp,
+    /// How the session ended.
     pub reason: SessionEnd,
+    /// The RFC 1939 state the session was in at the end.
     pub phase: Phase,
     /// Marked messages were not deleted: the session ended without QUIT answered.
     pub uncommitted: bool,
+    /// Bytes after the switch to TLS: (client to server, server to client); `None` without TLS.
     pub tls_bytes: Option<(u64, u64)>,
 }
 
 /// One session: what is known so far.
 #[derive(Clone, Debug)]
 pub struct SessionView {
+    /// What was known at the start.
     pub info: SessionInfo,
+    /// The server's greeting; `None` until seen, or if the capture missed it.
     pub greeting: Option<Greeting>,
     /// Each with its data lines cut to a preview.
     pub exchanges: Vec<Exchange>,
     /// One per exchange, in the same order.
     pub facts: Vec<ExchangeFacts>,
+    /// Login attempts, in the order sent, secrets unmasked.
     pub credentials: Vec<Credential>,
+    /// Notes about the session rather than one exchange, with where each was seen.
     pub notes: Vec<(Note, Position)>,
+    /// Where the session switched to TLS (its start for implicit TLS); `None` while plain text.
     pub tls_at: Option<Position>,
+    /// `None` while the session is open.
     pub ending: Option<SessionEnding>,
+    /// The conversation in wire order: pipelined commands before their replies.
     pub lines: Vec<Line>,
     /// The furthest phase reached, in RFC order: AUTHORIZATION, TRANSACTION, UPDATE.
     pub phase_reached: Phase,
+    /// Notes of every kind: on the greeting, on the exchanges and on the session.
     pub note_count: usize,
 }
 
@@ -285,6 +311,7 @@ impl SessionView {
 /// Every session seen so far, with its conversation in wire order.
 #[derive(Clone, Debug, Default)]
 pub struct Timeline {
+    /// In order of first appearance.
     pub sessions: Vec<SessionView>,
 }
 
@@ -293,6 +320,7 @@ pub struct Timeline {
 pub struct Inserted {
     /// Index into [`Timeline::sessions`].
     pub session: usize,
+    /// Index into that session's [`SessionView::lines`], valid once the record is pushed.
     pub line: usize,
 }
 

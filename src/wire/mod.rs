@@ -32,6 +32,7 @@ impl SeqNum {
     pub fn minus(self, other: SeqNum) -> i64 {
         i64::from(self.0.wrapping_sub(other.0) as i32)
     }
+    /// The sequence number `n` bytes further on, wrapping at 2^32.
     pub fn plus(self, n: u32) -> SeqNum {
         SeqNum(self.0.wrapping_add(n))
     }
@@ -40,19 +41,28 @@ impl SeqNum {
 /// The TCP flags pop3scope acts on.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TcpFlags {
+    /// SYN: the segment opens its side of the connection and takes one sequence number.
     pub syn: bool,
+    /// ACK: the acknowledgment number is valid (on every segment after the first SYN).
     pub ack: bool,
+    /// FIN: the sender has no more data; it takes one sequence number, after the payload.
     pub fin: bool,
+    /// RST: the sender aborts the connection.
     pub rst: bool,
 }
 
 /// One TCP segment, borrowed from its frame.
 #[derive(Clone, Copy, Debug)]
 pub struct Segment<'a> {
+    /// The sender's address and port.
     pub src: SocketAddr,
+    /// The receiver's address and port.
     pub dst: SocketAddr,
+    /// Sequence number of the first payload byte (of the SYN itself when SYN is set).
     pub seq: SeqNum,
+    /// The next sequence number the sender expects from its peer; meaningful only with ACK.
     pub ack: SeqNum,
+    /// The control bits pop3scope acts on.
     pub flags: TcpFlags,
     /// The payload bytes that were captured.
     pub payload: &'a [u8],
@@ -90,20 +100,29 @@ impl fmt::Display for Skip {
 /// One fragment of an IP datagram that carries TCP.
 #[derive(Clone, Copy, Debug)]
 pub struct Fragment<'a> {
+    /// Source address of the datagram.
     pub src: IpAddr,
+    /// Destination address of the datagram.
     pub dst: IpAddr,
+    /// The datagram's identification: IPv4's 16 bits, or the 32 of IPv6's Fragment header.
     pub id: u32,
     /// Offset of this fragment's data in the datagram's payload, in bytes.
     pub offset: usize,
+    /// More Fragments: further fragments of the datagram follow this one.
     pub more: bool,
+    /// The captured bytes of this fragment's part of the payload (the TCP header and data).
     pub data: &'a [u8],
     /// The fragment was cut short by the snapshot length.
     pub truncated: bool,
 }
 
+/// What one frame carries: a whole TCP segment, or one fragment of an IP datagram.
 #[derive(Clone, Copy, Debug)]
 pub enum Decoded<'a> {
+    /// The TCP segment of an unfragmented IP packet.
     Tcp(Segment<'a>),
+    /// A fragment, for a [`Defragmenter`]; the whole datagram's TCP part is then read with
+    /// [`tcp_segment`].
     Fragment(Fragment<'a>),
 }
 

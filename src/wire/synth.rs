@@ -3,7 +3,7 @@
 //! Contract: a [`Conversation`] is a list of turns (who sends which bytes); [`Conversation::packets`]
 //! makes the TCP segments a real stack would send (handshake, MSS-sized data segments with
 //! acknowledgements, FIN or RST teardown); [`frames`] wraps them in IP and a link header of any
-//! supported type; [`write_pcap`] and [`write_pcapng`] write the capture file. Tests perturb the
+//! supported type; [`write_pcap`] and [`crate::capture::write_pcapng`] write the capture file. Tests perturb the
 //! packet list (reorder, duplicate, drop, split, overlap) before writing it, so every claim the
 //! reassembler makes can be checked against bytes whose truth is known.
 //!
@@ -33,10 +33,15 @@ pub enum Ending {
 /// One TCP segment of a scripted conversation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TcpPacket {
+    /// Who sends it.
     pub dir: Direction,
+    /// Absolute sequence number of its first byte (of the SYN itself on a SYN).
     pub seq: u32,
+    /// The next byte expected from the peer; 0 on the opening SYN.
     pub ack: u32,
+    /// Control bits; on the wire PSH is added whenever there is payload.
     pub flags: TcpFlags,
+    /// Data bytes, at most the conversation's MSS.
     pub payload: Vec<u8>,
 }
 
@@ -57,21 +62,28 @@ impl TcpPacket {
 /// A conversation's segments in three parts (see [`Conversation::segments`]).
 #[derive(Clone, Debug)]
 pub struct Segments {
+    /// The three-way handshake (SYN, SYN-ACK, ACK); empty without [`Conversation::handshake`].
     pub opening: Vec<TcpPacket>,
     /// One per turn: its data segments (at most MSS bytes each), then the peer's ACK.
     pub turns: Vec<Vec<TcpPacket>>,
+    /// The teardown [`Conversation::ending`] asks for: FIN, FIN, ACK; a lone RST; or nothing.
     pub closing: Vec<TcpPacket>,
 }
 
 /// A scripted TCP conversation between a client and a server.
 #[derive(Clone, Debug)]
 pub struct Conversation {
+    /// The client's address and port: the side that sends the SYN.
     pub client: SocketAddr,
+    /// The server's address and port.
     pub server: SocketAddr,
+    /// The client's initial sequence number, the one its SYN carries.
     pub client_isn: u32,
+    /// The server's initial sequence number, the one its SYN-ACK carries.
     pub server_isn: u32,
     /// Whether the capture has the three-way handshake.
     pub handshake: bool,
+    /// How the connection ends after the last turn.
     pub ending: Ending,
     /// Largest payload per segment.
     pub mss: usize,
@@ -79,6 +91,8 @@ pub struct Conversation {
 }
 
 impl Conversation {
+    /// A conversation with no turns yet: handshake, FIN ending, MSS 1460, client ISN 1000,
+    /// server ISN 5000000.
     pub fn new(client: SocketAddr, server: SocketAddr) -> Self {
         Conversation {
             client,
@@ -201,19 +215,24 @@ impl Conversation {
 /// The link-layer framing of a synthetic capture.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Link {
+    /// Ethernet II, no VLAN tag.
     Ethernet,
     /// Ethernet with these VLAN tags, outermost first (two make QinQ).
     Vlan(Vec<u16>),
+    /// Linux cooked capture v1, as on a loopback device.
     Sll,
+    /// Linux cooked capture v2, as on a loopback device with interface index 1.
     Sll2,
     /// BSD loopback, family in little-endian host order.
     Null,
     /// OpenBSD loopback, family in network order.
     Loop,
+    /// Bare IP, no link header.
     Raw,
 }
 
 impl Link {
+    /// The LINKTYPE_ number a capture file of this framing carries.
     pub fn link_type(&self) -> LinkType {
         match self {
             Link::Ethernet | Link::Vlan(_) => LinkType::ETHERNET,

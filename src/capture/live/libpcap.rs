@@ -100,6 +100,7 @@ impl PcapCapture {
         self.link_type
     }
 
+    /// libpcap's counters (pcap_stats) since the capture opened; zero when libpcap cannot tell.
     pub fn kernel_stats(&mut self) -> KernelStats {
         self.capture
             .stats()

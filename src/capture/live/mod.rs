@@ -123,10 +123,15 @@ pub fn stop_requested() -> bool {
 /// An interface a user can capture on.
 #[derive(Clone, Debug)]
 pub struct Interface {
+    /// The kernel's name for it (`eth0`, `lo`), as [`Backend::open`] takes it.
     pub name: String,
+    /// The kernel's interface index (if_nametoindex); 0 if the name has none.
     pub index: u32,
+    /// IFF_UP: the interface is administratively up.
     pub up: bool,
+    /// IFF_LOOPBACK: its traffic never leaves the host.
     pub loopback: bool,
+    /// Its IPv4 and IPv6 addresses; empty when it has none.
     pub addresses: Vec<std::net::IpAddr>,
 }
 
@@ -214,20 +219,37 @@ pub struct KernelStats {
 /// Why a live capture could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum LiveError {
+    /// Opening the socket was refused: the process lacks CAP_NET_RAW.
     #[error(
         "capturing packets needs the CAP_NET_RAW privilege: run as root (sudo pop3scope sniff …), \
          or give the binary the capability once: sudo setcap cap_net_raw+ep $(command -v pop3scope)"
     )]
     NotPermitted,
+    /// The system has no interface by the name asked for.
     #[error("no interface named {name}; available: {available}")]
-    NoSuchInterface { name: String, available: String },
+    NoSuchInterface {
+        /// The name asked for.
+        name: String,
+        /// The names that exist, comma-separated, for the message.
+        available: String,
+    },
+    /// A system or libpcap call failed for a reason other than permission.
     #[error("{what}: {source}")]
-    Os { what: &'static str, source: io::Error },
+    Os {
+        /// The step that failed, for the message: `cannot bind to the interface`.
+        what: &'static str,
+        /// The error the system (or libpcap) gave.
+        source: io::Error,
+    },
+    /// A BPF filter expression (held here) was asked of the AF_PACKET backend, which filters by
+    /// port only.
     #[error(
         "a filter expression ('{0}') needs the libpcap backend: build with `cargo install pop3scope \
          --features libpcap` (and libpcap-dev installed); this build filters by port: use --port"
     )]
     NeedsLibpcap(String),
+    /// The backend asked for is not in this build or not on this system; the text says what
+    /// to use instead.
     #[error("{0}")]
     Unsupported(&'static str),
 }

@@ -6,7 +6,7 @@
 //! - [`load`] reads a lesson and its captures and resolves every step to exactly one row, or
 //!   says, per file and step, what did not match; [`check`] reports every problem at once.
 //! - The lessons in lessons/ and the captures they use are built into the binary
-//!   ([`bundled`]); a lesson given by path reads its captures relative to its own file.
+//!   (`bundled.rs`); a lesson given by path reads its captures relative to its own file.
 //! - [`Replay`] is the classroom state — step, answers, what is revealed, the score — with no
 //!   terminal and no clock; the terminal UI and the plain text ([`plain`]) read it.
 

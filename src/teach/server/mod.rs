@@ -3,7 +3,7 @@
 //! without a mail system.
 //!
 //! Contract:
-//! - [`session::Session`] is the protocol: a line in, a response out, no socket, no clock.
+//! - [`session::ServerSession`] is the protocol: a line in, a response out, no socket, no clock.
 //!   DELE marks, RSET unmarks, only QUIT in TRANSACTION deletes (UPDATE); a connection that
 //!   ends otherwise deletes nothing. One session per mailbox ([`store::Locks`]): the next gets
 //!   `-ERR [IN-USE]`.

@@ -1,5 +1,5 @@
 //! The teaching server on TCP: a thread per client, lines read with a cap, an idle timeout,
-//! TLS after STLS. The protocol itself is [`super::session::Session`].
+//! TLS after STLS. The protocol itself is [`super::session::ServerSession`].
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
