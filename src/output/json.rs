@@ -199,7 +199,7 @@ fn write_exchange(
         &exchange
             .notes
             .iter()
-            .map(|n| n.detail.as_str())
+            .map(|n| JsonBytes(&n.detail))
             .collect::<Vec<_>>(),
     )?;
     out.extend_from_slice(b",\"reply_ts\":");
@@ -322,7 +322,7 @@ struct NoteRecord<'a> {
     session: SessionId,
     ts: Timestamp,
     code: NoteCode,
-    detail: &'a str,
+    detail: JsonBytes<'a>,
 }
 
 #[derive(Serialize)]
@@ -558,7 +558,7 @@ fn note_record(session: SessionId, note: &Note, at: Position) -> NoteRecord<'_> 
         session,
         ts: at.ts,
         code: note.code,
-        detail: &note.detail,
+        detail: JsonBytes(&note.detail),
     }
 }
 

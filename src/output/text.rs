@@ -93,7 +93,7 @@ impl<W: Write> TextPrinter<W> {
             let detail = if note.detail.is_empty() {
                 String::new()
             } else {
-                format!(" ({})", note.detail)
+                format!(" ({})", crate::view::explain::note_detail(note))
             };
             let text = format!("! {}{detail}: {}", note.code.name(), note.code.explanation());
             let text = self.paint("\x1b[33m", &text);

@@ -220,12 +220,12 @@ impl Exchange {
         self.missing_bytes += len;
         let detail = format!("{} bytes missing", self.missing_bytes);
         match self.notes.iter_mut().find(|n| n.code == NoteCode::GapInReply) {
-            Some(note) => note.detail = detail,
+            Some(note) => note.detail = detail.into_bytes(),
             None => self.notes.push(Note::new(NoteCode::GapInReply, detail)),
         }
     }
 
-    fn note(&mut self, code: NoteCode, detail: impl Into<String>) {
+    fn note(&mut self, code: NoteCode, detail: impl Into<Vec<u8>>) {
         if !self.notes.iter().any(|n| n.code == code) {
             self.notes.push(Note::new(code, detail));
         }
@@ -409,14 +409,9 @@ fn side(dir: Direction) -> usize {
     }
 }
 
-/// Escaped, shortened text of a line for a note's detail.
-fn sample(line: &[u8]) -> String {
-    let shown = &line[..line.len().min(60)];
-    let mut text = crate::base::escape(shown);
-    if line.len() > shown.len() {
-        text.push('…');
-    }
-    text
+/// The start of a line, as it came, for a note's detail.
+fn sample(line: &[u8]) -> Vec<u8> {
+    line[..line.len().min(Note::MAX_SAMPLE)].to_vec()
 }
 
 impl Decoder {

@@ -147,14 +147,18 @@ impl NoteCode {
 pub struct Note {
     /// What kind of anomaly it is: the part consumers match on.
     pub code: NoteCode,
-    /// Specific detail: which bytes, which sizes. Bytes from the wire in it are escaped
-    /// ([`crate::base::escape`]): it is safe to print as it is.
-    pub detail: String,
+    /// Specific detail: which sizes, or which bytes — the bytes as they were on the wire
+    /// (at most [`Note::MAX_SAMPLE`] of them), never escaped: showing them safely is the
+    /// front end's business ([`crate::base::escape`]).
+    pub detail: Vec<u8>,
 }
 
 impl Note {
-    /// A note; `detail` must already be escaped (see [`Note::detail`]).
-    pub fn new(code: NoteCode, detail: impl Into<String>) -> Self {
+    /// Bytes of a line kept in a note's detail at most.
+    pub const MAX_SAMPLE: usize = 256;
+
+    /// A note with its detail: words (`format!`), or wire bytes as they came.
+    pub fn new(code: NoteCode, detail: impl Into<Vec<u8>>) -> Self {
         Note {
             code,
             detail: detail.into(),

@@ -639,9 +639,8 @@ mod tests {
         ]);
         let seen = play(&turns, EndReason::Fin);
         let retr = seen.exchanges.last().unwrap();
-        assert!(retr.notes.iter().any(
-            |n| n.code == NoteCode::SizeMismatch && n.detail.contains("100 octets announced, 7 received")
-        ));
+        assert!(retr.notes.iter().any(|n| n.code == NoteCode::SizeMismatch
+            && n.detail == b"message 1: 100 octets announced, 7 received"));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use crate::base::Direction;
 use crate::base::escape;
 use crate::pop3::Exchange;
 use crate::pop3::sasl::MASK;
-use crate::pop3::{Phase, Status, Verb, capability_meaning};
+use crate::pop3::{Note, Phase, Status, Verb, capability_meaning};
 use crate::session::SessionEnd;
 use crate::view::timeline::{LineKind, SessionView};
 
@@ -92,6 +92,20 @@ fn end_reason(reason: SessionEnd) -> &'static str {
     }
 }
 
+/// Bytes of a note's detail shown on a terminal at most; the rest is `…`.
+const NOTE_DETAIL_SHOWN: usize = 60;
+
+/// A note's detail as a terminal shows it: escaped, and cut after [`NOTE_DETAIL_SHOWN`] bytes
+/// (JSON keeps it whole and exact).
+pub fn note_detail(note: &Note) -> String {
+    let shown = &note.detail[..note.detail.len().min(NOTE_DETAIL_SHOWN)];
+    let mut text = escape(shown);
+    if note.detail.len() > shown.len() {
+        text.push('…');
+    }
+    text
+}
+
 /// The text of one conversation row.
 pub fn line_text(session: &SessionView, line: usize, show_secrets: bool) -> String {
     let Some(seen) = session.lines.get(line) else {
@@ -119,7 +133,7 @@ pub fn line_text(session: &SessionView, line: usize, show_secrets: bool) -> Stri
             if note.detail.is_empty() {
                 format!("! {}", note.code.name())
             } else {
-                format!("! {} ({})", note.code.name(), note.detail)
+                format!("! {} ({})", note.code.name(), note_detail(note))
             }
         }
         LineKind::TlsStarted if session.info.implicit_tls => {
@@ -302,7 +316,7 @@ pub fn detail(session: &SessionView, line: usize, options: DetailOptions) -> Det
             out.push((Tone::Heading, format!("NOTE {}", note.code.name())));
             out.push((Tone::Plain, note.code.explanation().to_string()));
             if !note.detail.is_empty() {
-                out.push((Tone::Plain, format!("here: {}", note.detail)));
+                out.push((Tone::Plain, format!("here: {}", note_detail(note))));
             }
             if at.frame != 0 {
                 out.push((Tone::Quiet, format!("frame {}", at.frame)));
@@ -369,7 +383,7 @@ fn notes(out: &mut Detail, notes: &[crate::pop3::Note]) {
         let detail = if note.detail.is_empty() {
             String::new()
         } else {
-            format!(" ({})", note.detail)
+            format!(" ({})", note_detail(note))
         };
         out.push((Tone::Warning, format!("! {}{detail}", note.code.name())));
         out.push((Tone::Plain, format!("  {}", note.code.explanation())));
