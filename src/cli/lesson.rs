@@ -61,8 +61,7 @@ pub(super) fn lesson(args: LessonArgs) -> anyhow::Result<()> {
             args.lesson
                 .iter()
                 .map(|name| Source::find(name))
-                .collect::<Result<_, _>>()
-                .map_err(anyhow::Error::msg)?
+                .collect::<Result<_, _>>()?
         };
         let mut out = io::stdout().lock();
         let mut failed = 0;
@@ -93,7 +92,7 @@ pub(super) fn lesson(args: LessonArgs) -> anyhow::Result<()> {
         }
         let mut out = io::stdout().lock();
         for (i, (_, text)) in BUNDLED.iter().enumerate() {
-            let file = lesson::LessonFile::parse(text).map_err(anyhow::Error::msg)?;
+            let file = lesson::LessonFile::parse(text)?;
             writeln!(out, "{:>3}  {}", i + 1, file.title.get(lang))?;
         }
         let hint = match lang {
@@ -103,7 +102,7 @@ pub(super) fn lesson(args: LessonArgs) -> anyhow::Result<()> {
         writeln!(out, "\n{hint}")?;
         return Ok(());
     };
-    let source = Source::find(name).map_err(anyhow::Error::msg)?;
+    let source = Source::find(name)?;
     let (lesson, timeline) =
         lesson::load(&source).map_err(|problems| anyhow::Error::msg(problems.join("\n")))?;
     let number = match source {

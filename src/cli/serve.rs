@@ -62,7 +62,7 @@ pub(super) fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     let mut quirks = Quirks::default();
     for name in &args.quirks {
-        quirks.enable(name).map_err(anyhow::Error::msg)?;
+        quirks.enable(name)?;
     }
     let (store, who, try_user): (Arc<dyn Store>, String, String) = match &args.mailbox {
         Some(dir) => {
@@ -101,7 +101,7 @@ pub(super) fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let tls = if args.no_tls {
         None
     } else {
-        Some(self_signed_tls().map_err(anyhow::Error::msg)?)
+        Some(self_signed_tls()?)
     };
     let config = ServerConfig {
         quirks,

@@ -7,6 +7,9 @@
 //! - [`simulate`]: scripted conversations (or a client's commands answered by the server)
 //!   written as realistic captures, with the network's misdeeds.
 
+mod error;
 pub mod lesson;
 pub mod server;
 pub mod simulate;
+
+pub use error::Error;

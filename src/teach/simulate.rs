@@ -38,6 +38,7 @@ use crate::base::Direction;
 use crate::base::Timestamp;
 use crate::capture::LinkType;
 use crate::capture::{DEFAULT_SNAPLEN, OwnedFrame, write_pcap};
+use crate::teach::Error;
 use crate::wire::synth::{self, Conversation, Ending, Link, TcpPacket};
 
 /// 2026-01-05 09:00:00 UTC: every simulated capture starts there.
@@ -147,7 +148,7 @@ pub struct ScriptError {
 }
 
 /// `\r`, `\n`, `\t`, `\\` and `\xNN` in a script line.
-fn unescape(text: &str) -> Result<Vec<u8>, String> {
+fn unescape(text: &str) -> Result<Vec<u8>, Error> {
     let mut out = Vec::with_capacity(text.len());
     let bytes = text.as_bytes();
     let mut i = 0;
@@ -163,11 +164,19 @@ fn unescape(text: &str) -> Result<Vec<u8>, String> {
             Some(b't') => out.push(b'\t'),
             Some(b'\\') => out.push(b'\\'),
             Some(b'x') => {
-                let hex = text.get(i + 2..i + 4).ok_or("\\x needs two hex digits")?;
-                out.push(u8::from_str_radix(hex, 16).map_err(|_| format!("\\x{hex} is not hex"))?);
+                let hex = text
+                    .get(i + 2..i + 4)
+                    .ok_or_else(|| Error::Escape("\\x needs two hex digits".to_string()))?;
+                out.push(
+                    u8::from_str_radix(hex, 16).map_err(|_| Error::Escape(format!("\\x{hex} is not hex")))?,
+                );
                 i += 2;
             }
-            _ => return Err("a backslash starts \\r, \\n, \\t, \\\\ or \\xNN".to_string()),
+            _ => {
+                return Err(Error::Escape(
+                    "a backslash starts \\r, \\n, \\t, \\\\ or \\xNN".to_string(),
+                ));
+            }
         }
         i += 2;
     }
@@ -219,9 +228,15 @@ impl Script {
             } else if let Some(rest) = side_line("S:") {
                 Some((Direction::ServerToClient, [rest.as_bytes(), b"\r\n"].concat()))
             } else if let Some(rest) = side_line("C!") {
-                Some((Direction::ClientToServer, unescape(rest).map_err(fail)?))
+                Some((
+                    Direction::ClientToServer,
+                    unescape(rest).map_err(|e| fail(e.to_string()))?,
+                ))
             } else if let Some(rest) = side_line("S!") {
-                Some((Direction::ServerToClient, unescape(rest).map_err(fail)?))
+                Some((
+                    Direction::ServerToClient,
+                    unescape(rest).map_err(|e| fail(e.to_string()))?,
+                ))
             } else {
                 None
             };

@@ -2,6 +2,8 @@
 
 use serde::Deserialize;
 
+use crate::teach::Error;
+
 /// The languages every lesson text comes in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Lang {
@@ -121,8 +123,8 @@ pub struct LessonFile {
 }
 
 impl LessonFile {
-    pub fn parse(text: &str) -> Result<LessonFile, String> {
-        toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())
+    pub fn parse(text: &str) -> Result<LessonFile, Error> {
+        toml::from_str(text).map_err(|e| Error::LessonFormat(e.to_string().trim_end().to_string()))
     }
 
     /// What is wrong with the texts and questions, one message per problem, each naming the
@@ -290,6 +292,7 @@ mod tests {
     #[test]
     fn an_unknown_key_is_an_error_with_its_line() {
         let error = LessonFile::parse(&SMALL.replace("say =", "sya =")).unwrap_err();
+        let error = error.to_string();
         assert!(error.contains("sya") && error.contains("line"), "{error}");
     }
 

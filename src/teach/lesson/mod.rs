@@ -26,6 +26,7 @@ pub use replay::{Answer, Replay};
 
 use crate::capture::CaptureReader;
 use crate::pipeline::Config;
+use crate::teach::Error;
 use crate::view::timeline::Timeline;
 
 /// Where a lesson comes from.
@@ -38,14 +39,14 @@ pub enum Source {
 
 impl Source {
     /// A number (1 for the first bundled lesson), a bundled lesson's name, or a file path.
-    pub fn find(name: &str) -> Result<Source, String> {
+    pub fn find(name: &str) -> Result<Source, Error> {
         if let Ok(number) = name.parse::<usize>() {
             return match number {
                 1.. if number <= BUNDLED.len() => Ok(Source::Bundled(number - 1)),
-                _ => Err(format!(
-                    "there is no lesson {number}: the lessons are 1 to {} (`pop3scope lesson` lists them)",
-                    BUNDLED.len()
-                )),
+                _ => Err(Error::NoSuchLesson {
+                    number,
+                    count: BUNDLED.len(),
+                }),
             };
         }
         if let Some(index) = BUNDLED
@@ -77,15 +78,15 @@ pub struct Lesson {
     pub predicts: Vec<bool>,
 }
 
-fn read_source(source: &Source) -> Result<String, String> {
+fn read_source(source: &Source) -> Result<String, Error> {
     match source {
         Source::Bundled(index) => Ok(BUNDLED[*index].1.to_string()),
-        Source::Path(path) => std::fs::read_to_string(path).map_err(|e| format!("cannot read it: {e}")),
+        Source::Path(path) => Ok(std::fs::read_to_string(path)?),
     }
 }
 
 /// A capture named by a lesson: beside the lesson file, else built in (by file name).
-fn capture_bytes(source: &Source, name: &str) -> Result<Vec<u8>, String> {
+fn capture_bytes(source: &Source, name: &str) -> Result<Vec<u8>, Error> {
     let file_name = Path::new(name)
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -98,11 +99,16 @@ fn capture_bytes(source: &Source, name: &str) -> Result<Vec<u8>, String> {
         if let Some(bytes) = bundled_capture(&file_name) {
             return Ok(bytes.to_vec());
         }
-        return Err(format!("capture {name}: not found at {}", beside.display()));
+        return Err(Error::CaptureNotFound {
+            name: name.to_string(),
+            path: beside,
+        });
     }
     bundled_capture(&file_name)
         .map(<[u8]>::to_vec)
-        .ok_or_else(|| format!("capture {name}: not built into pop3scope"))
+        .ok_or_else(|| Error::CaptureNotBuiltIn {
+            name: name.to_string(),
+        })
 }
 
 /// The captures of a lesson as one timeline; sessions are numbered on across the files.
@@ -113,7 +119,7 @@ fn load_captures(source: &Source, file: &LessonFile) -> Result<Timeline, Vec<Str
         let bytes = match capture_bytes(source, name) {
             Ok(bytes) => bytes,
             Err(problem) => {
-                problems.push(problem);
+                problems.push(problem.to_string());
                 continue;
             }
         };
@@ -151,8 +157,8 @@ pub fn load(source: &Source) -> Result<(Lesson, Timeline), Vec<String>> {
             .map(|p| format!("{name}: {p}"))
             .collect::<Vec<_>>()
     };
-    let text = read_source(source).map_err(|p| prefixed(vec![p]))?;
-    let file = LessonFile::parse(&text).map_err(|p| prefixed(vec![p]))?;
+    let text = read_source(source).map_err(|e| prefixed(vec![e.to_string()]))?;
+    let file = LessonFile::parse(&text).map_err(|e| prefixed(vec![e.to_string()]))?;
     let mut problems = file.problems();
     let timeline = match load_captures(source, &file) {
         Ok(timeline) => timeline,
@@ -172,7 +178,9 @@ pub fn load(source: &Source) -> Result<(Lesson, Timeline), Vec<String>> {
         if let Some(at) = &step.at {
             match Selector::parse(at).and_then(|selector| {
                 if predict && !selector.is_reply() {
-                    return Err("a predict question needs a reply as its moment (\"reply to …\")".to_string());
+                    return Err(Error::Moment(
+                        "a predict question needs a reply as its moment (\"reply to …\")".to_string(),
+                    ));
                 }
                 selector.resolve(&timeline)
             }) {

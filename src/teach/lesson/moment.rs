@@ -18,6 +18,7 @@
 //! exactly. A moment must name exactly one row: when several match, `#N` picks one.
 
 use crate::pop3::Phase;
+use crate::teach::Error;
 use crate::view::timeline::{LineKind, SessionView, Timeline};
 
 /// Where a step is: a row of a session's conversation.
@@ -58,21 +59,23 @@ pub struct Selector {
     session: usize,
 }
 
-fn phase(word: &str) -> Result<Phase, String> {
+fn phase(word: &str) -> Result<Phase, Error> {
     match word.to_ascii_uppercase().as_str() {
         "AUTHORIZATION" => Ok(Phase::Authorization),
         "TRANSACTION" => Ok(Phase::Transaction),
         "UPDATE" => Ok(Phase::Update),
         "TLS" => Ok(Phase::Tls),
-        other => Err(format!(
+        other => Err(Error::Moment(format!(
             "\"{other}\" is not a phase (AUTHORIZATION, TRANSACTION, UPDATE, TLS)"
-        )),
+        ))),
     }
 }
 
-fn command(words: &[&str]) -> Result<CommandPattern, String> {
+fn command(words: &[&str]) -> Result<CommandPattern, Error> {
     let Some((keyword, args)) = words.split_first() else {
-        return Err("a command is missing after \"command\" or \"reply to\"".to_string());
+        return Err(Error::Moment(
+            "a command is missing after \"command\" or \"reply to\"".to_string(),
+        ));
     };
     let args = match args {
         ["*"] => None,
@@ -85,7 +88,7 @@ fn command(words: &[&str]) -> Result<CommandPattern, String> {
 }
 
 impl Selector {
-    pub fn parse(text: &str) -> Result<Selector, String> {
+    pub fn parse(text: &str) -> Result<Selector, Error> {
         let mut words: Vec<&str> = text.split_whitespace().collect();
         if words.first().is_some_and(|w| w.eq_ignore_ascii_case("the")) {
             words.remove(0);
@@ -95,17 +98,16 @@ impl Selector {
         if let Some(at) = lower.windows(2).rposition(|w| w[0] == "in" && w[1] == "session") {
             let number = words
                 .get(at + 2)
-                .ok_or("a number is missing after \"in session\"")?;
-            session = number
-                .parse::<usize>()
-                .ok()
-                .filter(|&n| n > 0)
-                .ok_or_else(|| format!("\"{number}\" is not a session number (1, 2, …)"))?;
+                .ok_or_else(|| Error::Moment("a number is missing after \"in session\"".to_string()))?;
+            session =
+                number.parse::<usize>().ok().filter(|&n| n > 0).ok_or_else(|| {
+                    Error::Moment(format!("\"{number}\" is not a session number (1, 2, …)"))
+                })?;
             if words.len() > at + 3 {
-                return Err(format!(
+                return Err(Error::Moment(format!(
                     "unexpected \"{}\" after the session number",
                     words[at + 3..].join(" ")
-                ));
+                )));
             }
             words.truncate(at);
         }
@@ -118,7 +120,7 @@ impl Selector {
                     .parse::<usize>()
                     .ok()
                     .filter(|&n| n > 0)
-                    .ok_or_else(|| format!("\"{last}\" is not a count (#1, #2, …)"))?,
+                    .ok_or_else(|| Error::Moment(format!("\"{last}\" is not a count (#1, #2, …)")))?,
             );
             words.pop();
         }
@@ -134,11 +136,11 @@ impl Selector {
             ["first", "command", "in", p] => Target::FirstCommandIn(phase(p)?),
             ["first", "reply", "in", p] => Target::FirstReplyIn(phase(p)?),
             _ => {
-                return Err(format!(
+                return Err(Error::Moment(format!(
                     "\"{text}\" names no moment: write greeting, command VERB [ARGS], reply to VERB [ARGS], \
                      first command in PHASE, first reply in PHASE, note CODE, tls or end, optionally \
                      followed by #N and \"in session N\""
-                ));
+                )));
             }
         };
         Ok(Selector { target, nth, session })
@@ -150,14 +152,14 @@ impl Selector {
     }
 
     /// The one row the moment names, or what went wrong.
-    pub fn resolve(&self, timeline: &Timeline) -> Result<Moment, String> {
+    pub fn resolve(&self, timeline: &Timeline) -> Result<Moment, Error> {
         let sessions = timeline.sessions.len();
         let session = timeline.sessions.get(self.session - 1).ok_or_else(|| {
-            format!(
+            Error::Moment(format!(
                 "session {} does not exist: the captures hold {sessions} session{}",
                 self.session,
                 if sessions == 1 { "" } else { "s" }
-            )
+            ))
         })?;
         let matches: Vec<usize> = (0..session.lines.len())
             .filter(|&line| self.matches(session, line))
@@ -167,23 +169,28 @@ impl Selector {
             (_, 0, _) => None,
             (None, _, true) | (None, 1, _) => matches.first().copied(),
             (None, n, false) => {
-                return Err(format!(
+                return Err(Error::Moment(format!(
                     "matches {n} rows of session {}: add #1 … #{n} to choose one",
                     self.session
-                ));
+                )));
             }
             (Some(k), n, _) if k > n => {
-                return Err(format!(
+                return Err(Error::Moment(format!(
                     "#{k} asked, but only {n} row{} of session {} match{}",
                     if n == 1 { "" } else { "s" },
                     self.session,
                     if n == 1 { "es" } else { "" }
-                ));
+                )));
             }
             (Some(k), _, _) => matches.get(k - 1).copied(),
         };
-        let line = chosen
-            .ok_or_else(|| format!("matches no row of session {}{}", self.session, self.hint(session)))?;
+        let line = chosen.ok_or_else(|| {
+            Error::Moment(format!(
+                "matches no row of session {}{}",
+                self.session,
+                self.hint(session)
+            ))
+        })?;
         Ok(Moment {
             session: self.session - 1,
             line,
@@ -264,7 +271,9 @@ mod tests {
     }
 
     fn row(timeline: &Timeline, moment: &str) -> Result<String, String> {
-        let at = Selector::parse(moment)?.resolve(timeline)?;
+        let at = Selector::parse(moment)
+            .and_then(|selector| selector.resolve(timeline))
+            .map_err(|e| e.to_string())?;
         let session = &timeline.sessions[at.session];
         Ok(crate::view::explain::line_text(session, at.line, false))
     }
@@ -305,11 +314,12 @@ mod tests {
 
     #[test]
     fn a_moment_that_is_not_one_says_what_is_allowed() {
-        let error = Selector::parse("the reply").unwrap_err();
+        let error = Selector::parse("the reply").unwrap_err().to_string();
         assert!(error.contains("names no moment"), "{error}");
         assert!(
             Selector::parse("first command in LIMBO")
                 .unwrap_err()
+                .to_string()
                 .contains("is not a phase")
         );
     }

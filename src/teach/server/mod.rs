@@ -50,7 +50,7 @@ impl Quirks {
     ];
 
     /// Turns on the quirk named `name` (see [`Quirks::NAMES`]).
-    pub fn enable(&mut self, name: &str) -> Result<(), String> {
+    pub fn enable(&mut self, name: &str) -> Result<(), crate::teach::Error> {
         let flag = match name {
             "auth-delay" => &mut self.auth_failure_delay,
             "login-delay" => &mut self.login_delay,
@@ -61,10 +61,10 @@ impl Quirks {
             "no-timestamp" => &mut self.no_apop_timestamp,
             _ => {
                 let names: Vec<&str> = Quirks::NAMES.iter().map(|(n, _)| *n).collect();
-                return Err(format!(
-                    "no quirk \"{name}\": the quirks are {}",
-                    names.join(", ")
-                ));
+                return Err(crate::teach::Error::NoSuchQuirk {
+                    name: name.to_string(),
+                    known: names.join(", "),
+                });
             }
         };
         *flag = true;

@@ -13,6 +13,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use super::ServerConfig;
 use super::session::{ServerSession, Then};
 use super::store::{Locks, Store};
+use crate::teach::Error;
 
 /// A command line, or a SASL response, longer than this is refused (RFC 2449 §4 allows 255
 /// octets for commands; SASL responses may be longer).
@@ -30,19 +31,19 @@ pub struct ServeOptions {
 
 /// A self-signed certificate for `localhost` made at start, so STLS works with no setup.
 /// Clients must be told not to verify it (it is for watching, not for privacy).
-pub fn self_signed_tls() -> Result<Arc<rustls::ServerConfig>, String> {
+pub fn self_signed_tls() -> Result<Arc<rustls::ServerConfig>, Error> {
     let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_string()])
-        .map_err(|e| format!("cannot make a certificate: {e}"))?;
+        .map_err(|e| Error::Certificate(format!("cannot make a certificate: {e}")))?;
     let cert = CertificateDer::from(certified.cert.der().to_vec());
     let key = PrivateKeyDer::from_pem_slice(certified.key_pair.serialize_pem().as_bytes())
-        .map_err(|e| format!("cannot read the new key: {e}"))?;
+        .map_err(|e| Error::Certificate(format!("cannot read the new key: {e}")))?;
     let config =
         rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
             .with_safe_default_protocol_versions()
-            .map_err(|e| e.to_string())?
+            .map_err(|e| Error::Certificate(e.to_string()))?
             .with_no_client_auth()
             .with_single_cert(vec![cert], key)
-            .map_err(|e| format!("cannot use the certificate: {e}"))?;
+            .map_err(|e| Error::Certificate(format!("cannot use the certificate: {e}")))?;
     Ok(Arc::new(config))
 }
 

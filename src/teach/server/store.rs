@@ -147,7 +147,7 @@ impl Store for DirStore {
 
 /// Reads a users file: `user:password` per line, spaces around either ignored; `#` starts a
 /// comment.
-pub fn read_users(text: &str) -> Result<HashMap<String, String>, String> {
+pub fn read_users(text: &str) -> Result<HashMap<String, String>, crate::teach::Error> {
     let mut users = HashMap::new();
     for (n, line) in text.lines().enumerate() {
         let line = line.trim();
@@ -156,7 +156,7 @@ pub fn read_users(text: &str) -> Result<HashMap<String, String>, String> {
         }
         let (user, password) = line
             .split_once(':')
-            .ok_or_else(|| format!("line {}: expected user:password", n + 1))?;
+            .ok_or(crate::teach::Error::UsersFile { line: n + 1 })?;
         users.insert(user.trim().to_string(), password.trim().to_string());
     }
     Ok(users)
