@@ -260,6 +260,7 @@ pub struct TableStats {
     pub evicted_flows: u64,
 }
 
+mod ranges;
 mod stream;
 mod table;
 #[cfg(test)]

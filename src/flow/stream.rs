@@ -1,7 +1,6 @@
 //! One direction of a connection put back in order: waiting chunks, retransmissions, gaps.
 
-use std::collections::BTreeMap;
-
+use super::ranges::Ranges;
 use super::{DirectionStats, FlowId, GapCause, StreamEvent, StreamSink};
 use crate::base::{Direction, Timestamp};
 use crate::wire::SeqNum;
@@ -17,31 +16,13 @@ pub(super) struct HalfStream {
     pub(super) next_seq: Option<SeqNum>,
     /// Stream offset of the next byte to deliver (everything before has been delivered or gapped).
     pub(super) delivered: u64,
-    /// Out-of-order chunks by stream offset; they never overlap each other.
-    pending: BTreeMap<u64, Chunk>,
-    pub(super) pending_bytes: usize,
+    /// The bytes that came early, waiting for the ones before them.
+    pending: Ranges,
     /// Stream offset of the FIN, once seen.
     pub(super) fin_at: Option<u64>,
     /// The first byte is known from the SYN (else from the first segment seen).
     pub(super) started_by_syn: bool,
     recent: Recent,
-}
-
-/// What a waiting chunk costs in memory beyond its bytes, so a flood of tiny chunks is bounded too.
-const CHUNK_OVERHEAD: usize = 64;
-
-struct Chunk {
-    frame: u64,
-    ts: Timestamp,
-    /// Bytes, or `None` for a stretch the snapshot length cut off.
-    data: Option<Vec<u8>>,
-    len: u64,
-}
-
-impl Chunk {
-    fn cost(&self) -> usize {
-        self.data.as_ref().map_or(0, Vec::len) + CHUNK_OVERHEAD
-    }
 }
 
 /// The last [`RECENT_BYTES`] delivered bytes, to compare retransmissions with.
@@ -95,7 +76,11 @@ impl HalfStream {
     /// Forgets the chunks waiting for earlier bytes (memory pressure, a reset).
     pub(super) fn drop_buffers(&mut self) {
         self.pending.clear();
-        self.pending_bytes = 0;
+    }
+
+    /// The memory the bytes waiting here cost.
+    pub(super) fn buffered(&self) -> usize {
+        self.pending.cost()
     }
 
     pub(super) fn finished(&self) -> bool {
@@ -167,71 +152,9 @@ impl HalfStream {
         missing: u64,
         stats: &mut DirectionStats,
     ) {
-        let end = start + captured.len() as u64 + missing;
-        let mut pieces: Vec<(u64, u64)> = Vec::new();
-        let mut cursor = start;
-        let first_key = self
-            .pending
-            .range(..=start)
-            .next_back()
-            .map_or(start, |(k, _)| *k);
-        for (&chunk_start, chunk) in self.pending.range(first_key..end) {
-            let chunk_end = chunk_start + chunk.len;
-            if chunk_end <= cursor {
-                continue;
-            }
-            if chunk_start > cursor {
-                pieces.push((cursor, chunk_start));
-            }
-            let (overlap_from, overlap_to) = (cursor.max(chunk_start), chunk_end.min(end));
-            stats.retransmitted_bytes += overlap_to - overlap_from;
-            if let Some(old) = &chunk.data {
-                let new = byte_range(captured, start, overlap_from, overlap_to);
-                let old = byte_range(old, chunk_start, overlap_from, overlap_to);
-                stats.conflicting_bytes += new.iter().zip(old).filter(|(a, b)| a != b).count() as u64;
-            }
-            cursor = chunk_end;
-            if cursor >= end {
-                break;
-            }
-        }
-        if cursor < end {
-            pieces.push((cursor, end));
-        }
-        let captured_end = start + captured.len() as u64;
-        for (from, to) in pieces {
-            // A piece may straddle the end of the captured bytes: keep the two parts apart.
-            if from < captured_end {
-                let data_to = to.min(captured_end);
-                let bytes = captured[(from - start) as usize..(data_to - start) as usize].to_vec();
-                self.insert(
-                    from,
-                    Chunk {
-                        frame,
-                        ts,
-                        len: data_to - from,
-                        data: Some(bytes),
-                    },
-                );
-            }
-            if to > captured_end {
-                let hole_from = from.max(captured_end);
-                self.insert(
-                    hole_from,
-                    Chunk {
-                        frame,
-                        ts,
-                        len: to - hole_from,
-                        data: None,
-                    },
-                );
-            }
-        }
-    }
-
-    fn insert(&mut self, at: u64, chunk: Chunk) {
-        self.pending_bytes += chunk.cost();
-        self.pending.insert(at, chunk);
+        let overlap = self.pending.add(frame, ts, start, captured, missing);
+        stats.retransmitted_bytes += overlap.repeated;
+        stats.conflicting_bytes += overlap.conflicting;
     }
 
     /// Delivers the waiting chunks that have become next in line.
@@ -242,14 +165,9 @@ impl HalfStream {
         stats: &mut DirectionStats,
         sink: &mut (impl StreamSink + ?Sized),
     ) {
-        while let Some(entry) = self.pending.first_entry() {
-            if *entry.key() > self.delivered {
-                return;
-            }
-            let (chunk_start, chunk) = entry.remove_entry();
+        while let Some((chunk_start, chunk)) = self.pending.take_ready(self.delivered) {
             let chunk_end = chunk_start + chunk.len;
             let skip = self.delivered - chunk_start;
-            self.pending_bytes -= chunk.cost();
             if chunk_end <= self.delivered {
                 continue;
             }
@@ -286,7 +204,7 @@ impl HalfStream {
         stats: &mut DirectionStats,
         sink: &mut (impl StreamSink + ?Sized),
     ) {
-        while let Some((&next_start, _)) = self.pending.first_key_value() {
+        while let Some(next_start) = self.pending.first_start() {
             if next_start > self.delivered {
                 self.gap(flow, dir, ts, next_start - self.delivered, cause, stats, sink);
             }
@@ -352,11 +270,4 @@ impl HalfStream {
         self.delivered += len;
         self.next_seq = self.next_seq.map(|seq| seq.plus(len as u32));
     }
-}
-
-/// The part `[from, to)` of `bytes`, which start at stream offset `start`.
-fn byte_range(bytes: &[u8], start: u64, from: u64, to: u64) -> &[u8] {
-    let lo = (from.saturating_sub(start) as usize).min(bytes.len());
-    let hi = (to.saturating_sub(start) as usize).clamp(lo, bytes.len());
-    &bytes[lo..hi]
 }

@@ -244,7 +244,7 @@ fn canonical(a: SocketAddr, b: SocketAddr) -> (SocketAddr, SocketAddr) {
 
 impl Flow {
     fn buffered(&self) -> usize {
-        self.halves[0].pending_bytes + self.halves[1].pending_bytes
+        self.halves[0].buffered() + self.halves[1].buffered()
     }
 
     fn drop_buffers(&mut self) {
@@ -327,7 +327,7 @@ impl Flow {
             stats,
             sink,
         );
-        if half.pending_bytes > config.max_buffered_per_direction {
+        if half.buffered() > config.max_buffered_per_direction {
             half.flush(id, dir, GapCause::BufferLimit, ts, stats, sink);
         }
         if seg.flags.rst {
