@@ -149,46 +149,24 @@ pub(super) fn open(args: OpenArgs) -> anyhow::Result<()> {
     report_read_result(&name, read_result, &stats)
 }
 
-/// Reads the capture on a second thread while the terminal UI shows what is read so far: the
-/// first screen comes at once, whatever the size of the file.
+/// The interactive view over the capture, read on a second thread: the first screen comes at
+/// once, whatever the size of the file.
 fn open_interactive(
-    mut reader: CaptureReader,
+    reader: CaptureReader,
     app: crate::tui::App,
     config: Config,
     size: Option<u64>,
     read: Arc<AtomicU64>,
 ) -> anyhow::Result<()> {
-    use crate::tui::Feed;
-    use crate::view::timeline::Recorder;
-    let (feed, records) = std::sync::mpsc::sync_channel(256);
     let name = app.source.clone();
-    let loader = std::thread::spawn(move || {
-        let recorder = Recorder::new(|record| feed.send(Feed::Record(record)).is_ok());
-        let mut sessions = config.sessions(recorder);
-        let _ = feed.send(Feed::Status("reading".to_string()));
-        let (stats, result) = pipeline::analyze(&mut reader, &config, &mut sessions, || {
-            let status = match size {
-                Some(size) if size > 0 => {
-                    format!(
-                        "reading {}%",
-                        read.load(Ordering::Relaxed).saturating_mul(100) / size
-                    )
-                }
-                _ => format!("reading: {} MB", read.load(Ordering::Relaxed) >> 20),
-            };
-            let _ = feed.send(Feed::Status(status));
-        });
-        let _ = feed.send(Feed::Status(String::new()));
-        if let Err(error) = &result {
-            let warning = format!("{error}; the {} frames before it are shown", stats.frames);
-            let _ = feed.send(Feed::Warning(warning));
-        }
-        (stats, result)
-    });
-    crate::tui::run(app, records).context("the terminal")?;
-    // The UI is gone: the reader stops at its next frame, its channel closed.
-    match loader.join() {
-        Ok((stats, result)) => report_read_result(&name, result, &stats),
-        Err(panic) => std::panic::resume_unwind(panic),
-    }
+    let progress = move || match size {
+        Some(size) if size > 0 => format!(
+            "reading {}%",
+            read.load(Ordering::Relaxed).saturating_mul(100) / size
+        ),
+        _ => format!("reading: {} MB", read.load(Ordering::Relaxed) >> 20),
+    };
+    let (stats, result) =
+        crate::tui::browse_capture(reader, app, config, progress).context("the terminal")?;
+    report_read_result(&name, result, &stats)
 }

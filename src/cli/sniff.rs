@@ -54,8 +54,6 @@ pub(super) fn sniff(args: SniffArgs) -> anyhow::Result<()> {
     use crate::capture::live::{self, Backend};
     use crate::output::{self, Format, Shown};
     use crate::pipeline;
-    use crate::tui::Feed;
-    use crate::view::timeline::Recorder;
 
     let backend = match args.backend {
         Some(BackendChoice::AfPacket) => Backend::AfPacket,
@@ -93,32 +91,18 @@ pub(super) fn sniff(args: SniffArgs) -> anyhow::Result<()> {
         pipeline::analyze_live(source, writer, &config, sink).context("cannot write the capture file")
     };
     let (stats, counts) = if args.display.interactive() {
-        // The UI runs beside the capture: Ctrl-C is a key there, and quitting stops the
-        // capture. Records queue without bound so that a slow screen never stalls capture.
-        let (feed, records) = std::sync::mpsc::channel();
         let mut app = args.display.app(format!("live on {interface}"));
         app.follow = true;
         app.status = "● capturing".to_string();
-        let ui = std::thread::spawn(move || {
-            let result = crate::tui::run(app, records);
-            live::request_stop();
-            result
-        });
-        let status = feed.clone();
-        let recorder = Recorder::new(move |record| feed.send(Feed::Record(record)).is_ok());
-        let mut printer: Box<dyn output::Printer> = Box::new(config.sessions(recorder));
+        let screen = crate::tui::LiveScreen::start(app);
+        let mut printer: Box<dyn output::Printer> = Box::new(config.sessions(screen.recorder()));
         let (stats, failure) = capture(source.as_mut(), &mut writer, printer.as_mut())?;
         let counts = printer.finish(&stats)?;
         let end = match failure {
             Some(error) => format!("capture stopped: {error}; what was captured is kept"),
             None => "capture stopped".to_string(),
         };
-        let _ = status.send(Feed::Status(format!("{end}; q quits")));
-        drop(status);
-        match ui.join() {
-            Ok(result) => result.context("the terminal")?,
-            Err(panic) => std::panic::resume_unwind(panic),
-        };
+        screen.finish(format!("{end}; q quits")).context("the terminal")?;
         (stats, counts)
     } else {
         let (shown, out): (Shown, Box<dyn Write>) = if args.display.json {

@@ -21,3 +21,78 @@ pub use app::{
 };
 pub use term::{Feed, run};
 pub use view::draw;
+
+use crate::capture::{CaptureError, CaptureReader};
+use crate::pipeline::{self, Config, EngineStats};
+use crate::view::timeline::{Record, Recorder};
+
+/// Browses a capture while a second thread reads it: the first screen comes at once, whatever
+/// the size of the file; `progress` words how far the reading has come, for the status line.
+/// When the user quits, the reader stops at its next frame. Returns what was read, and the
+/// error that cut the file short, if any (the frames before it were shown).
+pub fn browse_capture(
+    mut reader: CaptureReader,
+    app: App,
+    config: Config,
+    progress: impl Fn() -> String + Send + 'static,
+) -> std::io::Result<(EngineStats, Result<(), CaptureError>)> {
+    let (feed, records) = std::sync::mpsc::sync_channel(256);
+    let loader = std::thread::spawn(move || {
+        let recorder = Recorder::new(|record| feed.send(Feed::Record(record)).is_ok());
+        let mut sessions = config.sessions(recorder);
+        let _ = feed.send(Feed::Status("reading".to_string()));
+        let (stats, result) = pipeline::analyze(&mut reader, &config, &mut sessions, || {
+            let _ = feed.send(Feed::Status(progress()));
+        });
+        let _ = feed.send(Feed::Status(String::new()));
+        if let Err(error) = &result {
+            let warning = format!("{error}; the {} frames before it are shown", stats.frames);
+            let _ = feed.send(Feed::Warning(warning));
+        }
+        (stats, result)
+    });
+    run(app, records)?;
+    match loader.join() {
+        Ok(read) => Ok(read),
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+}
+
+/// The interactive view beside a live capture, on its own thread: Ctrl-C is a key there, and
+/// quitting asks the capture to stop ([`crate::capture::live::request_stop`]). Records queue
+/// without bound, so a slow screen never stalls the capture.
+#[cfg(unix)]
+pub struct LiveScreen {
+    feed: std::sync::mpsc::Sender<Feed>,
+    ui: std::thread::JoinHandle<std::io::Result<App>>,
+}
+
+#[cfg(unix)]
+impl LiveScreen {
+    /// Opens the view.
+    pub fn start(app: App) -> LiveScreen {
+        let (feed, records) = std::sync::mpsc::channel();
+        let ui = std::thread::spawn(move || {
+            let result = run(app, records);
+            crate::capture::live::request_stop();
+            result
+        });
+        LiveScreen { feed, ui }
+    }
+
+    /// A session sink that shows what it receives on this screen.
+    pub fn recorder(&self) -> Recorder<impl FnMut(Record) -> bool + use<>> {
+        let feed = self.feed.clone();
+        Recorder::new(move |record| feed.send(Feed::Record(record)).is_ok())
+    }
+
+    /// Says why the capture stopped on the status line, and waits for the user to quit.
+    pub fn finish(self, status: String) -> std::io::Result<()> {
+        let _ = self.feed.send(Feed::Status(status));
+        drop(self.feed);
+        match self.ui.join() {
+            Ok(result) => result.map(drop),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
+}
