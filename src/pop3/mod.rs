@@ -14,13 +14,16 @@
 
 mod command;
 mod decoder;
+mod exchange;
+mod line;
 mod notes;
 mod phase;
 mod reply;
 pub mod sasl;
 
 pub use command::{Command, Verb, parse_number};
-pub use decoder::{Body, Decoder, DecoderOptions, Exchange, Greeting, Pop3Event, Position, Reply, SaslLine};
+pub use decoder::{Decoder, DecoderOptions};
+pub use exchange::{Body, Exchange, Greeting, Pop3Event, Position, Reply, SaslLine};
 pub use notes::{Note, NoteCode};
 pub use phase::{Phase, Violation, allows, transition};
 pub use reply::{

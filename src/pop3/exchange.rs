@@ -1,0 +1,248 @@
+//! What the decoder finds: the greeting, exchanges (a command, its reply, its SASL lines), and
+//! where each came from. Plain values; the decoder makes them, every other layer reads them.
+
+use crate::base::{Direction, Timestamp};
+
+use super::command::{Command, Verb};
+use super::notes::{Note, NoteCode};
+use super::phase::Phase;
+use super::reply::{ResponseCode, Status};
+
+/// Where a line came from: the time and frame number of its first byte, and where that byte
+/// sits in its direction's stream.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Position {
+    /// Capture time of the segment that carried the byte.
+    pub ts: Timestamp,
+    /// Number of the frame that carried it (1-based, as Wireshark numbers frames).
+    pub frame: u64,
+    /// Bytes of the same direction before it, gaps included: TCP's relative sequence number,
+    /// less one when the capture has the SYN. Counted by the decoder, so the caller's value
+    /// is ignored.
+    pub offset: u64,
+}
+
+/// The server's first line (RFC 1939 §4).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Greeting {
+    /// `+OK`, or `-ERR` from a server that refuses the connection.
+    pub status: Status,
+    /// The text after the status: often the server's name and, for APOP, a timestamp.
+    pub text: Vec<u8>,
+    /// Where the greeting line starts.
+    pub at: Position,
+    /// The `<…@…>` timestamp that offers APOP.
+    pub apop_timestamp: Option<Vec<u8>>,
+    /// Anomalies of the greeting line itself (bare LF, over 512 octets).
+    pub notes: Vec<Note>,
+}
+
+/// The data lines of a multi-line reply, unstuffed (a leading `..` is `.`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Body {
+    pub(super) data: Vec<u8>,
+    ends: Vec<usize>,
+    /// Lines received (kept or not).
+    pub line_count: u64,
+    /// Octets as RFC 1939 §11 counts them: unstuffed, each line with its CRLF.
+    pub octets: u64,
+    /// False when the body outgrew the decoder's memory cap and later lines were only counted.
+    pub complete_in_memory: bool,
+}
+
+impl Body {
+    /// An empty body that reuses the memory of an old one (see [`Decoder::recycle`]).
+    pub(super) fn reusing(mut old: Body) -> Self {
+        old.data.clear();
+        old.ends.clear();
+        Body {
+            data: old.data,
+            ends: old.ends,
+            line_count: 0,
+            octets: 0,
+            complete_in_memory: true,
+        }
+    }
+
+    pub(super) fn push(&mut self, line: &[u8], cap: usize) {
+        self.line_count += 1;
+        self.octets += line.len() as u64 + 2;
+        if self.complete_in_memory && self.data.len() + line.len() <= cap {
+            self.data.extend_from_slice(line);
+            self.ends.push(self.data.len());
+        } else {
+            self.complete_in_memory = false;
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn push_for_test(&mut self, line: &[u8]) {
+        self.complete_in_memory = true;
+        self.push(line, usize::MAX);
+    }
+
+    /// The kept lines' bytes end to end, without line endings.
+    pub fn kept_bytes(&self) -> &[u8] {
+        &self.data
+    }
+
+    /// Lines received but not kept.
+    pub fn hidden_lines(&self) -> u64 {
+        self.line_count.saturating_sub(self.ends.len() as u64)
+    }
+
+    /// A copy of at most the first `max_lines` lines and `max_bytes` bytes, with the counts of
+    /// the whole body: what a viewer keeps of a large message.
+    pub fn preview(&self, max_lines: usize, max_bytes: usize) -> Body {
+        let mut kept = 0;
+        for (line, &end) in self.ends.iter().enumerate().take(max_lines) {
+            if end > max_bytes {
+                break;
+            }
+            kept = line + 1;
+        }
+        let bytes = if kept == 0 { 0 } else { self.ends[kept - 1] };
+        Body {
+            data: self.data[..bytes].to_vec(),
+            ends: self.ends[..kept].to_vec(),
+            line_count: self.line_count,
+            octets: self.octets,
+            complete_in_memory: self.complete_in_memory && kept == self.ends.len(),
+        }
+    }
+
+    /// The kept lines, without line endings.
+    pub fn lines(&self) -> impl Iterator<Item = &[u8]> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts
+            .zip(self.ends.iter().copied())
+            .map(|(start, end)| &self.data[start..end])
+    }
+}
+
+/// The server's final answer to a command.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reply {
+    /// Whether the server accepted the command.
+    pub status: Status,
+    /// The text after the status and its space.
+    pub text: Vec<u8>,
+    /// The response code at the start of `text`, if there is one (RFC 2449 §8).
+    pub code: Option<ResponseCode>,
+    /// For a multi-line reply, its data lines.
+    pub body: Option<Body>,
+    /// Where the status line starts.
+    pub first: Position,
+    /// Where its last line so far began.
+    pub last: Position,
+    /// The stream offset just past its last byte so far.
+    pub end: u64,
+}
+
+/// One SASL line of an AUTH exchange: a server challenge or a client response (RFC 5034 §4).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SaslLine {
+    /// Which side sent it: the server's are challenges, the client's responses.
+    pub from: Direction,
+    /// The line after `+ ` (server) or as sent (client): base64, empty, `=` or `*`.
+    pub data: Vec<u8>,
+    /// Where the line starts.
+    pub at: Position,
+}
+
+/// A command paired with its reply, annotated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Exchange {
+    /// 1-based, in the order the client sent its commands.
+    pub index: u32,
+    /// `None` for a reply that no captured command asked for.
+    pub command: Option<Command>,
+    /// Where the command line starts; `None` with no command.
+    pub sent: Option<Position>,
+    /// Octets of the command line on the wire, line ending included (0 with no command).
+    pub sent_octets: u32,
+    /// The phase the server processed the command in.
+    pub phase: Phase,
+    /// The phase the reply led to (RFC 1939 §3); the same as `phase` when nothing changed.
+    pub phase_after: Phase,
+    /// The phase was inferred: the capture started mid-session.
+    pub inferred: bool,
+    /// The final status line and any data lines; `None` when none was captured.
+    pub reply: Option<Reply>,
+    /// The AUTH exchange's challenges and responses, in order; empty for other commands.
+    pub sasl: Vec<SaslLine>,
+    /// Anomalies of the command and its reply.
+    pub notes: Vec<Note>,
+    /// The reply is cut short by a gap, or never came.
+    pub incomplete: bool,
+    /// Bytes of the reply the capture is missing, over all its gaps.
+    pub missing_bytes: u64,
+}
+
+impl Exchange {
+    /// A copy whose data lines are cut to a preview (see [`Body::preview`]): the long bodies
+    /// are never copied whole.
+    pub fn with_body_preview(&self, max_lines: usize, max_bytes: usize) -> Exchange {
+        Exchange {
+            command: self.command.clone(),
+            reply: self.reply.as_ref().map(|reply| Reply {
+                text: reply.text.clone(),
+                code: reply.code.clone(),
+                body: reply.body.as_ref().map(|body| body.preview(max_lines, max_bytes)),
+                ..*reply
+            }),
+            sasl: self.sasl.clone(),
+            notes: self.notes.clone(),
+            ..*self
+        }
+    }
+
+    /// The command's verb; `None` when no command was captured for it.
+    pub fn verb(&self) -> Option<Verb> {
+        self.command.as_ref().map(|c| c.verb)
+    }
+    /// `Some(true)` for `+OK`, `Some(false)` for `-ERR`, `None` when no reply was captured.
+    pub fn ok(&self) -> Option<bool> {
+        self.reply.as_ref().map(|r| r.status == Status::Ok)
+    }
+    /// `len` bytes of the reply are missing: one `gap_in_reply` note that counts them all.
+    pub(super) fn missing(&mut self, len: u64) {
+        self.incomplete = true;
+        self.missing_bytes += len;
+        let detail = format!("{} bytes missing", self.missing_bytes);
+        match self.notes.iter_mut().find(|n| n.code == NoteCode::GapInReply) {
+            Some(note) => note.detail = detail.into_bytes(),
+            None => self.notes.push(Note::new(NoteCode::GapInReply, detail)),
+        }
+    }
+
+    pub(super) fn note(&mut self, code: NoteCode, detail: impl Into<Vec<u8>>) {
+        if !self.notes.iter().any(|n| n.code == code) {
+            self.notes.push(Note::new(code, detail));
+        }
+    }
+}
+
+/// What the decoder reports, in the order it learns it.
+// Nearly every event is an exchange: boxing it would cost an allocation each, for nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Pop3Event {
+    /// The server's first line, when the capture has the connection's start.
+    Greeting(Greeting),
+    /// A command with its reply (or a reply with no command), once complete; in the order
+    /// the client sent the commands.
+    Exchange(Exchange),
+    /// From here on both directions are TLS: only sizes can be seen.
+    TlsStarted {
+        /// Where the server's `+OK` to STLS starts.
+        at: Position,
+    },
+    /// Something about the session rather than one exchange.
+    Note {
+        /// The anomaly.
+        note: Note,
+        /// Where it was seen: the line it is about, or where the gap or the end came.
+        at: Position,
+    },
+}
