@@ -95,6 +95,7 @@ impl Frame<'_> {
 
 /// What went wrong reading a capture file.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum CaptureError {
     /// The input could not be read: an I/O error, not bad content.
     #[error("cannot read")]

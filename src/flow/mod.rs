@@ -28,6 +28,7 @@ pub type FlowId = u64;
 /// How a connection ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum EndReason {
     /// Both sides sent FIN and every byte before them was accounted for.
     Fin,
@@ -57,6 +58,7 @@ impl EndReason {
 /// Why a stretch of a stream is missing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum GapCause {
     /// Later bytes were captured but these never were (lost by the capture, or never sent).
     NotCaptured,
@@ -145,6 +147,7 @@ impl FlowSummary {
 
 /// What the flow table tells its sink.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub enum StreamEvent<'a> {
     /// The first segment of a new connection.
     Opened {

@@ -227,6 +227,7 @@ impl Exchange {
 // Nearly every event is an exchange: boxing it would cost an allocation each, for nothing.
 #[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Pop3Event {
     /// The server's first line, when the capture has the connection's start.
     Greeting(Greeting),

@@ -32,6 +32,7 @@ pub struct Mailbox {
 /// One thing an exchange taught about the mailbox (RFC 1939 §5–6). Front ends replay them to
 /// show the mailbox as it stood after any exchange.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum MailboxChange {
     /// STAT: the message count and total octets.
     Stat {

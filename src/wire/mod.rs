@@ -72,6 +72,7 @@ pub struct Segment<'a> {
 
 /// Why a frame yields no TCP segment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Skip {
     /// A link type pop3scope does not decode.
     UnsupportedLink(LinkType),

@@ -84,6 +84,7 @@ impl StreamSink for Collected {
                 self.gaps.push((flow, dir, offset, len, cause));
             }
             StreamEvent::Closed { summary, .. } => self.summaries.push(summary.clone()),
+            _ => {}
         }
     }
 }

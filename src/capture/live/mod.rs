@@ -218,6 +218,7 @@ pub struct KernelStats {
 }
 /// Why a live capture could not start.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum LiveError {
     /// Opening the socket was refused: the process lacks CAP_NET_RAW.
     #[error(
