@@ -49,11 +49,7 @@ pub(super) struct LessonArgs {
 
 pub(super) fn lesson(args: LessonArgs) -> anyhow::Result<()> {
     use crate::teach::lesson::{self, BUNDLED, Lang, Replay, Source};
-    let lang = match &args.lang {
-        Some(text) => Lang::parse(text)
-            .with_context(|| format!("--lang {text}: the lessons are in en (English) and zh (Chinese)"))?,
-        None => Lang::from_env(),
-    };
+    let lang = resolve_lang(args.lang.as_deref())?;
     if args.check {
         let sources: Vec<Source> = if args.lesson.is_empty() {
             (0..BUNDLED.len()).map(Source::Bundled).collect()
@@ -135,4 +131,14 @@ pub(super) fn lesson(args: LessonArgs) -> anyhow::Result<()> {
     let (_, records) = std::sync::mpsc::channel();
     crate::tui::run(app, records).context("the terminal")?;
     Ok(())
+}
+
+/// `--lang`, else the language of the environment.
+pub(super) fn resolve_lang(lang: Option<&str>) -> anyhow::Result<crate::teach::lesson::Lang> {
+    use crate::teach::lesson::Lang;
+    match lang {
+        Some(text) => Lang::parse(text)
+            .with_context(|| format!("--lang {text}: the lessons are in en (English) and zh (Chinese)")),
+        None => Ok(Lang::from_env()),
+    }
 }

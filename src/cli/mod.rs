@@ -4,6 +4,7 @@
 //! Exit codes: 0 success (also when the output pipe closes early, as with `| head`); 1 a usage
 //! or input error, with a message that says what and where; 2 an internal failure.
 
+mod classroom;
 mod lesson;
 mod open;
 mod serve;
@@ -65,6 +66,11 @@ enum Command {
     /// Guided lessons on real captures, step by step with narration and questions. Without
     /// LESSON, lists them.
     Lesson(lesson::LessonArgs),
+    /// A lesson the whole class follows from their own browsers (phones or laptops, nothing
+    /// to install, no internet needed): each student answers every question on their own
+    /// device, you see how many chose what, and reveal, next and back move everyone. Prints
+    /// the address, a join code and a QR code.
+    Classroom(classroom::ClassroomArgs),
     /// Run a teaching POP3 server that students and mail clients (telnet, curl, Python's
     /// poplib, a desktop mail client) talk to while the class watches with sniff. Loopback only, unless
     /// --allow-remote.
@@ -231,6 +237,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sniff(args) => sniff::sniff(args),
         Command::Interfaces => sniff::list_interfaces(),
         Command::Lesson(args) => lesson::lesson(args),
+        Command::Classroom(args) => classroom::classroom(args),
         Command::Serve(args) => serve::serve(args),
         Command::Simulate(args) => simulate::simulate(args),
     }

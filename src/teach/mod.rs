@@ -8,6 +8,7 @@
 //!   written as realistic captures, with the network's misdeeds.
 
 mod error;
+pub mod classroom;
 pub mod lesson;
 pub mod server;
 pub mod simulate;

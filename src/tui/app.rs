@@ -4,6 +4,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, Mo
 use ratatui::layout::{Position as Cell, Rect};
 
 use crate::pop3::{Phase, Status};
+use crate::teach::classroom::{Class, Invitation};
 use crate::teach::lesson::{Lang, PaneName, Replay};
 use crate::view::timeline::{LineKind, Record, SessionView, Timeline};
 
@@ -244,6 +245,8 @@ pub struct LessonView {
     pub playing: Option<usize>,
     /// Where [`PLAY_SPEEDS`] was left when paused.
     pub speed: usize,
+    /// The students following in their browsers (`pop3scope classroom`), and how they join.
+    pub class: Option<(Class, Invitation)>,
 }
 
 /// Which conversation lines to show: every word must match (a verb, a phase, `+ok`, `-err`,
@@ -381,6 +384,29 @@ impl App {
         }
     }
 
+    /// Lets a class follow the lesson from their browsers: every step and reveal reaches them.
+    pub fn attach_class(&mut self, class: Class, invitation: Invitation) {
+        if let Some(lesson) = &mut self.lesson {
+            class.follow(&lesson.replay);
+            lesson.class = Some((class, invitation));
+        }
+    }
+
+    /// Tells the class where the lesson is now; nothing when it has not moved.
+    pub fn sync_class(&self) {
+        if let Some(lesson) = &self.lesson
+            && let Some((class, _)) = &lesson.class
+        {
+            class.follow(&lesson.replay);
+        }
+    }
+
+    /// The class's version (students joining and answering change it), to know when to redraw.
+    pub fn class_version(&self) -> Option<u64> {
+        let (class, _) = self.lesson.as_ref()?.class.as_ref()?;
+        Some(class.version())
+    }
+
     /// Opens a lesson at its first step.
     pub fn start_lesson(&mut self, replay: Replay, lang: Lang, number: Option<usize>) {
         self.lesson = Some(LessonView {
@@ -389,6 +415,7 @@ impl App {
             number,
             playing: None,
             speed: 2,
+            class: None,
         });
         self.focus = Pane::Conversation;
         self.follow_step();

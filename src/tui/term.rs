@@ -91,6 +91,7 @@ pub fn run(mut app: App, feed: Receiver<Feed>) -> io::Result<App> {
     // When the lesson's step last changed: playing moves on from there.
     let mut step_clock = Instant::now();
     let mut seen_step = None;
+    let mut seen_class = None;
     while !app.quit {
         if let Some(lesson) = &app.lesson {
             let step = (lesson.replay.step, lesson.replay.finished);
@@ -102,6 +103,7 @@ pub fn run(mut app: App, feed: Receiver<Feed>) -> io::Result<App> {
                 && step_clock.elapsed() >= Duration::from_secs(u64::from(PLAY_SPEEDS[speed]))
             {
                 app.play_step();
+                app.sync_class();
                 step_clock = Instant::now();
                 dirty = true;
             }
@@ -133,6 +135,12 @@ pub fn run(mut app: App, feed: Receiver<Feed>) -> io::Result<App> {
                 }
             }
         }
+        // Students joining and answering redraw the tally.
+        let class_version = app.class_version();
+        if class_version != seen_class {
+            seen_class = class_version;
+            dirty = true;
+        }
         if dirty {
             terminal.draw(|frame| draw(frame, &mut app))?;
             dirty = false;
@@ -145,10 +153,12 @@ pub fn run(mut app: App, feed: Receiver<Feed>) -> io::Result<App> {
                         panic!("POP3SCOPE_TEST_PANIC_KEY pressed: a test of the terminal restore");
                     }
                     app.handle_key(key);
+                    app.sync_class();
                     dirty = true;
                 }
                 Event::Mouse(mouse) => {
                     app.handle_mouse(mouse);
+                    app.sync_class();
                     dirty = true;
                 }
                 Event::Resize(..) => dirty = true,

@@ -201,12 +201,20 @@ fn page(replay: &Replay, timeline: &Timeline, lang: Lang) -> StepPage {
                 QuestionKind::Predict => "predict",
             },
             text: question.ask.get(lang).to_string(),
-            choices: question.choices.iter().map(|c| c.text.get(lang).to_string()).collect(),
+            choices: question
+                .choices
+                .iter()
+                .map(|c| c.text.get(lang).to_string())
+                .collect(),
         });
         if replay.revealed[replay.step] {
             page.answer = question.correct().map(|correct| Answer {
                 correct,
-                why: question.choices.iter().map(|c| c.why.get(lang).to_string()).collect(),
+                why: question
+                    .choices
+                    .iter()
+                    .map(|c| c.why.get(lang).to_string())
+                    .collect(),
             });
         }
     }
@@ -282,8 +290,20 @@ mod tests {
             .find(|[before, _]| before.ask.as_ref().is_some_and(|a| a.kind == "predict"))
             .expect("a predict step")
             .clone();
-        assert_eq!(after.rows.len(), before.rows.len() + 1, "the reply row comes with the reveal");
-        assert!(before.rows.iter().all(|row| !row.text.starts_with("+OK Logged in")));
-        assert!(before.detail.iter().any(|(_, text)| text.contains("hidden")) || before.detail.len() < after.detail.len());
+        assert_eq!(
+            after.rows.len(),
+            before.rows.len() + 1,
+            "the reply row comes with the reveal"
+        );
+        assert!(
+            before
+                .rows
+                .iter()
+                .all(|row| !row.text.starts_with("+OK Logged in"))
+        );
+        assert!(
+            before.detail.iter().any(|(_, text)| text.contains("hidden"))
+                || before.detail.len() < after.detail.len()
+        );
     }
 }

@@ -149,7 +149,12 @@ pub fn clean_name(name: &str) -> String {
         .map(|c| if c.is_whitespace() { ' ' } else { c })
         .filter(|c| !c.is_control() && !is_format(*c))
         .collect();
-    kept.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(MAX_NAME).collect()
+    kept.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .take(MAX_NAME)
+        .collect()
 }
 
 /// Unicode format characters (bidi overrides, zero-width joiners …) that would let a name
@@ -213,7 +218,11 @@ impl Classroom {
             answers: vec![None; steps],
             shown_at: vec![None; steps],
         };
-        let step = if self.config.self_paced { 0 } else { self.teacher.step };
+        let step = if self.config.self_paced {
+            0
+        } else {
+            self.teacher.step
+        };
         if let Some(at) = student.shown_at.get_mut(step) {
             *at = Some(now);
         }
@@ -237,7 +246,13 @@ impl Classroom {
     }
 
     /// A student answers the question of `step` (0-based) with `choice` (0-based).
-    pub fn answer(&mut self, student: usize, step: usize, choice: usize, now: Duration) -> Result<Given, Refusal> {
+    pub fn answer(
+        &mut self,
+        student: usize,
+        step: usize,
+        choice: usize,
+        now: Duration,
+    ) -> Result<Given, Refusal> {
         let position = self.position(student).clone();
         if position.finished || position.step != step {
             return Err(Refusal::NoSuchChoice);
@@ -339,7 +354,12 @@ impl Classroom {
     /// A student's score: (right answers, questions in the lesson).
     pub fn score(&self, student: usize) -> (usize, usize) {
         let asked = self.steps.iter().filter(|s| s.choices > 0).count();
-        let right = self.students[student].answers.iter().flatten().filter(|g| g.right).count();
+        let right = self.students[student]
+            .answers
+            .iter()
+            .flatten()
+            .filter(|g| g.right)
+            .count();
         (right, asked)
     }
 
@@ -350,7 +370,13 @@ impl Classroom {
             .map(|i| {
                 let position = self.position(i);
                 let (right, asked) = self.score(i);
-                (self.students[i].name.clone(), position.step, position.finished, right, asked)
+                (
+                    self.students[i].name.clone(),
+                    position.step,
+                    position.finished,
+                    right,
+                    asked,
+                )
             })
             .collect()
     }
@@ -364,9 +390,18 @@ mod tests {
 
     fn class(self_paced: bool) -> Classroom {
         let steps = vec![
-            StepFacts { choices: 0, correct: None },
-            StepFacts { choices: 3, correct: Some(1) },
-            StepFacts { choices: 2, correct: Some(0) },
+            StepFacts {
+                choices: 0,
+                correct: None,
+            },
+            StepFacts {
+                choices: 3,
+                correct: Some(1),
+            },
+            StepFacts {
+                choices: 2,
+                correct: Some(0),
+            },
         ];
         let config = ClassConfig {
             code: "4242".to_string(),
@@ -400,7 +435,10 @@ mod tests {
 
     #[test]
     fn names_lose_control_and_format_characters_and_are_bounded() {
-        assert_eq!(clean_name("  <b>Ann</b>\u{1b}[2J \u{202E}evil\t x "), "<b>Ann</b>[2J evil x");
+        assert_eq!(
+            clean_name("  <b>Ann</b>\u{1b}[2J \u{202E}evil\t x "),
+            "<b>Ann</b>[2J evil x"
+        );
         assert_eq!(clean_name(&"é".repeat(100)).chars().count(), MAX_NAME);
     }
 
@@ -409,7 +447,11 @@ mod tests {
         let mut c = class(false);
         let ann = c.join("Ann", "4242", token(1), NOW).unwrap();
         let bob = c.join("Bob", "4242", token(2), NOW).unwrap();
-        assert_eq!(c.answer(ann, 1, 1, NOW), Err(Refusal::NoSuchChoice), "not at step 2 yet");
+        assert_eq!(
+            c.answer(ann, 1, 1, NOW),
+            Err(Refusal::NoSuchChoice),
+            "not at step 2 yet"
+        );
         c.follow_teacher(at(1, &[false; 3]), Duration::from_secs(10));
         let given = c.answer(ann, 1, 1, Duration::from_secs(14)).unwrap();
         assert!(given.right);

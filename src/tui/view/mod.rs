@@ -18,11 +18,13 @@ mod conversation;
 mod narration;
 mod sessions;
 mod side;
+mod tally;
 
 use conversation::draw_conversation;
 use narration::{draw_narration, narration_lines, wrap_lines};
 use sessions::draw_sessions;
 use side::draw_side;
+use tally::draw_tally;
 
 /// Below this width the side pane takes the whole body instead of sharing it.
 const WIDE: u16 = 120;
@@ -204,6 +206,18 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
     } else {
         (body, Rect::default())
     };
+
+    // A class's tally takes a column on the right.
+    let has_class = app.lesson.as_ref().is_some_and(|lesson| lesson.class.is_some());
+    let (body, tally) = if has_class && body.width >= 80 {
+        let [main, tally] = Layout::horizontal([Constraint::Min(40), Constraint::Length(36)]).areas(body);
+        (main, tally)
+    } else {
+        (body, Rect::default())
+    };
+    if tally.area() > 0 {
+        draw_tally(frame, app, &palette, tally);
+    }
 
     // A lesson keeps its side pane beside the conversation down to 100 columns.
     let wide = body.width >= WIDE || (app.lesson.is_some() && body.width >= 100);

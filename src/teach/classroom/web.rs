@@ -1,0 +1,485 @@
+//! The classroom's web server: the student page, joining, answers, and the push of every change
+//! to every page (server-sent events), on axum over tokio.
+//!
+//! Contract:
+//! - Everything the page needs is built into the binary; the page loads nothing from anywhere
+//!   else, and a strict Content-Security-Policy says so to the browser.
+//! - A student needs the join code; from then on their token (128 random bits) identifies them.
+//!   Nothing a student sends moves the lesson of a class the teacher leads.
+//! - Bounded: connections (a permit each, given back when the connection closes), request
+//!   bodies (4 KiB), requests per student and joins per address (per-second windows), students
+//!   (the class's own bound). What is refused says why, with the HTTP status for it.
+//! - Texts reach the page as JSON strings; the page puts them in as text, never as markup.
+
+use std::collections::HashMap;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio_stream::StreamExt as _;
+use tokio_stream::wrappers::WatchStream;
+
+use super::Class;
+use super::page::{StepPage, Words};
+use super::state::{Refusal, Token};
+
+const INDEX_HTML: &str = include_str!("assets/index.html");
+const APP_JS: &str = include_str!("assets/app.js");
+const STYLE_CSS: &str = include_str!("assets/style.css");
+
+/// Nothing but this server's own files, no inline script or style, no framing, no forms sent
+/// elsewhere.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+     img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/// Requests a student may make in one second; beyond, `429 Too Many Requests`.
+const REQUESTS_PER_SECOND: u32 = 20;
+/// Joins one address may try in one second.
+const JOINS_PER_SECOND: u32 = 10;
+/// Request windows kept at most (students and joining addresses).
+const MAX_WINDOWS: usize = 4096;
+
+/// Bounds of the server.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Open connections at most; more wait to be accepted.
+    pub connections: usize,
+}
+
+/// Counts requests per key in one-second windows.
+#[derive(Default)]
+struct Windows {
+    counts: HashMap<String, (Instant, u32)>,
+}
+
+impl Windows {
+    /// Whether one more request of `key` fits in its window of `limit`.
+    fn admit(&mut self, key: &str, limit: u32) -> bool {
+        let now = Instant::now();
+        if self.counts.len() >= MAX_WINDOWS {
+            // Forget the windows that ended; if all are current, start over rather than grow.
+            self.counts
+                .retain(|_, (start, _)| now.duration_since(*start) < Duration::from_secs(1));
+            if self.counts.len() >= MAX_WINDOWS {
+                self.counts.clear();
+            }
+        }
+        let (start, count) = self.counts.entry(key.to_string()).or_insert((now, 0));
+        if now.duration_since(*start) >= Duration::from_secs(1) {
+            *start = now;
+            *count = 0;
+        }
+        *count += 1;
+        *count <= limit
+    }
+}
+
+#[derive(Clone)]
+struct App {
+    class: Class,
+    windows: Arc<Mutex<Windows>>,
+}
+
+/// A running web server.
+pub struct WebServer {
+    /// Where it listens.
+    pub address: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl WebServer {
+    /// Serves `class` on `listener` from a thread of its own.
+    pub fn start(class: Class, listener: std::net::TcpListener, limits: Limits) -> io::Result<WebServer> {
+        let address = listener.local_addr()?;
+        listener.set_nonblocking(true)?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .thread_name("classroom")
+            .build()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let app = App {
+            class,
+            windows: Arc::new(Mutex::new(Windows::default())),
+        };
+        let thread = std::thread::Builder::new()
+            .name("classroom".to_string())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                        return;
+                    };
+                    let listener = Limited {
+                        inner: listener,
+                        permits: Arc::new(tokio::sync::Semaphore::new(limits.connections)),
+                    };
+                    let service = router(app).into_make_service_with_connect_info::<Peer>();
+                    let _ = axum::serve(listener, service)
+                        .with_graceful_shutdown(async {
+                            let _ = stopped.await;
+                        })
+                        .await;
+                });
+                runtime.shutdown_timeout(Duration::from_millis(200));
+            })?;
+        Ok(WebServer {
+            address,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for WebServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn router(app: App) -> Router {
+    Router::new()
+        .route(
+            "/",
+            get(|| async { asset("text/html; charset=utf-8", INDEX_HTML) }),
+        )
+        .route(
+            "/app.js",
+            get(|| async { asset("text/javascript; charset=utf-8", APP_JS) }),
+        )
+        .route(
+            "/style.css",
+            get(|| async { asset("text/css; charset=utf-8", STYLE_CSS) }),
+        )
+        .route("/join", post(join))
+        .route("/answer", post(answer))
+        .route("/move", post(step_move))
+        .route("/events", get(events))
+        .layer(DefaultBodyLimit::max(4096))
+        .with_state(app)
+}
+
+/// The headers every answer carries.
+fn secured(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn asset(kind: &'static str, body: &'static str) -> Response {
+    secured(([(header::CONTENT_TYPE, kind)], body).into_response())
+}
+
+#[derive(Serialize)]
+struct Problem {
+    error: String,
+}
+
+fn refused(status: StatusCode, why: impl ToString) -> Response {
+    secured(
+        (
+            status,
+            Json(Problem {
+                error: why.to_string(),
+            }),
+        )
+            .into_response(),
+    )
+}
+
+fn refusal(refusal: Refusal) -> Response {
+    let status = match refusal {
+        Refusal::WrongCode | Refusal::TeacherLeads => StatusCode::FORBIDDEN,
+        Refusal::UnknownStudent => StatusCode::UNAUTHORIZED,
+        Refusal::Full => StatusCode::SERVICE_UNAVAILABLE,
+        Refusal::NoName | Refusal::NoSuchChoice => StatusCode::BAD_REQUEST,
+        Refusal::AnsweredAlready | Refusal::Revealed | Refusal::AnswerFirst => StatusCode::CONFLICT,
+    };
+    refused(status, refusal)
+}
+
+/// A fresh token: 128 bits from the system's random source.
+fn new_token() -> Option<Token> {
+    use ring::rand::SecureRandom;
+    let mut bytes = [0u8; 16];
+    ring::rand::SystemRandom::new().fill(&mut bytes).ok()?;
+    Some(Token(bytes.iter().map(|b| format!("{b:02x}")).collect()))
+}
+
+#[derive(Deserialize)]
+struct JoinRequest {
+    name: String,
+    code: String,
+}
+
+#[derive(Serialize)]
+struct Joined {
+    token: String,
+}
+
+async fn join(
+    State(app): State<App>,
+    ConnectInfo(Peer(peer)): ConnectInfo<Peer>,
+    Json(request): Json<JoinRequest>,
+) -> Response {
+    let admitted = app
+        .windows
+        .lock()
+        .map(|mut w| w.admit(&peer.ip().to_string(), JOINS_PER_SECOND))
+        .unwrap_or(false);
+    if !admitted {
+        return refused(StatusCode::TOO_MANY_REQUESTS, "too many tries: wait a second");
+    }
+    let Some(token) = new_token() else {
+        return refused(StatusCode::INTERNAL_SERVER_ERROR, "no random source");
+    };
+    match app.class.join(&request.name, &request.code, token.clone()) {
+        Ok(_) => secured(Json(Joined { token: token.0 }).into_response()),
+        Err(why) => refusal(why),
+    }
+}
+
+/// Why a request of a student is turned away before it is looked at.
+enum Gate {
+    /// The student spent their requests of this second.
+    TooMany,
+    /// The token is nobody's.
+    Unknown,
+}
+
+impl IntoResponse for Gate {
+    fn into_response(self) -> Response {
+        match self {
+            Gate::TooMany => refused(StatusCode::TOO_MANY_REQUESTS, "too many requests: slow down"),
+            Gate::Unknown => refusal(Refusal::UnknownStudent),
+        }
+    }
+}
+
+/// The student behind a token, when they have not spent their requests of this second.
+fn student(app: &App, token: &str) -> Result<usize, Gate> {
+    // Only known students are counted: random tokens cannot grow the windows.
+    let student = app
+        .class
+        .room()
+        .student(&Token(token.to_string()))
+        .ok_or(Gate::Unknown)?;
+    let admitted = app
+        .windows
+        .lock()
+        .map(|mut w| w.admit(&format!("student {student}"), REQUESTS_PER_SECOND))
+        .unwrap_or(false);
+    if admitted { Ok(student) } else { Err(Gate::TooMany) }
+}
+
+#[derive(Deserialize)]
+struct AnswerRequest {
+    token: String,
+    /// 1-based, as the page shows it.
+    step: usize,
+    /// 0-based.
+    choice: usize,
+}
+
+async fn answer(State(app): State<App>, Json(request): Json<AnswerRequest>) -> Response {
+    let student = match student(&app, &request.token) {
+        Ok(student) => student,
+        Err(gate) => return gate.into_response(),
+    };
+    let step = request.step.wrapping_sub(1);
+    match app.class.answer(student, step, request.choice) {
+        Ok(_) => secured(StatusCode::NO_CONTENT.into_response()),
+        Err(why) => refusal(why),
+    }
+}
+
+#[derive(Deserialize)]
+struct MoveRequest {
+    token: String,
+    forward: bool,
+}
+
+async fn step_move(State(app): State<App>, Json(request): Json<MoveRequest>) -> Response {
+    let student = match student(&app, &request.token) {
+        Ok(student) => student,
+        Err(gate) => return gate.into_response(),
+    };
+    match app.class.student_move(student, request.forward) {
+        Ok(()) => secured(StatusCode::NO_CONTENT.into_response()),
+        Err(why) => refusal(why),
+    }
+}
+
+#[derive(Deserialize)]
+struct EventsQuery {
+    token: String,
+}
+
+/// What a student's page shows now.
+#[derive(Serialize)]
+struct StudentView<'a> {
+    name: &'a str,
+    title: &'a str,
+    lang: &'static str,
+    words: &'a Words,
+    self_paced: bool,
+    page: &'a StepPage,
+    /// Their answer to this step: the choice, and once the answer is shown whether it was right.
+    mine: Option<Mine>,
+    finished: bool,
+    /// (right, asked), at the end.
+    score: Option<(usize, usize)>,
+}
+
+#[derive(Serialize)]
+struct Mine {
+    choice: usize,
+    right: Option<bool>,
+}
+
+/// The JSON of a student's page as the class stands.
+fn view(class: &Class, student: usize) -> String {
+    let room = class.room();
+    let position = room.position(student).clone();
+    let pages = class.pages();
+    let step = position.step.min(pages.steps.len().saturating_sub(1));
+    let revealed = position.revealed_here();
+    let who = &room.students()[student];
+    let mine = who.answers.get(step).copied().flatten().map(|given| Mine {
+        choice: given.choice,
+        right: revealed.then_some(given.right),
+    });
+    let view = StudentView {
+        name: &who.name,
+        title: &pages.title,
+        lang: pages.lang,
+        words: &pages.words,
+        self_paced: room.config().self_paced,
+        page: &pages.steps[step][usize::from(revealed)],
+        mine,
+        finished: position.finished,
+        score: position.finished.then(|| room.score(student)),
+    };
+    serde_json::to_string(&view).unwrap_or_default()
+}
+
+async fn events(State(app): State<App>, Query(query): Query<EventsQuery>) -> Response {
+    let student = match student(&app, &query.token) {
+        Ok(student) => student,
+        Err(gate) => return gate.into_response(),
+    };
+    let class = app.class.clone();
+    // The current state at once, then one event per change of the class.
+    let stream = WatchStream::new(app.class.changes()).map(move |_| {
+        Ok::<Event, std::convert::Infallible>(Event::default().event("state").data(view(&class, student)))
+    });
+    secured(
+        Sse::new(stream)
+            .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+            .into_response(),
+    )
+}
+
+/// A listener that holds a permit per open connection: beyond the bound, connections wait in
+/// the kernel's queue until one closes.
+struct Limited {
+    inner: tokio::net::TcpListener,
+    permits: Arc<tokio::sync::Semaphore>,
+}
+
+impl axum::serve::Listener for Limited {
+    type Io = LimitedStream;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        let permit = loop {
+            if let Ok(permit) = self.permits.clone().acquire_owned().await {
+                break permit;
+            }
+        };
+        loop {
+            match self.inner.accept().await {
+                Ok((stream, address)) => {
+                    let _ = stream.set_nodelay(true);
+                    return (
+                        LimitedStream {
+                            stream,
+                            _permit: permit,
+                        },
+                        address,
+                    );
+                }
+                // Out of descriptors, or the peer went: wait a little instead of spinning.
+                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        }
+    }
+
+    fn local_addr(&self) -> io::Result<Self::Addr> {
+        self.inner.local_addr()
+    }
+}
+
+/// A connection and its permit.
+struct LimitedStream {
+    stream: tokio::net::TcpStream,
+    _permit: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl AsyncRead for LimitedStream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for LimitedStream {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+}
+
+/// The address a request came from.
+#[derive(Clone, Copy, Debug)]
+struct Peer(SocketAddr);
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, Limited>> for Peer {
+    fn connect_info(stream: axum::serve::IncomingStream<'_, Limited>) -> Peer {
+        Peer(*stream.remote_addr())
+    }
+}
