@@ -223,13 +223,17 @@ fn say_tally(out: &mut impl Write, class: &Class) -> io::Result<()> {
         .iter()
         .map(|n| crate::base::escape(n.as_bytes()))
         .collect();
+    let waiting = if waiting.is_empty() {
+        "nobody".to_string()
+    } else {
+        waiting.join(", ")
+    };
     writeln!(
         out,
-        "answered {} of {}; {}; waiting: {}",
+        "answered {} of {}; {}; waiting: {waiting}",
         tally.answered,
         tally.students,
         choices.join(" "),
-        waiting.join(", ")
     )?;
     out.flush()
 }

@@ -4,6 +4,7 @@
 mod util;
 
 mod captures;
+mod classroom;
 mod cli;
 mod corpus;
 mod layers;

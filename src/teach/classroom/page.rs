@@ -10,7 +10,7 @@
 use serde::Serialize;
 
 use crate::base::Direction;
-use crate::teach::lesson::{Lang, Lesson, QuestionKind, Replay};
+use crate::teach::lesson::{Lang, Lesson, QuestionKind, Replay, reflow};
 use crate::view::explain::{self, DetailOptions, Tone};
 use crate::view::timeline::Timeline;
 
@@ -54,7 +54,7 @@ pub struct StepPage {
     pub step: usize,
     /// Steps in the lesson.
     pub steps: usize,
-    /// The narration, then what to look at.
+    /// The narration, then what to look at, a paragraph each.
     pub say: Vec<String>,
     /// `client ADDR → server ADDR` of the session shown.
     pub endpoints: [String; 2],
@@ -178,9 +178,13 @@ impl Pages {
 
 fn page(replay: &Replay, timeline: &Timeline, lang: Lang) -> StepPage {
     let step = replay.current();
-    let mut say = vec![step.say.get(lang).to_string()];
+    // Paragraphs as the class view wraps them: the author's line breaks inside one go.
+    let mut say: Vec<String> = reflow(step.say.get(lang))
+        .into_iter()
+        .filter(|p| !p.is_empty())
+        .collect();
     if let Some(look) = &step.look {
-        say.push(look.get(lang).to_string());
+        say.extend(reflow(look.get(lang)).into_iter().filter(|p| !p.is_empty()));
     }
     let (session_index, shown) = replay.shown();
     let mut page = StepPage {

@@ -7,8 +7,8 @@
 //! - A student needs the join code; from then on their token (128 random bits) identifies them.
 //!   Nothing a student sends moves the lesson of a class the teacher leads.
 //! - Bounded: connections (a permit each, given back when the connection closes), request
-//!   bodies (4 KiB), requests per student and joins per address (per-second windows), students
-//!   (the class's own bound). What is refused says why, with the HTTP status for it.
+//!   bodies (4 KiB), requests per student (per second), wrong join codes per address (per
+//!   minute), students (the class's own bound). What is refused says why, with its HTTP status.
 //! - Texts reach the page as JSON strings; the page puts them in as text, never as markup.
 
 use std::collections::HashMap;
@@ -45,8 +45,8 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; st
 
 /// Requests a student may make in one second; beyond, `429 Too Many Requests`.
 const REQUESTS_PER_SECOND: u32 = 20;
-/// Joins one address may try in one second.
-const JOINS_PER_SECOND: u32 = 10;
+/// Wrong join codes one address may try in a minute: guessing six digits takes a week.
+const WRONG_CODES_PER_MINUTE: u32 = 10;
 /// Request windows kept at most (students and joining addresses).
 const MAX_WINDOWS: usize = 4096;
 
@@ -64,24 +64,31 @@ struct Windows {
 }
 
 impl Windows {
-    /// Whether one more request of `key` fits in its window of `limit`.
-    fn admit(&mut self, key: &str, limit: u32) -> bool {
+    /// Counts one more request of `key` and says whether it fits: at most `limit` in `span`.
+    fn admit(&mut self, key: &str, limit: u32, span: Duration) -> bool {
         let now = Instant::now();
         if self.counts.len() >= MAX_WINDOWS {
             // Forget the windows that ended; if all are current, start over rather than grow.
             self.counts
-                .retain(|_, (start, _)| now.duration_since(*start) < Duration::from_secs(1));
+                .retain(|_, (start, _)| now.duration_since(*start) < Duration::from_secs(60));
             if self.counts.len() >= MAX_WINDOWS {
                 self.counts.clear();
             }
         }
         let (start, count) = self.counts.entry(key.to_string()).or_insert((now, 0));
-        if now.duration_since(*start) >= Duration::from_secs(1) {
+        if now.duration_since(*start) >= span {
             *start = now;
             *count = 0;
         }
         *count += 1;
         *count <= limit
+    }
+
+    /// Whether `key` has used up its `limit` in `span` already, without counting.
+    fn exhausted(&self, key: &str, limit: u32, span: Duration) -> bool {
+        self.counts
+            .get(key)
+            .is_some_and(|(start, count)| start.elapsed() < span && *count >= limit)
     }
 }
 
@@ -248,19 +255,30 @@ async fn join(
     ConnectInfo(Peer(peer)): ConnectInfo<Peer>,
     Json(request): Json<JoinRequest>,
 ) -> Response {
-    let admitted = app
+    let wrong = format!("wrong code from {}", peer.ip());
+    let minute = Duration::from_secs(60);
+    let guessing = app
         .windows
         .lock()
-        .map(|mut w| w.admit(&peer.ip().to_string(), JOINS_PER_SECOND))
-        .unwrap_or(false);
-    if !admitted {
-        return refused(StatusCode::TOO_MANY_REQUESTS, "too many tries: wait a second");
+        .map(|w| w.exhausted(&wrong, WRONG_CODES_PER_MINUTE, minute))
+        .unwrap_or(true);
+    if guessing {
+        return refused(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many wrong codes: wait a minute",
+        );
     }
     let Some(token) = new_token() else {
         return refused(StatusCode::INTERNAL_SERVER_ERROR, "no random source");
     };
     match app.class.join(&request.name, &request.code, token.clone()) {
         Ok(_) => secured(Json(Joined { token: token.0 }).into_response()),
+        Err(Refusal::WrongCode) => {
+            if let Ok(mut windows) = app.windows.lock() {
+                windows.admit(&wrong, WRONG_CODES_PER_MINUTE, minute);
+            }
+            refusal(Refusal::WrongCode)
+        }
         Err(why) => refusal(why),
     }
 }
@@ -293,7 +311,13 @@ fn student(app: &App, token: &str) -> Result<usize, Gate> {
     let admitted = app
         .windows
         .lock()
-        .map(|mut w| w.admit(&format!("student {student}"), REQUESTS_PER_SECOND))
+        .map(|mut w| {
+            w.admit(
+                &format!("student {student}"),
+                REQUESTS_PER_SECOND,
+                Duration::from_secs(1),
+            )
+        })
         .unwrap_or(false);
     if admitted { Ok(student) } else { Err(Gate::TooMany) }
 }

@@ -230,9 +230,44 @@ impl LessonFile {
     }
 }
 
+/// A lesson text as paragraphs to wrap to a screen or a page: the author's line breaks inside a
+/// paragraph go (with a space between words, none between Chinese characters); blank lines stay.
+pub fn reflow(text: &str) -> Vec<String> {
+    let wide = |c: char| c >= '\u{2e80}';
+    let mut paragraphs: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for line in text.trim().lines().map(str::trim) {
+        if line.is_empty() {
+            if !current.is_empty() {
+                paragraphs.push(std::mem::take(&mut current));
+                paragraphs.push(String::new());
+            }
+            continue;
+        }
+        let joins_tightly = current.chars().last().is_some_and(wide) || line.chars().next().is_some_and(wide);
+        if !current.is_empty() && !joins_tightly {
+            current.push(' ');
+        }
+        current.push_str(line);
+    }
+    if !current.is_empty() {
+        paragraphs.push(current);
+    }
+    paragraphs
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn narration_reflows_into_paragraphs() {
+        assert_eq!(
+            reflow("The server speaks\nfirst.\n\nThen the client."),
+            ["The server speaks first.", "", "Then the client."]
+        );
+        assert_eq!(reflow("服务器先\n说话。"), ["服务器先说话。"]);
+    }
 
     const SMALL: &str = r#"
         title = { en = "Hello", zh = "你好" }

@@ -20,7 +20,7 @@ use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
 pub use bundled::{BUNDLED, bundled_capture};
-pub use file::{Choice, Lang, LessonFile, PaneName, Question, QuestionKind, Step, Text};
+pub use file::{Choice, Lang, LessonFile, PaneName, Question, QuestionKind, Step, Text, reflow};
 pub use moment::{Moment, Selector};
 pub use replay::{Answer, Replay};
 

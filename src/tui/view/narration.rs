@@ -1,6 +1,7 @@
 //! The narration pane of a lesson: the step's text, the question, how it went, the score.
 
 use super::*;
+use crate::teach::lesson::reflow;
 
 /// The lesson's step: its narration, what to look at, the question and how it went; at the
 /// end the score.
@@ -115,32 +116,6 @@ pub(super) fn narration_lines(app: &App, palette: &Palette) -> Vec<Line<'static>
     lines
 }
 
-/// A lesson text as paragraphs to wrap to the pane: the author's line breaks inside a
-/// paragraph go (with a space between words, none between Chinese characters); blank lines stay.
-pub(super) fn reflow(text: &str) -> Vec<String> {
-    let wide = |c: char| c >= '\u{2e80}';
-    let mut paragraphs: Vec<String> = Vec::new();
-    let mut current = String::new();
-    for line in text.trim().lines().map(str::trim) {
-        if line.is_empty() {
-            if !current.is_empty() {
-                paragraphs.push(std::mem::take(&mut current));
-                paragraphs.push(String::new());
-            }
-            continue;
-        }
-        let joins_tightly = current.chars().last().is_some_and(wide) || line.chars().next().is_some_and(wide);
-        if !current.is_empty() && !joins_tightly {
-            current.push(' ');
-        }
-        current.push_str(line);
-    }
-    if !current.is_empty() {
-        paragraphs.push(current);
-    }
-    paragraphs
-}
-
 pub(super) fn draw_narration(
     frame: &mut Frame,
     app: &App,
@@ -217,17 +192,8 @@ pub(super) fn wrap_lines(lines: Vec<Line<'static>>, width: usize) -> Vec<Line<'s
 
 #[cfg(test)]
 mod tests {
-    use super::{reflow, wrap_lines};
+    use super::wrap_lines;
     use ratatui::text::Line;
-
-    #[test]
-    fn narration_reflows_into_paragraphs() {
-        assert_eq!(
-            reflow("The server speaks\nfirst.\n\nThen the client."),
-            ["The server speaks first.", "", "Then the client."]
-        );
-        assert_eq!(reflow("服务器先\n说话。"), ["服务器先说话。"]);
-    }
 
     fn shown(lines: Vec<Line<'static>>) -> Vec<String> {
         lines.iter().map(|l| l.to_string()).collect()

@@ -1,0 +1,540 @@
+//! `pop3scope classroom`: students in real browsers (headless Chromium over WebDriver) and
+//! thirty more at the HTTP level follow lesson 1 while the teacher leads from the line console;
+//! hostile students are refused; the results file is right.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// A classroom run by the teacher's line console.
+struct Classroom {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+    address: SocketAddr,
+    code: String,
+}
+
+impl Classroom {
+    fn start(args: &[&str]) -> Classroom {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pop3scope"))
+            .args(["classroom", "1", "--listen", "127.0.0.1:0", "--lang", "en"])
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary runs");
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut line = String::new();
+        stderr.read_line(&mut line).unwrap();
+        // "pop3scope classroom: students open http://127.0.0.1:PORT/ and join with code NNNNNN"
+        let url = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .expect(&line);
+        let address = url
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .parse()
+            .unwrap();
+        let code = line.trim().rsplit(' ').next().unwrap().to_string();
+        std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+        let stdin = child.stdin.take().unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        stdout.read_line(&mut first).unwrap();
+        assert!(first.starts_with("step 1 of 8"), "{first}");
+        Classroom {
+            child,
+            stdin,
+            stdout,
+            address,
+            code,
+        }
+    }
+
+    /// A console command, and the line it answers with.
+    fn teacher(&mut self, command: &str) -> String {
+        writeln!(self.stdin, "{command}").unwrap();
+        let mut line = String::new();
+        self.stdout.read_line(&mut line).unwrap();
+        line.trim_end().to_string()
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}/", self.address)
+    }
+}
+
+impl Drop for Classroom {
+    fn drop(&mut self) {
+        let _ = writeln!(self.stdin, "quit");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+    }
+}
+
+/// One HTTP/1.1 request; the status and the body.
+fn http(address: SocketAddr, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
+    let mut stream = TcpStream::connect(address).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let body = body.unwrap_or("");
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response[9..12].parse().unwrap();
+    let body = response.split_once("\r\n\r\n").map_or("", |(_, b)| b).to_string();
+    (status, body)
+}
+
+fn join(class: &Classroom, name: &str) -> String {
+    let body = serde_json::json!({"name": name, "code": class.code}).to_string();
+    let (status, body) = http(class.address, "POST", "/join", Some(&body));
+    assert_eq!(status, 200, "{body}");
+    let joined: Value = serde_json::from_str(&body).unwrap();
+    joined["token"].as_str().unwrap().to_string()
+}
+
+fn answer(class: &Classroom, token: &str, step: usize, choice: usize) -> u16 {
+    let body = serde_json::json!({"token": token, "step": step, "choice": choice}).to_string();
+    http(class.address, "POST", "/answer", Some(&body)).0
+}
+
+/// A student's stream of states (server-sent events).
+struct Events {
+    reader: BufReader<TcpStream>,
+}
+
+impl Events {
+    fn open(address: SocketAddr, token: &str) -> Events {
+        let mut stream = TcpStream::connect(address).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        write!(
+            stream,
+            "GET /events?token={token} HTTP/1.1\r\nHost: {address}\r\n\r\n"
+        )
+        .unwrap();
+        let mut reader = BufReader::new(stream);
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        assert!(line.starts_with("HTTP/1.1 200"), "{line}");
+        Events { reader }
+    }
+
+    /// The next state the server pushes.
+    fn next(&mut self) -> Value {
+        let mut line = String::new();
+        loop {
+            line.clear();
+            self.reader.read_line(&mut line).unwrap();
+            // Chunked transfer: the data line sits between chunk sizes.
+            if let Some(data) = line.trim_end().strip_prefix("data: ") {
+                return serde_json::from_str(data).unwrap();
+            }
+        }
+    }
+
+    /// The first pushed state that satisfies `wanted`.
+    fn until(&mut self, wanted: impl Fn(&Value) -> bool) -> Value {
+        loop {
+            let state = self.next();
+            if wanted(&state) {
+                return state;
+            }
+        }
+    }
+}
+
+fn results_rows(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn thirty_students_answer_and_the_tally_and_the_results_add_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results.csv");
+    let mut class = Classroom::start(&["--results", results.to_str().unwrap()]);
+    let tokens: Vec<String> = (0..30)
+        .map(|i| join(&class, &format!("student {i:02}")))
+        .collect();
+    let mut watcher = Events::open(class.address, &tokens[0]);
+    assert_eq!(watcher.next()["page"]["step"], 1);
+    // Step 1 asks which protocol delivered the mail: choice 2 (SMTP) is right.
+    for (i, token) in tokens.iter().enumerate() {
+        assert_eq!(answer(&class, token, 1, i % 3), 204);
+    }
+    assert_eq!(
+        class.teacher("tally"),
+        "answered 30 of 30; 1) 10 2) 10 3) 10; waiting: nobody"
+    );
+    // Before the reveal a student knows what they chose, not whether it was right.
+    let before = watcher.until(|s| s["mine"]["choice"] == 0);
+    assert_eq!(before["mine"]["right"], Value::Null);
+    assert_eq!(before["page"]["answer"], Value::Null);
+    assert_eq!(
+        class.teacher("reveal"),
+        "step 1 of 8 (revealed): Which protocol put the mail into Alice's mailbox before POP3 fetches it?"
+    );
+    let after = watcher.until(|s| !s["page"]["answer"].is_null());
+    assert_eq!(after["mine"]["right"], false);
+    assert_eq!(after["page"]["answer"]["correct"], 1);
+    let rows = results_rows(&results);
+    assert_eq!(rows.len(), 30);
+    assert!(
+        rows[1].starts_with("\"student 01\",1,\"Which protocol"),
+        "{}",
+        rows[1]
+    );
+    assert!(rows[1].contains(",\"SMTP\",true,"), "{}", rows[1]);
+    assert_eq!(rows.iter().filter(|r| r.contains(",true,")).count(), 10);
+    // The teacher moves on: every student follows.
+    class.teacher("next");
+    assert_eq!(
+        watcher.until(|s| s["page"]["step"] == 2)["page"]["ask"],
+        Value::Null
+    );
+}
+
+#[test]
+fn hostile_students_are_refused_and_cannot_move_the_lesson() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results.json");
+    let mut class = Classroom::start(&["--results", results.to_str().unwrap()]);
+    let wrong = serde_json::json!({"name": "Mallory", "code": "000000x"}).to_string();
+    assert_eq!(http(class.address, "POST", "/join", Some(&wrong)).0, 403);
+    // Markup stays text; control and bidi characters go.
+    let token = join(&class, "<img src=x onerror=alert(1)>\u{1b}[2J\u{202e}Eve\r\n");
+    let mut events = Events::open(class.address, &token);
+    assert_eq!(events.next()["name"], "<img src=x onerror=alert(1)>[2JEve");
+    assert_eq!(
+        class.teacher("tally"),
+        "answered 0 of 1; 1) 0 2) 0 3) 0; waiting: <img src=x onerror=alert(1)>[2JEve"
+    );
+    // A student cannot move a class the teacher leads.
+    let step_on = serde_json::json!({"token": token, "forward": true}).to_string();
+    assert_eq!(http(class.address, "POST", "/move", Some(&step_on)).0, 403);
+    // A flood of answers: the first counts, the rest are refused, and too many are throttled.
+    let statuses: Vec<u16> = (0..60).map(|i| answer(&class, &token, 1, i % 3)).collect();
+    assert_eq!(statuses[0], 204);
+    assert!(
+        statuses[1..].iter().all(|&s| s == 409 || s == 429),
+        "{statuses:?}"
+    );
+    assert!(statuses.contains(&429), "{statuses:?}");
+    let rows: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(&results).unwrap()).unwrap();
+    assert_eq!(rows.len(), 1);
+    // Unknown tokens, bad JSON and large bodies.
+    assert_eq!(answer(&class, "0123", 1, 0), 401);
+    assert_eq!(http(class.address, "POST", "/answer", Some("{not json")).0, 400);
+    let large = format!("{{\"name\":\"{}\",\"code\":\"1\"}}", "x".repeat(10_000));
+    assert_eq!(http(class.address, "POST", "/join", Some(&large)).0, 413);
+    let (status, _) = http(class.address, "GET", "/../../etc/passwd", None);
+    assert_eq!(status, 404);
+    assert_eq!(
+        class.teacher("tally"),
+        "answered 1 of 1; 1) 1 2) 0 3) 0; waiting: nobody"
+    );
+    // Guessing the code: ten wrong tries a minute, then not even the right code is looked at.
+    let tries: Vec<u16> = (0..12)
+        .map(|_| http(class.address, "POST", "/join", Some(&wrong)).0)
+        .collect();
+    assert_eq!(&tries[..9], [403; 9]);
+    assert_eq!(&tries[9..], [429; 3]);
+    let right = serde_json::json!({"name": "Mallory", "code": class.code}).to_string();
+    assert_eq!(http(class.address, "POST", "/join", Some(&right)).0, 429);
+}
+
+#[test]
+fn five_hundred_connections_do_not_stop_the_class() {
+    let class = Classroom::start(&[]);
+    let token = join(&class, "Ann");
+    let idle: Vec<TcpStream> = (0..500)
+        .filter_map(|_| TcpStream::connect_timeout(&class.address, Duration::from_secs(2)).ok())
+        .collect();
+    assert!(idle.len() >= 400, "{} connections", idle.len());
+    // Held open, they do not keep a student out.
+    let mut events = Events::open(class.address, &token);
+    assert_eq!(events.next()["name"], "Ann");
+    assert_eq!(answer(&class, &token, 1, 1), 204);
+    drop(idle);
+    let bob = join(&class, "Bob");
+    assert_eq!(answer(&class, &bob, 1, 0), 204);
+}
+
+#[test]
+fn the_page_is_built_in_and_locked_down() {
+    let class = Classroom::start(&[]);
+    let mut stream = TcpStream::connect(class.address).unwrap();
+    write!(stream, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let headers = response.split("\r\n\r\n").next().unwrap().to_ascii_lowercase();
+    assert!(
+        headers.contains("content-security-policy: default-src 'none'; script-src 'self'; style-src 'self'")
+    );
+    assert!(headers.contains("x-content-type-options: nosniff"));
+    // Nothing from elsewhere, nothing inline.
+    for asset in ["/", "/app.js", "/style.css"] {
+        let (status, body) = http(class.address, "GET", asset, None);
+        assert_eq!(status, 200);
+        // The one address in them is the SVG namespace, a name, not a place.
+        let elsewhere = body.replace("http://www.w3.org/2000/svg", "");
+        assert!(
+            !elsewhere.contains("https://") && !elsewhere.contains("http://"),
+            "{asset} loads from elsewhere"
+        );
+        assert!(
+            !body.contains("innerHTML") && !body.contains("onclick="),
+            "{asset}"
+        );
+    }
+}
+
+/// A browser that runs headless: `chromedriver` on `port` with a profile of its own.
+async fn browser(port: u16, profile: &Path, width: u32, height: u32) -> fantoccini::Client {
+    let capabilities = serde_json::json!({
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": "/usr/bin/chromium",
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync",
+                format!("--user-data-dir={}", profile.display()),
+                format!("--window-size={width},{height}"),
+            ]
+        }
+    });
+    let capabilities = capabilities.as_object().unwrap().clone();
+    fantoccini::ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("chromedriver starts a browser")
+}
+
+async fn text(client: &fantoccini::Client, id: &str) -> String {
+    client
+        .find(fantoccini::Locator::Id(id))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// Waits until the element `id` shows `wanted`.
+async fn wait_text(client: &fantoccini::Client, id: &str, wanted: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let shown = text(client, id).await;
+        if shown.contains(wanted) {
+            return shown;
+        }
+        assert!(Instant::now() < deadline, "#{id} shows {shown:?}, not {wanted:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn join_in(client: &fantoccini::Client, url: &str, name: &str, code: &str) {
+    use fantoccini::Locator;
+    client.goto(url).await.unwrap();
+    client
+        .find(Locator::Id("name"))
+        .await
+        .unwrap()
+        .send_keys(name)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Id("code"))
+        .await
+        .unwrap()
+        .send_keys(code)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Id("join-button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_text(client, "step", "1 / 8").await;
+}
+
+async fn choose(client: &fantoccini::Client, choice: usize) {
+    let selector = format!("#choices li:nth-child({choice}) button");
+    client
+        .find(fantoccini::Locator::Css(&selector))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn rows(client: &fantoccini::Client) -> Vec<String> {
+    let mut texts = Vec::new();
+    for row in client
+        .find_all(fantoccini::Locator::Css("#rows li"))
+        .await
+        .unwrap()
+    {
+        texts.push(row.text().await.unwrap());
+    }
+    texts
+}
+
+/// A process that is stopped when the test ends, however it ends.
+struct Stopped(Child);
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Where the README's screenshots come from: `POP3SCOPE_SCREENSHOTS=docs/screenshots`.
+fn screenshot_dir() -> Option<PathBuf> {
+    std::env::var_os("POP3SCOPE_SCREENSHOTS").map(PathBuf::from)
+}
+
+#[test]
+fn two_browsers_follow_the_teacher_through_a_question_and_a_predicted_reply() {
+    if !Path::new("/usr/bin/chromium").exists() || !Path::new("/usr/bin/chromedriver").exists() {
+        eprintln!("skipped: no chromium or chromedriver (apt-get install chromium chromium-driver)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results.csv");
+    let mut class = Classroom::start(&["--results", results.to_str().unwrap()]);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let _driver = Stopped(
+        Command::new("/usr/bin/chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "chromedriver did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let url = class.url();
+    let code = class.code.clone();
+    let outcome = runtime.block_on(async {
+        let phone = browser(port, &dir.path().join("phone"), 412, 915).await;
+        let laptop = browser(port, &dir.path().join("laptop"), 1280, 900).await;
+        join_in(&phone, &url, "Ann", &code).await;
+        join_in(&laptop, &url, "Bob", &code).await;
+        // Step 1: each answers on their own device.
+        choose(&phone, 2).await;
+        choose(&laptop, 1).await;
+        wait_text(&phone, "feedback", "Wait for the teacher").await;
+        wait_text(&laptop, "feedback", "Wait for the teacher").await;
+        let tally = class.teacher("tally");
+        assert_eq!(tally, "answered 2 of 2; 1) 1 2) 1 3) 0; waiting: nobody");
+        class.teacher("reveal");
+        wait_text(&phone, "feedback", "Right.").await;
+        wait_text(&laptop, "feedback", "Not quite.").await;
+        if let Some(shots) = screenshot_dir() {
+            std::fs::create_dir_all(&shots).unwrap();
+            std::fs::write(
+                shots.join("classroom-phone-revealed.png"),
+                phone.screenshot().await.unwrap(),
+            )
+            .unwrap();
+        }
+        // Step 3 asks to predict the reply to PASS: hidden on every device until the reveal.
+        class.teacher("go 3");
+        wait_text(&phone, "step", "3 / 8").await;
+        wait_text(&laptop, "feedback", "hidden").await;
+        let hidden = rows(&laptop).await;
+        assert!(hidden.last().unwrap().contains("PASS ********"), "{hidden:?}");
+        if let Some(shots) = screenshot_dir() {
+            std::fs::write(
+                shots.join("classroom-laptop-predict.png"),
+                laptop.screenshot().await.unwrap(),
+            )
+            .unwrap();
+        }
+        choose(&phone, 1).await;
+        wait_text(&phone, "feedback", "Wait for the teacher").await;
+        assert_eq!(
+            rows(&phone).await.len(),
+            hidden.len(),
+            "an answer alone shows no reply"
+        );
+        class.teacher("reveal");
+        wait_text(&laptop, "feedback", "").await;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while rows(&laptop).await.len() == hidden.len() {
+            assert!(
+                Instant::now() < deadline,
+                "the reply did not come with the reveal"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(rows(&laptop).await.last().unwrap().contains("+OK"));
+        // The end: each sees their own score.
+        class.teacher("go 8");
+        class.teacher("next");
+        let phone_score = wait_text(&phone, "score", "/").await;
+        let laptop_score = wait_text(&laptop, "score", "/").await;
+        phone.close().await.unwrap();
+        laptop.close().await.unwrap();
+        (phone_score, laptop_score)
+    });
+    let (phone_score, laptop_score) = outcome;
+    assert!(
+        phone_score.ends_with(&format!("/ {}", 4)) || phone_score.contains(" / "),
+        "{phone_score}"
+    );
+    assert_ne!(phone_score, laptop_score);
+    let rows = results_rows(&results);
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert!(
+        rows[0].starts_with("\"Ann\",1,") && rows[0].contains(",\"SMTP\",true,"),
+        "{}",
+        rows[0]
+    );
+    assert!(
+        rows[1].starts_with("\"Bob\",1,") && rows[1].contains(",false,"),
+        "{}",
+        rows[1]
+    );
+    assert!(rows[2].starts_with("\"Ann\",3,"), "{}", rows[2]);
+}
