@@ -1,5 +1,6 @@
 //! The dependency rule of `src/lib.rs`, checked on the source: a module imports only from its
-//! own layer and the layers before it; nothing below the terminal view draws.
+//! own layer and the layers before it; nothing below the terminal view draws, and nothing
+//! below the teaching side uses the web stack.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -9,8 +10,16 @@ const LAYERS: &[&str] = &[
     "base", "capture", "wire", "flow", "pop3", "session", "pipeline", "view", "output", "teach", "tui", "cli",
 ];
 
-/// Crates only the terminal view and the command line may use.
-const DRAWING: &[&str] = &["ratatui", "crossterm"];
+/// Crates only some layers may use, and the first of those layers: drawing on a terminal is
+/// the terminal view's; the web stack is the classroom's (the analysis never sees tokio).
+const RESERVED: &[(&str, &str)] = &[
+    ("ratatui", "tui"),
+    ("crossterm", "tui"),
+    ("axum", "teach"),
+    ("tokio", "teach"),
+    ("tokio_stream", "teach"),
+    ("qrcode", "teach"),
+];
 
 fn rank(layer: &str) -> Option<usize> {
     LAYERS.iter().position(|&l| l == layer)
@@ -93,17 +102,22 @@ fn every_import_goes_down_the_pipeline_or_stays_in_its_layer() {
                 )),
             }
         }
-        if own < rank("tui").unwrap() {
-            for (number, line) in text.lines().enumerate() {
-                let code = line.split("//").next().unwrap_or("");
-                for drawing in DRAWING {
-                    if code.contains(&format!("{drawing}::")) {
-                        broken.push(format!(
-                            "{}:{}: the {layer} layer uses {drawing}: only the terminal view draws",
-                            file.display(),
-                            number + 1
-                        ));
-                    }
+        for (number, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            for (krate, first) in RESERVED {
+                let named = code.match_indices(&format!("{krate}::")).any(|(at, _)| {
+                    // A whole name: not the end of a longer one (`my_tokio::`).
+                    code[..at]
+                        .chars()
+                        .next_back()
+                        .is_none_or(|c| !c.is_alphanumeric() && c != '_')
+                });
+                if named && own < rank(first).unwrap() {
+                    broken.push(format!(
+                        "{}:{}: the {layer} layer uses {krate}: only {first} and the layers after it may",
+                        file.display(),
+                        number + 1
+                    ));
                 }
             }
         }

@@ -133,11 +133,12 @@ impl WebServer {
                         permits: Arc::new(tokio::sync::Semaphore::new(limits.connections)),
                     };
                     let service = router(app).into_make_service_with_connect_info::<Peer>();
-                    let _ = axum::serve(listener, service)
-                        .with_graceful_shutdown(async {
-                            let _ = stopped.await;
-                        })
-                        .await;
+                    // Stopping does not wait for the students' streams, which never end by
+                    // themselves: the runtime's shutdown closes them.
+                    tokio::select! {
+                        _ = axum::serve(listener, service) => {}
+                        _ = stopped => {}
+                    }
                 });
                 runtime.shutdown_timeout(Duration::from_millis(200));
             })?;
