@@ -211,6 +211,26 @@ fn say_step(out: &mut impl Write, replay: &Replay, lang: Lang) -> io::Result<()>
 }
 
 fn say_tally(out: &mut impl Write, class: &Class) -> io::Result<()> {
+    if class.room().config().self_paced {
+        // Each student steps alone: where each is, and their score.
+        let progress = class.room().progress();
+        let students: Vec<String> = progress
+            .iter()
+            .map(|(name, step, finished, right, asked)| {
+                let at = if *finished {
+                    "the end".to_string()
+                } else {
+                    format!("step {}", step + 1)
+                };
+                format!(
+                    "{} at {at}, {right}/{asked} right",
+                    crate::base::escape(name.as_bytes())
+                )
+            })
+            .collect();
+        writeln!(out, "{} students: {}", progress.len(), students.join("; "))?;
+        return out.flush();
+    }
     let tally = class.tally();
     let choices: Vec<String> = tally
         .per_choice

@@ -387,3 +387,36 @@ fn a_revealed_answer_no_longer_counts_and_the_class_cannot_read_ahead() {
     assert_eq!(app.session, shown.0);
     assert!(app.line < shown.1, "line {} of {} shown", app.line, shown.1);
 }
+
+#[test]
+fn the_class_view_of_a_classroom_shows_the_tally_and_who_is_waiting() {
+    use pop3scope::teach::classroom::state::{ClassConfig, Token};
+    use pop3scope::teach::classroom::{Class, Invitation};
+    let (lesson, timeline) = lesson::load(&Source::Bundled(0)).unwrap();
+    let config = ClassConfig {
+        code: "123456".to_string(),
+        max_students: 30,
+        self_paced: false,
+    };
+    let class = Class::new(&lesson, &timeline, Lang::En, config, None);
+    let mut app = lesson_app(1, Lang::En);
+    app.attach_class(
+        class.clone(),
+        Invitation::new("http://127.0.0.1:8080/".to_string(), "123456".to_string()),
+    );
+    let ann = class.join("Ann", "123456", Token("a".to_string())).unwrap();
+    class
+        .join("<b>Bob</b>", "123456", Token("b".to_string()))
+        .unwrap();
+    class.join("Cy", "123456", Token("c".to_string())).unwrap();
+    class.answer(ann, 0, 1).unwrap();
+    insta::assert_snapshot!("class_tally_before_the_reveal", render(&mut app, 140, 36));
+    // The reveal marks the right answer; the next step, which asks nothing, shows the QR code.
+    press(&mut app, &[KeyCode::Char('r')]);
+    app.sync_class();
+    insta::assert_snapshot!("class_tally_revealed", render(&mut app, 140, 36));
+    press(&mut app, &[KeyCode::Right]);
+    app.sync_class();
+    assert_eq!(class.room().teacher().step, 1, "the class follows the teacher");
+    insta::assert_snapshot!("class_tally_qr_between_questions", render(&mut app, 140, 40));
+}
