@@ -1,6 +1,6 @@
-//! `pop3scope classroom`: students in real browsers (headless Chromium over WebDriver) and
-//! thirty more at the HTTP level follow lesson 1 while the teacher leads from the line console;
-//! hostile students are refused; the results file is right.
+//! `pop3scope classroom`: two students in real browsers (headless Chromium over WebDriver, a
+//! phone and a laptop) and thirty more at the HTTP level follow lesson 1 while the teacher leads
+//! from the line console; hostile students are refused; the results file is right.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -510,8 +510,13 @@ fn two_browsers_follow_the_teacher_through_a_question_and_a_predicted_reply() {
         choose(&laptop, 1).await;
         wait_text(&phone, "feedback", "Wait for the teacher").await;
         wait_text(&laptop, "feedback", "Wait for the teacher").await;
+        // Thirty more students, over HTTP, in the same class.
+        for i in 0..30 {
+            let token = join(&class, &format!("student {i:02}"));
+            assert_eq!(answer(&class, &token, 1, i % 3), 204);
+        }
         let tally = class.teacher("tally");
-        assert_eq!(tally, "answered 2 of 2; 1) 1 2) 1 3) 0; waiting: nobody");
+        assert_eq!(tally, "answered 32 of 32; 1) 11 2) 11 3) 10; waiting: nobody");
         class.teacher("reveal");
         wait_text(&phone, "feedback", "Right.").await;
         wait_text(&laptop, "feedback", "Not quite.").await;
@@ -568,7 +573,7 @@ fn two_browsers_follow_the_teacher_through_a_question_and_a_predicted_reply() {
     assert_eq!(phone_score, "Your score: 1 / 5");
     assert_eq!(laptop_score, "Your score: 0 / 5");
     let rows = results_rows(&results);
-    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert_eq!(rows.len(), 33, "{rows:?}");
     assert!(
         rows[0].starts_with("\"Ann\",1,") && rows[0].contains(",\"SMTP\",true,"),
         "{}",
@@ -579,5 +584,6 @@ fn two_browsers_follow_the_teacher_through_a_question_and_a_predicted_reply() {
         "{}",
         rows[1]
     );
-    assert!(rows[2].starts_with("\"Ann\",3,"), "{}", rows[2]);
+    assert_eq!(rows[2..32].iter().filter(|r| r.contains(",true,")).count(), 10);
+    assert!(rows[32].starts_with("\"Ann\",3,"), "{}", rows[32]);
 }
