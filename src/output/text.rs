@@ -150,7 +150,10 @@ impl<W: Write> TextPrinter<W> {
         }
         match &exchange.reply {
             Some(reply) => {
-                let prefix = self.prefix(session, reply.first.ts, exchange.phase, exchange.inferred);
+                let phase = exchange
+                    .verb()
+                    .map_or(exchange.phase, |verb| crate::pop3::of_reply(exchange.phase, verb));
+                let prefix = self.prefix(session, reply.first.ts, phase, exchange.inferred);
                 let mut text = format!("{} {}", reply.status.as_str(), escape(&reply.text))
                     .trim_end()
                     .to_string();

@@ -25,7 +25,7 @@ pub use command::{Command, Verb, parse_number};
 pub use decoder::{Decoder, DecoderOptions};
 pub use exchange::{Body, Exchange, Greeting, Pop3Event, Position, Reply, SaslLine};
 pub use notes::{Note, NoteCode};
-pub use phase::{Phase, Violation, allows, transition};
+pub use phase::{Phase, Violation, allows, of_reply, transition};
 pub use reply::{
     Capability, ResponseCode, Status, StatusLine, apop_timestamp, capability_meaning, octets_in_text,
     parse_status,

@@ -53,6 +53,16 @@ pub fn allows(phase: Phase, verb: Verb) -> bool {
     }
 }
 
+/// The phase a reply is sent in: the command's phase, except QUIT in TRANSACTION, whose reply
+/// comes from UPDATE — the server enters UPDATE, removes the marked messages, then replies
+/// (RFC 1939 §6).
+pub fn of_reply(phase: Phase, verb: Verb) -> Phase {
+    match (phase, verb) {
+        (Phase::Transaction, Verb::Quit) => Phase::Update,
+        (phase, _) => phase,
+    }
+}
+
 /// The whole phase machine: the phase after the server's final reply to `verb` sent in
 /// `phase`, and the rule the command broke, if any. `ok` is `Some(true)` for `+OK`,
 /// `Some(false)` for `-ERR`, `None` when no reply was seen. In `Unknown`, a reply that only one
@@ -145,5 +155,12 @@ mod tests {
             transition(Phase::Transaction, Verb::Unknown, Some(false)),
             (Phase::Transaction, None)
         );
+    }
+
+    #[test]
+    fn the_reply_to_quit_in_transaction_comes_from_update() {
+        assert_eq!(of_reply(Phase::Transaction, Verb::Quit), Phase::Update);
+        assert_eq!(of_reply(Phase::Authorization, Verb::Quit), Phase::Authorization);
+        assert_eq!(of_reply(Phase::Transaction, Verb::Retr), Phase::Transaction);
     }
 }

@@ -268,9 +268,17 @@ impl SessionView {
             return (self.phase_reached, false);
         };
         match seen.kind {
-            LineKind::Command(n) | LineKind::Sasl(n, _) | LineKind::Reply(n) => {
+            LineKind::Command(n) | LineKind::Sasl(n, _) => {
                 let exchange = &self.exchanges[n];
                 (exchange.phase, exchange.inferred)
+            }
+            LineKind::Reply(n) => {
+                let exchange = &self.exchanges[n];
+                let phase = match exchange.verb() {
+                    Some(verb) => crate::pop3::of_reply(exchange.phase, verb),
+                    None => exchange.phase,
+                };
+                (phase, exchange.inferred)
             }
             LineKind::Greeting => (Phase::Authorization, false),
             LineKind::TlsStarted => (Phase::Tls, false),
