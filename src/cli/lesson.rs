@@ -25,6 +25,12 @@ pub(super) struct LessonArgs {
     #[arg(long, value_name = "FORMAT", value_parser = ["md"])]
     export: Option<String>,
 
+    /// With --export: the teacher's key (each answer and its reasons after the question, the
+    /// hidden rows, what to look at on screen, the teacher's notes) instead of the students'
+    /// handout (no answers).
+    #[arg(long, requires = "export")]
+    key: bool,
+
     /// Where --export writes (default: standard output).
     #[arg(short, long, value_name = "FILE", requires = "export")]
     output: Option<PathBuf>,
@@ -65,8 +71,8 @@ pub(super) fn lesson(args: LessonArgs) -> anyhow::Result<()> {
             let problems = lesson::check(source);
             if problems.is_empty() {
                 writeln!(out, "ok    {}", source.name())?;
-                if let Ok((lesson, _)) = lesson::load(source) {
-                    for warning in lesson.file.answers_given_away() {
+                if let Ok((lesson, timeline)) = lesson::load(source) {
+                    for warning in lesson::answers_on_screen(&lesson, &timeline) {
                         eprintln!("pop3scope: warning: {}: {warning}", source.name());
                     }
                 }
@@ -112,7 +118,12 @@ pub(super) fn lesson(args: LessonArgs) -> anyhow::Result<()> {
             )),
             None => Box::new(io::BufWriter::new(io::stdout().lock())),
         };
-        lesson::plain::markdown(&mut out, &lesson, &timeline, number, lang)?;
+        let handout = if args.key {
+            lesson::plain::Handout::Key
+        } else {
+            lesson::plain::Handout::Student
+        };
+        lesson::plain::markdown(&mut out, &lesson, &timeline, number, lang, handout)?;
         out.flush()?;
         return Ok(());
     }

@@ -248,8 +248,7 @@ fn page(replay: &Replay, timeline: &Timeline, lang: Lang) -> StepPage {
     let selected = moment.min(shown.saturating_sub(1));
     if shown > 0 {
         page.selected = Some(selected);
-        let hide_reply = replay.reply_hidden()
-            && session.exchange_of(moment).map(|e| e.index) == session.exchange_of(selected).map(|e| e.index);
+        let hide_reply = replay.hides_reply_of(session, selected);
         let options = DetailOptions {
             show_secrets: false,
             wire_view: false,

@@ -10,7 +10,8 @@ macro_rules! lessons {
 
 macro_rules! captures {
     ($($file:literal),* $(,)?) => {
-        /// (file name in captures/, its bytes): every capture a bundled lesson uses.
+        /// (file name in captures/, its bytes): every capture of `captures/`, so that a
+        /// teacher's lesson can name any of them from any directory.
         const CAPTURES: &[(&str, &[u8])] = &[$(($file, include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/captures/", $file)))),*];
     };
 }
@@ -47,8 +48,12 @@ captures![
     "12-empty-mailbox.pcap",
     "13-large-retr.pcap",
     "14-reset-mid-retr.pcap",
+    "15-ipv6.pcap",
     "16-curl.pcap",
+    "17-fetchmail-keep.pcap",
     "18-fetchmail-delete.pcap",
+    "19-linux-sll2.pcap",
+    "20-pcapng.pcapng",
     "21-snaplen-96.pcap",
     "22-pop3s-implicit-tls.pcap",
     "23-mailbox.pcap",
@@ -70,4 +75,18 @@ pub fn bundled_capture(name: &str) -> Option<&'static [u8]> {
         .iter()
         .find(|(file, _)| *file == name)
         .map(|(_, bytes)| *bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_capture_of_the_repository_is_built_in() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("captures");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+            if name.ends_with(".pcap") || name.ends_with(".pcapng") {
+                assert!(super::bundled_capture(&name).is_some(), "{name} is not built in");
+            }
+        }
+    }
 }

@@ -11,6 +11,7 @@
 //!   terminal and no clock; the terminal UI and the plain text ([`plain`]) read it.
 
 mod bundled;
+mod check;
 mod file;
 pub mod moment;
 pub mod plain;
@@ -20,7 +21,8 @@ use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
 pub use bundled::{BUNDLED, bundled_capture};
-pub use file::{Choice, Lang, LessonFile, PaneName, Question, QuestionKind, Step, Text, reflow};
+pub use check::answers_on_screen;
+pub use file::{Choice, Lang, LessonFile, PaneName, Question, QuestionKind, Step, Text, reflow, wrap};
 pub use moment::{Moment, Selector};
 pub use replay::{Answer, Replay};
 
@@ -74,8 +76,9 @@ pub struct Lesson {
     pub file: LessonFile,
     /// One per step: its own moment, or the one before it.
     pub moments: Vec<Moment>,
-    /// Steps whose moment is a reply the student must predict first.
-    pub predicts: Vec<bool>,
+    /// Steps whose row is hidden until the question is answered (a reply to predict, or the
+    /// row a question is about).
+    pub hides: Vec<bool>,
 }
 
 fn read_source(source: &Source) -> Result<String, Error> {
@@ -168,7 +171,7 @@ pub fn load(source: &Source) -> Result<(Lesson, Timeline), Vec<String>> {
         }
     };
     let mut moments = Vec::new();
-    let mut predicts = Vec::new();
+    let mut hides = Vec::new();
     let mut last = None;
     for (i, step) in file.steps.iter().enumerate() {
         let predict = step
@@ -189,7 +192,7 @@ pub fn load(source: &Source) -> Result<(Lesson, Timeline), Vec<String>> {
             }
         }
         moments.push(last.unwrap_or(Moment { session: 0, line: 0 }));
-        predicts.push(predict);
+        hides.push(step.at.is_some() && step.question.as_ref().is_some_and(|q| q.hides()));
     }
     if !problems.is_empty() {
         return Err(prefixed(problems));
@@ -203,7 +206,7 @@ pub fn load(source: &Source) -> Result<(Lesson, Timeline), Vec<String>> {
         },
         file,
         moments,
-        predicts,
+        hides,
     };
     Ok((lesson, timeline))
 }

@@ -20,6 +20,8 @@ struct Words {
     look: &'static str,
     question: &'static str,
     predict: &'static str,
+    predict_on_paper: &'static str,
+    note: &'static str,
     answers: &'static str,
     answer_is: &'static str,
     server_said: &'static str,
@@ -39,6 +41,8 @@ fn words(lang: Lang) -> Words {
             look: "Look at",
             question: "Question",
             predict: "Predict the server's reply before you look (the reply is in the answers).",
+            predict_on_paper: "Predict the server's reply: it is not printed here.",
+            note: "Teacher's note",
             answers: "Answers",
             answer_is: "Answer",
             server_said: "The server answered",
@@ -55,6 +59,8 @@ fn words(lang: Lang) -> Words {
             look: "请看",
             question: "问题",
             predict: "先预测服务器的回复，再往下看（回复在最后的答案里）。",
+            predict_on_paper: "请预测服务器的回复：这里没有印出来。",
+            note: "教师备注",
             answers: "答案",
             answer_is: "答案",
             server_said: "服务器的回复是",
@@ -74,7 +80,7 @@ fn who(session: &SessionView, line: usize) -> &'static str {
 
 /// The rows a step shows: its own, and for a reply the command it answers first. A reply to
 /// be predicted is left out.
-fn step_rows(session: &SessionView, moment: Moment, predict: bool) -> Vec<usize> {
+fn step_rows(session: &SessionView, moment: Moment, hidden: bool) -> Vec<usize> {
     let mut rows = Vec::new();
     let line = moment.line;
     match session.lines.get(line).map(|l| l.kind) {
@@ -82,12 +88,12 @@ fn step_rows(session: &SessionView, moment: Moment, predict: bool) -> Vec<usize>
             if let Some(command) = session.lines.iter().position(|l| l.kind == LineKind::Command(n)) {
                 rows.push(command);
             }
-            if !predict {
+            if !hidden {
                 rows.push(line);
             }
         }
-        Some(_) => rows.push(line),
-        None => {}
+        Some(_) if !hidden => rows.push(line),
+        _ => {}
     }
     rows
 }
@@ -172,7 +178,7 @@ pub fn plain(
         let moment = lesson.moments[i];
         if let Some(session) = timeline.sessions.get(moment.session) {
             writeln!(out, "{} {}", w.session, session.info.id)?;
-            for row in step_rows(session, moment, lesson.predicts[i]) {
+            for row in step_rows(session, moment, lesson.hides[i]) {
                 writeln!(out, "  {}", row_text(session, row))?;
             }
         }
@@ -243,8 +249,9 @@ pub fn plain(
     Ok(())
 }
 
-/// The ladder diagram of a session's rows as text, `width` columns between the two sides.
-pub fn ladder_text(session: &SessionView, rows: usize, width: usize) -> Vec<String> {
+/// The ladder diagram of a session's first `rows` rows as text, `width` columns between the
+/// two sides, without the rows in `skip`.
+fn ladder_rows(session: &SessionView, rows: usize, width: usize, skip: &[usize]) -> Vec<String> {
     let client = format!("client {}", session.info.client);
     let server = format!("server {}", session.info.server);
     let mut out = vec![format!(
@@ -256,7 +263,7 @@ pub fn ladder_text(session: &SessionView, rows: usize, width: usize) -> Vec<Stri
                 .max(1)
         )
     )];
-    for line in 0..rows.min(session.lines.len()) {
+    for line in (0..rows.min(session.lines.len())).filter(|line| !skip.contains(line)) {
         let (phase, inferred) = session.phase_at(line);
         let mut label = line_text(session, line, false);
         if let Some(exchange) = session.exchange_of(line) {
@@ -278,95 +285,95 @@ pub fn ladder_text(session: &SessionView, rows: usize, width: usize) -> Vec<Stri
     out
 }
 
-/// The lesson as a Markdown handout: goal, the ladder of each session it visits, the steps,
-/// the questions, and the answers at the end.
+/// Which handout: for the students, or the teacher's key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Handout {
+    /// The steps and questions, no answers, no teacher's notes, nothing about keys or panes: the
+    /// rows a question asks about are left out, as the class view hides them.
+    Student,
+    /// The same with each question's answer and reasons right after it, the rows hidden from
+    /// the students, what to look at on screen, and the teacher's notes.
+    Key,
+}
+
+/// Handout paragraphs are wrapped to this many columns (a Chinese character counts two).
+const HANDOUT_WIDTH: usize = 90;
+
+/// Data lines of a reply printed under it on paper at most.
+const HANDOUT_DATA_LINES: usize = 12;
+
+/// The lesson as a Markdown handout: goal, the steps with the rows they are about (and a
+/// reply's data lines), the questions; the student handout ends with the ladder of each
+/// session without the hidden rows, the teacher's key has the answers in place.
 pub fn markdown(
     out: &mut impl Write,
     lesson: &Lesson,
     timeline: &Timeline,
     number: Option<usize>,
     lang: Lang,
+    handout: Handout,
 ) -> io::Result<()> {
     let w = words(lang);
+    let key = handout == Handout::Key;
     writeln!(out, "# {}", title_line(lesson, number, lang))?;
     writeln!(out)?;
-    writeln!(out, "**{}:** {}", w.goal, lesson.file.goal.get(lang).trim())?;
-    writeln!(out)?;
+    paragraphs(out, &format!("**{}:** {}", w.goal, lesson.file.goal.get(lang).trim()))?;
     let captures: Vec<String> = capture_names(lesson).iter().map(|c| format!("`{c}`")).collect();
     writeln!(out, "**{}:** {}", w.captures, captures.join(", "))?;
+    writeln!(out)?;
     let steps = &lesson.file.steps;
     let mut question_number = 0;
     for (i, step) in steps.iter().enumerate() {
-        writeln!(out)?;
         writeln!(out, "## {} {}", w.step, i + 1)?;
         writeln!(out)?;
         let moment = lesson.moments[i];
         if let Some(session) = timeline.sessions.get(moment.session) {
             writeln!(out, "```text")?;
-            for row in step_rows(session, moment, lesson.predicts[i]) {
-                writeln!(
-                    out,
-                    "{} {}  {}",
-                    w.session,
-                    session.info.id,
-                    row_text(session, row)
-                )?;
+            for row in step_rows(session, moment, lesson.hides[i] && !key) {
+                writeln!(out, "{} {}  {}", w.session, session.info.id, row_text(session, row))?;
+                for data in data_lines(session, row) {
+                    writeln!(out, "{:width$}{data}", "", width = w.session.len() + 4)?;
+                }
             }
             writeln!(out, "```")?;
             writeln!(out)?;
         }
-        writeln!(out, "{}", step.say.get(lang).trim())?;
-        if let Some(look) = &step.look {
-            writeln!(out)?;
-            writeln!(out, "*{}:* {}", w.look, look.get(lang).trim())?;
+        paragraphs(out, step.say.get(lang))?;
+        if key {
+            if let Some(look) = &step.look {
+                paragraphs(out, &format!("*{}:* {}", w.look, look.get(lang).trim()))?;
+            }
+            if let Some(note) = &step.note {
+                paragraphs(out, &format!("*{}:* {}", w.note, note.get(lang).trim()))?;
+            }
         }
         if let Some(question) = &step.question {
             question_number += 1;
-            writeln!(out)?;
-            writeln!(
-                out,
-                "**{} {question_number}.** {}",
-                w.question,
-                question.ask.get(lang).trim()
-            )?;
-            if question.kind == QuestionKind::Predict {
-                writeln!(out)?;
-                writeln!(out, "*{}*", w.predict)?;
+            paragraphs(out, &format!("**{} {question_number}.** {}", w.question, question.ask.get(lang).trim()))?;
+            if question.kind == QuestionKind::Predict && !key {
+                paragraphs(out, &format!("*{}*", w.predict_on_paper))?;
             }
-            writeln!(out)?;
             for (c, choice) in question.choices.iter().enumerate() {
                 writeln!(out, "{}. {}", c + 1, choice.text.get(lang).trim())?;
             }
-        }
-    }
-    writeln!(out)?;
-    writeln!(out, "## {}", w.answers)?;
-    for (i, question_number, question) in questions(lesson) {
-        if let Some(c) = question.correct() {
             writeln!(out)?;
-            writeln!(
-                out,
-                "**{} {question_number}.** {} {}: {}",
-                w.question,
-                w.answer_is,
-                c + 1,
-                question.choices[c].why.get(lang).trim()
-            )?;
-            if question.kind == QuestionKind::Predict
-                && let Some(session) = timeline.sessions.get(lesson.moments[i].session)
-            {
-                writeln!(out)?;
-                writeln!(
+            if key && let Some(c) = question.correct() {
+                paragraphs(
                     out,
-                    "{}: `{}`",
-                    w.server_said,
-                    line_text(session, lesson.moments[i].line, false)
+                    &format!("> **{} {}:** {}", w.answer_is, c + 1, question.choices[c].why.get(lang).trim()),
                 )?;
+                for (other, choice) in question.choices.iter().enumerate().filter(|(o, _)| *o != c) {
+                    paragraphs(out, &format!("> {}. {}", other + 1, choice.why.get(lang).trim()))?;
+                }
             }
         }
     }
-    // After the answers: the ladders show every reply, the predicted ones too.
-    // Each session the lesson visits, up to the last row a step shows.
+    if key {
+        return Ok(());
+    }
+    // The ladder of each session the lesson visits, up to its last step, without the rows the
+    // questions ask about.
+    let hidden: Vec<Moment> = (0..steps.len()).filter(|&i| lesson.hides[i]).map(|i| lesson.moments[i]).collect();
     let mut sessions: Vec<(usize, usize)> = Vec::new();
     for moment in &lesson.moments {
         match sessions.iter_mut().find(|(s, _)| *s == moment.session) {
@@ -378,14 +385,43 @@ pub fn markdown(
         let Some(session) = timeline.sessions.get(index) else {
             continue;
         };
-        writeln!(out)?;
+        let skip: Vec<usize> = hidden.iter().filter(|m| m.session == index).map(|m| m.line).collect();
         writeln!(out, "## {} · {} {}", w.ladder, w.session, session.info.id)?;
         writeln!(out)?;
         writeln!(out, "```text")?;
-        for row in ladder_text(session, rows, 64) {
+        for row in ladder_rows(session, rows, 64, &skip) {
             writeln!(out, "{}", row.trim_end())?;
         }
         writeln!(out, "```")?;
+        writeln!(out)?;
     }
     Ok(())
+}
+
+/// A text as wrapped paragraphs, a blank line after each.
+fn paragraphs(out: &mut impl Write, text: &str) -> io::Result<()> {
+    for paragraph in super::reflow(text).into_iter().filter(|p| !p.is_empty()) {
+        for line in super::wrap(&paragraph, HANDOUT_WIDTH) {
+            writeln!(out, "{line}")?;
+        }
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+/// The data lines of a multi-line reply row, escaped, at most [`HANDOUT_DATA_LINES`] (and
+/// how many more there were).
+fn data_lines(session: &SessionView, row: usize) -> Vec<String> {
+    let LineKind::Reply(n) = session.lines[row].kind else {
+        return Vec::new();
+    };
+    let Some(body) = session.exchanges[n].reply.as_ref().and_then(|r| r.body.as_ref()) else {
+        return Vec::new();
+    };
+    let mut lines: Vec<String> = body.lines().take(HANDOUT_DATA_LINES).map(crate::base::escape).collect();
+    let more = body.line_count.saturating_sub(lines.len() as u64);
+    if more > 0 {
+        lines.push(format!("… {more} more"));
+    }
+    lines
 }

@@ -2,6 +2,7 @@
 //! terminal, no clock: keys and timers live in the UI.
 
 use super::{Lesson, Moment, Question, Step};
+use crate::view::timeline::{LineKind, SessionView};
 
 /// How an answer went.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -101,16 +102,25 @@ impl Replay {
         self.chosen[self.step].is_some() || self.revealed[self.step]
     }
 
-    /// The reply the students must predict is still hidden.
-    pub fn reply_hidden(&self) -> bool {
-        self.lesson.predicts[self.step] && !self.settled()
+    /// The step's row (a reply to predict, or the row a question is about) is still hidden.
+    pub fn moment_hidden(&self) -> bool {
+        self.lesson.hides[self.step] && !self.settled()
     }
 
-    /// The session shown and how many of its rows: up to the step's row, without it while
-    /// the reply is to be predicted.
+    /// Whether the detail of `line` must keep quiet about its reply: the hidden row is a reply
+    /// of the same exchange.
+    pub fn hides_reply_of(&self, session: &SessionView, line: usize) -> bool {
+        let hidden = self.moment().line;
+        self.moment_hidden()
+            && matches!(session.lines.get(hidden).map(|l| l.kind), Some(LineKind::Reply(_)))
+            && session.exchange_of(hidden).map(|e| e.index) == session.exchange_of(line).map(|e| e.index)
+    }
+
+    /// The session shown and how many of its rows: up to the step's row, without it while it
+    /// is hidden.
     pub fn shown(&self) -> (usize, usize) {
         let moment = self.moment();
-        let rows = if self.reply_hidden() {
+        let rows = if self.moment_hidden() {
             moment.line
         } else {
             moment.line + 1

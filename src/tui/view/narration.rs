@@ -69,7 +69,7 @@ pub(super) fn narration_lines(app: &App, palette: &Palette) -> Vec<Line<'static>
                 format!("? {}", question.ask.get(lang).trim()),
                 heading,
             ));
-            if replay.reply_hidden() {
+            if replay.moment_hidden() {
                 lines.push(Line::styled(
                     if zh {
                         "回复暂时隐藏：先用 1–9 作答，或按 r 揭晓。"

@@ -30,12 +30,10 @@ pub(super) fn draw_side(frame: &mut Frame, app: &mut App, palette: &Palette, are
     match app.side {
         SideTab::Detail => {
             // Only the exchange whose reply the students predict is kept quiet.
-            let hide_reply = app.lesson.as_ref().is_some_and(|lesson| {
-                let hidden = lesson.replay.moment().line;
-                lesson.replay.reply_hidden()
-                    && session.exchange_of(hidden).map(|e| e.index)
-                        == session.exchange_of(app.line).map(|e| e.index)
-            });
+            let hide_reply = app
+                .lesson
+                .as_ref()
+                .is_some_and(|lesson| lesson.replay.hides_reply_of(session, app.line));
             let options = explain::DetailOptions {
                 show_secrets: app.show_secrets,
                 wire_view: app.wire_view,
