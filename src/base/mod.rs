@@ -1,13 +1,47 @@
 //! Base: the vocabulary every layer shares, with no dependency on any of them.
 //!
-//! Contract: plain values only (time, direction, the safe showing of wire bytes); no I/O, no
-//! state, nothing that knows about packets, TCP or POP3.
+//! Contract: plain values only (time, direction, language, the safe showing of wire bytes);
+//! no I/O beyond reading the locale, no state, nothing that knows about packets, TCP or POP3.
 
 mod escape;
 mod time;
 
 pub use escape::escape;
 pub use time::Timestamp;
+
+/// The languages pop3scope teaches in: the lessons, the class view, the handouts, the
+/// students' page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    /// English.
+    En,
+    /// Chinese (simplified).
+    Zh,
+}
+
+impl Lang {
+    /// From `--lang`: `en`, `zh` (and `zh_CN`, `zh-TW`, …).
+    pub fn parse(text: &str) -> Option<Lang> {
+        let lower = text.to_ascii_lowercase();
+        if lower.starts_with("zh") {
+            Some(Lang::Zh)
+        } else if lower.starts_with("en") {
+            Some(Lang::En)
+        } else {
+            None
+        }
+    }
+
+    /// From the environment, as gettext looks: LC_ALL, LC_MESSAGES, LANG; English otherwise.
+    pub fn from_env() -> Lang {
+        ["LC_ALL", "LC_MESSAGES", "LANG"]
+            .iter()
+            .filter_map(|name| std::env::var(name).ok())
+            .find(|value| !value.is_empty())
+            .and_then(|value| Lang::parse(&value))
+            .unwrap_or(Lang::En)
+    }
+}
 
 /// Which way bytes travel in a connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]

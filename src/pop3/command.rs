@@ -158,6 +158,9 @@ pub struct Command {
     pub keyword: Vec<u8>,
     /// The arguments as sent, split at each space (PASS: the rest of the line, whole).
     pub args: Vec<Vec<u8>>,
+    /// The line exactly as captured, its line ending (CR LF, or a bare LF) included; only the
+    /// start of a line longer than the decoder keeps. Empty for a command made by hand.
+    pub wire: Vec<u8>,
 }
 
 impl Command {
@@ -178,6 +181,7 @@ impl Command {
             verb,
             keyword: keyword.to_vec(),
             args,
+            wire: Vec::new(),
         }
     }
 

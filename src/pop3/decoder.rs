@@ -429,7 +429,13 @@ impl Decoder {
             return;
         }
 
-        let command = Command::parse(line);
+        let mut command = Command::parse(line);
+        command.wire = line.to_vec();
+        if !info.truncated {
+            command
+                .wire
+                .extend_from_slice(if info.bare_lf { b"\n" } else { b"\r\n" });
+        }
         if info.wire_len > MAX_COMMAND_LINE {
             notes.push(Note::new(
                 NoteCode::CommandTooLong,

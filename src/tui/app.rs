@@ -384,6 +384,11 @@ impl App {
         }
     }
 
+    /// The language of the screen: the lesson's, else English.
+    pub fn lang(&self) -> Lang {
+        self.lesson.as_ref().map_or(Lang::En, |lesson| lesson.lang)
+    }
+
     /// Lets a class follow the lesson from their browsers: every step and reveal reaches them.
     pub fn attach_class(&mut self, class: Class, invitation: Invitation) {
         if let Some(lesson) = &mut self.lesson {

@@ -5,8 +5,8 @@
 
 use base64::Engine as _;
 
-use crate::base::Direction;
 use crate::base::escape;
+use crate::base::{Direction, Lang};
 use crate::pop3::Exchange;
 use crate::pop3::sasl::MASK;
 use crate::pop3::{Note, Phase, Status, Verb, capability_meaning};
@@ -44,9 +44,9 @@ pub fn command_text(exchange: &Exchange, show_secrets: bool) -> String {
             .iter()
             .any(|n| n.code == crate::pop3::NoteCode::GapInCommands);
         return if lost {
-            "(command lost in a gap of the capture)".to_string()
+            words(Lang::En).command_lost.to_string()
         } else {
-            "(no command: the server spoke on its own)".to_string()
+            words(Lang::En).no_command.to_string()
         };
     };
     let mut text = escape(&command.keyword);
@@ -61,12 +61,60 @@ pub fn command_text(exchange: &Exchange, show_secrets: bool) -> String {
     text
 }
 
-fn reply_text(exchange: &Exchange) -> String {
+/// The words of the rows a screen shows, in each language.
+struct Words {
+    command_lost: &'static str,
+    no_command: &'static str,
+    no_reply: &'static str,
+    end: &'static str,
+    tls_implicit: &'static str,
+    tls_here: &'static str,
+    end_reasons: [&'static str; 6],
+}
+
+fn words(lang: Lang) -> Words {
+    match lang {
+        Lang::En => Words {
+            command_lost: "(command lost in a gap of the capture)",
+            no_command: "(no command: the server spoke on its own)",
+            no_reply: "(no reply)",
+            end: "end",
+            tls_implicit: "── TLS from the first byte (port 995): everything is encrypted ──",
+            tls_here: "── TLS from here: the rest is encrypted ──",
+            end_reasons: [
+                "the server answered QUIT",
+                "the connection closed (FIN) without QUIT answered",
+                "the connection was reset (RST)",
+                "the capture ended while the connection was open",
+                "the connection went idle and was closed by pop3scope",
+                "pop3scope had to drop the connection (too many open)",
+            ],
+        },
+        Lang::Zh => Words {
+            command_lost: "（命令丢失在抓包的缺口里）",
+            no_command: "（没有命令：服务器主动发出）",
+            no_reply: "（没有回复）",
+            end: "结束",
+            tls_implicit: "── 从第一个字节起就是 TLS（端口 995）：全部加密 ──",
+            tls_here: "── 从这里起是 TLS：其余内容全部加密 ──",
+            end_reasons: [
+                "服务器回复了 QUIT",
+                "连接已关闭（FIN），QUIT 没有得到回复",
+                "连接被重置（RST）",
+                "抓包结束时连接仍然打开",
+                "连接空闲，被 pop3scope 关闭",
+                "打开的连接太多，pop3scope 只好放弃这个连接",
+            ],
+        },
+    }
+}
+
+fn reply_text(exchange: &Exchange, lang: Lang) -> String {
     match &exchange.reply {
         Some(reply) => format!("{} {}", reply.status.as_str(), escape(&reply.text))
             .trim_end()
             .to_string(),
-        None => "(no reply)".to_string(),
+        None => words(lang).no_reply.to_string(),
     }
 }
 
@@ -81,14 +129,82 @@ fn sasl_text(exchange: &Exchange, index: usize, show_secrets: bool) -> String {
     }
 }
 
-fn end_reason(reason: SessionEnd) -> &'static str {
-    match reason {
-        SessionEnd::Quit => "the server answered QUIT",
-        SessionEnd::Fin => "the connection closed (FIN) without QUIT answered",
-        SessionEnd::Rst => "the connection was reset (RST)",
-        SessionEnd::Eof => "the capture ended while the connection was open",
-        SessionEnd::Idle => "the connection went idle and was closed by pop3scope",
-        SessionEnd::Evicted => "pop3scope had to drop the connection (too many open)",
+/// How a session ended, in words.
+fn end_reason(reason: SessionEnd, lang: Lang) -> &'static str {
+    let index = match reason {
+        SessionEnd::Quit => 0,
+        SessionEnd::Fin => 1,
+        SessionEnd::Rst => 2,
+        SessionEnd::Eof => 3,
+        SessionEnd::Idle => 4,
+        _ => 5,
+    };
+    words(lang).end_reasons[index]
+}
+
+/// The text of one conversation row, in English.
+pub fn line_text(session: &SessionView, line: usize, show_secrets: bool) -> String {
+    line_text_in(session, line, show_secrets, Lang::En)
+}
+
+/// The text of one conversation row: the wire's bytes escaped, pop3scope's own words in `lang`.
+pub fn line_text_in(session: &SessionView, line: usize, show_secrets: bool, lang: Lang) -> String {
+    let w = words(lang);
+    let Some(seen) = session.lines.get(line) else {
+        return String::new();
+    };
+    match seen.kind {
+        LineKind::Greeting => session.greeting.as_ref().map_or_else(String::new, |g| {
+            format!("{} {}", g.status.as_str(), escape(&g.text))
+                .trim_end()
+                .to_string()
+        }),
+        LineKind::Command(n) => {
+            let exchange = &session.exchanges[n];
+            match (&exchange.command, lang) {
+                (None, Lang::Zh) => {
+                    let lost = exchange
+                        .notes
+                        .iter()
+                        .any(|n| n.code == crate::pop3::NoteCode::GapInCommands);
+                    (if lost { w.command_lost } else { w.no_command }).to_string()
+                }
+                _ => command_text(exchange, show_secrets),
+            }
+        }
+        LineKind::Sasl(n, i) => sasl_text(&session.exchanges[n], i, show_secrets),
+        LineKind::Reply(n) => {
+            let exchange = &session.exchanges[n];
+            let mut text = reply_text(exchange, lang);
+            if let Some(body) = exchange.reply.as_ref().and_then(|r| r.body.as_ref()) {
+                let count = body.line_count;
+                match lang {
+                    Lang::En => {
+                        let s = if count == 1 { "" } else { "s" };
+                        text.push_str(&format!("  [+{count} line{s}]"));
+                    }
+                    Lang::Zh => text.push_str(&format!("  [另有 {count} 行]")),
+                }
+            }
+            text
+        }
+        LineKind::Note(n) => {
+            let (note, _) = &session.notes[n];
+            if note.detail.is_empty() {
+                format!("! {}", note.code.name())
+            } else {
+                format!("! {} ({})", note.code.name(), note_detail(note))
+            }
+        }
+        LineKind::TlsStarted if session.info.implicit_tls => w.tls_implicit.to_string(),
+        LineKind::TlsStarted => w.tls_here.to_string(),
+        LineKind::Ended => match &session.ending {
+            Some(ending) => match lang {
+                Lang::En => format!("── {}: {} ──", w.end, end_reason(ending.reason, lang)),
+                Lang::Zh => format!("── {}：{} ──", w.end, end_reason(ending.reason, lang)),
+            },
+            None => format!("── {} ──", w.end),
+        },
     }
 }
 
@@ -104,47 +220,6 @@ pub fn note_detail(note: &Note) -> String {
         text.push('…');
     }
     text
-}
-
-/// The text of one conversation row.
-pub fn line_text(session: &SessionView, line: usize, show_secrets: bool) -> String {
-    let Some(seen) = session.lines.get(line) else {
-        return String::new();
-    };
-    match seen.kind {
-        LineKind::Greeting => session.greeting.as_ref().map_or_else(String::new, |g| {
-            format!("{} {}", g.status.as_str(), escape(&g.text))
-                .trim_end()
-                .to_string()
-        }),
-        LineKind::Command(n) => command_text(&session.exchanges[n], show_secrets),
-        LineKind::Sasl(n, i) => sasl_text(&session.exchanges[n], i, show_secrets),
-        LineKind::Reply(n) => {
-            let exchange = &session.exchanges[n];
-            let mut text = reply_text(exchange);
-            if let Some(body) = exchange.reply.as_ref().and_then(|r| r.body.as_ref()) {
-                let s = if body.line_count == 1 { "" } else { "s" };
-                text.push_str(&format!("  [+{} line{s}]", body.line_count));
-            }
-            text
-        }
-        LineKind::Note(n) => {
-            let (note, _) = &session.notes[n];
-            if note.detail.is_empty() {
-                format!("! {}", note.code.name())
-            } else {
-                format!("! {} ({})", note.code.name(), note_detail(note))
-            }
-        }
-        LineKind::TlsStarted if session.info.implicit_tls => {
-            "── TLS from the first byte (port 995): everything is encrypted ──".to_string()
-        }
-        LineKind::TlsStarted => "── TLS from here: the rest is encrypted ──".to_string(),
-        LineKind::Ended => match &session.ending {
-            Some(ending) => format!("── end: {} ──", end_reason(ending.reason)),
-            None => "── end ──".to_string(),
-        },
-    }
 }
 
 fn phases_allowing(verb: Verb) -> String {
@@ -182,10 +257,14 @@ fn stream_range(session: &SessionView, start: u64, end: u64) -> String {
     }
 }
 
-/// The wire bytes of an exchange's command line, as the client sent them.
+/// The wire bytes of an exchange's command line: as captured, or rebuilt when the decoder did
+/// not keep them (a command made by hand).
 fn command_wire(exchange: &Exchange) -> Vec<u8> {
     let mut bytes = Vec::new();
     if let Some(command) = &exchange.command {
+        if !command.wire.is_empty() {
+            return command.wire.clone();
+        }
         bytes.extend_from_slice(&command.keyword);
         for arg in &command.args {
             bytes.push(b' ');
@@ -345,7 +424,7 @@ pub fn detail(session: &SessionView, line: usize, options: DetailOptions) -> Det
         LineKind::Ended => {
             out.push((Tone::Heading, "SESSION END".to_string()));
             if let Some(ending) = &session.ending {
-                out.push((Tone::Plain, end_reason(ending.reason).to_string()));
+                out.push((Tone::Plain, end_reason(ending.reason, Lang::En).to_string()));
                 out.push((Tone::Plain, format!("final phase: {}", ending.phase.name())));
                 let mailbox = session.mailbox_at(line);
                 let marked: Vec<String> = mailbox
@@ -493,7 +572,7 @@ fn exchange_detail(
         )),
         None => out.push((Tone::Warning, "no reply was captured".to_string())),
         Some(reply) => {
-            out.push((Tone::Wire, reply_text(exchange)));
+            out.push((Tone::Wire, reply_text(exchange, Lang::En)));
             // What the capture lacks comes first: it changes how all the rest reads.
             if exchange.incomplete {
                 let announced = crate::pop3::octets_in_text(&reply.text);
@@ -631,9 +710,13 @@ fn exchange_detail(
         LineKind::Sasl(_, i) => crate::pop3::sasl::is_secret_sasl(exchange, i),
         _ => false,
     };
+    let captured =
+        matches!(kind, LineKind::Command(_)) && exchange.command.as_ref().is_some_and(|c| !c.wire.is_empty());
     out.push((
         Tone::Heading,
-        if multiline {
+        if captured {
+            format!("BYTES of the {what}, as captured (its line ending included)")
+        } else if multiline {
             format!("BYTES of the {what} (rebuilt from its lines: CRLF ends, dots stuffed)")
         } else {
             format!("BYTES of the {what} (rebuilt from the decoded line, CRLF at its end)")

@@ -239,7 +239,7 @@ fn page(replay: &Replay, timeline: &Timeline, lang: Lang) -> StepPage {
                     Direction::ClientToServer => "client",
                     Direction::ServerToClient => "server",
                 }),
-                text: explain::line_text(session, line, false),
+                text: explain::line_text_in(session, line, false, lang),
                 exchange: session.exchange_of(line).map(|e| e.index),
             }
         })

@@ -128,15 +128,16 @@ impl WebServer {
                     let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
                         return;
                     };
-                    let listener = Limited {
+                    let mut listener = Limited {
                         inner: listener,
                         permits: Arc::new(tokio::sync::Semaphore::new(limits.connections)),
+                        per_address: Arc::new(Mutex::new(HashMap::new())),
                     };
-                    let service = router(app).into_make_service_with_connect_info::<Peer>();
+                    let router = router(app);
                     // Stopping does not wait for the students' streams, which never end by
                     // themselves: the runtime's shutdown closes them.
                     tokio::select! {
-                        _ = axum::serve(listener, service) => {}
+                        _ = serve(&mut listener, router) => {}
                         _ = stopped => {}
                     }
                 });
@@ -431,50 +432,108 @@ async fn events(State(app): State<App>, Query(query): Query<EventsQuery>) -> Res
     )
 }
 
-/// A listener that holds a permit per open connection: beyond the bound, connections wait in
-/// the kernel's queue until one closes.
+/// How long a client may take to send a request's headers, or leave a kept-alive connection
+/// silent: beyond, the connection is closed (a slow or idle client cannot hold a slot).
+const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// Connections one address may hold at once (a classroom behind one NAT still fits).
+const CONNECTIONS_PER_ADDRESS: usize = 64;
+
+/// Accepts connections and serves each on its own task, HTTP/1.1 with a header timeout.
+async fn serve(listener: &mut Limited, router: Router) {
+    use tower::ServiceExt as _;
+    loop {
+        let (io, peer) = listener.accept().await;
+        let service =
+            router
+                .clone()
+                .map_request(move |request: axum::http::Request<hyper::body::Incoming>| {
+                    let mut request = request.map(axum::body::Body::new);
+                    request.extensions_mut().insert(ConnectInfo(Peer(peer)));
+                    request
+                });
+        let service = hyper_util::service::TowerToHyperService::new(service);
+        tokio::spawn(async move {
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(HEADER_TIMEOUT);
+            let _ = builder
+                .serve_connection(hyper_util::rt::TokioIo::new(io), service)
+                .await;
+        });
+    }
+}
+
+/// A listener that holds a permit per open connection (and counts them per address): beyond
+/// the bounds, connections wait in the kernel's queue, or are closed at once.
 struct Limited {
     inner: tokio::net::TcpListener,
     permits: Arc<tokio::sync::Semaphore>,
+    per_address: Arc<Mutex<HashMap<std::net::IpAddr, usize>>>,
 }
 
-impl axum::serve::Listener for Limited {
-    type Io = LimitedStream;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        let permit = loop {
-            if let Ok(permit) = self.permits.clone().acquire_owned().await {
-                break permit;
-            }
-        };
+impl Limited {
+    async fn accept(&mut self) -> (LimitedStream, SocketAddr) {
         loop {
-            match self.inner.accept().await {
-                Ok((stream, address)) => {
-                    let _ = stream.set_nodelay(true);
-                    return (
-                        LimitedStream {
-                            stream,
-                            _permit: permit,
-                        },
-                        address,
-                    );
+            let permit = loop {
+                if let Ok(permit) = self.permits.clone().acquire_owned().await {
+                    break permit;
                 }
+            };
+            let (stream, address) = match self.inner.accept().await {
+                Ok(accepted) => accepted,
                 // Out of descriptors, or the peer went: wait a little instead of spinning.
-                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    continue;
+                }
+            };
+            let admitted = self.per_address.lock().is_ok_and(|mut counts| {
+                let count = counts.entry(address.ip()).or_insert(0);
+                if *count >= CONNECTIONS_PER_ADDRESS {
+                    false
+                } else {
+                    *count += 1;
+                    true
+                }
+            });
+            if !admitted {
+                // Dropped: the connection closes, the permit comes back.
+                continue;
             }
+            let _ = stream.set_nodelay(true);
+            return (
+                LimitedStream {
+                    stream,
+                    _permit: permit,
+                    address: address.ip(),
+                    per_address: self.per_address.clone(),
+                },
+                address,
+            );
         }
     }
-
-    fn local_addr(&self) -> io::Result<Self::Addr> {
-        self.inner.local_addr()
-    }
 }
 
-/// A connection and its permit.
+/// A connection, its permit, and its place in the count of its address.
 struct LimitedStream {
     stream: tokio::net::TcpStream,
     _permit: tokio::sync::OwnedSemaphorePermit,
+    address: std::net::IpAddr,
+    per_address: Arc<Mutex<HashMap<std::net::IpAddr, usize>>>,
+}
+
+impl Drop for LimitedStream {
+    fn drop(&mut self) {
+        if let Ok(mut counts) = self.per_address.lock()
+            && let Some(count) = counts.get_mut(&self.address)
+        {
+            *count -= 1;
+            if *count == 0 {
+                counts.remove(&self.address);
+            }
+        }
+    }
 }
 
 impl AsyncRead for LimitedStream {
@@ -502,9 +561,3 @@ impl AsyncWrite for LimitedStream {
 /// The address a request came from.
 #[derive(Clone, Copy, Debug)]
 struct Peer(SocketAddr);
-
-impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, Limited>> for Peer {
-    fn connect_info(stream: axum::serve::IncomingStream<'_, Limited>) -> Peer {
-        Peer(*stream.remote_addr())
-    }
-}

@@ -12,12 +12,12 @@ use crate::view::timeline::{SessionView, Timeline};
 
 /// Words too common to tell one answer from another.
 const STOPWORDS: &[&str] = &[
-    "the", "and", "for", "that", "this", "with", "from", "are", "was", "were", "its", "it's", "not",
-    "but", "has", "have", "had", "been", "will", "can", "does", "did", "one", "two", "all", "any",
-    "only", "when", "then", "than", "what", "which", "who", "how", "why", "into", "onto", "out",
-    "yet", "each", "also", "just", "there", "their", "they", "them", "you", "your", "our", "same",
-    "more", "most", "less", "some", "such", "still", "after", "before", "until", "while", "other",
-    "server", "client", "message", "messages", "mail", "pop3", "command", "reply", "session",
+    "the", "and", "for", "that", "this", "with", "from", "are", "was", "were", "its", "it's", "not", "but",
+    "has", "have", "had", "been", "will", "can", "does", "did", "one", "two", "all", "any", "only", "when",
+    "then", "than", "what", "which", "who", "how", "why", "into", "onto", "out", "yet", "each", "also",
+    "just", "there", "their", "they", "them", "you", "your", "our", "same", "more", "most", "less", "some",
+    "such", "still", "after", "before", "until", "while", "other", "server", "client", "message", "messages",
+    "mail", "pop3", "command", "reply", "session",
 ];
 
 /// The words of a text that carry meaning: lower-case runs of letters and digits (with `+`,
@@ -35,7 +35,8 @@ fn content_words(text: &str) -> HashSet<String> {
         han.clear();
     };
     let keep = |word: &str| {
-        let meaningful = word.chars().count() >= 3 || word.chars().any(|c| c.is_ascii_digit() || c == '+' || c == '-');
+        let meaningful =
+            word.chars().count() >= 3 || word.chars().any(|c| c.is_ascii_digit() || c == '+' || c == '-');
         meaningful && !STOPWORDS.contains(&word)
     };
     for c in lower.chars() {
@@ -44,7 +45,10 @@ fn content_words(text: &str) -> HashSet<String> {
         } else {
             flush_han(&mut han, &mut words);
         }
-        if c.is_alphanumeric() && !('\u{4e00}'..='\u{9fff}').contains(&c) || (!word.is_empty() && "+-.@".contains(c)) || (word.is_empty() && "+-".contains(c)) {
+        if c.is_alphanumeric() && !('\u{4e00}'..='\u{9fff}').contains(&c)
+            || (!word.is_empty() && "+-.@".contains(c))
+            || (word.is_empty() && "+-".contains(c))
+        {
             word.push(c);
         } else {
             let trimmed = word.trim_end_matches(['.', '-', '@']);
@@ -78,7 +82,7 @@ fn on_screen(replay: &Replay, timeline: &Timeline, lang: Lang) -> String {
     let shown = shown.min(session.lines.len());
     for line in 0..shown {
         text.push('\n');
-        text.push_str(&explain::line_text(session, line, false));
+        text.push_str(&explain::line_text_in(session, line, false, lang));
     }
     if shown > 0 {
         let selected = replay.moment().line.min(shown - 1);
@@ -103,7 +107,10 @@ fn mailbox_text(session: &SessionView, line: usize) -> String {
     let mailbox = session.mailbox_at(line);
     let mut text = String::new();
     if let Some(count) = mailbox.count {
-        text.push_str(&format!("{count} messages {} octets\n", mailbox.octets.unwrap_or(0)));
+        text.push_str(&format!(
+            "{count} messages {} octets\n",
+            mailbox.octets.unwrap_or(0)
+        ));
     }
     for (number, message) in &mailbox.messages {
         text.push_str(&format!(

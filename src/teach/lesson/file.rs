@@ -2,38 +2,8 @@
 
 use serde::Deserialize;
 
+use crate::base::Lang;
 use crate::teach::Error;
-
-/// The languages every lesson text comes in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Lang {
-    En,
-    Zh,
-}
-
-impl Lang {
-    /// From `--lang`: `en`, `zh` (and `zh_CN`, `zh-TW`, …).
-    pub fn parse(text: &str) -> Option<Lang> {
-        let lower = text.to_ascii_lowercase();
-        if lower.starts_with("zh") {
-            Some(Lang::Zh)
-        } else if lower.starts_with("en") {
-            Some(Lang::En)
-        } else {
-            None
-        }
-    }
-
-    /// From the environment, as gettext looks: LC_ALL, LC_MESSAGES, LANG; English otherwise.
-    pub fn from_env() -> Lang {
-        ["LC_ALL", "LC_MESSAGES", "LANG"]
-            .iter()
-            .filter_map(|name| std::env::var(name).ok())
-            .find(|value| !value.is_empty())
-            .and_then(|value| Lang::parse(&value))
-            .unwrap_or(Lang::En)
-    }
-}
 
 /// A text in English and Chinese.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
@@ -158,7 +128,9 @@ impl LessonFile {
             if missing.len() == 2 {
                 problems.push(format!("{where_}: the text is missing"));
             } else if bilingual && let [lang] = missing.as_slice() {
-                problems.push(format!("{where_}: the {lang} text is missing (the title is in both languages)"));
+                problems.push(format!(
+                    "{where_}: the {lang} text is missing (the title is in both languages)"
+                ));
             }
         };
         text("title", &self.title);
@@ -209,7 +181,9 @@ impl LessonFile {
                         "step {n}: a predict question needs `at` naming the reply to predict"
                     ));
                 } else if question.hide && step.at.is_none() {
-                    problems.push(format!("step {n}: `hide = true` needs `at` naming the row to hide"));
+                    problems.push(format!(
+                        "step {n}: `hide = true` needs `at` naming the row to hide"
+                    ));
                 }
             }
         }
@@ -296,7 +270,10 @@ mod tests {
 
     #[test]
     fn handout_lines_wrap_at_spaces_and_between_chinese_characters() {
-        assert_eq!(wrap("the server speaks first", 10), ["the server", "speaks", "first"]);
+        assert_eq!(
+            wrap("the server speaks first", 10),
+            ["the server", "speaks", "first"]
+        );
         assert_eq!(wrap("服务器先说话", 6), ["服务器", "先说话"]);
         assert_eq!(wrap("用 USER 登录", 20), ["用 USER 登录"]);
     }
@@ -349,9 +326,31 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_translation_is_a_problem() {
+    fn a_missing_translation_in_a_bilingual_lesson_is_a_problem() {
         let lesson = LessonFile::parse(&SMALL.replace("zh = \"服务器先说话。\"", "zh = \"\"")).unwrap();
-        assert_eq!(lesson.problems(), ["step 1: say: the zh text is missing"]);
+        assert_eq!(
+            lesson.problems(),
+            ["step 1: say: the zh text is missing (the title is in both languages)"]
+        );
+    }
+
+    #[test]
+    fn a_lesson_in_one_language_is_a_lesson() {
+        let english: String = SMALL
+            .lines()
+            .map(|line| match line.find(", zh = ") {
+                Some(at) => format!("{} }}", &line[..at]),
+                None => line.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let lesson = LessonFile::parse(&english).unwrap();
+        assert_eq!(lesson.problems(), Vec::<String>::new());
+        assert_eq!(
+            lesson.title.get(Lang::Zh),
+            "Hello",
+            "the other language stands in"
+        );
     }
 
     #[test]

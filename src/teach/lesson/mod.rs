@@ -20,9 +20,10 @@ mod replay;
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
+pub use crate::base::Lang;
 pub use bundled::{BUNDLED, bundled_capture};
 pub use check::answers_on_screen;
-pub use file::{Choice, Lang, LessonFile, PaneName, Question, QuestionKind, Step, Text, reflow, wrap};
+pub use file::{Choice, LessonFile, PaneName, Question, QuestionKind, Step, Text, reflow, wrap};
 pub use moment::{Moment, Selector};
 pub use replay::{Answer, Replay};
 

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use super::{Lang, Lesson, Moment, QuestionKind};
 use crate::base::Direction;
-use crate::view::explain::line_text;
+use crate::view::explain::line_text_in;
 use crate::view::timeline::{LineKind, SessionView, Timeline};
 
 /// The words around the lesson's own texts, in each language.
@@ -98,14 +98,14 @@ fn step_rows(session: &SessionView, moment: Moment, hidden: bool) -> Vec<usize> 
     rows
 }
 
-fn row_text(session: &SessionView, line: usize) -> String {
+fn row_text(session: &SessionView, line: usize, lang: Lang) -> String {
     let (phase, inferred) = session.phase_at(line);
     format!(
         "[{}{}] {}{}",
         phase.name(),
         if inferred { "?" } else { "" },
         who(session, line),
-        line_text(session, line, false)
+        line_text_in(session, line, false, lang)
     )
 }
 
@@ -179,7 +179,7 @@ pub fn plain(
         if let Some(session) = timeline.sessions.get(moment.session) {
             writeln!(out, "{} {}", w.session, session.info.id)?;
             for row in step_rows(session, moment, lesson.hides[i]) {
-                writeln!(out, "  {}", row_text(session, row))?;
+                writeln!(out, "  {}", row_text(session, row, lang))?;
             }
         }
         writeln!(out)?;
@@ -241,7 +241,7 @@ pub fn plain(
                     out,
                     "  {}: {}",
                     w.server_said,
-                    line_text(session, moment.line, false)
+                    line_text_in(session, moment.line, false, lang)
                 )?;
             }
         }
@@ -251,7 +251,7 @@ pub fn plain(
 
 /// The ladder diagram of a session's first `rows` rows as text, `width` columns between the
 /// two sides, without the rows in `skip`.
-fn ladder_rows(session: &SessionView, rows: usize, width: usize, skip: &[usize]) -> Vec<String> {
+fn ladder_rows(session: &SessionView, rows: usize, width: usize, skip: &[usize], lang: Lang) -> Vec<String> {
     let client = format!("client {}", session.info.client);
     let server = format!("server {}", session.info.server);
     let mut out = vec![format!(
@@ -265,7 +265,7 @@ fn ladder_rows(session: &SessionView, rows: usize, width: usize, skip: &[usize])
     )];
     for line in (0..rows.min(session.lines.len())).filter(|line| !skip.contains(line)) {
         let (phase, inferred) = session.phase_at(line);
-        let mut label = line_text(session, line, false);
+        let mut label = line_text_in(session, line, false, lang);
         if let Some(exchange) = session.exchange_of(line) {
             label = match session.lines[line].from {
                 Some(Direction::ClientToServer) => format!("{} {label}", exchange.index),
@@ -317,20 +317,33 @@ pub fn markdown(
     let key = handout == Handout::Key;
     writeln!(out, "# {}", title_line(lesson, number, lang))?;
     writeln!(out)?;
-    paragraphs(out, &format!("**{}:** {}", w.goal, lesson.file.goal.get(lang).trim()))?;
+    paragraphs(
+        out,
+        &format!("**{}:** {}", w.goal, lesson.file.goal.get(lang).trim()),
+    )?;
     let captures: Vec<String> = capture_names(lesson).iter().map(|c| format!("`{c}`")).collect();
-    writeln!(out, "**{}:** {}", w.captures, captures.join(", "))?;
-    writeln!(out)?;
+    paragraphs(out, &format!("**{}:** {}", w.captures, captures.join(", ")))?;
     let steps = &lesson.file.steps;
     let mut question_number = 0;
     for (i, step) in steps.iter().enumerate() {
         writeln!(out, "## {} {}", w.step, i + 1)?;
         writeln!(out)?;
         let moment = lesson.moments[i];
-        if let Some(session) = timeline.sessions.get(moment.session) {
+        let rows = timeline
+            .sessions
+            .get(moment.session)
+            .map(|session| (session, step_rows(session, moment, lesson.hides[i] && !key)))
+            .filter(|(_, rows)| !rows.is_empty());
+        if let Some((session, rows)) = rows {
             writeln!(out, "```text")?;
-            for row in step_rows(session, moment, lesson.hides[i] && !key) {
-                writeln!(out, "{} {}  {}", w.session, session.info.id, row_text(session, row))?;
+            for row in rows {
+                writeln!(
+                    out,
+                    "{} {}  {}",
+                    w.session,
+                    session.info.id,
+                    row_text(session, row, lang)
+                )?;
                 for data in data_lines(session, row) {
                     writeln!(out, "{:width$}{data}", "", width = w.session.len() + 4)?;
                 }
@@ -349,18 +362,34 @@ pub fn markdown(
         }
         if let Some(question) = &step.question {
             question_number += 1;
-            paragraphs(out, &format!("**{} {question_number}.** {}", w.question, question.ask.get(lang).trim()))?;
+            paragraphs(
+                out,
+                &format!(
+                    "**{} {question_number}.** {}",
+                    w.question,
+                    question.ask.get(lang).trim()
+                ),
+            )?;
             if question.kind == QuestionKind::Predict && !key {
                 paragraphs(out, &format!("*{}*", w.predict_on_paper))?;
             }
             for (c, choice) in question.choices.iter().enumerate() {
-                writeln!(out, "{}. {}", c + 1, choice.text.get(lang).trim())?;
+                let text = format!("{}. {}", c + 1, choice.text.get(lang).trim());
+                for (n, line) in super::wrap(&text, HANDOUT_WIDTH).into_iter().enumerate() {
+                    // Continuation lines hang under the choice's text.
+                    writeln!(out, "{}{line}", if n == 0 { "" } else { "   " })?;
+                }
             }
             writeln!(out)?;
             if key && let Some(c) = question.correct() {
                 paragraphs(
                     out,
-                    &format!("> **{} {}:** {}", w.answer_is, c + 1, question.choices[c].why.get(lang).trim()),
+                    &format!(
+                        "> **{} {}:** {}",
+                        w.answer_is,
+                        c + 1,
+                        question.choices[c].why.get(lang).trim()
+                    ),
                 )?;
                 for (other, choice) in question.choices.iter().enumerate().filter(|(o, _)| *o != c) {
                     paragraphs(out, &format!("> {}. {}", other + 1, choice.why.get(lang).trim()))?;
@@ -373,7 +402,10 @@ pub fn markdown(
     }
     // The ladder of each session the lesson visits, up to its last step, without the rows the
     // questions ask about.
-    let hidden: Vec<Moment> = (0..steps.len()).filter(|&i| lesson.hides[i]).map(|i| lesson.moments[i]).collect();
+    let hidden: Vec<Moment> = (0..steps.len())
+        .filter(|&i| lesson.hides[i])
+        .map(|i| lesson.moments[i])
+        .collect();
     let mut sessions: Vec<(usize, usize)> = Vec::new();
     for moment in &lesson.moments {
         match sessions.iter_mut().find(|(s, _)| *s == moment.session) {
@@ -385,11 +417,15 @@ pub fn markdown(
         let Some(session) = timeline.sessions.get(index) else {
             continue;
         };
-        let skip: Vec<usize> = hidden.iter().filter(|m| m.session == index).map(|m| m.line).collect();
+        let skip: Vec<usize> = hidden
+            .iter()
+            .filter(|m| m.session == index)
+            .map(|m| m.line)
+            .collect();
         writeln!(out, "## {} · {} {}", w.ladder, w.session, session.info.id)?;
         writeln!(out)?;
         writeln!(out, "```text")?;
-        for row in ladder_rows(session, rows, 64, &skip) {
+        for row in ladder_rows(session, rows, 64, &skip, lang) {
             writeln!(out, "{}", row.trim_end())?;
         }
         writeln!(out, "```")?;
@@ -418,7 +454,11 @@ fn data_lines(session: &SessionView, row: usize) -> Vec<String> {
     let Some(body) = session.exchanges[n].reply.as_ref().and_then(|r| r.body.as_ref()) else {
         return Vec::new();
     };
-    let mut lines: Vec<String> = body.lines().take(HANDOUT_DATA_LINES).map(crate::base::escape).collect();
+    let mut lines: Vec<String> = body
+        .lines()
+        .take(HANDOUT_DATA_LINES)
+        .map(crate::base::escape)
+        .collect();
     let more = body.line_count.saturating_sub(lines.len() as u64);
     if more > 0 {
         lines.push(format!("… {more} more"));

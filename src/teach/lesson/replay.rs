@@ -112,7 +112,10 @@ impl Replay {
     pub fn hides_reply_of(&self, session: &SessionView, line: usize) -> bool {
         let hidden = self.moment().line;
         self.moment_hidden()
-            && matches!(session.lines.get(hidden).map(|l| l.kind), Some(LineKind::Reply(_)))
+            && matches!(
+                session.lines.get(hidden).map(|l| l.kind),
+                Some(LineKind::Reply(_))
+            )
             && session.exchange_of(hidden).map(|e| e.index) == session.exchange_of(line).map(|e| e.index)
     }
 

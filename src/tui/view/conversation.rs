@@ -9,13 +9,16 @@ pub(super) fn draw_conversation(frame: &mut Frame, app: &mut App, palette: &Pale
         .as_ref()
         .map(|f| format!(" filter: {} ", f.words.join(" ")))
         .unwrap_or_default();
+    let w = pane_words(app.lang());
     let title = match app.selected_session() {
         Some(session) => format!(
-            " Conversation · session {} · {} ",
+            " {} · {} {} · {} ",
+            w.conversation,
+            w.session,
             session.info.id,
             explain_escape(&session.info.client.to_string())
         ),
-        None => " Conversation ".to_string(),
+        None => format!(" {} ", w.conversation),
     };
     let mut block = pane_block(title, focused, palette);
     if !filter.is_empty() {
@@ -101,7 +104,7 @@ pub(super) fn draw_conversation(frame: &mut Frame, app: &mut App, palette: &Pale
             None => ("   ", palette.base()),
         };
         spans.push(Span::styled(who, who_style));
-        let text = explain::line_text(session, line, app.show_secrets);
+        let text = explain::line_text_in(session, line, app.show_secrets, app.lang());
         let text_style = match seen.kind {
             LineKind::Reply(n)
                 if session.exchanges[n].reply.as_ref().map(|r| r.status) == Some(Status::Err) =>

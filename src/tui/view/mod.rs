@@ -26,6 +26,109 @@ use sessions::draw_sessions;
 use side::draw_side;
 use tally::draw_tally;
 
+/// The words of the panes, in the screen's language.
+struct PaneWords {
+    conversation: &'static str,
+    session: &'static str,
+    tabs: [&'static str; 3],
+    mailbox_head: &'static str,
+    stat: fn(u32, Option<u64>) -> String,
+    columns: [&'static str; 5],
+    columns_narrow: [&'static str; 5],
+    mailbox_empty: &'static str,
+    deleted: &'static str,
+    not_deleted: &'static str,
+    kept: &'static str,
+    marked_by_dele: &'static str,
+    marked: &'static str,
+    yes: &'static str,
+    footer_deleted: &'static str,
+    footer_none_marked: &'static str,
+    footer_no_quit: &'static str,
+    footer_marked: &'static str,
+    class: &'static str,
+    joined: fn(usize) -> String,
+    answered: fn(usize, usize) -> String,
+    waiting: &'static str,
+    self_paced: &'static str,
+    taller_for_qr: &'static str,
+}
+
+fn pane_words(lang: Lang) -> PaneWords {
+    match lang {
+        Lang::En => PaneWords {
+            conversation: "Conversation",
+            session: "session",
+            tabs: ["Detail", "Ladder", "Mailbox"],
+            mailbox_head: "As the client knows it after the selected row (RFC 1939 §5)",
+            stat: |count, octets| match octets {
+                Some(octets) => format!("STAT: {count} messages, {octets} octets"),
+                None => format!("STAT: {count} messages"),
+            },
+            columns: ["#", "octets", "UID", "retrieved", "deletion"],
+            columns_narrow: ["#", "octets", "UID", "got", "deletion"],
+            mailbox_empty: "  nothing yet: LIST, UIDL, RETR and DELE fill this in",
+            deleted: "DELETED at UPDATE",
+            not_deleted: "marked, NOT deleted (no QUIT)",
+            kept: "kept: no QUIT",
+            marked_by_dele: "marked by DELE",
+            marked: "marked",
+            yes: "yes",
+            footer_deleted: "QUIT sent in TRANSACTION, +OK: UPDATE deleted the marked messages (RFC 1939 §6).",
+            footer_none_marked: "QUIT sent in TRANSACTION, +OK: no message was marked, so UPDATE deleted none.",
+            footer_no_quit: "The session ended without QUIT: nothing was deleted (RFC 1939 §6).",
+            footer_marked: "Marked messages are deleted only when QUIT is answered; RSET unmarks them.",
+            class: "Class · code",
+            joined: |n| format!("{n} student{} joined", if n == 1 { "" } else { "s" }),
+            answered: |a, n| format!("answered {a} of {n}"),
+            waiting: "waiting",
+            self_paced: "self-paced: step · score",
+            taller_for_qr: "(a taller pane shows the QR code)",
+        },
+        Lang::Zh => PaneWords {
+            conversation: "会话过程",
+            session: "会话",
+            tabs: ["详情", "时序图", "邮箱"],
+            mailbox_head: "客户端在所选行之后所知道的邮箱（RFC 1939 §5）",
+            stat: |count, octets| match octets {
+                Some(octets) => format!("STAT：{count} 封邮件，共 {octets} 字节"),
+                None => format!("STAT：{count} 封邮件"),
+            },
+            columns: ["#", "字节", "UID", "已下载", "删除"],
+            columns_narrow: ["#", "字节", "UID", "已下载", "删除"],
+            mailbox_empty: "  暂无：LIST、UIDL、RETR 和 DELE 会填入这里",
+            deleted: "已在更新状态删除",
+            not_deleted: "已标记，未删除（没有 QUIT）",
+            kept: "保留：没有 QUIT",
+            marked_by_dele: "已被 DELE 标记",
+            marked: "已标记",
+            yes: "是",
+            footer_deleted: "在事务处理状态发送 QUIT 并得到 +OK：更新状态删除了已标记的邮件（RFC 1939 §6）。",
+            footer_none_marked: "在事务处理状态发送 QUIT 并得到 +OK：没有邮件被标记，更新状态什么也没删除。",
+            footer_no_quit: "会话没有 QUIT 就结束了：什么也没有删除（RFC 1939 §6）。",
+            footer_marked: "已标记的邮件只有在 QUIT 得到回复后才会删除；RSET 会撤销标记。",
+            class: "课堂 · 加入码",
+            joined: |n| format!("已加入 {n} 名学生"),
+            answered: |a, n| format!("已作答 {a}/{n}"),
+            waiting: "等待",
+            self_paced: "自定进度：步骤 · 得分",
+            taller_for_qr: "（面板更高时显示二维码）",
+        },
+    }
+}
+
+/// `text` padded with spaces to `width` columns (a Chinese character takes two).
+fn pad(text: &str, width: usize) -> String {
+    let used = unicode_width::UnicodeWidthStr::width(text);
+    format!("{text}{}", " ".repeat(width.saturating_sub(used)))
+}
+
+/// `text` right-aligned in `width` columns.
+fn pad_left(text: &str, width: usize) -> String {
+    let used = unicode_width::UnicodeWidthStr::width(text);
+    format!("{}{text}", " ".repeat(width.saturating_sub(used)))
+}
+
 /// Below this width the side pane takes the whole body instead of sharing it.
 const WIDE: u16 = 120;
 

@@ -4,10 +4,11 @@ use super::*;
 
 pub(super) fn draw_side(frame: &mut Frame, app: &mut App, palette: &Palette, area: Rect) {
     let focused = app.focus == Pane::Side;
+    let [detail, ladder, mailbox] = pane_words(app.lang()).tabs;
     let tabs: Vec<Span> = [
-        (SideTab::Detail, "Detail"),
-        (SideTab::Ladder, "Ladder"),
-        (SideTab::Mailbox, "Mailbox"),
+        (SideTab::Detail, detail),
+        (SideTab::Ladder, ladder),
+        (SideTab::Mailbox, mailbox),
     ]
     .into_iter()
     .flat_map(|(tab, name)| {
@@ -102,7 +103,7 @@ pub(super) fn draw_ladder(
     for &line in visible.iter().skip(top).take(rows) {
         let seen = session.lines[line];
         let (phase, _) = session.phase_at(line);
-        let text = explain::line_text(session, line, app.show_secrets);
+        let text = explain::line_text_in(session, line, app.show_secrets, app.lang());
         // The exchange number on both arrows pairs a reply with its command, pipelined or not.
         let label = match (session.exchange_of(line), seen.from) {
             (Some(exchange), Some(Direction::ClientToServer)) => format!("{} {text}", exchange.index),
@@ -144,67 +145,56 @@ pub(super) fn draw_mailbox(
     palette: &Palette,
     area: Rect,
 ) {
+    let w = pane_words(app.lang());
     let mailbox = session.mailbox_at(app.line);
-    let mut lines = vec![Line::styled(
-        "As the client knows it after the selected row (RFC 1939 §5)",
-        palette.quiet(),
-    )];
-    match (mailbox.count, mailbox.octets) {
-        (Some(count), Some(octets)) => lines.push(Line::styled(
-            format!("STAT: {count} messages, {octets} octets"),
-            palette.base(),
-        )),
-        (Some(count), None) => lines.push(Line::styled(format!("STAT: {count} messages"), palette.base())),
-        _ => {}
+    let mut lines = vec![Line::styled(w.mailbox_head, palette.quiet())];
+    if let Some(count) = mailbox.count {
+        lines.push(Line::styled((w.stat)(count, mailbox.octets), palette.base()));
     }
     // A narrow pane gets narrower columns rather than wrapped rows.
     let narrow = area.width < 66;
-    let (uid_width, retrieved_width) = if narrow { (17, 4) } else { (24, 9) };
-    let (retrieved_head, deletion_head) = if narrow {
-        ("got", "deletion")
-    } else {
-        ("retrieved", "deletion")
-    };
+    let (uid_width, retrieved_width) = if narrow { (17, 6) } else { (24, 9) };
+    let [number, octets, uid, retrieved, deletion] = if narrow { w.columns_narrow } else { w.columns };
     lines.push(Line::styled(
         format!(
-            "{:>4} {:>7}  {:<uid_width$} {:<retrieved_width$} {}",
-            "#", "octets", "UID", retrieved_head, deletion_head
+            "{:>4} {}  {} {} {deletion}",
+            number,
+            pad_left(octets, 7),
+            pad(uid, uid_width),
+            pad(retrieved, retrieved_width)
         ),
         palette.fg(Color::Cyan).add_modifier(Modifier::BOLD),
     ));
     if mailbox.messages.is_empty() {
-        lines.push(Line::styled(
-            "  nothing yet: LIST, UIDL, RETR and DELE fill this in",
-            palette.quiet(),
-        ));
+        lines.push(Line::styled(w.mailbox_empty, palette.quiet()));
     }
     for (number, message) in &mailbox.messages {
         let size = message.size.map_or("-".to_string(), |s| s.to_string());
         let uid = message.uid.as_deref().map_or("-".to_string(), explain_escape);
         let uid: String = uid.chars().take(uid_width).collect();
         let (deletion, style) = match (message.marked, mailbox.committed, narrow) {
-            (true, Some(true), _) => ("DELETED at UPDATE", palette.error()),
-            (true, Some(false), false) => ("marked, NOT deleted (no QUIT)", palette.warning()),
-            (true, Some(false), true) => ("kept: no QUIT", palette.warning()),
-            (true, None, false) => ("marked by DELE", palette.warning()),
-            (true, None, true) => ("marked", palette.warning()),
+            (true, Some(true), _) => (w.deleted, palette.error()),
+            (true, Some(false), false) => (w.not_deleted, palette.warning()),
+            (true, Some(false), true) => (w.kept, palette.warning()),
+            (true, None, false) => (w.marked_by_dele, palette.warning()),
+            (true, None, true) => (w.marked, palette.warning()),
             (false, ..) => ("", palette.base()),
         };
-        let retrieved = if message.retrieved { "yes" } else { "" };
+        let retrieved = if message.retrieved { w.yes } else { "" };
         lines.push(Line::styled(
-            format!("{number:>4} {size:>7}  {uid:<uid_width$} {retrieved:<retrieved_width$} {deletion}"),
+            format!(
+                "{number:>4} {size:>7}  {} {} {deletion}",
+                pad(&uid, uid_width),
+                pad(retrieved, retrieved_width)
+            ),
             style,
         ));
     }
     let footer = match mailbox.committed {
-        Some(true) if mailbox.messages.values().any(|m| m.marked) => {
-            "QUIT sent in TRANSACTION, +OK: UPDATE deleted the marked messages (RFC 1939 §6)."
-        }
-        Some(true) => "QUIT sent in TRANSACTION, +OK: no message was marked, so UPDATE deleted none.",
-        Some(false) => "The session ended without QUIT: nothing was deleted (RFC 1939 §6).",
-        None if mailbox.messages.values().any(|m| m.marked) => {
-            "Marked messages are deleted only when QUIT is answered; RSET unmarks them."
-        }
+        Some(true) if mailbox.messages.values().any(|m| m.marked) => w.footer_deleted,
+        Some(true) => w.footer_none_marked,
+        Some(false) => w.footer_no_quit,
+        None if mailbox.messages.values().any(|m| m.marked) => w.footer_marked,
         None => "",
     };
     if !footer.is_empty() {

@@ -15,7 +15,11 @@ pub(super) fn draw_tally(frame: &mut Frame, app: &App, palette: &Palette, area: 
     let Some((class, invitation)) = &lesson.class else {
         return;
     };
-    let block = pane_block(format!(" Class · code {} ", invitation.code), false, palette);
+    let block = pane_block(
+        format!(" {} {} ", pane_words(app.lang()).class, invitation.code),
+        false,
+        palette,
+    );
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let lines = tally_lines(class, invitation, lesson, palette, inner);
@@ -29,23 +33,17 @@ fn tally_lines(
     palette: &Palette,
     area: Rect,
 ) -> Vec<Line<'static>> {
+    let w = pane_words(lesson.lang);
     let tally = class.tally();
     let room = class.room();
     let self_paced = room.config().self_paced;
     let mut lines = vec![
         Line::styled(invitation.url.clone(), palette.fg(Color::Cyan)),
-        Line::styled(
-            format!(
-                "{} student{} joined",
-                tally.students,
-                if tally.students == 1 { "" } else { "s" }
-            ),
-            palette.base(),
-        ),
+        Line::styled((w.joined)(tally.students), palette.base()),
     ];
     if self_paced {
         // Each student steps alone: where each is, and their score.
-        lines.push(Line::styled("self-paced: step · score", palette.quiet()));
+        lines.push(Line::styled(w.self_paced, palette.quiet()));
         for (name, step, finished, right, asked) in room.progress() {
             let at = if finished {
                 "end".to_string()
@@ -66,7 +64,7 @@ fn tally_lines(
     match question {
         Some(question) => {
             lines.push(Line::styled(
-                format!("answered {} of {}", tally.answered, tally.students),
+                (w.answered)(tally.answered, tally.students),
                 palette.fg(Color::Yellow).add_modifier(Modifier::BOLD),
             ));
             let most = tally.per_choice.iter().copied().max().unwrap_or(0).max(1);
@@ -83,7 +81,7 @@ fn tally_lines(
             if !tally.waiting.is_empty() {
                 let names: Vec<String> = tally.waiting.iter().map(|n| escape(n.as_bytes())).collect();
                 lines.push(Line::styled(
-                    format!("waiting: {}", names.join(", ")),
+                    format!("{}: {}", w.waiting, names.join(", ")),
                     palette.quiet(),
                 ));
             }
@@ -98,7 +96,7 @@ fn tally_lines(
             if fits {
                 lines.extend(invitation.qr.iter().map(|l| Line::from(l.clone())));
             } else {
-                lines.push(Line::styled("(a taller pane shows the QR code)", palette.quiet()));
+                lines.push(Line::styled(w.taller_for_qr, palette.quiet()));
             }
         }
     }
