@@ -5,6 +5,7 @@
 //! students over HTTP, holds a server-sent-events stream open for each, then moves the lesson
 //! ten times and measures, for each move, the time until every student has the new step. It
 //! prints the slowest and the median move, and the server's resident memory (now and peak).
+//! Each student connects from an address of its own (127.0.1.N), as on a classroom network.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -12,8 +13,45 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-fn http_post(address: SocketAddr, path: &str, body: &str) -> String {
-    let mut stream = TcpStream::connect(address).expect("the classroom listens");
+/// A connection from the loopback address 127.0.1.`n`: each student its own machine, as in a
+/// classroom (the server bounds what one address may do).
+fn connect_from(n: usize, to: SocketAddr) -> TcpStream {
+    use std::os::fd::FromRawFd;
+    let SocketAddr::V4(to) = to else {
+        panic!("an IPv4 classroom")
+    };
+    let address = |ip: [u8; 4], port: u16| libc::sockaddr_in {
+        sin_family: libc::AF_INET as libc::sa_family_t,
+        sin_port: port.to_be(),
+        sin_addr: libc::in_addr {
+            s_addr: u32::from_ne_bytes(ip),
+        },
+        sin_zero: [0; 8],
+    };
+    let size = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+    // SAFETY: a fresh socket, owned by the TcpStream at once; valid sockaddr_in of that size.
+    unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
+        assert!(fd >= 0, "a socket");
+        let stream = TcpStream::from_raw_fd(fd);
+        let local = address([127, 0, 1 + (n / 250) as u8, 1 + (n % 250) as u8], 0);
+        let remote = address(to.ip().octets(), to.port());
+        assert_eq!(
+            libc::bind(fd, (&local as *const libc::sockaddr_in).cast(), size),
+            0,
+            "bind"
+        );
+        assert_eq!(
+            libc::connect(fd, (&remote as *const libc::sockaddr_in).cast(), size),
+            0,
+            "connect"
+        );
+        stream
+    }
+}
+
+fn http_post(from: usize, address: SocketAddr, path: &str, body: &str) -> String {
+    let mut stream = connect_from(from, address);
     write!(
         stream,
         "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -69,11 +107,11 @@ fn main() {
     let (reached, arrivals) = mpsc::channel::<(usize, u64, Instant)>();
     for i in 0..students {
         let body = format!("{{\"name\":\"student {i}\",\"code\":\"{code}\"}}");
-        let joined = http_post(address, "/join", &body);
+        let joined = http_post(i, address, "/join", &body);
         let token = joined.split('"').nth(3).expect("a token").to_string();
         let reached = reached.clone();
         std::thread::spawn(move || {
-            let mut stream = TcpStream::connect(address).unwrap();
+            let mut stream = connect_from(i, address);
             write!(
                 stream,
                 "GET /events?token={token} HTTP/1.1\r\nHost: {address}\r\n\r\n"

@@ -152,11 +152,32 @@ fn reachable(address: SocketAddr) -> SocketAddr {
 fn console(mut replay: Replay, class: &Class, lang: Lang) -> anyhow::Result<()> {
     let mut out = io::stdout().lock();
     class.follow(&replay);
-    say_step(&mut out, &replay, lang)?;
+    let self_paced = class.room().config().self_paced;
+    if self_paced {
+        writeln!(
+            out,
+            "self-paced: the students step alone; tally shows where each is"
+        )?;
+    } else {
+        say_step(&mut out, &replay, lang)?;
+    }
     for line in io::stdin().lock().lines() {
         let line = line?;
         let mut words = line.split_whitespace();
-        match words.next() {
+        let command = words.next();
+        if self_paced
+            && matches!(
+                command,
+                Some("next" | "n" | "back" | "b" | "reveal" | "r" | "go" | "g")
+            )
+        {
+            writeln!(
+                out,
+                "self-paced: the students step alone; tally shows where each is"
+            )?;
+            continue;
+        }
+        match command {
             Some("next" | "n") => replay.next(),
             Some("back" | "b") => replay.back(),
             Some("reveal" | "r") => replay.reveal(),

@@ -519,7 +519,7 @@ fn exchange_detail(
                         |bytes| format!("\"{}\"", escape(&bytes)),
                     )
             } else {
-                "a secret (s shows it)".to_string()
+                "a secret (masked)".to_string()
             };
             out.push((Tone::Wire, format!("initial response, base64 for {decoded}")));
         }
@@ -552,7 +552,7 @@ fn exchange_detail(
             let decoded = base64::engine::general_purpose::STANDARD.decode(&line.data).ok();
             let shown = sasl_text(exchange, i, show_secrets);
             let meaning = match (secret, decoded) {
-                (true, _) => "secret (s shows it)".to_string(),
+                (true, _) => "secret (masked)".to_string(),
                 (false, Some(bytes)) => format!("decoded: \"{}\"", escape(&bytes)),
                 (false, None) if line.data == b"*" => "cancels the exchange".to_string(),
                 (false, None) => String::new(),
@@ -566,10 +566,7 @@ fn exchange_detail(
 
     out.push((Tone::Heading, "REPLY".to_string()));
     match &exchange.reply {
-        None if hide_reply => out.push((
-            Tone::Quiet,
-            "hidden: predict it first (answer, or r to reveal)".to_string(),
-        )),
+        None if hide_reply => out.push((Tone::Quiet, "hidden until the class has answered".to_string())),
         None => out.push((Tone::Warning, "no reply was captured".to_string())),
         Some(reply) => {
             out.push((Tone::Wire, reply_text(exchange, Lang::En)));
@@ -723,10 +720,7 @@ fn exchange_detail(
         },
     ));
     if secret && !show_secrets {
-        out.push((
-            Tone::Quiet,
-            "hidden: it carries a secret (s shows it)".to_string(),
-        ));
+        out.push((Tone::Quiet, "hidden: it carries a secret".to_string()));
     } else {
         push_hex(out, &bytes, bytes_per_row);
     }

@@ -53,7 +53,10 @@ impl Classroom {
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
         let mut first = String::new();
         stdout.read_line(&mut first).unwrap();
-        assert!(first.starts_with("step 1 of 8"), "{first}");
+        assert!(
+            first.starts_with("step 1 of 8") || first.starts_with("self-paced"),
+            "{first}"
+        );
         Classroom {
             child,
             stdin,
@@ -299,8 +302,29 @@ fn hostile_students_are_refused_and_cannot_move_the_lesson() {
     assert_eq!(http(class.address, "POST", "/answer", Some("{not json")).0, 400);
     let large = format!("{{\"name\":\"{}\",\"code\":\"1\"}}", "x".repeat(10_000));
     assert_eq!(http(class.address, "POST", "/join", Some(&large)).0, 413);
-    let (status, _) = http(class.address, "GET", "/../../etc/passwd", None);
-    assert_eq!(status, 404);
+    let (status, body) = http(class.address, "GET", "/../../etc/passwd", None);
+    assert_eq!((status, body.as_str()), (404, "{\"error\":\"not found\"}"));
+    // The same name twice (whatever the case) would leave the teacher guessing.
+    let eve =
+        serde_json::json!({"name": "<IMG SRC=X ONERROR=ALERT(1)>\u{1b}[2J\u{202e}EVE", "code": class.code})
+            .to_string();
+    assert_eq!(http(class.address, "POST", "/join", Some(&eve)).0, 409);
+    // A second stream of the same student ends the first (a reload, a second tab). (After the
+    // flood above, a second passes first.)
+    std::thread::sleep(Duration::from_millis(1100));
+    let mut second = Events::open(class.address, &token);
+    assert_eq!(second.next()["name"], "<img src=x onerror=alert(1)>[2JEve");
+    // The first stream ends at once: after what it had already sent, its last chunk.
+    let started = Instant::now();
+    let mut line = String::new();
+    loop {
+        line.clear();
+        events.reader.read_line(&mut line).unwrap();
+        if line == "0\r\n" || line.is_empty() {
+            break;
+        }
+    }
+    assert!(started.elapsed() < Duration::from_secs(2));
     assert_eq!(
         class.teacher("tally"),
         "answered 1 of 1; 1) 1 2) 0 3) 0 4) 0; waiting: nobody"

@@ -188,7 +188,7 @@ impl Class {
                     .and_then(|a| a.choices.get(choice).cloned())
                     .unwrap_or_default(),
                 right: given.right,
-                seconds: given.seconds,
+                seconds: (given.seconds * 10.0).round() / 10.0,
             };
             if let Err(error) = results.record(row) {
                 eprintln!("pop3scope: cannot write the results file: {error}");

@@ -107,6 +107,18 @@ pub struct Words {
     pub next: &'static str,
     /// Step back (self-paced).
     pub back: &'static str,
+    /// The join button.
+    pub join_button: &'static str,
+    /// The conversation's heading.
+    pub conversation: &'static str,
+    /// The ladder diagram's heading.
+    pub ladder: &'static str,
+    /// The detail's heading.
+    pub detail: &'static str,
+    /// The ladder's left side.
+    pub client: &'static str,
+    /// The ladder's right side.
+    pub server: &'static str,
 }
 
 const WORDS_EN: Words = Words {
@@ -120,6 +132,12 @@ const WORDS_EN: Words = Words {
     hidden: "The server's reply is hidden: predict it first.",
     next: "Next",
     back: "Back",
+    join_button: "Join",
+    conversation: "Conversation",
+    ladder: "Ladder",
+    detail: "Detail",
+    client: "client",
+    server: "server",
 };
 
 const WORDS_ZH: Words = Words {
@@ -133,6 +151,12 @@ const WORDS_ZH: Words = Words {
     hidden: "服务器的回复已隐藏：请先预测。",
     next: "下一步",
     back: "上一步",
+    join_button: "加入",
+    conversation: "会话过程",
+    ladder: "时序图",
+    detail: "详情",
+    client: "客户端",
+    server: "服务器",
 };
 
 fn tone(tone: Tone) -> &'static str {
@@ -179,13 +203,11 @@ impl Pages {
 fn page(replay: &Replay, timeline: &Timeline, lang: Lang) -> StepPage {
     let step = replay.current();
     // Paragraphs as the class view wraps them: the author's line breaks inside one go.
-    let mut say: Vec<String> = reflow(step.say.get(lang))
+    // (`look` is about the terminal's panes and keys: the page leaves it out, as paper does.)
+    let say: Vec<String> = reflow(step.say.get(lang))
         .into_iter()
         .filter(|p| !p.is_empty())
         .collect();
-    if let Some(look) = &step.look {
-        say.extend(reflow(look.get(lang)).into_iter().filter(|p| !p.is_empty()));
-    }
     let (session_index, shown) = replay.shown();
     let mut page = StepPage {
         step: replay.step + 1,

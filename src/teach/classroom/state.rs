@@ -92,9 +92,12 @@ pub enum Refusal {
     /// The join code is not this class's.
     #[error("that is not the join code of this class")]
     WrongCode,
-    /// The name is empty once trimmed.
+    /// The name is empty once trimmed (or shows nothing).
     #[error("a name is needed")]
     NoName,
+    /// Another student has that name.
+    #[error("that name is taken: add an initial")]
+    NameTaken,
     /// The class is full.
     #[error("the class is full")]
     Full,
@@ -141,27 +144,55 @@ pub struct Classroom {
     version: u64,
 }
 
-/// A name as the class shows it: control and format characters gone, spaces folded, at most
-/// [`MAX_NAME`] characters. Markup stays text: every screen escapes it.
+/// A name as the class shows it: control, format and invisible characters gone, at most two
+/// combining marks on a letter, spaces folded, at most [`MAX_NAME`] characters; empty when
+/// nothing visible is left. Markup stays text: every screen escapes it.
 pub fn clean_name(name: &str) -> String {
-    let kept: String = name
-        .chars()
-        .map(|c| if c.is_whitespace() { ' ' } else { c })
-        .filter(|c| !c.is_control() && !is_format(*c))
-        .collect();
-    kept.split_whitespace()
+    let mut kept = String::new();
+    let mut marks = 0;
+    for c in name.chars() {
+        let c = if c.is_whitespace() { ' ' } else { c };
+        if c.is_control() || is_invisible(c) {
+            continue;
+        }
+        // A character that takes no column is a combining mark (or something as invisible).
+        if unicode_width::UnicodeWidthChar::width(c) == Some(0) {
+            marks += 1;
+            if marks > 2 {
+                continue;
+            }
+        } else {
+            marks = 0;
+        }
+        kept.push(c);
+    }
+    let name: String = kept
+        .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
         .chars()
         .take(MAX_NAME)
-        .collect()
+        .collect();
+    if name.chars().any(char::is_alphanumeric) {
+        name
+    } else {
+        String::new()
+    }
 }
 
-/// Unicode format characters (bidi overrides, zero-width joiners …) that would let a name
-/// disguise itself or reorder the text around it.
-fn is_format(c: char) -> bool {
-    matches!(c, '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
-        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}')
+/// Characters that show nothing, or reorder or disguise the text around them: format
+/// characters (bidi overrides, zero-width joiners), fillers, variation selectors, tags.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+        | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{206F}'
+        | '\u{2800}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}' | '\u{FFF0}'..='\u{FFFB}'
+        | '\u{1D173}'..='\u{1D17A}' | '\u{E0000}'..='\u{E0FFF}')
+        || ('\u{E000}'..='\u{F8FF}').contains(&c)
+}
+
+/// Two names that a class could not tell apart: the same letters, whatever the case.
+fn same_name(a: &str, b: &str) -> bool {
+    a.to_lowercase() == b.to_lowercase()
 }
 
 impl Classroom {
@@ -206,6 +237,9 @@ impl Classroom {
         let name = clean_name(name);
         if name.is_empty() {
             return Err(Refusal::NoName);
+        }
+        if self.students.iter().any(|s| same_name(&s.name, &name)) {
+            return Err(Refusal::NameTaken);
         }
         if self.students.len() >= self.config.max_students {
             return Err(Refusal::Full);
@@ -309,6 +343,7 @@ impl Classroom {
         let steps = self.steps.len();
         let who = &mut self.students[student];
         let own = &mut who.own;
+        let before = (own.step, own.finished);
         if forward {
             let asked = self.steps[own.step].choices > 0;
             if asked && !own.finished && who.answers[own.step].is_none() && !own.revealed[own.step] {
@@ -325,7 +360,10 @@ impl Classroom {
         } else {
             own.step = own.step.saturating_sub(1);
         }
-        self.version += 1;
+        // Back at the first step, or on at the end, changes nothing: nothing to push.
+        if (own.step, own.finished) != before {
+            self.version += 1;
+        }
         Ok(())
     }
 
@@ -429,6 +467,7 @@ mod tests {
         assert_eq!(c.join("Ann", "1111", token(1), NOW), Err(Refusal::WrongCode));
         assert_eq!(c.join(" \u{7}\n", "4242", token(1), NOW), Err(Refusal::NoName));
         assert_eq!(c.join("Ann", " 4242 ", token(1), NOW), Ok(0));
+        assert_eq!(c.join("ANN", "4242", token(2), NOW), Err(Refusal::NameTaken));
         assert_eq!(c.join("Bob", "4242", token(2), NOW), Ok(1));
         assert_eq!(c.join("Cy", "4242", token(3), NOW), Err(Refusal::Full));
     }
@@ -440,6 +479,16 @@ mod tests {
             "<b>Ann</b>[2J evil x"
         );
         assert_eq!(clean_name(&"é".repeat(100)).chars().count(), MAX_NAME);
+        assert_eq!(
+            clean_name("\u{3164}\u{2800}\u{E0041}\u{FE0F}"),
+            "",
+            "nothing visible"
+        );
+        assert_eq!(
+            clean_name(&format!("A{}", "\u{301}".repeat(39))),
+            "A\u{301}\u{301}"
+        );
+        assert_eq!(clean_name("\u{200b}Alice"), "Alice");
     }
 
     #[test]

@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -47,6 +48,8 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; st
 const REQUESTS_PER_SECOND: u32 = 20;
 /// Wrong join codes one address may try in a minute: guessing six digits takes a week.
 const WRONG_CODES_PER_MINUTE: u32 = 10;
+/// Joins one address may make in a minute (a class behind one NAT still gets in).
+const JOINS_PER_MINUTE: u32 = 60;
 /// Request windows kept at most (students and joining addresses).
 const MAX_WINDOWS: usize = 4096;
 
@@ -57,7 +60,7 @@ pub struct Limits {
     pub connections: usize,
 }
 
-/// Counts requests per key in one-second windows.
+/// Counts requests per key in windows of time.
 #[derive(Default)]
 struct Windows {
     counts: HashMap<String, (Instant, u32)>,
@@ -65,14 +68,15 @@ struct Windows {
 
 impl Windows {
     /// Counts one more request of `key` and says whether it fits: at most `limit` in `span`.
+    /// When the table is full of current windows, nothing more fits (a flood from many
+    /// addresses does not wipe the counts of the others).
     fn admit(&mut self, key: &str, limit: u32, span: Duration) -> bool {
         let now = Instant::now();
-        if self.counts.len() >= MAX_WINDOWS {
-            // Forget the windows that ended; if all are current, start over rather than grow.
+        if !self.counts.contains_key(key) && self.counts.len() >= MAX_WINDOWS {
             self.counts
                 .retain(|_, (start, _)| now.duration_since(*start) < Duration::from_secs(60));
             if self.counts.len() >= MAX_WINDOWS {
-                self.counts.clear();
+                return false;
             }
         }
         let (start, count) = self.counts.entry(key.to_string()).or_insert((now, 0));
@@ -92,10 +96,26 @@ impl Windows {
     }
 }
 
+/// An address as the limits count it: IPv4 whole, IPv6 by its /64 (one machine can take any
+/// address of its network).
+fn address_key(address: std::net::IpAddr) -> String {
+    match address {
+        std::net::IpAddr::V4(v4) => v4.to_string(),
+        std::net::IpAddr::V6(v6) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+    }
+}
+
 #[derive(Clone)]
 struct App {
     class: Class,
     windows: Arc<Mutex<Windows>>,
+    /// Per student: the number of their newest event stream; an older one ends.
+    streams: Arc<Mutex<HashMap<usize, u64>>>,
+    /// Bumped when a stream is superseded, to wake the old one so it can end.
+    superseded: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 /// A running web server.
@@ -120,6 +140,8 @@ impl WebServer {
         let app = App {
             class,
             windows: Arc::new(Mutex::new(Windows::default())),
+            streams: Arc::new(Mutex::new(HashMap::new())),
+            superseded: Arc::new(tokio::sync::watch::channel(0).0),
         };
         let thread = std::thread::Builder::new()
             .name("classroom".to_string())
@@ -176,11 +198,18 @@ fn router(app: App) -> Router {
             "/style.css",
             get(|| async { asset("text/css; charset=utf-8", STYLE_CSS) }),
         )
+        .route("/words", get(words))
         .route("/join", post(join))
+        .route("/whoami", post(whoami))
         .route("/answer", post(answer))
         .route("/move", post(step_move))
         .route("/events", get(events))
+        .fallback(|| async { refused(StatusCode::NOT_FOUND, "not found") })
         .layer(DefaultBodyLimit::max(4096))
+        // Every answer carries the security headers, errors and rejections included.
+        .layer(axum::middleware::map_response(|response: Response| async {
+            secured(response)
+        }))
         .with_state(app)
 }
 
@@ -202,7 +231,7 @@ fn secured(mut response: Response) -> Response {
 }
 
 fn asset(kind: &'static str, body: &'static str) -> Response {
-    secured(([(header::CONTENT_TYPE, kind)], body).into_response())
+    ([(header::CONTENT_TYPE, kind)], body).into_response()
 }
 
 #[derive(Serialize)]
@@ -211,26 +240,46 @@ struct Problem {
 }
 
 fn refused(status: StatusCode, why: impl ToString) -> Response {
-    secured(
-        (
-            status,
-            Json(Problem {
-                error: why.to_string(),
-            }),
-        )
-            .into_response(),
+    (
+        status,
+        Json(Problem {
+            error: why.to_string(),
+        }),
     )
+        .into_response()
 }
 
-fn refusal(refusal: Refusal) -> Response {
+/// A request body that is not the JSON asked for: its status, in JSON, without the parser's
+/// details.
+fn rejected(rejection: JsonRejection) -> Response {
+    refused(rejection.status(), "the request is not the JSON this page sends")
+}
+
+/// A refusal in the page's language.
+fn refusal(app: &App, refusal: Refusal) -> Response {
     let status = match refusal {
         Refusal::WrongCode | Refusal::TeacherLeads => StatusCode::FORBIDDEN,
         Refusal::UnknownStudent => StatusCode::UNAUTHORIZED,
         Refusal::Full => StatusCode::SERVICE_UNAVAILABLE,
         Refusal::NoName | Refusal::NoSuchChoice => StatusCode::BAD_REQUEST,
-        Refusal::AnsweredAlready | Refusal::Revealed | Refusal::AnswerFirst => StatusCode::CONFLICT,
+        Refusal::NameTaken | Refusal::AnsweredAlready | Refusal::Revealed | Refusal::AnswerFirst => {
+            StatusCode::CONFLICT
+        }
     };
-    refused(status, refusal)
+    let text = match (app.class.pages().lang, refusal) {
+        ("zh", Refusal::WrongCode) => "加入码不对".to_string(),
+        ("zh", Refusal::NoName) => "请填写名字".to_string(),
+        ("zh", Refusal::NameTaken) => "这个名字已经有人用了：加上姓氏或首字母".to_string(),
+        ("zh", Refusal::Full) => "课堂已满".to_string(),
+        ("zh", Refusal::UnknownStudent) => "不认识这个学生：请重新加入".to_string(),
+        ("zh", Refusal::NoSuchChoice) => "这一步没有这个问题或选项".to_string(),
+        ("zh", Refusal::AnsweredAlready) => "已经作答：第一次的回答才算数".to_string(),
+        ("zh", Refusal::Revealed) => "答案已经揭晓".to_string(),
+        ("zh", Refusal::TeacherLeads) => "课程由老师推进".to_string(),
+        ("zh", Refusal::AnswerFirst) => "请先回答问题".to_string(),
+        (_, refusal) => refusal.to_string(),
+    };
+    refused(status, text)
 }
 
 /// A fresh token: 128 bits from the system's random source.
@@ -239,6 +288,23 @@ fn new_token() -> Option<Token> {
     let mut bytes = [0u8; 16];
     ring::rand::SystemRandom::new().fill(&mut bytes).ok()?;
     Some(Token(bytes.iter().map(|b| format!("{b:02x}")).collect()))
+}
+
+/// The page's fixed words, for the join form before anyone has joined.
+async fn words(State(app): State<App>) -> Response {
+    #[derive(Serialize)]
+    struct Labels<'a> {
+        lang: &'static str,
+        title: &'a str,
+        words: &'a Words,
+    }
+    let pages = app.class.pages();
+    Json(Labels {
+        lang: pages.lang,
+        title: &pages.title,
+        words: &pages.words,
+    })
+    .into_response()
 }
 
 #[derive(Deserialize)]
@@ -255,33 +321,34 @@ struct Joined {
 async fn join(
     State(app): State<App>,
     ConnectInfo(Peer(peer)): ConnectInfo<Peer>,
-    Json(request): Json<JoinRequest>,
+    request: Result<Json<JoinRequest>, JsonRejection>,
 ) -> Response {
-    let wrong = format!("wrong code from {}", peer.ip());
+    let Json(request) = match request {
+        Ok(request) => request,
+        Err(rejection) => return rejected(rejection),
+    };
+    let address = address_key(peer.ip());
+    let wrong = format!("wrong code from {address}");
     let minute = Duration::from_secs(60);
-    let guessing = app
-        .windows
-        .lock()
-        .map(|w| w.exhausted(&wrong, WRONG_CODES_PER_MINUTE, minute))
-        .unwrap_or(true);
-    if guessing {
-        return refused(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too many wrong codes: wait a minute",
-        );
+    let admitted = app.windows.lock().is_ok_and(|mut windows| {
+        !windows.exhausted(&wrong, WRONG_CODES_PER_MINUTE, minute)
+            && windows.admit(&format!("joins from {address}"), JOINS_PER_MINUTE, minute)
+    });
+    if !admitted {
+        return refused(StatusCode::TOO_MANY_REQUESTS, "too many tries: wait a minute");
     }
     let Some(token) = new_token() else {
         return refused(StatusCode::INTERNAL_SERVER_ERROR, "no random source");
     };
     match app.class.join(&request.name, &request.code, token.clone()) {
-        Ok(_) => secured(Json(Joined { token: token.0 }).into_response()),
+        Ok(_) => Json(Joined { token: token.0 }).into_response(),
         Err(Refusal::WrongCode) => {
             if let Ok(mut windows) = app.windows.lock() {
                 windows.admit(&wrong, WRONG_CODES_PER_MINUTE, minute);
             }
-            refusal(Refusal::WrongCode)
+            refusal(&app, Refusal::WrongCode)
         }
-        Err(why) => refusal(why),
+        Err(why) => refusal(&app, why),
     }
 }
 
@@ -293,11 +360,11 @@ enum Gate {
     Unknown,
 }
 
-impl IntoResponse for Gate {
-    fn into_response(self) -> Response {
+impl Gate {
+    fn response(self, app: &App) -> Response {
         match self {
             Gate::TooMany => refused(StatusCode::TOO_MANY_REQUESTS, "too many requests: slow down"),
-            Gate::Unknown => refusal(Refusal::UnknownStudent),
+            Gate::Unknown => refusal(app, Refusal::UnknownStudent),
         }
     }
 }
@@ -310,18 +377,31 @@ fn student(app: &App, token: &str) -> Result<usize, Gate> {
         .room()
         .student(&Token(token.to_string()))
         .ok_or(Gate::Unknown)?;
-    let admitted = app
-        .windows
-        .lock()
-        .map(|mut w| {
-            w.admit(
-                &format!("student {student}"),
-                REQUESTS_PER_SECOND,
-                Duration::from_secs(1),
-            )
-        })
-        .unwrap_or(false);
+    let admitted = app.windows.lock().is_ok_and(|mut windows| {
+        windows.admit(
+            &format!("student {student}"),
+            REQUESTS_PER_SECOND,
+            Duration::from_secs(1),
+        )
+    });
     if admitted { Ok(student) } else { Err(Gate::TooMany) }
+}
+
+#[derive(Deserialize)]
+struct TokenRequest {
+    token: String,
+}
+
+/// Whether a token is still a student's: the page asks when its stream was closed.
+async fn whoami(State(app): State<App>, request: Result<Json<TokenRequest>, JsonRejection>) -> Response {
+    let Json(request) = match request {
+        Ok(request) => request,
+        Err(rejection) => return rejected(rejection),
+    };
+    match student(&app, &request.token) {
+        Ok(_) => StatusCode::NO_CONTENT.into_response(),
+        Err(gate) => gate.response(&app),
+    }
 }
 
 #[derive(Deserialize)]
@@ -333,15 +413,26 @@ struct AnswerRequest {
     choice: usize,
 }
 
-async fn answer(State(app): State<App>, Json(request): Json<AnswerRequest>) -> Response {
+async fn answer(State(app): State<App>, request: Result<Json<AnswerRequest>, JsonRejection>) -> Response {
+    let Json(request) = match request {
+        Ok(request) => request,
+        Err(rejection) => return rejected(rejection),
+    };
     let student = match student(&app, &request.token) {
         Ok(student) => student,
-        Err(gate) => return gate.into_response(),
+        Err(gate) => return gate.response(&app),
     };
     let step = request.step.wrapping_sub(1);
-    match app.class.answer(student, step, request.choice) {
-        Ok(_) => secured(StatusCode::NO_CONTENT.into_response()),
-        Err(why) => refusal(why),
+    // The answer is written to the results file before the reply: off the async workers.
+    let class = app.class.clone();
+    let answered = tokio::task::spawn_blocking(move || class.answer(student, step, request.choice)).await;
+    match answered {
+        Ok(Ok(_)) => StatusCode::NO_CONTENT.into_response(),
+        Ok(Err(why)) => refusal(&app, why),
+        Err(_) => refused(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the answer could not be recorded",
+        ),
     }
 }
 
@@ -351,14 +442,18 @@ struct MoveRequest {
     forward: bool,
 }
 
-async fn step_move(State(app): State<App>, Json(request): Json<MoveRequest>) -> Response {
+async fn step_move(State(app): State<App>, request: Result<Json<MoveRequest>, JsonRejection>) -> Response {
+    let Json(request) = match request {
+        Ok(request) => request,
+        Err(rejection) => return rejected(rejection),
+    };
     let student = match student(&app, &request.token) {
         Ok(student) => student,
-        Err(gate) => return gate.into_response(),
+        Err(gate) => return gate.response(&app),
     };
     match app.class.student_move(student, request.forward) {
-        Ok(()) => secured(StatusCode::NO_CONTENT.into_response()),
-        Err(why) => refusal(why),
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(why) => refusal(&app, why),
     }
 }
 
@@ -418,18 +513,44 @@ fn view(class: &Class, student: usize) -> String {
 async fn events(State(app): State<App>, Query(query): Query<EventsQuery>) -> Response {
     let student = match student(&app, &query.token) {
         Ok(student) => student,
-        Err(gate) => return gate.into_response(),
+        Err(gate) => return gate.response(&app),
     };
+    // One stream per student: a newer one (a reload, a second tab) ends the older.
+    let generation = {
+        let mut streams = app
+            .streams
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let generation = streams.entry(student).or_insert(0);
+        *generation += 1;
+        *generation
+    };
+    app.superseded.send_modify(|n| *n += 1);
     let class = app.class.clone();
-    // The current state at once, then one event per change of the class.
-    let stream = WatchStream::new(app.class.changes()).map(move |_| {
-        Ok::<Event, std::convert::Infallible>(Event::default().event("state").data(view(&class, student)))
-    });
-    secured(
-        Sse::new(stream)
-            .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
-            .into_response(),
-    )
+    let streams = app.streams.clone();
+    let mut last = String::new();
+    // The current state at once, then an event whenever the student's page changes.
+    let stream = WatchStream::new(app.class.changes())
+        .merge(WatchStream::from_changes(app.superseded.subscribe()))
+        .take_while(move |_| {
+            streams
+                .lock()
+                .map(|streams| streams.get(&student) == Some(&generation))
+                .unwrap_or(false)
+        })
+        .filter_map(move |_| {
+            let json = view(&class, student);
+            if json == last {
+                return None;
+            }
+            last = json.clone();
+            Some(Ok::<Event, std::convert::Infallible>(
+                Event::default().event("state").data(json),
+            ))
+        });
+    Sse::new(stream)
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .into_response()
 }
 
 /// How long a client may take to send a request's headers, or leave a kept-alive connection

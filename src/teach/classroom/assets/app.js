@@ -7,6 +7,35 @@ const SVG = "http://www.w3.org/2000/svg";
 let token = sessionStorage.getItem("pop3scope-token");
 let events = null;
 let current = null;
+let words = null;
+
+// The page's words in the lesson's language, before anyone has joined.
+async function label() {
+  try {
+    const response = await fetch("/words");
+    if (!response.ok) return;
+    const labels = await response.json();
+    applyWords(labels.lang, labels.title, labels.words);
+  } catch (_) {
+    // The form keeps its English words.
+  }
+}
+
+function applyWords(lang, title, w) {
+  words = w;
+  document.documentElement.lang = lang;
+  document.title = title;
+  $("title").textContent = title;
+  $("join-heading").textContent = w.join;
+  $("name-label").textContent = w.name;
+  $("code-label").textContent = w.code;
+  $("join-button").textContent = w.join_button;
+  $("conversation-heading").textContent = w.conversation;
+  $("ladder-heading").textContent = w.ladder;
+  $("detail-heading").textContent = w.detail;
+  $("back").textContent = w.back;
+  $("next").textContent = w.next;
+}
 
 function el(tag, text, cls) {
   const node = document.createElement(tag);
@@ -53,27 +82,28 @@ function listen() {
   $("join").hidden = true;
   events = new EventSource("/events?token=" + encodeURIComponent(token));
   events.addEventListener("state", (event) => render(JSON.parse(event.data)));
-  events.addEventListener("error", () => {
-    // Refused (the class was restarted, the token is gone): join again.
-    if (events.readyState === EventSource.CLOSED) {
+  events.addEventListener("error", async () => {
+    if (events.readyState !== EventSource.CLOSED) return;
+    // Closed: join again only if the class no longer knows this student (it was restarted);
+    // otherwise (busy, a newer tab took over, the network) try again in a moment.
+    const { response } = await post("/whoami", { token });
+    if (response.status === 401) {
       sessionStorage.removeItem("pop3scope-token");
       token = null;
       $("lesson").hidden = true;
       $("done").hidden = true;
       $("join").hidden = false;
+    } else {
+      setTimeout(listen, 2000);
     }
   });
 }
 
 function render(state) {
   current = state;
-  const words = state.words;
-  document.documentElement.lang = state.lang;
-  document.title = state.title;
-  $("title").textContent = state.title;
+  applyWords(state.lang, state.title, state.words);
   $("who").textContent = state.name;
-  $("back").textContent = words.back;
-  $("next").textContent = words.next;
+  $("next").hidden = state.finished;
   if (state.finished) {
     $("lesson").hidden = true;
     $("done").hidden = false;
@@ -94,11 +124,17 @@ function render(state) {
   $("endpoints").textContent = page.endpoints.join("  ⇄  ");
   $("rows").replaceChildren(...page.rows.map((row, i) => {
     const li = el("li", null, i === page.selected ? "selected" : "");
-    li.append(el("span", row.phase, "band " + row.phase), el("span", row.text, row.from || "none"));
+    li.append(el("span", band(row.phase), "band " + row.phase), el("span", row.text, row.from || "none"));
     return li;
   }));
   renderLadder(page);
   $("detail").replaceChildren(...page.detail.map(([tone, text]) => el("p", text, tone)));
+}
+
+// The phase band: the state's name, shortened on a narrow screen.
+const SHORT = { AUTHORIZATION: "AUTH", TRANSACTION: "TRANS", UPDATE: "UPDATE", TLS: "TLS", UNKNOWN: "?" };
+function band(phase) {
+  return window.matchMedia("(max-width: 40rem)").matches ? SHORT[phase] || phase : phase;
 }
 
 function renderQuestion(state) {
@@ -155,8 +191,8 @@ function renderLadder(page) {
   marker.append(svg("path", { d: "M0,0 L10,5 L0,10 z", fill: "#333" }));
   defs.append(marker);
   root.append(defs);
-  root.append(svg("text", { x: left, y: 14, "text-anchor": "middle", fill: "#0b6e99" }, "client"));
-  root.append(svg("text", { x: right, y: 14, "text-anchor": "middle", fill: "#333" }, "server"));
+  root.append(svg("text", { x: left, y: 14, "text-anchor": "middle", fill: "#0b6e99" }, words ? words.client : "client"));
+  root.append(svg("text", { x: right - 10, y: 14, "text-anchor": "end", fill: "#333" }, words ? words.server : "server"));
   root.append(svg("line", { x1: left, y1: 20, x2: left, y2: height, stroke: "#999" }));
   root.append(svg("line", { x1: right, y1: 20, x2: right, y2: height, stroke: "#999" }));
   page.rows.forEach((row, i) => {
@@ -174,4 +210,5 @@ function renderLadder(page) {
   $("ladder").replaceChildren(root);
 }
 
+label();
 if (token) listen();
