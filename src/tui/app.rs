@@ -427,7 +427,7 @@ impl App {
     }
 
     /// Puts the cursor (and the side pane) where the lesson's step is.
-    fn follow_step(&mut self) {
+    pub fn follow_step(&mut self) {
         let Some(lesson) = &self.lesson else {
             return;
         };

@@ -526,3 +526,28 @@ fn the_class_view_of_a_classroom_shows_the_tally_and_who_is_waiting() {
     assert_eq!(class.room().teacher().step, 1, "the class follows the teacher");
     insta::assert_snapshot!("class_tally_qr_between_questions", render(&mut app, 140, 40));
 }
+
+/// Every question step of every lesson as the class sees it before answering, with each side
+/// pane (detail, ladder, mailbox): read through for answers given away, kept as snapshots.
+#[test]
+fn every_question_step_before_the_answer() {
+    for number in 1..=BUNDLED.len() {
+        let mut app = lesson_app(number, Lang::En);
+        let steps = app.lesson.as_ref().unwrap().replay.steps();
+        let mut screens = String::new();
+        for step in 0..steps {
+            let lesson = app.lesson.as_mut().unwrap();
+            lesson.replay.jump(step + 1);
+            if lesson.replay.question().is_none() {
+                continue;
+            }
+            app.follow_step();
+            for pane in [Char('d'), Char('l'), Char('m')] {
+                press(&mut app, &[pane]);
+                screens.push_str(&format!("── step {} · pane {pane:?} ──\n", step + 1));
+                screens.push_str(&render(&mut app, 160, 48));
+            }
+        }
+        insta::assert_snapshot!(format!("question_steps_lesson_{number:02}"), screens);
+    }
+}
