@@ -1,6 +1,6 @@
 //! The flow table: connections by their address pair, opened, aged, evicted and closed.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 
 use super::stream::HalfStream;
@@ -14,6 +14,10 @@ use crate::wire::Segment;
 /// How long a closed connection's entry stays, to recognise its late segments.
 const CLOSED_LINGER_NANOS: i64 = 60_000_000_000;
 const NANOS_PER_SEC: i64 = 1_000_000_000;
+/// Evicted connections remembered, so that their late segments do not open them again.
+const EVICTED_REMEMBERED: usize = 65_536;
+
+type Key = (SocketAddr, SocketAddr);
 
 /// The connections being reassembled.
 pub struct FlowTable {
@@ -24,6 +28,13 @@ pub struct FlowTable {
     next_id: FlowId,
     buffered_total: usize,
     next_sweep: Option<Timestamp>,
+    /// The connections in the order they were last active, kept lazily: an entry whose flow
+    /// was active again since it was queued is queued again when met, so eviction costs O(1)
+    /// amortised per packet instead of a scan of the table.
+    recency: VecDeque<(Key, Timestamp, FlowId)>,
+    /// Connections evicted lately: a segment of one is late, not a new connection.
+    evicted: HashSet<Key, foldhash::fast::RandomState>,
+    evicted_order: VecDeque<Key>,
     /// Counters of the table as a whole: connections, and segments that belong to none.
     pub stats: TableStats,
 }
@@ -43,6 +54,9 @@ impl FlowTable {
             next_id: 1,
             buffered_total: 0,
             next_sweep: None,
+            recency: VecDeque::new(),
+            evicted: HashSet::default(),
+            evicted_order: VecDeque::new(),
             stats: TableStats::default(),
         }
     }
@@ -84,6 +98,12 @@ impl FlowTable {
                 }
                 return;
             }
+            // A segment of a connection evicted for room is late: it does not come back as a
+            // new connection (its SYN does).
+            None if !opens_anew && self.evicted.contains(&key) => {
+                self.stats.late_segments += 1;
+                return;
+            }
             // A new SYN on a closed connection's addresses opens a new connection.
             closed_or_new => {
                 if closed_or_new.is_some() {
@@ -99,7 +119,7 @@ impl FlowTable {
         flow.segment(frame, ts, seg, &self.config, sink);
         self.buffered_total = self.buffered_total - before + flow.buffered();
         if self.buffered_total > self.config.max_buffered_total {
-            self.relieve_memory(ts, sink);
+            self.relieve_memory(key, ts, sink);
         }
     }
 
@@ -117,6 +137,14 @@ impl FlowTable {
         let (client, server) = self.client_and_server(seg);
         let id = self.next_id;
         self.next_id += 1;
+        self.evicted.remove(&key);
+        self.recency.push_back((key, ts, id));
+        if self.recency.len() > 2 * self.flows.len() + 1024 {
+            // Entries of connections that ended another way: drop them, in one pass now and then.
+            let flows = &self.flows;
+            self.recency
+                .retain(|(key, _, id)| flows.get(key).is_some_and(|f| f.summary.id == *id));
+        }
         self.stats.flows += 1;
         let handshake = seg.flags.syn;
         sink.event(StreamEvent::Opened {
@@ -204,24 +232,53 @@ impl FlowTable {
         });
     }
 
+    /// Ends the connection that was active longest ago, to make room.
     fn evict_one(&mut self, ts: Timestamp, sink: &mut (impl StreamSink + ?Sized)) {
-        let oldest = self
-            .flows
-            .iter()
-            .min_by_key(|(_, f)| (f.closed_at.is_none(), f.summary.last_ts))
-            .map(|(key, _)| *key);
-        if let Some(key) = oldest
-            && let Some(mut flow) = self.flows.remove(&key)
-            && flow.closed_at.is_none()
-        {
-            self.buffered_total -= flow.buffered();
-            self.stats.evicted_flows += 1;
-            flow.close(EndReason::Evicted, ts, sink);
+        while let Some((key, queued, id)) = self.recency.pop_front() {
+            let Some(flow) = self.flows.get(&key) else {
+                continue;
+            };
+            if flow.summary.id != id {
+                continue;
+            }
+            if flow.summary.last_ts > queued {
+                // Active since it was queued: its place is further back.
+                let last = flow.summary.last_ts;
+                self.recency.push_back((key, last, id));
+                continue;
+            }
+            if let Some(mut flow) = self.flows.remove(&key)
+                && flow.closed_at.is_none()
+            {
+                self.buffered_total -= flow.buffered();
+                self.stats.evicted_flows += 1;
+                flow.close(EndReason::Evicted, ts, sink);
+                self.evicted.insert(key);
+                self.evicted_order.push_back(key);
+                if self.evicted_order.len() > EVICTED_REMEMBERED
+                    && let Some(oldest) = self.evicted_order.pop_front()
+                {
+                    self.evicted.remove(&oldest);
+                }
+            }
+            return;
         }
     }
 
-    /// Gives up the waiting bytes of the connections that hold the most until under the limit.
-    fn relieve_memory(&mut self, ts: Timestamp, sink: &mut (impl StreamSink + ?Sized)) {
+    /// Brings the buffered bytes back under the budget: the connection that went over gives up
+    /// its waiting bytes first (as gaps), then the largest others.
+    fn relieve_memory(&mut self, key: Key, ts: Timestamp, sink: &mut (impl StreamSink + ?Sized)) {
+        if let Some(flow) = self.flows.get_mut(&key) {
+            let before = flow.buffered();
+            for dir in [Direction::ClientToServer, Direction::ServerToClient] {
+                flow.flush(dir, GapCause::BufferLimit, ts, sink);
+            }
+            self.buffered_total -= before - flow.buffered();
+        }
+        self.relieve_largest(ts, sink);
+    }
+
+    fn relieve_largest(&mut self, ts: Timestamp, sink: &mut (impl StreamSink + ?Sized)) {
         while self.buffered_total > self.config.max_buffered_total {
             let Some(flow) = self.flows.values_mut().max_by_key(|f| f.buffered()) else {
                 break;

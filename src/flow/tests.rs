@@ -399,6 +399,30 @@ fn the_flow_limit_evicts_the_least_recently_active_connection() {
     assert_eq!(w.sink.closed.len(), 1);
     assert_eq!(w.sink.closed[0].end, Some(EndReason::Evicted));
     assert_eq!(w.table.stats.evicted_flows, 1);
+    // A late segment of the evicted connection is late: it does not open it again.
+    let flows = w.table.stats.flows;
+    w.client = "192.0.2.1:50000".parse().unwrap();
+    w.data(C, 9, "PASS b\r\n");
+    assert_eq!(w.table.stats.flows, flows);
+    assert_eq!(w.table.stats.late_segments, 1);
+}
+
+#[test]
+fn a_syn_flood_evicts_the_oldest_first_and_each_connection_once() {
+    let config = FlowConfig {
+        max_flows: 100,
+        ..FlowConfig::default()
+    };
+    let mut w = Wire::with_config(config);
+    for port in 0..1000u16 {
+        w.client = SocketAddr::new("192.0.2.1".parse().unwrap(), 20_000 + port);
+        w.handshake();
+    }
+    assert_eq!(w.table.stats.flows, 1000);
+    assert_eq!(w.table.stats.evicted_flows, 900);
+    assert_eq!(w.sink.closed.len(), 900);
+    let first_closed: Vec<u16> = w.sink.closed.iter().take(3).map(|s| s.client.port()).collect();
+    assert_eq!(first_closed, [20_000, 20_001, 20_002]);
 }
 
 #[test]

@@ -49,6 +49,13 @@ enum ReplyState {
     Body,
 }
 
+/// Commands waiting for their replies at most (as Zeek's too-many-pending-commands): beyond, a
+/// command is reported at once without its reply, with a note.
+const MAX_PENDING: usize = 10_000;
+
+/// SASL lines of one AUTH kept at most; the rest are counted in a note.
+const MAX_SASL_LINES: usize = 64;
+
 /// Decodes one POP3 connection. Pure: no I/O, no clock; feed it bytes and gaps in stream order.
 pub struct Decoder {
     options: DecoderOptions,
@@ -58,6 +65,8 @@ pub struct Decoder {
     next_index: u32,
     /// Commands sent and not yet fully answered, oldest first.
     pending: VecDeque<Exchange>,
+    /// STLS commands in `pending`.
+    stls_waiting: usize,
     reply_state: ReplyState,
     readers: [LineReader; 2],
     /// False while a direction looks for a line to resynchronise on.
@@ -89,6 +98,25 @@ fn sample(line: &[u8]) -> Vec<u8> {
 }
 
 impl Decoder {
+    /// Queues a command for its reply.
+    fn push_pending(&mut self, exchange: Exchange) {
+        self.stls_waiting += usize::from(exchange.verb() == Some(Verb::Stls));
+        self.pending.push_back(exchange);
+    }
+
+    /// Takes the command whose reply comes next.
+    fn pop_pending(&mut self) -> Option<Exchange> {
+        let exchange = self.pending.pop_front()?;
+        self.stls_waiting -= usize::from(exchange.verb() == Some(Verb::Stls));
+        Some(exchange)
+    }
+
+    /// Puts a command back at the head of the queue.
+    fn unpop_pending(&mut self, exchange: Exchange) {
+        self.stls_waiting += usize::from(exchange.verb() == Some(Verb::Stls));
+        self.pending.push_front(exchange);
+    }
+
     /// A decoder for one connection, in the phase `options` imply: AUTHORIZATION from the start,
     /// TLS when it is TLS from its first byte, UNKNOWN mid-session.
     pub fn new(options: DecoderOptions) -> Self {
@@ -104,6 +132,7 @@ impl Decoder {
             greeted: false,
             next_index: 1,
             pending: VecDeque::new(),
+            stls_waiting: 0,
             reply_state: ReplyState::Status,
             readers: Default::default(),
             synced: [options.from_start; 2],
@@ -265,7 +294,7 @@ impl Decoder {
             Direction::ServerToClient => {
                 self.synced[s] = false;
                 // The reply being waited for may have been in the hole: it cannot be trusted.
-                if let Some(mut head) = self.pending.pop_front() {
+                if let Some(mut head) = self.pop_pending() {
                     head.missing(len);
                     self.finish(head, out);
                 } else {
@@ -286,7 +315,7 @@ impl Decoder {
                 // At least one command is probably lost: hold a place for its reply.
                 let mut lost = self.new_exchange(None, None);
                 lost.note(NoteCode::GapInCommands, format!("{len} client bytes missing"));
-                self.pending.push_back(lost);
+                self.push_pending(lost);
             }
         }
     }
@@ -308,7 +337,7 @@ impl Decoder {
             out.push(Pop3Event::Note { note, at });
         }
         let mut server_unfinished = unfinished[1];
-        while let Some(mut exchange) = self.pending.pop_front() {
+        while let Some(mut exchange) = self.pop_pending() {
             if self.reply_state == ReplyState::Body && exchange.reply.is_some() {
                 let detail = match std::mem::take(&mut server_unfinished) {
                     0 => "the connection ended inside the reply".to_string(),
@@ -411,19 +440,25 @@ impl Decoder {
             if line == b"*" {
                 auth.note(NoteCode::SaslCancelled, "");
             }
-            auth.sasl.push(SaslLine {
-                from: Direction::ClientToServer,
-                data: line.to_vec(),
-                at: info.at,
-            });
+            if auth.sasl.len() < MAX_SASL_LINES {
+                auth.sasl.push(SaslLine {
+                    from: Direction::ClientToServer,
+                    data: line.to_vec(),
+                    at: info.at,
+                });
+            } else {
+                auth.count_dropped_sasl_line(MAX_SASL_LINES);
+            }
             auth.notes.extend(notes);
             return;
         }
-        // Bytes after STLS and before its reply would be read as plain text: injection.
-        if let Some(stls) = self
-            .pending
-            .iter_mut()
-            .find(|e| e.verb() == Some(Verb::Stls) && e.reply.is_none())
+        // Bytes after STLS and before its reply would be read as plain text: injection. (Only
+        // looked for when an STLS waits: each line costs the same however many commands wait.)
+        if self.stls_waiting > 0
+            && let Some(stls) = self
+                .pending
+                .iter_mut()
+                .find(|e| e.verb() == Some(Verb::Stls) && e.reply.is_none())
         {
             stls.note(NoteCode::StlsInjectionClient, sample(line));
             return;
@@ -460,7 +495,17 @@ impl Decoder {
         let mut exchange = self.new_exchange(Some(command), Some(info.at));
         exchange.sent_octets = u32::try_from(info.wire_len).unwrap_or(u32::MAX);
         exchange.notes = notes;
-        self.pending.push_back(exchange);
+        if self.pending.len() >= MAX_PENDING {
+            // Memory stays bounded: the command is reported now, unpaired, and said to be so.
+            exchange.note(
+                NoteCode::TooManyPending,
+                format!("more than {MAX_PENDING} commands waited for their replies"),
+            );
+            exchange.incomplete = true;
+            self.finish(exchange, out);
+            return;
+        }
+        self.push_pending(exchange);
     }
 
     fn server_line(&mut self, line: &[u8], info: LineInfo, rest: &mut &[u8], out: &mut Vec<Pop3Event>) {
@@ -494,12 +539,16 @@ impl Decoder {
             && head.command.as_ref().is_some_and(Command::starts_sasl)
             && (line == b"+" || line.starts_with(b"+ "))
         {
-            let data = line.get(2..).unwrap_or_default().to_vec();
-            head.sasl.push(SaslLine {
-                from: Direction::ServerToClient,
-                data,
-                at: info.at,
-            });
+            if head.sasl.len() < MAX_SASL_LINES {
+                let data = line.get(2..).unwrap_or_default().to_vec();
+                head.sasl.push(SaslLine {
+                    from: Direction::ServerToClient,
+                    data,
+                    at: info.at,
+                });
+            } else {
+                head.count_dropped_sasl_line(MAX_SASL_LINES);
+            }
             head.notes.extend(notes);
             return;
         }
@@ -562,7 +611,7 @@ impl Decoder {
             }
         }
 
-        let Some(mut head) = self.pending.pop_front() else {
+        let Some(mut head) = self.pop_pending() else {
             let mut orphan = self.new_exchange(None, None);
             let why = if self.quit_answered {
                 NoteCode::DataAfterQuit
@@ -592,7 +641,7 @@ impl Decoder {
                 reply.body = Some(body);
             }
             self.reply_state = ReplyState::Body;
-            self.pending.push_front(head);
+            self.unpop_pending(head);
             return;
         }
         let entered_tls = head.verb() == Some(Verb::Stls) && head.ok() == Some(true);
@@ -636,7 +685,7 @@ impl Decoder {
                 );
             }
             self.reply_state = ReplyState::Status;
-            if let Some(head) = self.pending.pop_front() {
+            if let Some(head) = self.pop_pending() {
                 self.finish(head, out);
             }
             self.last_was_multiline = ends_here;
@@ -713,7 +762,7 @@ impl Decoder {
         self.tls_bytes[0] += self.readers[0].pending() as u64;
         self.readers[0].clear();
         // Commands queued after STLS will never get a plain-text reply.
-        while let Some(mut stranded) = self.pending.pop_front() {
+        while let Some(mut stranded) = self.pop_pending() {
             stranded.note(NoteCode::StlsInjectionClient, "sent before the STLS reply");
             stranded.incomplete = true;
             self.finish(stranded, out);
@@ -810,6 +859,38 @@ mod tests {
         let mut talk = Talk::new();
         talk.server("+OK POP3 server ready <1896.697170952@dbc.mtview.ca.us>\r\n");
         talk
+    }
+
+    #[test]
+    fn a_flood_of_pipelined_commands_keeps_a_bounded_queue_and_says_so() {
+        let mut talk = greeted();
+        talk.client("USER a\r\nPASS b\r\n").server("+OK\r\n+OK\r\n");
+        talk.client(&"NOOP\r\n".repeat(MAX_PENDING + 5));
+        let over: Vec<&Exchange> = talk
+            .exchanges()
+            .into_iter()
+            .filter(|e| codes(e).contains(&NoteCode::TooManyPending))
+            .collect();
+        assert_eq!(over.len(), 5);
+        assert!(over.iter().all(|e| e.reply.is_none()));
+        talk.server(&"+OK\r\n".repeat(MAX_PENDING));
+        assert_eq!(talk.exchanges().len(), 2 + MAX_PENDING + 5);
+    }
+
+    #[test]
+    fn a_sasl_flood_keeps_the_first_lines_and_counts_the_rest() {
+        let mut talk = greeted();
+        talk.client("AUTH PLAIN\r\n").server("+ \r\n");
+        talk.client(&"dGVzdA==\r\n".repeat(70));
+        talk.server("-ERR [AUTH] no\r\n");
+        let auth = talk.last();
+        assert_eq!(auth.sasl.len(), MAX_SASL_LINES);
+        let note = auth
+            .notes
+            .iter()
+            .find(|n| n.code == NoteCode::SaslTooLong)
+            .expect("a note");
+        assert_eq!(note.detail, b"7 lines after the first 64 not kept");
     }
 
     #[test]

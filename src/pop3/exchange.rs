@@ -216,6 +216,24 @@ impl Exchange {
         }
     }
 
+    /// One more SASL line beyond the `kept` ones: counted in a `sasl_too_long` note.
+    pub(super) fn count_dropped_sasl_line(&mut self, kept: usize) {
+        match self.notes.iter_mut().find(|n| n.code == NoteCode::SaslTooLong) {
+            Some(note) => {
+                let dropped = 1 + std::str::from_utf8(&note.detail)
+                    .ok()
+                    .and_then(|d| d.split(' ').next())
+                    .and_then(|n| n.parse::<u64>().ok())
+                    .unwrap_or(0);
+                note.detail = format!("{dropped} lines after the first {kept} not kept").into_bytes();
+            }
+            None => self.notes.push(Note::new(
+                NoteCode::SaslTooLong,
+                format!("1 lines after the first {kept} not kept"),
+            )),
+        }
+    }
+
     pub(super) fn note(&mut self, code: NoteCode, detail: impl Into<Vec<u8>>) {
         if !self.notes.iter().any(|n| n.code == code) {
             self.notes.push(Note::new(code, detail));

@@ -60,6 +60,11 @@ pub enum NoteCode {
     DataAfterQuit,
     /// The connection ended in the middle of a line.
     PartialLineAtEnd,
+    /// More commands waited for their replies than the decoder keeps: one was reported without
+    /// its reply (the pairing after it may be off).
+    TooManyPending,
+    /// An AUTH exchange went on for more SASL lines than are kept; the rest were counted.
+    SaslTooLong,
 }
 
 impl serde::Serialize for NoteCode {
@@ -97,6 +102,8 @@ impl NoteCode {
             BodyNotKept => "body_not_kept",
             DataAfterQuit => "data_after_quit",
             PartialLineAtEnd => "partial_line_at_end",
+            TooManyPending => "too_many_pending",
+            SaslTooLong => "sasl_too_long",
         }
     }
 
@@ -138,6 +145,12 @@ impl NoteCode {
             BodyNotKept => "the reply is too large to keep in memory; its lines were counted, not kept",
             DataAfterQuit => "data after the reply to QUIT, when the server should close (RFC 1939 §6)",
             PartialLineAtEnd => "the connection ended in the middle of a line",
+            TooManyPending => {
+                "more commands waited for their replies than are kept (10,000): a command was reported without its reply, as Zeek does; a client pipelining this far is unusual"
+            }
+            SaslTooLong => {
+                "the AUTH exchange went on far longer than any mechanism needs: the first 64 lines are kept, the rest counted"
+            }
         }
     }
 }
@@ -198,6 +211,8 @@ mod tests {
             BodyNotKept,
             DataAfterQuit,
             PartialLineAtEnd,
+            TooManyPending,
+            SaslTooLong,
         ];
         let mut names: Vec<&str> = all.iter().map(|code| code.name()).collect();
         for (code, name) in all.iter().zip(&names) {

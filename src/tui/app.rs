@@ -581,6 +581,8 @@ impl App {
             Action::ShowDetail => self.show_side(SideTab::Detail),
             Action::ShowLadder => self.show_side(SideTab::Ladder),
             Action::ShowMailbox => self.show_side(SideTab::Mailbox),
+            // The bytes as sent can answer a question (dot-stuffing): they wait for the answer.
+            Action::ToggleWireView if self.lesson.as_ref().is_some_and(|l| l.replay.explanations_wait()) => {}
             Action::ToggleWireView => {
                 self.wire_view = !self.wire_view;
                 let has_data = self

@@ -33,6 +33,15 @@ pub enum Tone {
 /// The lines of a detail pane, in order, each with how it is meant to look.
 pub type Detail = Vec<(Tone, String)>;
 
+/// A detail without pop3scope's explanations (the plain-text meanings): only what the capture
+/// holds — headings, wire text, frames, bytes, warnings. For a screen where a question waits.
+pub fn without_explanations(detail: Detail) -> Detail {
+    detail
+        .into_iter()
+        .filter(|(tone, _)| *tone != Tone::Plain)
+        .collect()
+}
+
 /// Bytes of a row shown in the hex dump at most.
 const HEX_LIMIT: usize = 512;
 

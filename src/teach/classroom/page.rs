@@ -277,10 +277,11 @@ fn page(replay: &Replay, timeline: &Timeline, lang: Lang) -> StepPage {
             hide_reply,
             bytes_per_row: 16,
         };
-        page.detail = explain::detail(session, selected, options)
-            .into_iter()
-            .map(|(t, text)| (tone(t), text))
-            .collect();
+        let mut detail = explain::detail(session, selected, options);
+        if replay.explanations_wait() {
+            detail = explain::without_explanations(detail);
+        }
+        page.detail = detail.into_iter().map(|(t, text)| (tone(t), text)).collect();
     }
     page
 }

@@ -92,7 +92,7 @@ fn on_screen(replay: &Replay, timeline: &Timeline, lang: Lang) -> String {
             hide_reply: replay.hides_reply_of(session, selected),
             bytes_per_row: 16,
         };
-        for (_, line) in explain::detail(session, selected, options) {
+        for (_, line) in explain::without_explanations(explain::detail(session, selected, options)) {
             text.push('\n');
             text.push_str(&line);
         }

@@ -2,7 +2,7 @@
 //! terminal, no clock: keys and timers live in the UI.
 
 use super::{Lesson, Moment, Question, Step};
-use crate::view::timeline::{LineKind, SessionView};
+use crate::view::timeline::SessionView;
 
 /// How an answer went.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -107,16 +107,20 @@ impl Replay {
         self.lesson.hides[self.step] && !self.settled()
     }
 
-    /// Whether the detail of `line` must keep quiet about its reply: the hidden row is a reply
-    /// of the same exchange.
+    /// Whether the detail of `line` must keep quiet about its reply: the hidden row belongs to
+    /// the same exchange.
     pub fn hides_reply_of(&self, session: &SessionView, line: usize) -> bool {
         let hidden = self.moment().line;
         self.moment_hidden()
-            && matches!(
-                session.lines.get(hidden).map(|l| l.kind),
-                Some(LineKind::Reply(_))
-            )
+            && session.exchange_of(hidden).is_some()
             && session.exchange_of(hidden).map(|e| e.index) == session.exchange_of(line).map(|e| e.index)
+    }
+
+    /// While a question is open, the panes show facts but not pop3scope's explanations of
+    /// them (what a command does, what a code or a note means, what UPDATE deletes): those
+    /// would answer it. They come with the answer.
+    pub fn explanations_wait(&self) -> bool {
+        !self.finished && self.question().is_some() && !self.settled()
     }
 
     /// The session shown and how many of its rows: up to the step's row, without it while it

@@ -70,11 +70,15 @@ pub(super) fn narration_lines(app: &App, palette: &Palette) -> Vec<Line<'static>
                 heading,
             ));
             if replay.moment_hidden() {
+                let predict = question.kind == crate::teach::lesson::QuestionKind::Predict;
                 lines.push(Line::styled(
-                    if zh {
-                        "回复暂时隐藏：先用 1–9 作答，或按 r 揭晓。"
-                    } else {
-                        "The reply is hidden: answer with 1–9 first, or press r to reveal it."
+                    match (predict, zh) {
+                        (true, true) => "回复暂时隐藏：先用 1–9 作答，或按 r 揭晓。",
+                        (true, false) => "The reply is hidden: answer with 1–9 first, or press r to reveal it.",
+                        (false, true) => "这个问题所问的那一行暂时隐藏：先用 1–9 作答，或按 r 揭晓。",
+                        (false, false) => {
+                            "The row this question is about is hidden: answer with 1–9 first, or press r to reveal it."
+                        }
                     },
                     palette.quiet(),
                 ));

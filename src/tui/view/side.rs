@@ -41,7 +41,14 @@ pub(super) fn draw_side(frame: &mut Frame, app: &mut App, palette: &Palette, are
                 hide_reply,
                 bytes_per_row: if inner.width >= 75 { 16 } else { 8 },
             };
-            let detail = explain::detail(session, app.line, options);
+            let mut detail = explain::detail(session, app.line, options);
+            if app
+                .lesson
+                .as_ref()
+                .is_some_and(|lesson| lesson.replay.explanations_wait())
+            {
+                detail = explain::without_explanations(detail);
+            }
             // Scrolling stops where the last line reaches the bottom.
             let width = usize::from(inner.width.max(1));
             let rows: usize = detail
@@ -190,7 +197,12 @@ pub(super) fn draw_mailbox(
             style,
         ));
     }
+    let question_open = app
+        .lesson
+        .as_ref()
+        .is_some_and(|lesson| lesson.replay.explanations_wait());
     let footer = match mailbox.committed {
+        _ if question_open => "",
         Some(true) if mailbox.messages.values().any(|m| m.marked) => w.footer_deleted,
         Some(true) => w.footer_none_marked,
         Some(false) => w.footer_no_quit,
