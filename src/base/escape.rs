@@ -2,9 +2,19 @@
 
 use std::fmt::Write;
 
+/// Characters that change or hide the text around them without showing themselves: C1
+/// controls, the soft hyphen, bidi marks, overrides and isolates (an RLO in a greeting would
+/// reorder pop3scope's own words after it), zero-width spaces and joiners, the byte-order mark.
+/// Every front end shows them escaped.
+pub fn is_hidden_format(c: char) -> bool {
+    matches!(c, '\u{80}'..='\u{9f}' | '\u{ad}' | '\u{61c}' | '\u{180e}' | '\u{200b}'..='\u{200f}'
+        | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{206f}' | '\u{feff}' | '\u{fff9}'..='\u{fffb}')
+}
+
 /// Escapes bytes for a terminal: printable ASCII, and the letters of text that is valid UTF-8,
 /// as they are; control characters (escape sequences included) and the bytes of text that is
-/// not UTF-8 as `\xNN`, with `\r`, `\n`, `\t` and `\\` spelled out.
+/// not UTF-8 as `\xNN`, with `\r`, `\n`, `\t` and `\\` spelled out; the invisible format
+/// characters of [`is_hidden_format`] as `\u{202e}`.
 pub fn escape(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len());
     let spelled = |c: char| match c {
@@ -19,11 +29,13 @@ pub fn escape(bytes: &[u8]) -> String {
             for c in text.chars() {
                 if let Some(name) = spelled(c) {
                     out.push_str(name);
-                } else if c.is_control() {
+                } else if c.is_control() && !is_hidden_format(c) {
                     let mut buf = [0u8; 4];
                     for b in c.encode_utf8(&mut buf).bytes() {
                         let _ = write!(out, "\\x{b:02x}");
                     }
+                } else if is_hidden_format(c) {
+                    let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
                 } else {
                     out.push(c);
                 }
@@ -55,6 +67,13 @@ mod tests {
     fn terminal_escape_sequences_are_shown_not_obeyed() {
         assert_eq!(escape(b"\x1b[2J+OK"), "\\x1b[2J+OK");
         assert_eq!(escape(b"a\r\nb"), "a\\r\\nb");
+    }
+
+    #[test]
+    fn bidi_overrides_and_zero_width_characters_are_shown_not_obeyed() {
+        assert_eq!(escape("+OK \u{202e}olleh".as_bytes()), "+OK \\u{202e}olleh");
+        assert_eq!(escape("alice\u{200b}".as_bytes()), "alice\\u{200b}");
+        assert_eq!(escape("a\u{85}b".as_bytes()), "a\\u{85}b");
     }
 
     #[test]

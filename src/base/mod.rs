@@ -6,7 +6,7 @@
 mod escape;
 mod time;
 
-pub use escape::escape;
+pub use escape::{escape, is_hidden_format};
 pub use time::Timestamp;
 
 /// The languages pop3scope teaches in: the lessons, the class view, the handouts, the

@@ -25,13 +25,38 @@ use base64::Engine as _;
 use serde::{Serialize, Serializer};
 
 use crate::base::Direction;
-use crate::base::Timestamp;
+use crate::base::{Timestamp, is_hidden_format};
 use crate::pipeline::EngineStats;
 use crate::pop3::sasl::{MASK, is_secret_arg, is_secret_sasl};
 use crate::pop3::{Body, Capability, Exchange, Note, NoteCode, Phase, Position, ResponseCode, Status, Verb};
 use crate::session::{Mailbox, SessionEnd, SessionEvent, SessionId, SessionSink};
 
 use super::{PrintOptions, SessionPrinter, SummaryRecord};
+
+/// Writes `value` as JSON, with the characters that would hide or reorder text in a reader's
+/// terminal (C1 controls, bidi overrides, zero-width characters: [`is_hidden_format`]) as
+/// `\u` escapes, which serde_json leaves raw.
+fn to_json<W: Write, T: Serialize + ?Sized>(out: W, value: &T) -> serde_json::Result<()> {
+    let mut serializer = serde_json::Serializer::with_formatter(out, EscapeHidden);
+    value.serialize(&mut serializer)
+}
+
+/// serde_json's compact formatter, but for the invisible characters in strings.
+struct EscapeHidden;
+
+impl serde_json::ser::Formatter for EscapeHidden {
+    fn write_string_fragment<W: ?Sized + Write>(&mut self, writer: &mut W, fragment: &str) -> io::Result<()> {
+        let mut start = 0;
+        for (at, c) in fragment.char_indices() {
+            if is_hidden_format(c) {
+                writer.write_all(&fragment.as_bytes()[start..at])?;
+                write!(writer, "\\u{:04x}", u32::from(c))?;
+                start = at + c.len_utf8();
+            }
+        }
+        writer.write_all(&fragment.as_bytes()[start..])
+    }
+}
 
 /// Bytes from the wire as JSON: a string if UTF-8, else `{"bytes": base64}`.
 pub struct JsonBytes<'a>(pub &'a [u8]);
@@ -189,12 +214,12 @@ fn write_exchange(
     out.extend_from_slice(b"],\"phase_after\":");
     name(out, exchange.phase_after.name());
     out.extend_from_slice(b",\"notes\":");
-    serde_json::to_writer(
+    to_json(
         &mut *out,
         &exchange.notes.iter().map(|n| n.code).collect::<Vec<_>>(),
     )?;
     out.extend_from_slice(b",\"note_details\":");
-    serde_json::to_writer(
+    to_json(
         &mut *out,
         &exchange
             .notes
@@ -209,7 +234,7 @@ fn write_exchange(
     }
     out.extend_from_slice(b",\"latency_ms\":");
     match sent.zip(reply) {
-        Some((sent, reply)) => serde_json::to_writer(
+        Some((sent, reply)) => to_json(
             &mut *out,
             &((reply.first.ts.seconds_since(sent.ts) * 1e6).round() / 1000.0),
         )?,
@@ -232,7 +257,7 @@ fn write_exchange(
     match (exchange.verb(), body) {
         (Some(Verb::Capa), Some(body)) => {
             let capabilities: Vec<Capability> = body.lines().filter_map(Capability::parse).collect();
-            serde_json::to_writer(&mut *out, &capabilities)?;
+            to_json(&mut *out, &capabilities)?;
         }
         _ => out.extend_from_slice(b"null"),
     }
@@ -279,7 +304,7 @@ fn bytes(out: &mut Vec<u8>, value: &[u8]) -> io::Result<()> {
         out.push(b'"');
         Ok(())
     } else {
-        serde_json::to_writer(&mut *out, &JsonBytes(value)).map_err(io::Error::from)
+        to_json(&mut *out, &JsonBytes(value)).map_err(io::Error::from)
     }
 }
 
@@ -394,7 +419,7 @@ impl<W: Write> JsonPrinter<W> {
 
     /// Appends one record to the buffer.
     fn line(&mut self, record: &impl Serialize) -> io::Result<()> {
-        serde_json::to_writer(&mut self.buf, record)?;
+        to_json(&mut self.buf, record)?;
         self.buf.push(b'\n');
         Ok(())
     }
@@ -505,7 +530,7 @@ fn write_lines(out: &mut Vec<u8>, body: Option<&Body>) -> io::Result<()> {
             out.extend_from_slice(line);
             out.push(b'"');
         } else {
-            serde_json::to_writer(&mut *out, &JsonBytes(line))?;
+            to_json(&mut *out, &JsonBytes(line))?;
         }
     }
     out.push(b']');
@@ -593,6 +618,19 @@ impl<W: Write> SessionSink for JsonPrinter<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invisible_characters_are_escaped_in_json() {
+        let mut out = Vec::new();
+        bytes(&mut out, "+OK \u{202e}olleh\u{85}\u{200b}".as_bytes()).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "\"+OK \\u202eolleh\\u0085\\u200b\""
+        );
+        let mut out = Vec::new();
+        bytes(&mut out, "邮件".as_bytes()).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "\"邮件\"");
+    }
 
     #[test]
     fn plain_text_is_recognised_eight_bytes_at_a_time() {
