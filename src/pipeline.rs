@@ -55,6 +55,9 @@ pub struct EngineStats {
     pub ip_fragments: u64,
     /// Fragmented datagrams that could not be put together (timed out, evicted, cut short).
     pub fragments_abandoned: u64,
+    /// pcapng packets for an interface the file never described: their link type is
+    /// unknown, so they are not decoded.
+    pub frames_without_interface: u64,
     /// What the flow table did with the segments; filled in by [`Engine::finish`].
     pub flows: TableStats,
 }
@@ -152,7 +155,9 @@ pub fn analyze(
         engine.frame(&frame, sink);
         !sink.stopped()
     });
-    (engine.finish(sink), result)
+    let mut stats = engine.finish(sink);
+    stats.frames_without_interface = reader.stats().frames_without_interface;
+    (stats, result)
 }
 
 /// Captures live into `sink` (and into `writer`, a `-w` file, frame by frame) until a stop is

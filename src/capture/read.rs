@@ -368,8 +368,11 @@ fn header_error(error: &PcapError<&[u8]>) -> CaptureError {
 
 fn describe_parse_error(error: &PcapError<&[u8]>) -> String {
     match error {
+        PcapError::NomError(_, pcap_parser::nom::error::ErrorKind::Verify) | PcapError::OwnedNomError(_, pcap_parser::nom::error::ErrorKind::Verify) => {
+            "a block whose length fields disagree (its trailer does not repeat its length, or the length is impossible)".to_string()
+        }
         PcapError::NomError(_, kind) | PcapError::OwnedNomError(_, kind) => {
-            format!("unreadable block ({kind:?})")
+            format!("a block that cannot be read as pcap or pcapng ({kind:?})")
         }
         PcapError::HeaderNotRecognized => "unrecognised block header".to_string(),
         other => format!("{other:?}"),

@@ -291,6 +291,11 @@ pub fn write_summary_text(out: &mut impl Write, stats: &EngineStats) -> io::Resu
             "frames cut by the snapshot length",
         ),
         (
+            stats.frames_without_interface,
+            "pcapng packet for an interface the file never described (not decoded)",
+            "pcapng packets for an interface the file never described (not decoded)",
+        ),
+        (
             f.late_segments,
             "segment after its connection ended",
             "segments after their connection ended",

@@ -251,3 +251,42 @@ fn export_streams_writes_both_directions_of_each_connection() {
         "the server's stream starts with its greeting"
     );
 }
+
+#[test]
+fn pcapng_packets_for_an_undescribed_interface_are_counted_and_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let conversation = Conversation::new(
+        "192.0.2.10:50000".parse().unwrap(),
+        "192.0.2.20:110".parse().unwrap(),
+    )
+    .server("+OK ready\r\n");
+    let frames = synth::frames(
+        &conversation,
+        &conversation.packets(),
+        &Link::Ethernet,
+        Timestamp(0),
+    );
+    let count = frames.len();
+    // Interface 3 is never described: the file has one interface, number 0.
+    let bytes = capture::write_pcapng(
+        &[LinkType::ETHERNET],
+        &frames.into_iter().map(|f| (3, f)).collect::<Vec<_>>(),
+        false,
+    );
+    let path = dir.path().join("undescribed.pcapng");
+    std::fs::write(&path, &bytes).unwrap();
+    let output = bin().args(["open", "--text"]).arg(&path).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "{count} pcapng packets for an interface the file never described"
+        )),
+        "{stderr}"
+    );
+    let output = bin().args(["open", "--json"]).arg(&path).output().unwrap();
+    let summary = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        summary.contains(&format!("\"frames_without_interface\":{count}")),
+        "{summary}"
+    );
+}
