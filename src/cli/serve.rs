@@ -110,6 +110,12 @@ pub(super) fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     let listener = std::net::TcpListener::bind(args.listen)
         .with_context(|| format!("cannot listen on {}", args.listen))?;
+    // The port is open (110 needs root): root is no longer needed, and a server that students
+    // talk to must not keep it.
+    #[cfg(unix)]
+    if let Some(uid) = crate::capture::live::drop_privileges().context("cannot drop root privileges")? {
+        eprintln!("pop3scope serve: root dropped, serving as user {uid}");
+    }
     let address = listener.local_addr()?;
     let options = ServeOptions {
         idle_timeout: std::time::Duration::from_secs(args.idle_timeout.max(1)),

@@ -35,6 +35,19 @@ fn mailboxes(users: &[(&str, &str)], count: usize) -> TempDir {
         }
     }
     std::fs::write(dir.path().join("users"), list).unwrap();
+    // Started as root, serve drops to the invoking user (SUDO_UID) or `nobody`: the mailboxes
+    // must be theirs to read and delete in.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let open = |path: &Path, mode: u32| {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap()
+        };
+        open(dir.path(), 0o755);
+        for (user, _) in users {
+            open(&dir.path().join(user), 0o777);
+        }
+    }
     dir
 }
 
@@ -395,4 +408,21 @@ fn an_idle_client_is_dropped_and_its_marks_forgotten() {
     // Closed without a word (RFC 1939 §3).
     assert_eq!(client.line(), "", "the server closed the connection");
     assert_eq!(messages_left(dir.path(), "alice"), ["001.eml", "002.eml"]);
+}
+
+#[test]
+fn started_as_root_it_serves_as_someone_else() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: not root, nothing to drop");
+        return;
+    }
+    let dir = mailboxes(&[("alice", "wonderland")], 1);
+    let serve = Serve::start(dir.path(), &[]);
+    let status = std::fs::read_to_string(format!("/proc/{}/status", serve.child.id())).unwrap();
+    let uid = status.lines().find(|l| l.starts_with("Uid:")).unwrap();
+    assert!(uid.split_whitespace().skip(1).all(|id| id != "0"), "{uid}");
+    // And it still serves.
+    let mut client = Client::connect(serve.port);
+    client.login("alice", "wonderland");
 }

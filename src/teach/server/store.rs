@@ -93,12 +93,20 @@ impl DirStore {
             return Err(StoreError::NoMailbox(user.to_string()));
         }
         let dir = self.root.join(user);
+        // The mailbox never leads out of the root: a user directory that is a symbolic link
+        // is no mailbox, and a message is a regular file, never a link (a link to /etc/shadow
+        // would be served by RETR, and a linked directory emptied by DELE).
+        let is_directory = std::fs::symlink_metadata(&dir).is_ok_and(|m| m.file_type().is_dir());
+        if !is_directory {
+            return Err(StoreError::NoMailbox(user.to_string()));
+        }
         let entries = std::fs::read_dir(&dir).map_err(|_| StoreError::NoMailbox(user.to_string()))?;
         let mut files = Vec::new();
         for entry in entries {
-            let path = entry?.path();
+            let entry = entry?;
+            let path = entry.path();
             if path.extension().is_some_and(|e| e == "eml")
-                && path.is_file()
+                && entry.file_type()?.is_file()
                 && let Some(stem) = path.file_stem()
             {
                 files.push((uid_of(stem), path));
@@ -119,7 +127,7 @@ impl Store for DirStore {
         self.files(user)?
             .into_iter()
             .map(|(uid, path)| {
-                let size = crlf(&std::fs::read(path)?).len() as u64;
+                let size = crlf(&read_message(&path)?).len() as u64;
                 Ok(Message { uid, size })
             })
             .collect()
@@ -131,7 +139,7 @@ impl Store for DirStore {
             .into_iter()
             .find(|(u, _)| u == uid)
             .ok_or_else(|| StoreError::Gone(uid.to_string()))?;
-        Ok(crlf(&std::fs::read(path)?))
+        Ok(crlf(&read_message(&path)?))
     }
 
     fn delete(&self, user: &str, uids: &[String]) -> Result<(), StoreError> {
@@ -143,6 +151,18 @@ impl Store for DirStore {
         }
         Ok(())
     }
+}
+
+/// A message file's bytes, refusing a file that became a symbolic link since it was listed.
+fn read_message(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW);
+    let mut bytes = Vec::new();
+    options.open(path)?.read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 /// Reads a users file: `user:password` per line, spaces around either ignored; `#` starts a
@@ -345,6 +365,27 @@ mod tests {
         assert!(locks.take("alice").is_none());
         drop(first);
         assert!(locks.take("alice").is_some());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_mailbox_never_leads_out_of_its_root() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("shadow"), "root:secret\n").unwrap();
+        std::fs::create_dir(outside.path().join("bobs")).unwrap();
+        std::fs::write(outside.path().join("bobs/1.eml"), "Subject: not yours\n\nx\n").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("alice")).unwrap();
+        std::fs::write(dir.path().join("alice/1.eml"), "Subject: x\n\nhi\n").unwrap();
+        std::os::unix::fs::symlink(outside.path().join("shadow"), dir.path().join("alice/2.eml")).unwrap();
+        std::os::unix::fs::symlink(outside.path().join("bobs"), dir.path().join("bob")).unwrap();
+        let store = DirStore::new(dir.path(), read_users("alice:a\nbob:b\n").unwrap());
+        // The link is no message: RETR cannot serve /etc/shadow.
+        assert_eq!(store.list("alice").unwrap().len(), 1);
+        // A linked user directory is no mailbox: DELE cannot empty a directory outside.
+        assert!(matches!(store.list("bob"), Err(StoreError::NoMailbox(_))));
+        assert!(store.delete("bob", &["1".to_string()]).is_err());
+        assert!(outside.path().join("bobs/1.eml").exists());
     }
 
     #[test]
