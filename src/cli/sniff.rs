@@ -71,7 +71,8 @@ pub(super) fn sniff(args: SniffArgs) -> anyhow::Result<()> {
     let mut source = backend.open(&interface, &config.flow.ports, expression.as_deref())?;
     let mut writer = match &args.write {
         Some(path) => {
-            let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+            let file =
+                live::create_private(path).with_context(|| format!("cannot create {}", path.display()))?;
             Some(PcapWriter::new(io::BufWriter::new(file), source.link_type())?)
         }
         None => None,

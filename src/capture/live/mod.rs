@@ -264,22 +264,7 @@ pub fn drop_privileges() -> io::Result<Option<u32>> {
         if libc::geteuid() != 0 {
             return Ok(None);
         }
-        let from_env = |name: &str| {
-            std::env::var(name)
-                .ok()
-                .and_then(|v| v.parse::<u32>().ok())
-                .filter(|&id| id != 0)
-        };
-        let (uid, gid) = match (from_env("SUDO_UID"), from_env("SUDO_GID")) {
-            (Some(uid), Some(gid)) => (uid, gid),
-            _ => {
-                let nobody = libc::getpwnam(c"nobody".as_ptr());
-                if nobody.is_null() {
-                    return Err(io::Error::other("no user 'nobody' to drop privileges to"));
-                }
-                ((*nobody).pw_uid, (*nobody).pw_gid)
-            }
-        };
+        let (uid, gid) = unprivileged_user()?;
         if libc::setgroups(0, std::ptr::null()) != 0 || libc::setgid(gid) != 0 || libc::setuid(uid) != 0 {
             return Err(io::Error::last_os_error());
         }
@@ -289,6 +274,47 @@ pub fn drop_privileges() -> io::Result<Option<u32>> {
         }
         Ok(Some(uid))
     }
+}
+
+/// The user root hands over to: the one who ran sudo (SUDO_UID / SUDO_GID), else `nobody`.
+fn unprivileged_user() -> io::Result<(u32, u32)> {
+    let from_env = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse::<u32>().ok())
+            .filter(|&id| id != 0)
+    };
+    if let (Some(uid), Some(gid)) = (from_env("SUDO_UID"), from_env("SUDO_GID")) {
+        return Ok((uid, gid));
+    }
+    // SAFETY: getpwnam with a valid C string; the record is read at once.
+    unsafe {
+        let nobody = libc::getpwnam(c"nobody".as_ptr());
+        if nobody.is_null() {
+            return Err(io::Error::other("no user 'nobody' to drop privileges to"));
+        }
+        Ok(((*nobody).pw_uid, (*nobody).pw_gid))
+    }
+}
+
+/// Creates a file for what a capture holds (cleartext passwords among it): readable by its
+/// owner only (mode 0600), never through a symbolic link, and — when root will drop its
+/// privileges — owned by the user it drops to, as `tcpdump -Z` does.
+pub fn create_private(path: &std::path::Path) -> io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)?;
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        let (uid, gid) = unprivileged_user()?;
+        std::os::unix::fs::fchown(&file, Some(uid), Some(gid))?;
+    }
+    Ok(file)
 }
 
 /// Waits up to `timeout` for `fd` to become readable: `Ok(false)` on timeout or a signal (so
@@ -323,5 +349,25 @@ pub(crate) fn no_such(name: &str) -> LiveError {
     LiveError::NoSuchInterface {
         name: name.to_string(),
         available: available.unwrap_or_default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_capture_file_is_private_and_never_written_through_a_link() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("trace.pcap");
+        let file = create_private(&path).unwrap();
+        assert_eq!(file.metadata().unwrap().permissions().mode() & 0o777, 0o600);
+        let target = dir.path().join("elsewhere");
+        std::fs::write(&target, "keep me").unwrap();
+        let link = dir.path().join("link.pcap");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        assert!(create_private(&link).is_err());
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me");
     }
 }
