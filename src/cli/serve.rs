@@ -47,6 +47,15 @@ pub(super) struct ServeArgs {
     /// Clients served at once.
     #[arg(long, value_name = "N", default_value_t = 256)]
     max_clients: usize,
+
+    /// Close a client whose line is not finished SECS seconds after its first byte (a client
+    /// that trickles bytes must not hold a slot).
+    #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    line_timeout: u64,
+
+    /// Close a client that does not read a reply within SECS seconds (its mailbox is unlocked).
+    #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    write_timeout: u64,
 }
 
 pub(super) fn serve(args: ServeArgs) -> anyhow::Result<()> {
@@ -120,6 +129,8 @@ pub(super) fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let options = ServeOptions {
         idle_timeout: std::time::Duration::from_secs(args.idle_timeout.max(1)),
         max_clients: args.max_clients.max(1),
+        line_deadline: std::time::Duration::from_secs(args.line_timeout),
+        write_deadline: std::time::Duration::from_secs(args.write_timeout),
     };
     let quirks = if args.quirks.is_empty() {
         String::new()

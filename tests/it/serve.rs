@@ -426,3 +426,66 @@ fn started_as_root_it_serves_as_someone_else() {
     let mut client = Client::connect(serve.port);
     client.login("alice", "wonderland");
 }
+
+#[test]
+fn clients_that_never_finish_a_line_do_not_keep_others_out() {
+    let dir = mailboxes(&[("alice", "wonderland")], 1);
+    let serve = Serve::start(dir.path(), &["--max-clients", "8", "--line-timeout", "1"]);
+    // Eight clients take every slot and trickle a line that never ends.
+    let slow: Vec<TcpStream> = (0..8)
+        .map(|_| {
+            let mut stream = TcpStream::connect(("127.0.0.1", serve.port)).unwrap();
+            stream.write_all(b"US").unwrap();
+            stream
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    for mut stream in &slow {
+        let _ = stream.write_all(b"E");
+    }
+    // Within the line deadline they are cut off, and a well-behaved client is served.
+    std::thread::sleep(Duration::from_millis(1500));
+    let mut client = Client::connect(serve.port);
+    client.login("alice", "wonderland");
+    drop(slow);
+}
+
+#[test]
+fn a_client_that_never_reads_is_closed_and_its_mailbox_unlocked() {
+    let dir = mailboxes(&[("alice", "wonderland")], 0);
+    // One large message: the replies fill the socket's buffers quickly.
+    let large: String = (0..20_000)
+        .map(|i| format!("line {i} of a long message, to fill the pipe\n"))
+        .collect();
+    std::fs::write(
+        dir.path().join("alice/001.eml"),
+        format!("Subject: big\n\n{large}"),
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            dir.path().join("alice/001.eml"),
+            std::fs::Permissions::from_mode(0o666),
+        )
+        .unwrap();
+    }
+    let serve = Serve::start(dir.path(), &["--write-timeout", "1"]);
+    let mut greedy = TcpStream::connect(("127.0.0.1", serve.port)).unwrap();
+    greedy.write_all(b"USER alice\r\nPASS wonderland\r\n").unwrap();
+    greedy.write_all(&b"RETR 1\r\n".repeat(200)).unwrap();
+    // It never reads. Once the socket's buffers are full and a write waits out the deadline,
+    // the server gives up on it and unlocks the mailbox (the buffers take a few seconds to fill).
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let mut client = Client::connect(serve.port);
+        client.send("USER alice");
+        if client.send("PASS wonderland").starts_with("+OK") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the mailbox stayed locked");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    drop(greedy);
+}

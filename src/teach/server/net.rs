@@ -5,7 +5,7 @@ use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -27,6 +27,12 @@ pub struct ServeOptions {
     pub idle_timeout: Duration,
     /// Clients served at once; the next ones get `-ERR [SYS/TEMP]`.
     pub max_clients: usize,
+    /// How long a line may take from its first byte to its end: a client that never finishes
+    /// its lines (slowloris) is closed, so it cannot hold a slot.
+    pub line_deadline: Duration,
+    /// How long a reply may take to be written: a client that never reads is closed, and its
+    /// mailbox unlocked, instead of holding a thread and the lock for ever.
+    pub write_deadline: Duration,
 }
 
 /// A self-signed certificate for `localhost` made at start, so STLS works with no setup.
@@ -51,6 +57,16 @@ pub fn self_signed_tls() -> Result<Arc<rustls::ServerConfig>, Error> {
 enum Conn {
     Plain(TcpStream),
     Tls(Box<rustls::StreamOwned<rustls::ServerConnection, TcpStream>>),
+}
+
+impl Conn {
+    /// The TCP connection underneath, plain or TLS.
+    fn socket(&self) -> &TcpStream {
+        match self {
+            Conn::Plain(stream) => stream,
+            Conn::Tls(stream) => &stream.sock,
+        }
+    }
 }
 
 impl Read for Conn {
@@ -154,10 +170,10 @@ impl Server {
 
     fn converse(&self, conn: io::Result<Conn>) -> io::Result<()> {
         let mut conn = conn?;
-        if let Conn::Plain(stream) = &conn {
-            stream.set_read_timeout(Some(self.options.idle_timeout))?;
-            stream.set_nodelay(true)?;
-        }
+        conn.socket().set_read_timeout(Some(self.options.idle_timeout))?;
+        conn.socket()
+            .set_write_timeout(Some(self.options.write_deadline))?;
+        conn.socket().set_nodelay(true)?;
         let number = self.connections.fetch_add(1, Ordering::SeqCst) + 1;
         let seconds = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -168,13 +184,25 @@ impl Server {
         let mut pending: Vec<u8> = Vec::new();
         let mut buf = [0u8; 4096];
         let mut too_long = false;
+        // When the line being received began: it must end within the line deadline.
+        let mut line_began: Option<Instant> = None;
         loop {
+            // Between lines a client may think for the idle timeout; inside a line, only for
+            // what is left of the line deadline.
+            let wait = match line_began {
+                Some(began) => self.options.line_deadline.saturating_sub(began.elapsed()),
+                None => self.options.idle_timeout,
+            };
+            if wait.is_zero() {
+                break;
+            }
+            conn.socket().set_read_timeout(Some(wait))?;
             let read = match conn.read(&mut buf) {
                 Ok(0) => break,
                 Ok(n) => n,
                 Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
-                    // Idle too long: close without a word and without entering UPDATE
-                    // (RFC 1939 §3).
+                    // Idle too long, or a line that never ends: close without a word and
+                    // without entering UPDATE (RFC 1939 §3).
                     break;
                 }
                 Err(e) => {
@@ -183,7 +211,9 @@ impl Server {
                 }
             };
             pending.extend_from_slice(&buf[..read]);
+            let mut completed = false;
             while let Some(lf) = pending.iter().position(|&b| b == b'\n') {
+                completed = true;
                 let mut line: Vec<u8> = pending.drain(..=lf).collect();
                 line.pop();
                 if line.last() == Some(&b'\r') {
@@ -215,6 +245,12 @@ impl Server {
                     }
                 }
             }
+            // The deadline runs from the first byte of the line still unfinished.
+            line_began = match (pending.is_empty(), completed, line_began) {
+                (true, _, _) => None,
+                (false, false, Some(began)) => Some(began),
+                (false, _, _) => Some(Instant::now()),
+            };
             if pending.len() > MAX_LINE && !too_long {
                 pending.clear();
                 too_long = true;
