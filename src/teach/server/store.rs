@@ -79,12 +79,32 @@ pub struct DirStore {
     users: HashMap<String, String>,
 }
 
+/// The journal of a deletion in progress, in a user's directory: the names of the files to
+/// delete, written (and synced) before the first is removed.
+const JOURNAL: &str = ".pop3scope-deleting";
+
 impl DirStore {
+    /// A store over `root`; deletions a killed server left half done are finished first.
     pub fn new(root: &Path, users: HashMap<String, String>) -> Self {
-        DirStore {
+        let store = DirStore {
             root: root.to_path_buf(),
             users,
+        };
+        for user in store.users.keys() {
+            let dir = store.root.join(user);
+            if !std::fs::symlink_metadata(&dir).is_ok_and(|m| m.file_type().is_dir()) {
+                continue;
+            }
+            // A journal being written when the server was killed decided nothing.
+            let _ = std::fs::remove_file(dir.join(format!("{JOURNAL}.new")));
+            if let Err(error) = finish_deletion(&dir) {
+                eprintln!(
+                    "pop3scope serve: {}: cannot finish a deletion: {error}",
+                    dir.display()
+                );
+            }
         }
+        store
     }
 
     fn files(&self, user: &str) -> Result<Vec<(String, PathBuf)>, StoreError> {
@@ -143,14 +163,58 @@ impl Store for DirStore {
     }
 
     fn delete(&self, user: &str, uids: &[String]) -> Result<(), StoreError> {
-        // Each UID names one file, so each deletion removes exactly the file listed.
-        for (uid, path) in self.files(user)? {
-            if uids.contains(&uid) {
-                std::fs::remove_file(path)?;
-            }
+        // Each UID names one file, so each deletion removes exactly the file listed. The
+        // commit is all or nothing: the names are journaled (and synced) first, then removed;
+        // a server killed in between finishes the journal when it starts again.
+        let doomed: Vec<String> = self
+            .files(user)?
+            .into_iter()
+            .filter(|(uid, _)| uids.contains(uid))
+            .filter_map(|(_, path)| path.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .collect();
+        if doomed.is_empty() {
+            return Ok(());
         }
+        let dir = self.root.join(user);
+        write_journal(&dir, &doomed)?;
+        finish_deletion(&dir)?;
         Ok(())
     }
+}
+
+/// Writes the journal of a deletion atomically: to a temporary file, synced, then renamed.
+fn write_journal(dir: &Path, names: &[String]) -> std::io::Result<()> {
+    use std::io::Write;
+    let temporary = dir.join(format!("{JOURNAL}.new"));
+    let mut file = std::fs::File::create(&temporary)?;
+    for name in names {
+        writeln!(file, "{name}")?;
+    }
+    file.sync_all()?;
+    std::fs::rename(&temporary, dir.join(JOURNAL))?;
+    // The rename itself must survive a crash too.
+    std::fs::File::open(dir)?.sync_all()
+}
+
+/// Removes what the journal in `dir` lists (those already gone are fine), then the journal.
+fn finish_deletion(dir: &Path) -> std::io::Result<()> {
+    let journal = dir.join(JOURNAL);
+    let text = match std::fs::read_to_string(&journal) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(error) => return Err(error),
+    };
+    for name in text.lines() {
+        // A name, never a path: nothing outside the directory is touched.
+        if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
+            continue;
+        }
+        match std::fs::remove_file(dir.join(name)) {
+            Err(error) if error.kind() != std::io::ErrorKind::NotFound => return Err(error),
+            _ => {}
+        }
+    }
+    std::fs::remove_file(journal)
 }
 
 /// A message file's bytes, refusing a file that became a symbolic link since it was listed.
@@ -365,6 +429,28 @@ mod tests {
         assert!(locks.take("alice").is_none());
         drop(first);
         assert!(locks.take("alice").is_some());
+    }
+
+    #[test]
+    fn a_deletion_cut_short_is_finished_when_the_server_starts_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let alice = dir.path().join("alice");
+        std::fs::create_dir(&alice).unwrap();
+        for name in ["1.eml", "2.eml", "3.eml"] {
+            std::fs::write(alice.join(name), "Subject: x\n\nhi\n").unwrap();
+        }
+        // Killed after the journal was written and one file removed: the commit was decided.
+        write_journal(&alice, &["1.eml".to_string(), "3.eml".to_string()]).unwrap();
+        std::fs::remove_file(alice.join("1.eml")).unwrap();
+        let store = DirStore::new(dir.path(), read_users("alice:a\n").unwrap());
+        let left: Vec<String> = store.list("alice").unwrap().into_iter().map(|m| m.uid).collect();
+        assert_eq!(left, ["2"]);
+        assert!(!alice.join(JOURNAL).exists());
+        // Killed before the journal: nothing was decided, nothing goes.
+        std::fs::write(alice.join(format!("{JOURNAL}.new")), "2.eml\n").unwrap();
+        let store = DirStore::new(dir.path(), read_users("alice:a\n").unwrap());
+        assert_eq!(store.list("alice").unwrap().len(), 1);
+        assert!(!alice.join(format!("{JOURNAL}.new")).exists());
     }
 
     #[cfg(unix)]
