@@ -162,8 +162,9 @@ pub fn analyze(
 
 /// Captures live into `sink` (and into `writer`, a `-w` file, frame by frame) until a stop is
 /// requested (Ctrl-C, SIGTERM, [`crate::capture::live::request_stop`]), the sink has enough, or
-/// the source fails. Returns the statistics and, when the source failed, why the capture stopped
-/// early. A write error on `writer` is returned as an error.
+/// the source fails. Returns the statistics and, when the source or the writer failed, why the
+/// capture stopped early; a writer that failed (a full disk) is dropped, so that what was
+/// decoded is still printed and summed up.
 #[cfg(unix)]
 pub fn analyze_live<W: std::io::Write>(
     source: &mut dyn crate::capture::live::LiveSource,
@@ -179,8 +180,13 @@ pub fn analyze_live<W: std::io::Write>(
     while !stop_requested() {
         match source.next(POLL) {
             Ok(Some(frame)) => {
-                if let Some(writer) = writer.as_mut() {
-                    writer.write(&frame)?;
+                if let Some(error) = writer.as_mut().and_then(|w| w.write(&frame).err()) {
+                    *writer = None;
+                    failure = Some(std::io::Error::new(
+                        error.kind(),
+                        format!("cannot write the capture file: {error}"),
+                    ));
+                    break;
                 }
                 engine.frame(&frame, sink);
                 if sink.stopped() {

@@ -125,6 +125,7 @@ pub(super) fn sniff(args: SniffArgs) -> anyhow::Result<()> {
     if let Some(writer) = writer.as_mut() {
         writer.flush().context("cannot write the capture file")?;
     }
+    let write_failed = args.write.is_some() && writer.is_none();
     let kernel = source.kernel_stats();
     let (sessions, exchanges) = (counts.sessions, counts.exchanges);
     eprintln!(
@@ -135,6 +136,9 @@ pub(super) fn sniff(args: SniffArgs) -> anyhow::Result<()> {
         kernel.received,
         kernel.dropped
     );
+    if write_failed {
+        anyhow::bail!("the capture file is incomplete: writing it failed (see above)");
+    }
     Ok(())
 }
 

@@ -1,6 +1,8 @@
 //! Client commands: keyword, arguments, and what each one is for (RFC 1939 §4–7, RFC 2449,
 //! RFC 2595, RFC 5034, RFC 6856).
 
+use crate::base::Lang;
+
 /// The commands pop3scope knows. Keywords are case-insensitive on the wire (`retr 2` is RETR).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "UPPERCASE")]
@@ -145,6 +147,35 @@ impl Verb {
             Verb::Last => "asks for the highest message number accessed (RFC 1460; removed since RFC 1725)",
             Verb::Rpop => "logs in by trusted host (RFC 1081; removed since RFC 1725)",
             Verb::Unknown => "is not a POP3 command pop3scope knows",
+        }
+    }
+
+    /// What the command asks for, in `lang` ([`Verb::meaning`] in English).
+    pub fn meaning_in(self, lang: Lang) -> &'static str {
+        if lang == Lang::En {
+            return self.meaning();
+        }
+        match self {
+            Verb::User => "指明要登录的邮箱（RFC 1939 §7）",
+            Verb::Pass => "以明文发送密码（RFC 1939 §7）",
+            Verb::Apop => "用问候中的时间戳和密码算出的 MD5 摘要登录（RFC 1939 §7）",
+            Verb::Auth => "用指定的机制开始 SASL 登录（RFC 5034）；单独的 AUTH 是较早的约定，列出可用的机制",
+            Verb::Stls => "请求把连接切换到 TLS（RFC 2595 §4）",
+            Verb::Capa => "询问服务器能做什么（RFC 2449 §5）",
+            Verb::Quit => "结束会话；在事务处理状态（TRANSACTION）中它会提交删除（RFC 1939 §6）",
+            Verb::Stat => "询问邮件的数目和总大小（RFC 1939 §5）",
+            Verb::List => "询问邮件的大小：全部邮件，或指定编号的那一封（RFC 1939 §5）",
+            Verb::Retr => "下载一封完整的邮件（RFC 1939 §5）",
+            Verb::Dele => "把一封邮件标记为删除；QUIT 之前什么都不会删除（RFC 1939 §5）",
+            Verb::Noop => "什么也不做；让连接保持活动（RFC 1939 §5）",
+            Verb::Rset => "撤销所有邮件的删除标记（RFC 1939 §5）",
+            Verb::Top => "下载邮件的首部和正文的前几行（RFC 1939 §7）",
+            Verb::Uidl => "询问在不同会话之间保持不变的唯一标识（RFC 1939 §7）",
+            Verb::Utf8 => "把会话切换到 UTF-8（RFC 6856 §2）",
+            Verb::Lang => "列出或选择服务器文字所用的语言（RFC 6856 §3）",
+            Verb::Last => "询问访问过的最大邮件编号（RFC 1460；自 RFC 1725 起已删除）",
+            Verb::Rpop => "凭受信任的主机登录（RFC 1081；自 RFC 1725 起已删除）",
+            Verb::Unknown => "不是 pop3scope 认识的 POP3 命令",
         }
     }
 }

@@ -27,6 +27,6 @@ pub use exchange::{Body, Exchange, Greeting, Pop3Event, Position, Reply, SaslLin
 pub use notes::{Note, NoteCode};
 pub use phase::{Phase, Violation, allows, of_reply, transition};
 pub use reply::{
-    Capability, ResponseCode, Status, StatusLine, apop_timestamp, capability_meaning, octets_in_text,
-    parse_status,
+    Capability, ResponseCode, Status, StatusLine, apop_timestamp, capability_meaning, capability_meaning_in,
+    octets_in_text, parse_status,
 };

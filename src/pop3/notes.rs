@@ -1,5 +1,7 @@
 //! Anomalies: a stable code, the rule it is about, and what it means.
 
+use crate::base::Lang;
+
 /// Something worth a second look, attached to the exchange (or the session) it concerns.
 /// Codes are stable: JSON consumers match on them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -151,6 +153,50 @@ impl NoteCode {
             SaslTooLong => {
                 "the AUTH exchange went on far longer than any mechanism needs: the first 64 lines are kept, the rest counted"
             }
+        }
+    }
+
+    /// The rule, with its RFC section, in `lang` ([`NoteCode::explanation`] in English).
+    pub fn explanation_in(self, lang: Lang) -> &'static str {
+        use NoteCode::*;
+        if lang == Lang::En {
+            return self.explanation();
+        }
+        match self {
+            BareLf => "一行只以 LF 结尾；POP3 的行以 CRLF 结尾（RFC 1939 §3）",
+            CommandTooLong => "命令行超过 255 个字节（RFC 2449 §4）",
+            ReplyTooLong => "回复的第一行超过 512 个字节（RFC 2449 §4）",
+            UnknownCommand => "不是 POP3 的命令（RFC 1939 §3：服务器回答 -ERR）",
+            WrongPhase => "当前状态不允许的命令（RFC 1939 §3）",
+            BadArguments => "这条命令的参数个数或形式不对（RFC 1939 §4–7）",
+            ReplyWithoutCommand => "没有命令在等回复，服务器却回复了",
+            NotAStatusLine => "这里应当是 +OK 或 -ERR 状态行（RFC 1939 §3）",
+            NoGreeting => "抓包中没有服务器的问候（RFC 1939 §4）",
+            NoReply => "直到抓包或连接结束，这条命令都没有得到回复",
+            GapInReply => "这个回复有些字节不在抓包中；回复不完整",
+            GapInCommands => "客户端有些字节不在抓包中；可能丢了一条命令，之后的回复可能配错",
+            ResyncSkipped => "跳过了一些字节，直到一行明显是命令或状态行为止",
+            TerminatorMissing => {
+                "多行回复没有以 '.' 行结束：服务器停止了发送，或者抓包丢了结尾（RFC 1939 §3）"
+            }
+            SizeMismatch => "收到的字节数与服务器宣布的大小不同（RFC 1939 §11）",
+            UnstuffedTerminator => {
+                "多行回复结束之后还有数据：服务器可能没有给以 '.' 开头的行填充点（RFC 1939 §3）"
+            }
+            StlsInjectionClient => {
+                "客户端在服务器回复 STLS 之前就发送了数据：这些数据会被当作明文读取（RFC 2595 §4；命令注入）"
+            }
+            StlsInjectionServer => "服务器在对 STLS 的 +OK 之后又发送了明文：响应注入（RFC 2595 §4）",
+            SaslCancelled => "客户端用 '*' 取消了 SASL 交互（RFC 5034 §4）",
+            CleartextPassword => "密码或令牌以明文（或仅用 base64 编码）在网络上传送",
+            LineTruncated => "一行太长，无法完整保存；它的字节已计数",
+            BodyNotKept => "回复太大，无法保存在内存中；它的行只计数，不保存",
+            DataAfterQuit => "QUIT 的回复之后还有数据，而服务器本应关闭连接（RFC 1939 §6）",
+            PartialLineAtEnd => "连接在一行的中间结束",
+            TooManyPending => {
+                "等待回复的命令超过了保存上限（10,000 条）：有一条命令在没有回复的情况下被报告，与 Zeek 的做法相同；客户端的流水线很少会排这么长"
+            }
+            SaslTooLong => "AUTH 交互的行数远远超过任何机制的需要：只保存前 64 行，其余的只计数",
         }
     }
 }

@@ -1,5 +1,7 @@
 //! Server replies: the status line, response codes, capabilities, the greeting's timestamp.
 
+use crate::base::Lang;
+
 /// `+OK` or `-ERR` (RFC 1939 §3). Only these two, in upper case, make a status line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub enum Status {
@@ -91,11 +93,34 @@ impl ResponseCode {
             _ => return None,
         })
     }
+
+    /// What a known code means, with its RFC, in `lang` ([`ResponseCode::meaning`] in English).
+    pub fn meaning_in(&self, lang: Lang) -> Option<&'static str> {
+        if lang == Lang::En {
+            return self.meaning();
+        }
+        let top = self.code.split('/').next().unwrap_or_default();
+        Some(match (top, self.code.as_str()) {
+            (_, "SYS/TEMP") => "服务器上的临时问题；稍后再试也许可以（RFC 3206 §4）",
+            (_, "SYS/PERM") => "服务器上的永久问题；再试也没有用（RFC 3206 §4）",
+            ("LOGIN-DELAY", _) => "距上次登录的时间太短（RFC 2449 §8.1.1）",
+            ("IN-USE", _) => "另一个会话锁住了这个邮箱（RFC 2449 §8.1.2）",
+            ("AUTH", _) => "用户名或密码不对，不是服务器的问题（RFC 3206 §5）",
+            ("UTF8", _) => "这个邮箱需要 UTF-8 模式（RFC 6856 §2）",
+            ("SYS", _) => "服务器的问题（RFC 3206 §4）",
+            _ => return None,
+        })
+    }
 }
 
 /// What a line of a CAPA reply means, when pop3scope knows the capability.
 pub fn capability_meaning(line: &[u8]) -> Option<&'static str> {
     Capability::parse(line).and_then(|c| c.meaning())
+}
+
+/// What a line of a CAPA reply means, in `lang`, when pop3scope knows the capability.
+pub fn capability_meaning_in(line: &[u8], lang: Lang) -> Option<&'static str> {
+    Capability::parse(line).and_then(|c| c.meaning_in(lang))
 }
 
 /// One line of a CAPA reply: a capability and its parameters (RFC 2449 §6), e.g.
@@ -137,6 +162,29 @@ impl Capability {
             "AUTH-RESP-CODE" => "a failed login says [AUTH] when the credentials are wrong (RFC 3206 §6)",
             "UTF8" => "the UTF8 command works (RFC 6856 §2)",
             "LANG" => "the LANG command works (RFC 6856 §3)",
+            _ => return None,
+        })
+    }
+
+    /// What a registered capability announces, in `lang` ([`Capability::meaning`] in English).
+    pub fn meaning_in(&self, lang: Lang) -> Option<&'static str> {
+        if lang == Lang::En {
+            return self.meaning();
+        }
+        Some(match self.name.as_str() {
+            "TOP" => "可以使用 TOP 命令（RFC 2449 §6.1）",
+            "USER" => "可以用 USER/PASS 登录（RFC 2449 §6.2）",
+            "SASL" => "可以用 AUTH 和这些机制登录（RFC 2449 §6.3）",
+            "RESP-CODES" => "-ERR 回复带有 [响应码]（RFC 2449 §6.4）",
+            "LOGIN-DELAY" => "两次登录之间至少要隔的秒数（RFC 2449 §6.5）",
+            "PIPELINING" => "可以不等回复就接着发送命令（RFC 2449 §6.6）",
+            "EXPIRE" => "邮件被取回之后服务器还保留它的天数（RFC 2449 §6.7）",
+            "UIDL" => "可以使用 UIDL 命令（RFC 2449 §6.8）",
+            "IMPLEMENTATION" => "服务器软件（RFC 2449 §6.9）",
+            "STLS" => "可以用 STLS 切换到 TLS（RFC 2595 §4）",
+            "AUTH-RESP-CODE" => "用户名或密码不对时，登录失败的回复带有 [AUTH]（RFC 3206 §6）",
+            "UTF8" => "可以使用 UTF8 命令（RFC 6856 §2）",
+            "LANG" => "可以使用 LANG 命令（RFC 6856 §3）",
             _ => return None,
         })
     }

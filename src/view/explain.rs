@@ -9,7 +9,7 @@ use crate::base::escape;
 use crate::base::{Direction, Lang};
 use crate::pop3::Exchange;
 use crate::pop3::sasl::MASK;
-use crate::pop3::{Note, Phase, Status, Verb, capability_meaning};
+use crate::pop3::{Note, Phase, Status, Verb, capability_meaning_in};
 use crate::session::SessionEnd;
 use crate::view::timeline::{LineKind, SessionView};
 
@@ -47,15 +47,20 @@ const HEX_LIMIT: usize = 512;
 
 /// The command line as shown: escaped, secrets masked.
 pub fn command_text(exchange: &Exchange, show_secrets: bool) -> String {
+    command_text_in(exchange, show_secrets, Lang::En)
+}
+
+/// The command line as shown: escaped, secrets masked; when there is none, why, in `lang`.
+fn command_text_in(exchange: &Exchange, show_secrets: bool, lang: Lang) -> String {
     let Some(command) = &exchange.command else {
         let lost = exchange
             .notes
             .iter()
             .any(|n| n.code == crate::pop3::NoteCode::GapInCommands);
         return if lost {
-            words(Lang::En).command_lost.to_string()
+            words(lang).command_lost.to_string()
         } else {
-            words(Lang::En).no_command.to_string()
+            words(lang).no_command.to_string()
         };
     };
     let mut text = escape(&command.keyword);
@@ -118,6 +123,263 @@ fn words(lang: Lang) -> Words {
     }
 }
 
+/// The words of the detail pane, in each language: headings, meanings, facts. Phase names,
+/// protocol keywords, note codes and RFC sections stay as they are; the wire's bytes are never
+/// translated.
+struct DetailWords {
+    no_pop3_yet: &'static str,
+    greeting_heading: &'static str,
+    greeting_ready_apop: &'static str,
+    greeting_ready: &'static str,
+    greeting_refused: &'static str,
+    packets_heading: &'static str,
+    frame: fn(u64) -> String,
+    frames: fn(u64, u64) -> String,
+    note_heading: fn(&str) -> String,
+    notes_heading: &'static str,
+    here: fn(&str) -> String,
+    tls_implicit: &'static str,
+    tls_stls: &'static str,
+    tls_still_visible: &'static str,
+    tls_encrypted_bytes: fn(u64, u64) -> String,
+    end_heading: &'static str,
+    final_phase: fn(&str) -> String,
+    deleted_at_update: fn(&[String]) -> String,
+    not_deleted: fn(&[String]) -> String,
+    exchange_heading: fn(u32, &str) -> String,
+    inferred: &'static str,
+    pipelined: &'static str,
+    command_heading: &'static str,
+    verb_meaning: fn(&str, &str) -> String,
+    not_base64: &'static str,
+    initial_secret: &'static str,
+    initial_response: fn(&str) -> String,
+    sent_in: fn(&str, bool) -> String,
+    allowed_in: fn(&str, &str) -> String,
+    phase_separator: &'static str,
+    no_phase: &'static str,
+    sasl_heading: &'static str,
+    sasl_secret: &'static str,
+    sasl_decoded: fn(&str) -> String,
+    sasl_cancel: &'static str,
+    reply_heading: &'static str,
+    reply_hidden: &'static str,
+    reply_missing: &'static str,
+    incomplete: fn(Option<(u64, u64)>) -> String,
+    status_ok: &'static str,
+    status_err: &'static str,
+    unknown_code: &'static str,
+    answered_after: fn(&str) -> String,
+    millis: fn(f64) -> String,
+    data_heading: fn(u64, u64, &str) -> String,
+    view_as_sent: &'static str,
+    view_meaning: &'static str,
+    lines_not_kept: fn(u64) -> String,
+    end_of_data: &'static str,
+    quit_in_transaction: &'static str,
+    command_packets: fn(u64, &str) -> String,
+    reply_packets: fn(&str, &str) -> String,
+    seq: fn(u64, u64) -> String,
+    stream_byte: fn(u64, u64) -> String,
+    bytes_missing: fn(u64) -> String,
+    what_reply: &'static str,
+    what_sasl: &'static str,
+    what_command: &'static str,
+    bytes_captured: fn(&str) -> String,
+    bytes_rebuilt_lines: fn(&str) -> String,
+    bytes_rebuilt_line: fn(&str) -> String,
+    bytes_secret: &'static str,
+    more_bytes: fn(usize) -> String,
+}
+
+fn detail_words(lang: Lang) -> DetailWords {
+    match lang {
+        Lang::En => DetailWords {
+            no_pop3_yet: "No POP3 yet.",
+            greeting_heading: "GREETING (RFC 1939 §4)",
+            greeting_ready_apop: "The server is ready; the session is in AUTHORIZATION. The <…> timestamp offers APOP login (RFC 1939 §7).",
+            greeting_ready: "The server is ready; the session is in AUTHORIZATION.",
+            greeting_refused: "The server refuses the connection.",
+            packets_heading: "PACKETS",
+            frame: |frame| format!("frame {frame}"),
+            frames: |first, last| format!("frames {first}–{last}"),
+            note_heading: |code| format!("NOTE {code}"),
+            notes_heading: "NOTES",
+            here: |detail| format!("here: {detail}"),
+            tls_implicit: "On port 995 the session is TLS from its first byte (implicit TLS, RFC 8314): the greeting, commands, replies and passwords are all encrypted.",
+            tls_stls: "After +OK to STLS both sides speak TLS (RFC 2595 §4): from here commands, replies and passwords are encrypted.",
+            tls_still_visible: "Still visible to anyone on the path: the addresses and ports, when each side talks, and how many bytes.",
+            tls_encrypted_bytes: |client, server| {
+                format!("encrypted bytes: {client} from the client, {server} from the server")
+            },
+            end_heading: "SESSION END",
+            final_phase: |phase| format!("final phase: {phase}"),
+            deleted_at_update: |marked| {
+                format!("UPDATE: messages {} deleted (RFC 1939 §6)", marked.join(", "))
+            },
+            not_deleted: |marked| {
+                format!(
+                    "messages {} stay on the server: no QUIT was answered in TRANSACTION (RFC 1939 §6)",
+                    marked.join(", ")
+                )
+            },
+            exchange_heading: |index, phase| format!("EXCHANGE {index} · {phase}"),
+            inferred: " (inferred)",
+            pipelined: " · pipelined: sent before the previous reply arrived",
+            command_heading: "COMMAND",
+            verb_meaning: |verb, meaning| format!("{verb} {meaning}"),
+            not_base64: "not base64",
+            initial_secret: "a secret (masked)",
+            initial_response: |decoded| format!("initial response, base64 for {decoded}"),
+            sent_in: |phase, allowed| {
+                if allowed {
+                    format!(" · sent in {phase}: allowed")
+                } else {
+                    format!(" · sent in {phase}: NOT allowed")
+                }
+            },
+            allowed_in: |phases, verdict| format!("allowed in: {phases}{verdict}"),
+            phase_separator: ", ",
+            no_phase: "no phase: servers answer -ERR",
+            sasl_heading: "SASL (RFC 5034 §4; base64 is an encoding, not encryption)",
+            sasl_secret: "secret (masked)",
+            sasl_decoded: |text| format!("decoded: \"{text}\""),
+            sasl_cancel: "cancels the exchange",
+            reply_heading: "REPLY",
+            reply_hidden: "hidden until the class has answered",
+            reply_missing: "no reply was captured",
+            incomplete: |octets| match octets {
+                Some((received, announced)) => format!(
+                    "INCOMPLETE: {received} of the {announced} octets announced were captured (see NOTES)"
+                ),
+                None => "INCOMPLETE (see NOTES)".to_string(),
+            },
+            status_ok: "+OK: the command succeeded",
+            status_err: "-ERR: the command failed; the session stays in the same phase",
+            unknown_code: "a response code this tool does not know",
+            answered_after: |time| format!("answered after {time}"),
+            millis: |ms| format!("{ms:.3} ms"),
+            data_heading: |lines, octets, view| {
+                let s = if lines == 1 { "" } else { "s" };
+                format!("DATA {lines} line{s}, {octets} octets · {view}")
+            },
+            view_as_sent: "as sent: dot-stuffed (w: meaning)",
+            view_meaning: "meaning: unstuffed (w: as sent)",
+            lines_not_kept: |lines| format!("… {lines} more lines not kept for display"),
+            end_of_data: ".\\r\\n   — end of the data (RFC 1939 §3)",
+            quit_in_transaction: "QUIT in TRANSACTION: the server enters UPDATE and deletes the marked messages (RFC 1939 §6)",
+            command_packets: |frame, range| format!("command: frame {frame}, {range}"),
+            reply_packets: |frames, range| format!("reply: {frames}, {range}"),
+            seq: |seq, len| format!("seq {seq}, len {len}"),
+            stream_byte: |start, len| format!("byte {start} of the captured stream (no SYN seen), len {len}"),
+            bytes_missing: |missing| format!("{missing} bytes of the reply are missing from the capture"),
+            what_reply: "reply",
+            what_sasl: "SASL line",
+            what_command: "command",
+            bytes_captured: |what| format!("BYTES of the {what}, as captured (its line ending included)"),
+            bytes_rebuilt_lines: |what| {
+                format!("BYTES of the {what} (rebuilt from its lines: CRLF ends, dots stuffed)")
+            },
+            bytes_rebuilt_line: |what| {
+                format!("BYTES of the {what} (rebuilt from the decoded line, CRLF at its end)")
+            },
+            bytes_secret: "hidden: it carries a secret",
+            more_bytes: |bytes| format!("… {bytes} more bytes"),
+        },
+        Lang::Zh => DetailWords {
+            no_pop3_yet: "还没有 POP3 内容。",
+            greeting_heading: "问候（GREETING，RFC 1939 §4）",
+            greeting_ready_apop: "服务器已就绪；会话处于授权状态（AUTHORIZATION）。<…> 时间戳表示可以用 APOP 登录（RFC 1939 §7）。",
+            greeting_ready: "服务器已就绪；会话处于授权状态（AUTHORIZATION）。",
+            greeting_refused: "服务器拒绝了这个连接。",
+            packets_heading: "数据包（PACKETS）",
+            frame: |frame| format!("帧 {frame}"),
+            frames: |first, last| format!("帧 {first}–{last}"),
+            note_heading: |code| format!("提示（NOTE）：{code}"),
+            notes_heading: "提示（NOTES）",
+            here: |detail| format!("此处：{detail}"),
+            tls_implicit: "在 995 端口上，会话从第一个字节起就是 TLS（隐式 TLS，RFC 8314）：问候、命令、回复和密码全部加密。",
+            tls_stls: "STLS 得到 +OK 之后，双方都改用 TLS（RFC 2595 §4）：从这里起，命令、回复和密码都是加密的。",
+            tls_still_visible: "路径上的任何人仍然看得见：地址和端口、每一方什么时候发送，以及发送了多少字节。",
+            tls_encrypted_bytes: |client, server| {
+                format!("加密的字节：客户端 {client} 字节，服务器 {server} 字节")
+            },
+            end_heading: "会话结束（SESSION END）",
+            final_phase: |phase| format!("最终状态：{phase}"),
+            deleted_at_update: |marked| {
+                format!("UPDATE：第 {} 封邮件已删除（RFC 1939 §6）", marked.join("、"))
+            },
+            not_deleted: |marked| {
+                let why = "在事务处理状态（TRANSACTION）中没有 QUIT 得到回复（RFC 1939 §6）";
+                if marked.is_empty() {
+                    format!("没有邮件被删除：{why}")
+                } else {
+                    format!("第 {} 封邮件仍留在服务器上：{why}", marked.join("、"))
+                }
+            },
+            exchange_heading: |index, phase| format!("交互（EXCHANGE）{index} · {phase}"),
+            inferred: "（推断）",
+            pipelined: " · 流水线：在上一个回复到达之前就已发出",
+            command_heading: "命令（COMMAND）",
+            verb_meaning: |verb, meaning| format!("{verb}：{meaning}"),
+            not_base64: "不是 base64",
+            initial_secret: "秘密（已遮住）",
+            initial_response: |decoded| format!("初始响应（base64 解码）：{decoded}"),
+            sent_in: |phase, allowed| {
+                if allowed {
+                    format!(" · 在 {phase} 中发送：允许")
+                } else {
+                    format!(" · 在 {phase} 中发送：不允许")
+                }
+            },
+            allowed_in: |phases, verdict| format!("允许的状态：{phases}{verdict}"),
+            phase_separator: "、",
+            no_phase: "无（服务器回答 -ERR）",
+            sasl_heading: "SASL（RFC 5034 §4；base64 只是编码，不是加密）",
+            sasl_secret: "秘密（已遮住）",
+            sasl_decoded: |text| format!("解码：\"{text}\""),
+            sasl_cancel: "取消这次交互",
+            reply_heading: "回复（REPLY）",
+            reply_hidden: "全班作答之前不显示",
+            reply_missing: "没有抓到回复",
+            incomplete: |octets| match octets {
+                Some((received, announced)) => {
+                    format!("不完整（INCOMPLETE）：宣布的 {announced} 字节只抓到 {received} 字节（见提示）")
+                }
+                None => "不完整（INCOMPLETE，见提示）".to_string(),
+            },
+            status_ok: "+OK：命令成功",
+            status_err: "-ERR：命令失败；会话仍处于原来的状态",
+            unknown_code: "本工具不认识的响应码",
+            answered_after: |time| format!("回复用时 {time}"),
+            millis: |ms| format!("{ms:.3} 毫秒"),
+            data_heading: |lines, octets, view| format!("数据（DATA）：{lines} 行，{octets} 字节 · {view}"),
+            view_as_sent: "原始字节视图：含填充的点（w：含义视图）",
+            view_meaning: "含义视图：已去掉填充的点（w：原始字节视图）",
+            lines_not_kept: |lines| format!("… 另有 {lines} 行没有保留，不显示"),
+            end_of_data: ".\\r\\n   — 数据结束（RFC 1939 §3）",
+            quit_in_transaction: "在事务处理状态（TRANSACTION）发送 QUIT：服务器进入更新状态（UPDATE），删除被标记的邮件（RFC 1939 §6）",
+            command_packets: |frame, range| format!("命令：帧 {frame}，{range}"),
+            reply_packets: |frames, range| format!("回复：{frames}，{range}"),
+            seq: |seq, len| format!("相对序号 {seq}，长度 {len}"),
+            stream_byte: |start, len| format!("抓到的字节流中的第 {start} 字节（没有看到 SYN），长度 {len}"),
+            bytes_missing: |missing| format!("回复有 {missing} 字节不在抓包中"),
+            what_reply: "回复",
+            what_sasl: "SASL 行",
+            what_command: "命令",
+            bytes_captured: |what| format!("字节（BYTES）：{what}的原始字节，按抓包所记（含行尾）"),
+            bytes_rebuilt_lines: |what| {
+                format!("字节（BYTES）：{what}的字节，由各行重建（以 CRLF 结尾，点已填充）")
+            },
+            bytes_rebuilt_line: |what| {
+                format!("字节（BYTES）：{what}的字节，由解码后的行重建（末尾加 CRLF）")
+            },
+            bytes_secret: "不显示：其中含有秘密",
+            more_bytes: |bytes| format!("… 另有 {bytes} 字节"),
+        },
+    }
+}
+
 fn reply_text(exchange: &Exchange, lang: Lang) -> String {
     match &exchange.reply {
         Some(reply) => format!("{} {}", reply.status.as_str(), escape(&reply.text))
@@ -168,19 +430,7 @@ pub fn line_text_in(session: &SessionView, line: usize, show_secrets: bool, lang
                 .trim_end()
                 .to_string()
         }),
-        LineKind::Command(n) => {
-            let exchange = &session.exchanges[n];
-            match (&exchange.command, lang) {
-                (None, Lang::Zh) => {
-                    let lost = exchange
-                        .notes
-                        .iter()
-                        .any(|n| n.code == crate::pop3::NoteCode::GapInCommands);
-                    (if lost { w.command_lost } else { w.no_command }).to_string()
-                }
-                _ => command_text(exchange, show_secrets),
-            }
-        }
+        LineKind::Command(n) => command_text_in(&session.exchanges[n], show_secrets, lang),
         LineKind::Sasl(n, i) => sasl_text(&session.exchanges[n], i, show_secrets),
         LineKind::Reply(n) => {
             let exchange = &session.exchanges[n];
@@ -231,38 +481,41 @@ pub fn note_detail(note: &Note) -> String {
     text
 }
 
-fn phases_allowing(verb: Verb) -> String {
+fn phases_allowing(verb: Verb, lang: Lang) -> String {
+    let w = detail_words(lang);
     let allowed: Vec<&str> = [Phase::Authorization, Phase::Transaction]
         .into_iter()
         .filter(|p| crate::pop3::allows(*p, verb))
         .map(Phase::name)
         .collect();
     if allowed.is_empty() {
-        "no phase: servers answer -ERR".to_string()
+        w.no_phase.to_string()
     } else {
-        allowed.join(", ")
+        allowed.join(w.phase_separator)
     }
 }
 
-fn status_meaning(status: Status) -> &'static str {
+fn status_meaning(status: Status, lang: Lang) -> &'static str {
+    let w = detail_words(lang);
     match status {
-        Status::Ok => "+OK: the command succeeded",
-        Status::Err => "-ERR: the command failed; the session stays in the same phase",
+        Status::Ok => w.status_ok,
+        Status::Err => w.status_err,
     }
 }
 
-fn millis(from: crate::base::Timestamp, to: crate::base::Timestamp) -> String {
-    format!("{:.3} ms", to.seconds_since(from) * 1000.0)
+fn millis(from: crate::base::Timestamp, to: crate::base::Timestamp, lang: Lang) -> String {
+    (detail_words(lang).millis)(to.seconds_since(from) * 1000.0)
 }
 
 /// Where bytes sit in one direction's stream, as Wireshark counts: relative sequence number
 /// and length.
-fn stream_range(session: &SessionView, start: u64, end: u64) -> String {
+fn stream_range(session: &SessionView, start: u64, end: u64, lang: Lang) -> String {
+    let w = detail_words(lang);
     let len = end.saturating_sub(start);
     if session.info.handshake {
-        format!("seq {}, len {len}", start + 1)
+        (w.seq)(start + 1, len)
     } else {
-        format!("byte {start} of the captured stream (no SYN seen), len {len}")
+        (w.stream_byte)(start, len)
     }
 }
 
@@ -328,17 +581,20 @@ pub fn hex_dump(bytes: &[u8], per_row: usize) -> Vec<String> {
         .collect()
 }
 
-fn push_hex(detail: &mut Detail, bytes: &[u8], per_row: usize) {
+fn push_hex(detail: &mut Detail, bytes: &[u8], per_row: usize, lang: Lang) {
     for row in hex_dump(&bytes[..bytes.len().min(HEX_LIMIT)], per_row) {
         detail.push((Tone::Wire, row));
     }
     if bytes.len() > HEX_LIMIT {
-        detail.push((Tone::Quiet, format!("… {} more bytes", bytes.len() - HEX_LIMIT)));
+        detail.push((
+            Tone::Quiet,
+            (detail_words(lang).more_bytes)(bytes.len() - HEX_LIMIT),
+        ));
     }
 }
 
 /// How the detail of a row is shown.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub struct DetailOptions {
     /// Show passwords and tokens instead of masking them.
     pub show_secrets: bool,
@@ -349,6 +605,21 @@ pub struct DetailOptions {
     pub hide_reply: bool,
     /// Bytes per row of the hex dump (16 when there is room, else 8).
     pub bytes_per_row: usize,
+    /// The language of pop3scope's own words; the wire's bytes are shown as they are.
+    pub lang: Lang,
+}
+
+impl Default for DetailOptions {
+    /// Secrets masked, data lines by their meaning, the reply shown, no hex rows set, English.
+    fn default() -> Self {
+        DetailOptions {
+            show_secrets: false,
+            wire_view: false,
+            hide_reply: false,
+            bytes_per_row: 0,
+            lang: Lang::En,
+        }
+    }
 }
 
 /// The detail pane for a line: what it is, what it means, where it came from.
@@ -356,29 +627,29 @@ pub fn detail(session: &SessionView, line: usize, options: DetailOptions) -> Det
     let DetailOptions {
         show_secrets,
         hide_reply,
+        lang,
         ..
     } = options;
+    let w = detail_words(lang);
     let mut out: Detail = Vec::new();
     let Some(seen) = session.lines.get(line) else {
-        out.push((Tone::Quiet, "No POP3 yet.".to_string()));
+        out.push((Tone::Quiet, w.no_pop3_yet.to_string()));
         return out;
     };
     match seen.kind {
         LineKind::Greeting => {
             if let Some(greeting) = &session.greeting {
-                out.push((Tone::Heading, "GREETING (RFC 1939 §4)".to_string()));
-                out.push((Tone::Wire, line_text(session, line, show_secrets)));
+                out.push((Tone::Heading, w.greeting_heading.to_string()));
+                out.push((Tone::Wire, line_text_in(session, line, show_secrets, lang)));
                 let meaning = match (greeting.status, &greeting.apop_timestamp) {
-                    (Status::Ok, Some(_)) => {
-                        "The server is ready; the session is in AUTHORIZATION. The <…> timestamp offers APOP login (RFC 1939 §7)."
-                    }
-                    (Status::Ok, None) => "The server is ready; the session is in AUTHORIZATION.",
-                    (Status::Err, _) => "The server refuses the connection.",
+                    (Status::Ok, Some(_)) => w.greeting_ready_apop,
+                    (Status::Ok, None) => w.greeting_ready,
+                    (Status::Err, _) => w.greeting_refused,
                 };
                 out.push((Tone::Plain, meaning.to_string()));
-                notes(&mut out, &greeting.notes);
-                out.push((Tone::Heading, "PACKETS".to_string()));
-                out.push((Tone::Plain, format!("frame {}", greeting.at.frame)));
+                notes(&mut out, &greeting.notes, lang);
+                out.push((Tone::Heading, w.packets_heading.to_string()));
+                out.push((Tone::Plain, (w.frame)(greeting.at.frame)));
             }
         }
         LineKind::Command(n) | LineKind::Sasl(n, _) | LineKind::Reply(n) => {
@@ -401,40 +672,33 @@ pub fn detail(session: &SessionView, line: usize, options: DetailOptions) -> Det
         }
         LineKind::Note(n) => {
             let (note, at) = &session.notes[n];
-            out.push((Tone::Heading, format!("NOTE {}", note.code.name())));
-            out.push((Tone::Plain, note.code.explanation().to_string()));
+            out.push((Tone::Heading, (w.note_heading)(note.code.name())));
+            out.push((Tone::Plain, note.code.explanation_in(lang).to_string()));
             if !note.detail.is_empty() {
-                out.push((Tone::Plain, format!("here: {}", note_detail(note))));
+                out.push((Tone::Plain, (w.here)(&note_detail(note))));
             }
             if at.frame != 0 {
-                out.push((Tone::Quiet, format!("frame {}", at.frame)));
+                out.push((Tone::Quiet, (w.frame)(at.frame)));
             }
         }
         LineKind::TlsStarted => {
             out.push((Tone::Heading, "TLS".to_string()));
             let how = if session.info.implicit_tls {
-                "On port 995 the session is TLS from its first byte (implicit TLS, RFC 8314): the greeting, commands, replies and passwords are all encrypted."
+                w.tls_implicit
             } else {
-                "After +OK to STLS both sides speak TLS (RFC 2595 §4): from here commands, replies and passwords are encrypted."
+                w.tls_stls
             };
             out.push((Tone::Plain, how.to_string()));
-            out.push((
-                Tone::Plain,
-                "Still visible to anyone on the path: the addresses and ports, when each side talks, and how many bytes."
-                    .to_string(),
-            ));
+            out.push((Tone::Plain, w.tls_still_visible.to_string()));
             if let Some((client, server)) = session.ending.as_ref().and_then(|e| e.tls_bytes) {
-                out.push((
-                    Tone::Plain,
-                    format!("encrypted bytes: {client} from the client, {server} from the server"),
-                ));
+                out.push((Tone::Plain, (w.tls_encrypted_bytes)(client, server)));
             }
         }
         LineKind::Ended => {
-            out.push((Tone::Heading, "SESSION END".to_string()));
+            out.push((Tone::Heading, w.end_heading.to_string()));
             if let Some(ending) = &session.ending {
-                out.push((Tone::Plain, end_reason(ending.reason, Lang::En).to_string()));
-                out.push((Tone::Plain, format!("final phase: {}", ending.phase.name())));
+                out.push((Tone::Plain, end_reason(ending.reason, lang).to_string()));
+                out.push((Tone::Plain, (w.final_phase)(ending.phase.name())));
                 let mailbox = session.mailbox_at(line);
                 let marked: Vec<String> = mailbox
                     .messages
@@ -443,17 +707,8 @@ pub fn detail(session: &SessionView, line: usize, options: DetailOptions) -> Det
                     .map(|(n, _)| n.to_string())
                     .collect();
                 match (mailbox.committed, marked.is_empty()) {
-                    (Some(true), false) => out.push((
-                        Tone::Good,
-                        format!("UPDATE: messages {} deleted (RFC 1939 §6)", marked.join(", ")),
-                    )),
-                    (Some(false), _) => out.push((
-                        Tone::Warning,
-                        format!(
-                            "messages {} stay on the server: no QUIT was answered in TRANSACTION (RFC 1939 §6)",
-                            marked.join(", ")
-                        ),
-                    )),
+                    (Some(true), false) => out.push((Tone::Good, (w.deleted_at_update)(&marked))),
+                    (Some(false), _) => out.push((Tone::Warning, (w.not_deleted)(&marked))),
                     _ => {}
                 }
             }
@@ -462,11 +717,11 @@ pub fn detail(session: &SessionView, line: usize, options: DetailOptions) -> Det
     out
 }
 
-fn notes(out: &mut Detail, notes: &[crate::pop3::Note]) {
+fn notes(out: &mut Detail, notes: &[crate::pop3::Note], lang: Lang) {
     if notes.is_empty() {
         return;
     }
-    out.push((Tone::Heading, "NOTES".to_string()));
+    out.push((Tone::Heading, detail_words(lang).notes_heading.to_string()));
     for note in notes {
         let detail = if note.detail.is_empty() {
             String::new()
@@ -474,7 +729,7 @@ fn notes(out: &mut Detail, notes: &[crate::pop3::Note]) {
             format!(" ({})", note_detail(note))
         };
         out.push((Tone::Warning, format!("! {}{detail}", note.code.name())));
-        out.push((Tone::Plain, format!("  {}", note.code.explanation())));
+        out.push((Tone::Plain, format!("  {}", note.code.explanation_in(lang))));
     }
 }
 
@@ -491,66 +746,57 @@ fn exchange_detail(
         wire_view,
         bytes_per_row,
         hide_reply,
+        lang,
     } = options;
-    let inferred = if exchange.inferred { " (inferred)" } else { "" };
+    let w = detail_words(lang);
+    let inferred = if exchange.inferred { w.inferred } else { "" };
     let change = if exchange.phase_after != exchange.phase {
         format!(" → {}", exchange.phase_after.name())
     } else {
         String::new()
     };
-    let pipelined = if pipelined {
-        " · pipelined: sent before the previous reply arrived"
-    } else {
-        ""
-    };
+    let pipelined = if pipelined { w.pipelined } else { "" };
+    let exchange_heading = (w.exchange_heading)(exchange.index, exchange.phase.name());
     out.push((
         Tone::Heading,
-        format!(
-            "EXCHANGE {} · {}{inferred}{change}{pipelined}",
-            exchange.index,
-            exchange.phase.name()
-        ),
+        format!("{exchange_heading}{inferred}{change}{pipelined}"),
     ));
 
-    out.push((Tone::Heading, "COMMAND".to_string()));
-    out.push((Tone::Wire, command_text(exchange, show_secrets)));
+    out.push((Tone::Heading, w.command_heading.to_string()));
+    out.push((Tone::Wire, command_text_in(exchange, show_secrets, lang)));
     if let Some(command) = &exchange.command {
         out.push((
             Tone::Plain,
-            format!("{} {}", command.verb.name(), command.verb.meaning()),
+            (w.verb_meaning)(command.verb.name(), command.verb.meaning_in(lang)),
         ));
         if let Some(initial) = command.args.get(1).filter(|_| command.verb == Verb::Auth) {
             let decoded = if show_secrets {
                 base64::engine::general_purpose::STANDARD
                     .decode(initial)
                     .map_or_else(
-                        |_| "not base64".to_string(),
+                        |_| w.not_base64.to_string(),
                         |bytes| format!("\"{}\"", escape(&bytes)),
                     )
             } else {
-                "a secret (masked)".to_string()
+                w.initial_secret.to_string()
             };
-            out.push((Tone::Wire, format!("initial response, base64 for {decoded}")));
+            out.push((Tone::Wire, (w.initial_response)(&decoded)));
         }
         let allowed = crate::pop3::allows(exchange.phase, command.verb);
         // Whether the phase allows it would give away a reply the class must predict.
         let verdict = match (exchange.phase, allowed) {
             _ if hide_reply => String::new(),
             (Phase::Unknown | Phase::Tls, _) => String::new(),
-            (phase, true) => format!(" · sent in {}: allowed", phase.name()),
-            (phase, false) => format!(" · sent in {}: NOT allowed", phase.name()),
+            (phase, allowed) => (w.sent_in)(phase.name(), allowed),
         };
         out.push((
             Tone::Plain,
-            format!("allowed in: {}{verdict}", phases_allowing(command.verb)),
+            (w.allowed_in)(&phases_allowing(command.verb, lang), &verdict),
         ));
     }
 
     if !exchange.sasl.is_empty() {
-        out.push((
-            Tone::Heading,
-            "SASL (RFC 5034 §4; base64 is an encoding, not encryption)".to_string(),
-        ));
+        out.push((Tone::Heading, w.sasl_heading.to_string()));
         for (i, line) in exchange.sasl.iter().enumerate() {
             let who = if line.from == Direction::ClientToServer {
                 "C"
@@ -561,9 +807,9 @@ fn exchange_detail(
             let decoded = base64::engine::general_purpose::STANDARD.decode(&line.data).ok();
             let shown = sasl_text(exchange, i, show_secrets);
             let meaning = match (secret, decoded) {
-                (true, _) => "secret (masked)".to_string(),
-                (false, Some(bytes)) => format!("decoded: \"{}\"", escape(&bytes)),
-                (false, None) if line.data == b"*" => "cancels the exchange".to_string(),
+                (true, _) => w.sasl_secret.to_string(),
+                (false, Some(bytes)) => (w.sasl_decoded)(&escape(&bytes)),
+                (false, None) if line.data == b"*" => w.sasl_cancel.to_string(),
                 (false, None) => String::new(),
             };
             out.push((
@@ -573,29 +819,21 @@ fn exchange_detail(
         }
     }
 
-    out.push((Tone::Heading, "REPLY".to_string()));
+    out.push((Tone::Heading, w.reply_heading.to_string()));
     match &exchange.reply {
-        None if hide_reply => out.push((Tone::Quiet, "hidden until the class has answered".to_string())),
-        None => out.push((Tone::Warning, "no reply was captured".to_string())),
+        None if hide_reply => out.push((Tone::Quiet, w.reply_hidden.to_string())),
+        None => out.push((Tone::Warning, w.reply_missing.to_string())),
         Some(reply) => {
-            out.push((Tone::Wire, reply_text(exchange, Lang::En)));
+            out.push((Tone::Wire, reply_text(exchange, lang)));
             // What the capture lacks comes first: it changes how all the rest reads.
             if exchange.incomplete {
                 let announced = crate::pop3::octets_in_text(&reply.text);
                 let received = reply.body.as_ref().map(|b| b.octets);
-                let how_much = match (received, announced) {
-                    (Some(received), Some(announced)) => {
-                        format!(": {received} of the {announced} octets announced were captured")
-                    }
-                    _ => String::new(),
-                };
-                out.push((Tone::Warning, format!("INCOMPLETE{how_much} (see NOTES)")));
+                out.push((Tone::Warning, (w.incomplete)(received.zip(announced))));
             }
-            out.push((Tone::Plain, status_meaning(reply.status).to_string()));
+            out.push((Tone::Plain, status_meaning(reply.status, lang).to_string()));
             if let Some(code) = &reply.code {
-                let meaning = code
-                    .meaning()
-                    .unwrap_or("a response code this tool does not know");
+                let meaning = code.meaning_in(lang).unwrap_or(w.unknown_code);
                 out.push((Tone::Plain, format!("[{}] {meaning}", code.code)));
             }
             if let Some(sent) = exchange.sent
@@ -603,22 +841,14 @@ fn exchange_detail(
             {
                 out.push((
                     Tone::Quiet,
-                    format!("answered after {}", millis(sent.ts, reply.first.ts)),
+                    (w.answered_after)(&millis(sent.ts, reply.first.ts, lang)),
                 ));
             }
             if let Some(body) = &reply.body {
-                let s = if body.line_count == 1 { "" } else { "s" };
-                let view = if wire_view {
-                    "as sent: dot-stuffed (w: meaning)"
-                } else {
-                    "meaning: unstuffed (w: as sent)"
-                };
+                let view = if wire_view { w.view_as_sent } else { w.view_meaning };
                 out.push((
                     Tone::Heading,
-                    format!(
-                        "DATA {} line{s}, {} octets · {view}",
-                        body.line_count, body.octets
-                    ),
+                    (w.data_heading)(body.line_count, body.octets, view),
                 ));
                 let capa = exchange.verb() == Some(Verb::Capa);
                 for line in body.lines() {
@@ -626,7 +856,7 @@ fn exchange_detail(
                         let stuffed = if line.first() == Some(&b'.') { "." } else { "" };
                         out.push((Tone::Wire, format!("{stuffed}{}\\r\\n", escape(line))));
                     } else {
-                        let meaning = capa.then(|| capability_meaning(line)).flatten();
+                        let meaning = capa.then(|| capability_meaning_in(line, lang)).flatten();
                         match meaning {
                             Some(meaning) => {
                                 out.push((Tone::Wire, format!("{}   — {meaning}", escape(line))))
@@ -636,77 +866,57 @@ fn exchange_detail(
                     }
                 }
                 if body.hidden_lines() > 0 {
-                    out.push((
-                        Tone::Quiet,
-                        format!("… {} more lines not kept for display", body.hidden_lines()),
-                    ));
+                    out.push((Tone::Quiet, (w.lines_not_kept)(body.hidden_lines())));
                 } else if wire_view {
-                    out.push((
-                        Tone::Wire,
-                        ".\\r\\n   — end of the data (RFC 1939 §3)".to_string(),
-                    ));
+                    out.push((Tone::Wire, w.end_of_data.to_string()));
                 }
             }
         }
     }
     if exchange.verb() == Some(Verb::Quit) && exchange.phase == Phase::Transaction && !hide_reply {
-        out.push((
-            Tone::Good,
-            "QUIT in TRANSACTION: the server enters UPDATE and deletes the marked messages (RFC 1939 §6)"
-                .to_string(),
-        ));
+        out.push((Tone::Good, w.quit_in_transaction.to_string()));
     }
-    notes(out, &exchange.notes);
+    notes(out, &exchange.notes, lang);
 
-    out.push((Tone::Heading, "PACKETS".to_string()));
+    out.push((Tone::Heading, w.packets_heading.to_string()));
     if let Some(sent) = exchange.sent.filter(|s| s.frame != 0) {
         let end = sent.offset + u64::from(exchange.sent_octets);
         out.push((
             Tone::Plain,
-            format!(
-                "command: frame {}, {}",
-                sent.frame,
-                stream_range(session, sent.offset, end)
-            ),
+            (w.command_packets)(sent.frame, &stream_range(session, sent.offset, end, lang)),
         ));
     }
     if let Some(reply) = &exchange.reply {
         let frames = if reply.last.frame > reply.first.frame {
-            format!("frames {}–{}", reply.first.frame, reply.last.frame)
+            (w.frames)(reply.first.frame, reply.last.frame)
         } else {
-            format!("frame {}", reply.first.frame)
+            (w.frame)(reply.first.frame)
         };
         out.push((
             Tone::Plain,
-            format!(
-                "reply: {frames}, {}",
-                stream_range(session, reply.first.offset, reply.end)
+            (w.reply_packets)(
+                &frames,
+                &stream_range(session, reply.first.offset, reply.end, lang),
             ),
         ));
     }
     if exchange.missing_bytes > 0 {
-        out.push((
-            Tone::Warning,
-            format!(
-                "{} bytes of the reply are missing from the capture",
-                exchange.missing_bytes
-            ),
-        ));
+        out.push((Tone::Warning, (w.bytes_missing)(exchange.missing_bytes)));
     }
 
     let multiline =
         matches!(kind, LineKind::Reply(_)) && exchange.reply.as_ref().is_some_and(|r| r.body.is_some());
     let (what, bytes) = match kind {
-        LineKind::Reply(_) => ("reply", reply_wire(exchange)),
+        LineKind::Reply(_) => (w.what_reply, reply_wire(exchange)),
         LineKind::Sasl(_, i) => {
             let mut bytes = exchange.sasl[i].data.clone();
             if exchange.sasl[i].from == Direction::ServerToClient {
                 bytes.splice(0..0, *b"+ ");
             }
             bytes.extend_from_slice(b"\r\n");
-            ("SASL line", bytes)
+            (w.what_sasl, bytes)
         }
-        _ => ("command", command_wire(exchange)),
+        _ => (w.what_command, command_wire(exchange)),
     };
     let secret = match kind {
         LineKind::Command(_) => exchange
@@ -721,16 +931,16 @@ fn exchange_detail(
     out.push((
         Tone::Heading,
         if captured {
-            format!("BYTES of the {what}, as captured (its line ending included)")
+            (w.bytes_captured)(what)
         } else if multiline {
-            format!("BYTES of the {what} (rebuilt from its lines: CRLF ends, dots stuffed)")
+            (w.bytes_rebuilt_lines)(what)
         } else {
-            format!("BYTES of the {what} (rebuilt from the decoded line, CRLF at its end)")
+            (w.bytes_rebuilt_line)(what)
         },
     ));
     if secret && !show_secrets {
-        out.push((Tone::Quiet, "hidden: it carries a secret".to_string()));
+        out.push((Tone::Quiet, w.bytes_secret.to_string()));
     } else {
-        push_hex(out, &bytes, bytes_per_row);
+        push_hex(out, &bytes, bytes_per_row, lang);
     }
 }

@@ -276,6 +276,7 @@ fn page(replay: &Replay, timeline: &Timeline, lang: Lang) -> StepPage {
             wire_view: false,
             hide_reply,
             bytes_per_row: 16,
+            lang,
         };
         let mut detail = explain::detail(session, selected, options);
         if replay.explanations_wait() {

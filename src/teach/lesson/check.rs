@@ -91,6 +91,7 @@ fn on_screen(replay: &Replay, timeline: &Timeline, lang: Lang) -> String {
             wire_view: false,
             hide_reply: replay.hides_reply_of(session, selected),
             bytes_per_row: 16,
+            lang,
         };
         for (_, line) in explain::without_explanations(explain::detail(session, selected, options)) {
             text.push('\n');

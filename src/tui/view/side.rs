@@ -40,6 +40,7 @@ pub(super) fn draw_side(frame: &mut Frame, app: &mut App, palette: &Palette, are
                 wire_view: app.wire_view,
                 hide_reply,
                 bytes_per_row: if inner.width >= 75 { 16 } else { 8 },
+                lang: app.lang(),
             };
             let mut detail = explain::detail(session, app.line, options);
             if app
