@@ -192,6 +192,22 @@ pub enum StreamEvent<'a> {
         /// Why they are missing.
         cause: GapCause,
     },
+    /// A retransmission carried different bytes than the first copy (which was kept): a sign
+    /// of TCP injection or of a broken middlebox.
+    Conflict {
+        /// The connection.
+        flow: FlowId,
+        /// The direction of the two copies.
+        dir: Direction,
+        /// When the second copy was captured.
+        ts: Timestamp,
+        /// Its frame.
+        frame: u64,
+        /// Stream offset where the copies overlap.
+        offset: u64,
+        /// How many of the overlapping bytes differ.
+        differing: u64,
+    },
     /// The connection ended; no more events for it follow.
     Closed {
         /// When it ended: the closing segment's capture time, or when it was found idle, was

@@ -121,7 +121,18 @@ impl HalfStream {
             stats.unplaced_bytes += unplaced;
             let seen = &payload[..(skip as usize).min(payload.len())];
             if offset >= 0 {
-                stats.conflicting_bytes += self.recent.conflicts(offset as u64, seen);
+                let differing = self.recent.conflicts(offset as u64, seen);
+                if differing > 0 {
+                    stats.conflicting_bytes += differing;
+                    sink.event(StreamEvent::Conflict {
+                        flow,
+                        dir,
+                        ts,
+                        frame,
+                        offset: offset as u64,
+                        differing,
+                    });
+                }
             }
         }
         if skip == wire_len {
@@ -138,11 +149,22 @@ impl HalfStream {
             }
             return;
         }
-        self.keep(frame, ts, start, captured, missing, stats);
+        let differing = self.keep(frame, ts, start, captured, missing, stats);
+        if differing > 0 {
+            sink.event(StreamEvent::Conflict {
+                flow,
+                dir,
+                ts,
+                frame,
+                offset: start,
+                differing,
+            });
+        }
         self.drain(flow, dir, stats, sink);
     }
 
-    /// Stores early bytes, trimmed against what already waits (the first copy wins).
+    /// Stores early bytes, trimmed against what already waits (the first copy wins); returns
+    /// how many of the overlapping bytes differed.
     fn keep(
         &mut self,
         frame: u64,
@@ -151,10 +173,11 @@ impl HalfStream {
         captured: &[u8],
         missing: u64,
         stats: &mut DirectionStats,
-    ) {
+    ) -> u64 {
         let overlap = self.pending.add(frame, ts, start, captured, missing);
         stats.retransmitted_bytes += overlap.repeated;
         stats.conflicting_bytes += overlap.conflicting;
+        overlap.conflicting
     }
 
     /// Delivers the waiting chunks that have become next in line.

@@ -28,6 +28,8 @@ struct Recorder {
     pieces: HashMap<(FlowId, Direction), Vec<Piece>>,
     next_offset: HashMap<(FlowId, Direction), u64>,
     closed: Vec<FlowSummary>,
+    /// Differing bytes reported by `Conflict` events, per direction.
+    conflicts: HashMap<(FlowId, Direction), u64>,
 }
 
 impl StreamSink for Recorder {
@@ -70,6 +72,12 @@ impl StreamSink for Recorder {
                     .entry((flow, dir))
                     .or_default()
                     .push(Piece::Gap(len, cause));
+            }
+            StreamEvent::Conflict {
+                flow, dir, differing, ..
+            } => {
+                assert!(differing > 0, "a conflict has bytes that differ");
+                *self.conflicts.entry((flow, dir)).or_default() += differing;
             }
             StreamEvent::Closed { summary, .. } => self.closed.push(summary.clone()),
         }
@@ -236,6 +244,7 @@ fn a_retransmission_with_different_bytes_is_a_conflict_and_the_first_copy_wins()
     assert_eq!(w.sink.stream(1, C), "RETR 1\r\n");
     // R/D, T/L and R/E differ; the E in the middle is the same.
     assert_eq!(w.summary().to_server.conflicting_bytes, 3);
+    assert_eq!(w.sink.conflicts[&(1, C)], 3, "and the decoder is told");
 }
 
 #[test]
@@ -250,6 +259,7 @@ fn overlapping_early_segments_keep_the_first_copy_and_flag_differences() {
     let stats = &w.summary().to_server;
     assert_eq!(stats.retransmitted_bytes, 3);
     assert_eq!(stats.conflicting_bytes, 3);
+    assert_eq!(w.sink.conflicts[&(1, C)], 3);
 }
 
 #[test]
@@ -523,6 +533,7 @@ proptest! {
         prop_assert_eq!(&delivered, &truth);
         let stats = &sink.closed[0].to_server;
         prop_assert_eq!(stats.conflicting_bytes, conflicts);
+        prop_assert_eq!(sink.conflicts.get(&(1, C)).copied().unwrap_or(0), conflicts);
         prop_assert_eq!(stats.bytes + stats.gap_bytes, truth.len() as u64);
     }
 

@@ -132,6 +132,9 @@ impl StreamExporter {
                 stream.file.seek(SeekFrom::Start(end))?;
                 stream.position = end;
             }
+            // The file holds the first copy, as the receiver did; the flow listing counts
+            // the conflicting bytes.
+            StreamEvent::Conflict { .. } => {}
             StreamEvent::Closed { summary, .. } => {
                 for dir in [Direction::ClientToServer, Direction::ServerToClient] {
                     if let Some(mut stream) = self.open.remove(&(summary.id, dir)) {

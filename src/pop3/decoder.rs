@@ -85,6 +85,9 @@ pub struct Decoder {
     stream_offset: [u64; 2],
 }
 
+/// How notes name each side, indexed by [`side`].
+const SIDE_NAMES: [&str; 2] = ["client", "server"];
+
 fn side(dir: Direction) -> usize {
     match dir {
         Direction::ClientToServer => 0,
@@ -320,6 +323,27 @@ impl Decoder {
         }
     }
 
+    /// A retransmission in `dir` carried `differing` bytes unlike the first copy, which the
+    /// stream kept. The note goes on the exchange those bytes most likely belong to: the reply
+    /// being read for server bytes, the latest command for client bytes; else on the session.
+    pub fn conflict(&mut self, dir: Direction, differing: u64, at: Position, out: &mut Vec<Pop3Event>) {
+        let detail = format!(
+            "{differing} {} bytes differ from the first copy",
+            SIDE_NAMES[side(dir)]
+        );
+        let exchange = match dir {
+            Direction::ServerToClient => self.pending.front_mut(),
+            Direction::ClientToServer => self.pending.back_mut(),
+        };
+        match exchange {
+            Some(exchange) => exchange.note(NoteCode::ConflictingRetransmission, detail),
+            None => out.push(Pop3Event::Note {
+                note: Note::new(NoteCode::ConflictingRetransmission, detail),
+                at,
+            }),
+        }
+    }
+
     /// The connection or the capture ended: report every command still waiting.
     pub fn end(&mut self, at: Position, out: &mut Vec<Pop3Event>) {
         let unfinished = if self.tls {
@@ -364,17 +388,13 @@ impl Decoder {
     }
 
     fn report_skipped(&mut self, at: Position, out: &mut Vec<Pop3Event>) {
-        for s in 0..2 {
-            if self.skipped[s] > 0 {
-                let who = if s == 0 { "client" } else { "server" };
+        for (skipped, who) in self.skipped.iter_mut().zip(SIDE_NAMES) {
+            if *skipped > 0 {
                 out.push(Pop3Event::Note {
-                    note: Note::new(
-                        NoteCode::ResyncSkipped,
-                        format!("{} {who} bytes", self.skipped[s]),
-                    ),
+                    note: Note::new(NoteCode::ResyncSkipped, format!("{skipped} {who} bytes")),
                     at,
                 });
-                self.skipped[s] = 0;
+                *skipped = 0;
             }
         }
     }
@@ -1374,6 +1394,25 @@ mod tests {
             assert!(lost.command.is_none());
             assert_eq!(codes(lost), vec![NoteCode::GapInCommands]);
             assert_eq!(talk.last().verb(), Some(Verb::Noop));
+        }
+
+        #[test]
+        fn a_conflicting_retransmission_is_noted_on_the_reply_being_read() {
+            let mut talk = logged_in();
+            talk.client("RETR 1\r\n").server("+OK\r\nfirst copy\r\n");
+            talk.decoder.conflict(S, 5, Position::default(), &mut talk.events);
+            talk.server(".\r\n");
+            assert_eq!(codes(talk.last()), vec![NoteCode::ConflictingRetransmission]);
+        }
+
+        #[test]
+        fn a_conflict_with_no_exchange_waiting_is_a_session_note() {
+            let mut talk = logged_in();
+            talk.decoder.conflict(C, 2, Position::default(), &mut talk.events);
+            assert!(
+                talk.session_notes()
+                    .contains(&NoteCode::ConflictingRetransmission)
+            );
         }
     }
 

@@ -67,6 +67,10 @@ pub enum NoteCode {
     TooManyPending,
     /// An AUTH exchange went on for more SASL lines than are kept; the rest were counted.
     SaslTooLong,
+    /// A retransmission carried bytes that differ from the ones already seen at the same
+    /// stream offset: the first copy was kept, as the receiving host would have (a sign of
+    /// evasion or a broken middlebox).
+    ConflictingRetransmission,
 }
 
 impl serde::Serialize for NoteCode {
@@ -106,6 +110,7 @@ impl NoteCode {
             PartialLineAtEnd => "partial_line_at_end",
             TooManyPending => "too_many_pending",
             SaslTooLong => "sasl_too_long",
+            ConflictingRetransmission => "conflicting_retransmission",
         }
     }
 
@@ -153,6 +158,9 @@ impl NoteCode {
             SaslTooLong => {
                 "the AUTH exchange went on far longer than any mechanism needs: the first 64 lines are kept, the rest counted"
             }
+            ConflictingRetransmission => {
+                "a retransmission carried different bytes for data already seen: the first copy was kept, as the receiver would have; other tools may show the second (an evasion trick or a broken middlebox)"
+            }
         }
     }
 
@@ -197,6 +205,9 @@ impl NoteCode {
                 "等待回复的命令超过了保存上限（10,000 条）：有一条命令在没有回复的情况下被报告，与 Zeek 的做法相同；客户端的流水线很少会排这么长"
             }
             SaslTooLong => "AUTH 交互的行数远远超过任何机制的需要：只保存前 64 行，其余的只计数",
+            ConflictingRetransmission => {
+                "重传的数据与先前收到的同一位置的字节不同：保留第一份，与接收方的做法相同；别的工具可能显示第二份（规避检测的手法或有问题的中间设备）"
+            }
         }
     }
 }
@@ -259,6 +270,7 @@ mod tests {
             PartialLineAtEnd,
             TooManyPending,
             SaslTooLong,
+            ConflictingRetransmission,
         ];
         let mut names: Vec<&str> = all.iter().map(|code| code.name()).collect();
         for (code, name) in all.iter().zip(&names) {

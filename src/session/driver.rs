@@ -157,6 +157,18 @@ impl<S: SessionSink> StreamSink for Sessions<S> {
                     )
                 });
             }
+            StreamEvent::Conflict {
+                flow,
+                dir,
+                ts,
+                frame,
+                differing,
+                ..
+            } => {
+                self.feed(flow, |decoder, events| {
+                    decoder.conflict(dir, differing, Position { ts, frame, offset: 0 }, events)
+                });
+            }
             StreamEvent::Closed { ts, summary } => {
                 self.flows.remove(&summary.id);
                 if let Some(mut session) = self.sessions.remove(&summary.id) {

@@ -337,6 +337,35 @@ fn synthetic_a_lost_segment_marks_the_reply_incomplete_and_decoding_resumes() {
 }
 
 #[test]
+fn synthetic_a_retransmission_with_other_bytes_is_noted_and_the_first_copy_wins() {
+    let conversation = session(&[
+        (S, "+OK ready\r\n"),
+        (C, "USER a\r\n"),
+        (S, "+OK\r\n"),
+        (C, "PASS b\r\n"),
+        (S, "+OK\r\n"),
+        (C, "RETR 1\r\n"),
+        (S, "+OK\r\nhi\r\n.\r\n"),
+    ]);
+    let records = synthetic(&conversation, |packets| {
+        let retr = packets.iter().position(|p| p.payload == b"RETR 1\r\n").unwrap();
+        // Same sequence number, other bytes: the receiver keeps the first copy; a tool that
+        // keeps the last would show a DELE the server never acted on.
+        let mut forged = packets[retr].clone();
+        forged.payload = b"DELE 1\r\n".to_vec();
+        packets.insert(retr + 1, forged);
+    });
+    let all = exchanges(&records);
+    let retr = all.last().unwrap();
+    assert_eq!(retr.command.as_deref(), Some("RETR"));
+    assert!(
+        retr.notes.contains(&"conflicting_retransmission".to_string()),
+        "{retr:?}"
+    );
+    assert!(!all.iter().any(|x| x.command.as_deref() == Some("DELE")));
+}
+
+#[test]
 fn synthetic_a_capture_that_starts_mid_session_infers_the_phase() {
     let mut conversation = session(&[
         (S, "of a message that was being sent\r\n.\r\n"),
