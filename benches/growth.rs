@@ -9,8 +9,9 @@
 //!
 //! The shapes: a pipelined flood (N NOOPs sent before any reply), a SASL flood (N lines after
 //! `AUTH PLAIN`, never answered), a SYN flood (N connections that only say SYN), a half-open
-//! flood (N connections each with a hole, so the bytes after it wait), and a fragment flood (N
-//! datagrams, each in fragments sent last piece first). `… growth N DIR` keeps the captures.
+//! flood (N connections each with a hole, so the bytes after it wait), and a fragment flood (N/50
+//! datagrams of 8,000 octets, each in 1,000 fragments of 8 octets sent last piece first: N × 20
+//! fragments). `… growth N DIR` keeps the captures.
 
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::process::{Command, Stdio};
@@ -105,16 +106,22 @@ fn half_open(n: usize) -> Vec<u8> {
     )
 }
 
+/// Fragments one datagram is cut into: just under the bound a datagram may have
+/// (`MAX_FRAGMENTS_PER_DATAGRAM`), so each is put back together at the most it can cost.
+const PIECES_PER_DATAGRAM: usize = 1000;
+
 fn fragments(n: usize) -> Vec<u8> {
     let mut frames = Vec::new();
-    for i in 0..n {
-        let conversation = Conversation::new(client(i), SERVER.parse().unwrap()).client("x".repeat(1200));
+    for i in 0..n / 50 {
+        let mut conversation = Conversation::new(client(i), SERVER.parse().unwrap());
+        conversation.mss = PIECES_PER_DATAGRAM * 8 - 20;
+        let conversation = conversation.client("x".repeat(PIECES_PER_DATAGRAM * 8 - 20));
         let packets = conversation.packets();
         let Some(data) = packets.iter().find(|p| !p.payload.is_empty()) else {
             continue;
         };
         let packet = synth::frame_bytes(&conversation, data, &Link::Raw);
-        let mut pieces = synth::fragment_ipv4(&packet, 256);
+        let mut pieces = synth::fragment_ipv4(&packet, 8);
         pieces.reverse();
         for (k, piece) in pieces.into_iter().enumerate() {
             frames.push(OwnedFrame {

@@ -122,9 +122,8 @@ pub(super) fn sniff(args: SniffArgs) -> anyhow::Result<()> {
         let counts = printer.finish(&stats)?;
         (stats, counts)
     };
-    if let Some(writer) = writer.as_mut() {
-        writer.flush().context("cannot write the capture file")?;
-    }
+    // The last buffered packets may be the first to meet a full disk: say so after the summary.
+    let flushed = writer.as_mut().map_or(Ok(()), |writer| writer.flush());
     let write_failed = args.write.is_some() && writer.is_none();
     let kernel = source.kernel_stats();
     let (sessions, exchanges) = (counts.sessions, counts.exchanges);
@@ -139,6 +138,7 @@ pub(super) fn sniff(args: SniffArgs) -> anyhow::Result<()> {
     if write_failed {
         anyhow::bail!("the capture file is incomplete: writing it failed (see above)");
     }
+    flushed.context("the capture file is incomplete: its last packets could not be written")?;
     Ok(())
 }
 

@@ -172,7 +172,7 @@ fn sniff_sees_every_exchange_of_a_real_session_once_and_writes_a_capture_that_op
 }
 
 #[test]
-fn sniff_in_a_terminal_shows_the_session_as_it_happens() {
+fn sniff_in_a_terminal_shows_the_session_as_it_happens_and_a_full_disk_ends_it_cleanly() {
     if let Some(why) = missing_prerequisite() {
         eprintln!("skipped: {why}");
         return;
@@ -182,7 +182,7 @@ fn sniff_in_a_terminal_shows_the_session_as_it_happens() {
     let _dovecot = Dovecot::start(work.path(), port);
 
     let command = format!(
-        "{} sniff -i lo --port {port}",
+        "{} sniff -i lo --port {port} -w /dev/full",
         assert_cmd::cargo::cargo_bin("pop3scope").display()
     );
     let Some(tmux) = Tmux::start("sniff", &command) else {
@@ -212,7 +212,55 @@ fn sniff_in_a_terminal_shows_the_session_as_it_happens() {
     tmux.keys(&["m"]);
     tmux.wait_for("DELETED at UPDATE");
     tmux.keys(&["q"]);
+    // The packets could not be written (the disk is full): the terminal is restored, the
+    // summary printed, and the exit status says the file is incomplete.
     let screen = tmux.wait_for("STTY-END");
-    assert_restored(&screen, 0);
+    assert_restored(&screen, 1);
     assert!(screen.contains("1 session, 6 exchanges"), "{screen}");
+    assert!(screen.contains("the capture file is incomplete"), "{screen}");
+}
+
+#[test]
+fn sniff_writing_to_a_full_disk_still_reports_every_exchange_and_exits_1() {
+    if let Some(why) = missing_prerequisite() {
+        eprintln!("skipped: {why}");
+        return;
+    }
+    let work = TempDir::new().unwrap();
+    let port = 12110 + (std::process::id() % 500) as u16;
+    let _dovecot = Dovecot::start(work.path(), port);
+    let mut sniff = Command::new(assert_cmd::cargo::cargo_bin("pop3scope"))
+        .args([
+            "sniff",
+            "-i",
+            "lo",
+            "--json",
+            "-c",
+            "6",
+            "--port",
+            &port.to_string(),
+        ])
+        .args(["-w", "/dev/full"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr_lines = BufReader::new(sniff.stderr.take().unwrap());
+    let mut stderr = String::new();
+    stderr_lines.read_line(&mut stderr).unwrap();
+    assert!(stderr.contains("capturing on lo"), "{stderr}");
+    let client = Command::new("python3")
+        .args(["-c", CLIENT, &port.to_string()])
+        .output()
+        .unwrap();
+    assert!(client.status.success());
+    let output = sniff.wait_with_output().unwrap();
+    stderr_lines.read_to_string(&mut stderr).unwrap();
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_eq!(exchanges(&String::from_utf8_lossy(&output.stdout)).len(), 6);
+    assert!(stderr.contains("1 session, 6 exchanges"), "{stderr}");
+    assert!(stderr.contains("No space left on device"), "{stderr}");
+    // A device is written to, never given away.
+    let owner = std::os::unix::fs::MetadataExt::uid(&std::fs::metadata("/dev/full").unwrap());
+    assert_eq!(owner, 0);
 }

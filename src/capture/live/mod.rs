@@ -309,8 +309,9 @@ pub fn create_private(path: &std::path::Path) -> io::Result<std::fs::File> {
         .mode(0o600)
         .custom_flags(libc::O_NOFOLLOW)
         .open(path)?;
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } == 0 {
+    // Only a regular file is given away: a device or a pipe (`/dev/full`, a FIFO) keeps its
+    // owner. SAFETY: geteuid has no preconditions.
+    if file.metadata()?.is_file() && unsafe { libc::geteuid() } == 0 {
         let (uid, gid) = unprivileged_user()?;
         std::os::unix::fs::fchown(&file, Some(uid), Some(gid))?;
     }
