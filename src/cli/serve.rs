@@ -48,6 +48,11 @@ pub(super) struct ServeArgs {
     #[arg(long, value_name = "N", default_value_t = 256)]
     max_clients: usize,
 
+    /// Clients served at once from one address (one host must not take every slot; raise it
+    /// when a whole class comes through one NAT address).
+    #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..))]
+    max_per_address: u64,
+
     /// Close a client whose line is not finished SECS seconds after its first byte (a client
     /// that trickles bytes must not hold a slot).
     #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
@@ -129,6 +134,7 @@ pub(super) fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let options = ServeOptions {
         idle_timeout: std::time::Duration::from_secs(args.idle_timeout.max(1)),
         max_clients: args.max_clients.max(1),
+        max_per_address: args.max_per_address as usize,
         line_deadline: std::time::Duration::from_secs(args.line_timeout),
         write_deadline: std::time::Duration::from_secs(args.write_timeout),
     };

@@ -489,3 +489,54 @@ fn a_client_that_never_reads_is_closed_and_its_mailbox_unlocked() {
     }
     drop(greedy);
 }
+
+/// A login from 127.0.0.2, another host as far as the server can tell.
+const FROM_ANOTHER_ADDRESS: &str = r#"
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10, source_address=("127.0.0.2", 0))
+f = s.makefile("rb")
+assert f.readline().startswith(b"+OK"), "greeting"
+s.sendall(b"USER alice\r\n"); assert f.readline().startswith(b"+OK")
+s.sendall(b"PASS wonderland\r\n"); assert f.readline().startswith(b"+OK"), "login"
+print("ok")
+"#;
+
+#[test]
+fn a_connection_flood_from_one_address_leaves_room_for_the_others() {
+    if !have("python3") {
+        eprintln!("skipped: python3 is not installed");
+        return;
+    }
+    let dir = mailboxes(&[("alice", "wonderland")], 1);
+    let serve = Serve::start(dir.path(), &["--max-per-address", "4"]);
+    // One host opens ten connections: four are served, the rest told to come back later.
+    let flood: Vec<(TcpStream, String)> = (0..10)
+        .map(|_| {
+            let stream = TcpStream::connect(("127.0.0.1", serve.port)).unwrap();
+            stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            let mut greeting = String::new();
+            BufReader::new(stream.try_clone().unwrap())
+                .read_line(&mut greeting)
+                .unwrap();
+            (stream, greeting)
+        })
+        .collect();
+    let served = flood.iter().filter(|(_, g)| g.starts_with("+OK")).count();
+    assert_eq!(served, 4);
+    assert!(flood.iter().any(|(_, g)| g.starts_with("-ERR [SYS/TEMP]")));
+    // Another host still gets in while the flood holds its connections.
+    let other = Command::new("python3")
+        .args(["-c", FROM_ANOTHER_ADDRESS, &serve.port.to_string()])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&other.stdout),
+        "ok\n",
+        "{}",
+        String::from_utf8_lossy(&other.stderr)
+    );
+    // When the flood ends, its address is served again.
+    drop(flood);
+    std::thread::sleep(Duration::from_millis(300));
+    Client::connect(serve.port).login("alice", "wonderland");
+}

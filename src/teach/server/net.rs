@@ -1,10 +1,11 @@
 //! The teaching server on TCP: a thread per client, lines read with a cap, an idle timeout,
 //! TLS after STLS. The protocol itself is [`super::session::ServerSession`].
 
+use std::collections::HashMap;
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::Arc;
+use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rustls::pki_types::pem::PemObject;
@@ -27,6 +28,9 @@ pub struct ServeOptions {
     pub idle_timeout: Duration,
     /// Clients served at once; the next ones get `-ERR [SYS/TEMP]`.
     pub max_clients: usize,
+    /// Clients served at once from one IP address: a flood from one host leaves room for the
+    /// others.
+    pub max_per_address: usize,
     /// How long a line may take from its first byte to its end: a client that never finishes
     /// its lines (slowloris) is closed, so it cannot hold a slot.
     pub line_deadline: Duration,
@@ -101,6 +105,8 @@ pub struct Server {
     pub options: ServeOptions,
     locks: Locks,
     clients: AtomicUsize,
+    /// Clients connected now, by address; an address leaves the map with its last client.
+    per_address: Mutex<HashMap<IpAddr, usize>>,
     connections: AtomicU64,
 }
 
@@ -118,6 +124,7 @@ impl Server {
             options,
             locks: Locks::default(),
             clients: AtomicUsize::new(0),
+            per_address: Mutex::new(HashMap::new()),
             connections: AtomicU64::new(0),
         }
     }
@@ -143,8 +150,7 @@ impl Server {
     }
 
     fn client(&self, mut stream: TcpStream, peer: SocketAddr) {
-        let connected = self.clients.fetch_add(1, Ordering::SeqCst);
-        if connected >= self.options.max_clients {
+        let Some(_slot) = self.take_slot(peer.ip()) else {
             let end: &[u8] = if self.config.quirks.bare_lf {
                 b"\n"
             } else {
@@ -152,9 +158,8 @@ impl Server {
             };
             let _ =
                 stream.write_all(&[b"-ERR [SYS/TEMP] Too many connections; try again later.", end].concat());
-            self.clients.fetch_sub(1, Ordering::SeqCst);
             return;
-        }
+        };
         let outcome = self.converse(stream.try_clone().map(Conn::Plain));
         if let Err(error) = outcome
             && !matches!(
@@ -165,7 +170,27 @@ impl Server {
             eprintln!("pop3scope serve: {peer}: {error}");
         }
         let _ = stream.shutdown(std::net::Shutdown::Both);
-        self.clients.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    /// A place for one more client from `address`, if the server and the address have room;
+    /// given back when dropped.
+    fn take_slot(&self, address: IpAddr) -> Option<Slot<'_>> {
+        let mut per_address = self.per_address.lock().unwrap_or_else(|e| e.into_inner());
+        let from_address = per_address.entry(address).or_default();
+        if *from_address >= self.options.max_per_address
+            || self.clients.load(Ordering::SeqCst) >= self.options.max_clients
+        {
+            if *from_address == 0 {
+                per_address.remove(&address);
+            }
+            return None;
+        }
+        *from_address += 1;
+        self.clients.fetch_add(1, Ordering::SeqCst);
+        Some(Slot {
+            server: self,
+            address,
+        })
     }
 
     fn converse(&self, conn: io::Result<Conn>) -> io::Result<()> {
@@ -270,5 +295,24 @@ impl Server {
         };
         let connection = rustls::ServerConnection::new(Arc::clone(tls)).map_err(io::Error::other)?;
         Ok(Conn::Tls(Box::new(rustls::StreamOwned::new(connection, stream))))
+    }
+}
+
+/// One client's place in the server's counts, given back when the client is done.
+struct Slot<'a> {
+    server: &'a Server,
+    address: IpAddr,
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        let mut per_address = self.server.per_address.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(count) = per_address.get_mut(&self.address) {
+            *count -= 1;
+            if *count == 0 {
+                per_address.remove(&self.address);
+            }
+        }
+        self.server.clients.fetch_sub(1, Ordering::SeqCst);
     }
 }
