@@ -34,7 +34,8 @@ impl Timestamp {
     }
     /// Seconds from `earlier` to `self`, negative when `self` is earlier.
     pub fn seconds_since(self, earlier: Timestamp) -> f64 {
-        (self.0 - earlier.0) as f64 / 1e9
+        // In i128: two times at the ends of the range are 2^64 ns apart.
+        (i128::from(self.0) - i128::from(earlier.0)) as f64 / 1e9
     }
 }
 

@@ -348,7 +348,7 @@ fn clamp_len(data: &[u8], caplen: u32) -> &[u8] {
 
 fn pcapng_timestamp(units: u64, interface: &Interface) -> Timestamp {
     let per_sec = interface.units_per_sec.max(1);
-    let secs = (units / per_sec) as i64;
+    let secs = i64::try_from(units / per_sec).unwrap_or(i64::MAX);
     let nanos = (u128::from(units % per_sec) * 1_000_000_000 / u128::from(per_sec)) as i64;
     Timestamp::from_secs_nanos(secs.saturating_add(interface.offset_secs), nanos)
 }

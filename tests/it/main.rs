@@ -7,6 +7,7 @@ mod captures;
 mod classroom;
 mod cli;
 mod corpus;
+mod fuzz_regressions;
 mod layers;
 mod lessons;
 mod live;

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Seeds the fuzz corpora from the repository's captures, lessons and simulate scripts, and
+# from the shared public captures when ../shared is beside the repository. The corpora are
+# generated, never committed (fuzz/.gitignore); running this again only adds files.
+set -euo pipefail
+cd "$(dirname "$0")"
+repo=..
+
+mkdir -p corpus/capture_reader corpus/pipeline corpus/lesson_file corpus/simulate_script \
+  corpus/pop3_decoder
+
+# Copies $1 into each of the corpus directories after it, named by its path (several public
+# captures are all called input.pcap).
+seed() {
+  local file=$1 name
+  shift
+  name=$(printf '%s' "$file" | sed -E 's#^(\.\.?/)+##' | tr '/' '_')
+  for dir in "$@"; do
+    cp -f "$file" "corpus/$dir/$name"
+  done
+}
+
+for f in "$repo"/captures/*.pcap*; do
+  [ -f "$f" ] && seed "$f" capture_reader pipeline
+done
+for f in "$repo"/lessons/*.toml; do
+  [ -f "$f" ] && seed "$f" lesson_file
+done
+# The simulate scripts: captures/synthetic/*.pop3, captures/whatif/*.pop3 and any others.
+while IFS= read -r -d '' f; do
+  seed "$f" simulate_script
+done < <(find "$repo/captures" -name '*.pop3' -type f -print0)
+
+# pop3_decoder's input is chunks behind a control byte (direction in bit 7, length below; see
+# fuzz_targets/pop3_decoder.rs): each script's S: and C: lines become one chunk each, so the
+# decoder starts from real conversations.
+pop3_seed() {
+  local line dir text len
+  while IFS= read -r line || [ -n "$line" ]; do
+    case $line in
+      'S: '*) dir=128 ;;
+      'C: '*) dir=0 ;;
+      *) continue ;;
+    esac
+    text=${line:3}
+    text=${text:0:120}
+    len=$((${#text} + 2))
+    # shellcheck disable=SC2059
+    printf "\\$(printf %03o $((dir + len)))"
+    printf '%s\r\n' "$text"
+  done < "$1"
+}
+while IFS= read -r -d '' f; do
+  LC_ALL=C pop3_seed "$f" > "corpus/pop3_decoder/$(basename "$f").bin"
+done < <(find "$repo/captures" -name '*.pop3' -type f -print0)
+
+public=$repo/../shared/corpus/public
+if [ -d "$public" ]; then
+  while IFS= read -r -d '' f; do
+    seed "$f" capture_reader pipeline
+  done < <(find "$public" -name '*.pcap*' -type f -print0)
+fi
+
+for dir in corpus/*/; do
+  echo "seeded ${dir%/}: $(find "$dir" -type f | wc -l) files"
+done
