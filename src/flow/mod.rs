@@ -203,10 +203,14 @@ pub enum StreamEvent<'a> {
         ts: Timestamp,
         /// Its frame.
         frame: u64,
-        /// Stream offset where the copies overlap.
+        /// Stream offset of the first byte that differs.
         offset: u64,
         /// How many of the overlapping bytes differ.
         differing: u64,
+        /// The copy that was kept, from the first difference (a few dozen bytes at most).
+        kept: &'a [u8],
+        /// The other copy, from the same offset and as long at most.
+        other: &'a [u8],
     },
     /// The connection ended; no more events for it follow.
     Closed {

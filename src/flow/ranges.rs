@@ -56,6 +56,13 @@ impl Ranges {
         self.stretches.is_empty()
     }
 
+    /// The waiting byte at stream offset `at`, if one waits there (not a hole).
+    pub(super) fn byte_at(&self, at: u64) -> Option<u8> {
+        let (&start, stretch) = self.stretches.range(..=at).next_back()?;
+        let data = stretch.data.as_ref()?;
+        data.get(usize::try_from(at - start).ok()?).copied()
+    }
+
     /// The memory what waits costs: its bytes and an overhead per stretch.
     pub(super) fn cost(&self) -> usize {
         self.cost

@@ -8,6 +8,21 @@ use crate::wire::SeqNum;
 /// How many delivered bytes each direction remembers to check retransmissions against.
 const RECENT_BYTES: usize = 16 * 1024;
 
+/// Bytes of each copy a conflict shows, from the first difference: both fit on a line.
+const CONFLICT_SAMPLE: usize = 14;
+
+/// Where two copies first differ, and a sample of each from there: the first copy, as
+/// `kept_at` gives it byte by byte, and `other` (the retransmission, at stream offset `offset`).
+fn both_copies(offset: u64, other: &[u8], kept_at: impl Fn(u64) -> Option<u8>) -> (u64, Vec<u8>, &[u8]) {
+    let first = (0..other.len())
+        .find(|&i| kept_at(offset + i as u64).is_some_and(|b| b != other[i]))
+        .unwrap_or(0);
+    let at = offset + first as u64;
+    let other = &other[first..(first + CONFLICT_SAMPLE).min(other.len())];
+    let kept = (0..other.len() as u64).map_while(|i| kept_at(at + i)).collect();
+    (at, kept, other)
+}
+
 /// One direction of a connection being put back in order.
 #[derive(Default)]
 pub(super) struct HalfStream {
@@ -57,16 +72,20 @@ impl Recent {
         self.comparable_from = until;
     }
 
+    /// The delivered byte at stream offset `at`, while it is remembered.
+    fn byte_at(&self, at: u64) -> Option<u8> {
+        if at < self.comparable_from || at >= self.end || self.end - at > RECENT_BYTES as u64 {
+            return None;
+        }
+        self.ring.get((at % RECENT_BYTES as u64) as usize).copied()
+    }
+
     /// Counts the bytes of `bytes` (at `offset`) that differ from what was delivered there.
     fn conflicts(&self, offset: u64, bytes: &[u8]) -> u64 {
-        let from = offset
-            .max(self.comparable_from)
-            .max(self.end.saturating_sub(RECENT_BYTES as u64));
-        let to = (offset + bytes.len() as u64).min(self.end);
-        (from..to)
+        (offset..offset + bytes.len() as u64)
             .filter(|&at| {
-                let remembered = self.ring.get((at % RECENT_BYTES as u64) as usize);
-                remembered.is_some_and(|&b| b != bytes[(at - offset) as usize])
+                self.byte_at(at)
+                    .is_some_and(|b| b != bytes[(at - offset) as usize])
             })
             .count() as u64
     }
@@ -124,13 +143,16 @@ impl HalfStream {
                 let differing = self.recent.conflicts(offset as u64, seen);
                 if differing > 0 {
                     stats.conflicting_bytes += differing;
+                    let (at, kept, other) = both_copies(offset as u64, seen, |at| self.recent.byte_at(at));
                     sink.event(StreamEvent::Conflict {
                         flow,
                         dir,
                         ts,
                         frame,
-                        offset: offset as u64,
+                        offset: at,
                         differing,
+                        kept: &kept,
+                        other,
                     });
                 }
             }
@@ -151,13 +173,16 @@ impl HalfStream {
         }
         let differing = self.keep(frame, ts, start, captured, missing, stats);
         if differing > 0 {
+            let (at, kept, other) = both_copies(start, captured, |at| self.pending.byte_at(at));
             sink.event(StreamEvent::Conflict {
                 flow,
                 dir,
                 ts,
                 frame,
-                offset: start,
+                offset: at,
                 differing,
+                kept: &kept,
+                other,
             });
         }
         self.drain(flow, dir, stats, sink);

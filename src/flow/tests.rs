@@ -30,6 +30,8 @@ struct Recorder {
     closed: Vec<FlowSummary>,
     /// Differing bytes reported by `Conflict` events, per direction.
     conflicts: HashMap<(FlowId, Direction), u64>,
+    /// The two copies the last conflict showed: kept, other.
+    last_copies: Option<(Vec<u8>, Vec<u8>)>,
 }
 
 impl StreamSink for Recorder {
@@ -74,9 +76,20 @@ impl StreamSink for Recorder {
                     .push(Piece::Gap(len, cause));
             }
             StreamEvent::Conflict {
-                flow, dir, differing, ..
+                flow,
+                dir,
+                differing,
+                kept,
+                other,
+                ..
             } => {
                 assert!(differing > 0, "a conflict has bytes that differ");
+                assert_ne!(
+                    kept.first(),
+                    other.first(),
+                    "the copies are shown from a difference"
+                );
+                self.last_copies = Some((kept.to_vec(), other.to_vec()));
                 *self.conflicts.entry((flow, dir)).or_default() += differing;
             }
             StreamEvent::Closed { summary, .. } => self.closed.push(summary.clone()),
@@ -245,6 +258,10 @@ fn a_retransmission_with_different_bytes_is_a_conflict_and_the_first_copy_wins()
     // R/D, T/L and R/E differ; the E in the middle is the same.
     assert_eq!(w.summary().to_server.conflicting_bytes, 3);
     assert_eq!(w.sink.conflicts[&(1, C)], 3, "and the decoder is told");
+    assert_eq!(
+        w.sink.last_copies,
+        Some((b"RETR 1\r\n".to_vec(), b"DELE 1\r\n".to_vec()))
+    );
 }
 
 #[test]
@@ -260,6 +277,8 @@ fn overlapping_early_segments_keep_the_first_copy_and_flag_differences() {
     assert_eq!(stats.retransmitted_bytes, 3);
     assert_eq!(stats.conflicting_bytes, 3);
     assert_eq!(w.sink.conflicts[&(1, C)], 3);
+    // From the first difference: "def" is kept where "XYZ" came again; "ghi" was new.
+    assert_eq!(w.sink.last_copies, Some((b"defghi".to_vec(), b"XYZghi".to_vec())));
 }
 
 #[test]

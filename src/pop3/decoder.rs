@@ -324,13 +324,23 @@ impl Decoder {
     }
 
     /// A retransmission in `dir` carried `differing` bytes unlike the first copy, which the
-    /// stream kept. The note goes on the exchange those bytes most likely belong to: the reply
-    /// being read for server bytes, the latest command for client bytes; else on the session.
-    pub fn conflict(&mut self, dir: Direction, differing: u64, at: Position, out: &mut Vec<Pop3Event>) {
-        let detail = format!(
-            "{differing} {} bytes differ from the first copy",
-            SIDE_NAMES[side(dir)]
-        );
+    /// stream kept: `kept` and `other` are the two copies from the first difference on. The
+    /// note goes on the exchange those bytes most likely belong to: the reply being read for
+    /// server bytes, the latest command for client bytes; else on the session.
+    pub fn conflict(
+        &mut self,
+        dir: Direction,
+        differing: u64,
+        [kept, other]: [&[u8]; 2],
+        at: Position,
+        out: &mut Vec<Pop3Event>,
+    ) {
+        // Short enough for a terminal line to show both copies whole.
+        let mut detail = format!("{differing} bytes differ; kept \"").into_bytes();
+        detail.extend_from_slice(kept);
+        detail.extend_from_slice(b"\", not \"");
+        detail.extend_from_slice(other);
+        detail.push(b'"');
         let exchange = match dir {
             Direction::ServerToClient => self.pending.front_mut(),
             Direction::ClientToServer => self.pending.back_mut(),
@@ -1400,7 +1410,8 @@ mod tests {
         fn a_conflicting_retransmission_is_noted_on_the_reply_being_read() {
             let mut talk = logged_in();
             talk.client("RETR 1\r\n").server("+OK\r\nfirst copy\r\n");
-            talk.decoder.conflict(S, 5, Position::default(), &mut talk.events);
+            talk.decoder
+                .conflict(S, 5, [b"first", b"other"], Position::default(), &mut talk.events);
             talk.server(".\r\n");
             assert_eq!(codes(talk.last()), vec![NoteCode::ConflictingRetransmission]);
         }
@@ -1408,7 +1419,8 @@ mod tests {
         #[test]
         fn a_conflict_with_no_exchange_waiting_is_a_session_note() {
             let mut talk = logged_in();
-            talk.decoder.conflict(C, 2, Position::default(), &mut talk.events);
+            talk.decoder
+                .conflict(C, 2, [b"ab", b"cd"], Position::default(), &mut talk.events);
             assert!(
                 talk.session_notes()
                     .contains(&NoteCode::ConflictingRetransmission)

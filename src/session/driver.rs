@@ -163,10 +163,13 @@ impl<S: SessionSink> StreamSink for Sessions<S> {
                 ts,
                 frame,
                 differing,
+                kept,
+                other,
                 ..
             } => {
                 self.feed(flow, |decoder, events| {
-                    decoder.conflict(dir, differing, Position { ts, frame, offset: 0 }, events)
+                    let at = Position { ts, frame, offset: 0 };
+                    decoder.conflict(dir, differing, [kept, other], at, events)
                 });
             }
             StreamEvent::Closed { ts, summary } => {

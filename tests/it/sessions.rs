@@ -78,6 +78,7 @@ struct Exchange {
     sasl: Vec<serde_json::Value>,
     phase_after: String,
     notes: Vec<String>,
+    note_details: Vec<serde_json::Value>,
     incomplete: bool,
 }
 
@@ -363,6 +364,11 @@ fn synthetic_a_retransmission_with_other_bytes_is_noted_and_the_first_copy_wins(
         "{retr:?}"
     );
     assert!(!all.iter().any(|x| x.command.as_deref() == Some("DELE")));
+    // Both versions are shown: the one kept and the other.
+    assert_eq!(
+        retr.note_details[0],
+        "3 bytes differ; kept \"RETR 1\r\n\", not \"DELE 1\r\n\""
+    );
 }
 
 #[test]
