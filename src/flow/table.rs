@@ -26,7 +26,8 @@ pub struct FlowTable {
     /// sit on the per-packet path.
     flows: HashMap<(SocketAddr, SocketAddr), Flow, foldhash::fast::RandomState>,
     next_id: FlowId,
-    buffered_total: usize,
+    /// What waits out of order over all connections, as [`HalfStream::buffered`] counts it.
+    pub(super) buffered_total: usize,
     next_sweep: Option<Timestamp>,
     /// The connections in the order they were last active, kept lazily: an entry whose flow
     /// was active again since it was queued is queued again when met, so eviction costs O(1)

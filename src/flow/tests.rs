@@ -415,6 +415,50 @@ fn too_many_waiting_bytes_give_up_the_hole() {
 }
 
 #[test]
+fn a_flood_of_connections_with_holes_stays_within_the_memory_budget() {
+    // Thirty connections each send 100 bytes after a 10-byte hole: the bytes would wait for
+    // ever. A budget of 1,000 bytes over all of them holds a few; each connection that would
+    // go over it gives up its own hole (a gap) instead of growing the total.
+    let config = FlowConfig {
+        max_buffered_total: 1000,
+        ..FlowConfig::default()
+    };
+    let mut table = FlowTable::new(config);
+    let mut sink = Recorder::default();
+    let server: SocketAddr = SERVER.parse().unwrap();
+    for n in 0..30u16 {
+        let client = SocketAddr::new("192.0.2.1".parse().unwrap(), 40000 + n);
+        let segment = |seq: u32, flags: TcpFlags, payload: &'static [u8]| Segment {
+            src: client,
+            dst: server,
+            seq: SeqNum(seq),
+            ack: SeqNum(0),
+            flags,
+            payload,
+            missing: 0,
+        };
+        let frame = u64::from(n) * 2;
+        table.segment(frame, Timestamp(0), &segment(CLIENT_ISN, syn(), b""), &mut sink);
+        let early = segment(CLIENT_ISN + 11, ack(), &[b'x'; 100]);
+        table.segment(frame + 1, Timestamp(0), &early, &mut sink);
+        assert!(
+            table.buffered_total <= 1000,
+            "{} bytes wait",
+            table.buffered_total
+        );
+    }
+    let gave_up = (1..=30)
+        .filter(|&flow| sink.gap_causes(flow, C) == vec![GapCause::BufferLimit])
+        .count();
+    assert!(gave_up >= 20, "only {gave_up} connections gave up their hole");
+    table.finish(Timestamp(0), &mut sink);
+    // Every byte is accounted for: delivered after its gap, or reported missing at the end.
+    for flow in 1..=30 {
+        assert_eq!(sink.stream(flow, C), format!("<gap 10>{}", "x".repeat(100)));
+    }
+}
+
+#[test]
 fn the_flow_limit_evicts_the_least_recently_active_connection() {
     let config = FlowConfig {
         max_flows: 1,

@@ -470,7 +470,7 @@ pub fn line_text_in(session: &SessionView, line: usize, show_secrets: bool, lang
 /// Bytes of a note's detail shown on a terminal at most; the rest is `…`.
 const NOTE_DETAIL_SHOWN: usize = 60;
 
-/// A note's detail as a terminal shows it: escaped, and cut after [`NOTE_DETAIL_SHOWN`] bytes
+/// A note's detail as a terminal shows it: escaped, and cut after 60 bytes
 /// (JSON keeps it whole and exact).
 pub fn note_detail(note: &Note) -> String {
     let shown = &note.detail[..note.detail.len().min(NOTE_DETAIL_SHOWN)];

@@ -4,7 +4,7 @@
 //! - A lesson is a TOML file ([`LessonFile`]); each step names its moment of the capture by
 //!   meaning ([`moment`]), never by packet number, so a re-recorded capture keeps its lessons.
 //! - [`load`] reads a lesson and its captures and resolves every step to exactly one row, or
-//!   says, per file and step, what did not match; [`check`] reports every problem at once.
+//!   says, per file and step, what did not match; `check` reports every problem at once.
 //! - The lessons in lessons/ and the captures they use are built into the binary
 //!   (`bundled.rs`); a lesson given by path reads its captures relative to its own file.
 //! - [`Replay`] is the classroom state — step, answers, what is revealed, the score — with no
