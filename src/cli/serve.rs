@@ -49,7 +49,7 @@ pub(super) struct ServeArgs {
     max_clients: usize,
 
     /// Clients served at once from one address (one host must not take every slot; raise it
-    /// when a whole class comes through one NAT address).
+    /// when a whole class comes from one address: one shared machine, or a NAT).
     #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..))]
     max_per_address: u64,
 
