@@ -11,16 +11,33 @@ const RECENT_BYTES: usize = 16 * 1024;
 /// Bytes of each copy a conflict shows, from the first difference: both fit on a line.
 const CONFLICT_SAMPLE: usize = 14;
 
-/// Where two copies first differ, and a sample of each from there: the first copy, as
-/// `kept_at` gives it byte by byte, and `other` (the retransmission, at stream offset `offset`).
-fn both_copies(offset: u64, other: &[u8], kept_at: impl Fn(u64) -> Option<u8>) -> (u64, Vec<u8>, &[u8]) {
+/// Tells `sink` that `other`, a retransmission at stream offset `offset`, differs in
+/// `differing` bytes from the copy kept, which `kept_at` gives byte by byte: both copies are
+/// shown from their first difference, [`CONFLICT_SAMPLE`] bytes at most.
+fn report_conflict(
+    sink: &mut (impl StreamSink + ?Sized),
+    (flow, dir, ts, frame): (FlowId, Direction, Timestamp, u64),
+    offset: u64,
+    other: &[u8],
+    differing: u64,
+    kept_at: impl Fn(u64) -> Option<u8>,
+) {
     let first = (0..other.len())
         .find(|&i| kept_at(offset + i as u64).is_some_and(|b| b != other[i]))
         .unwrap_or(0);
     let at = offset + first as u64;
     let other = &other[first..(first + CONFLICT_SAMPLE).min(other.len())];
-    let kept = (0..other.len() as u64).map_while(|i| kept_at(at + i)).collect();
-    (at, kept, other)
+    let kept: Vec<u8> = (0..other.len() as u64).map_while(|i| kept_at(at + i)).collect();
+    sink.event(StreamEvent::Conflict {
+        flow,
+        dir,
+        ts,
+        frame,
+        offset: at,
+        differing,
+        kept: &kept,
+        other,
+    });
 }
 
 /// One direction of a connection being put back in order.
@@ -143,16 +160,9 @@ impl HalfStream {
                 let differing = self.recent.conflicts(offset as u64, seen);
                 if differing > 0 {
                     stats.conflicting_bytes += differing;
-                    let (at, kept, other) = both_copies(offset as u64, seen, |at| self.recent.byte_at(at));
-                    sink.event(StreamEvent::Conflict {
-                        flow,
-                        dir,
-                        ts,
-                        frame,
-                        offset: at,
-                        differing,
-                        kept: &kept,
-                        other,
+                    let packet = (flow, dir, ts, frame);
+                    report_conflict(sink, packet, offset as u64, seen, differing, |at| {
+                        self.recent.byte_at(at)
                     });
                 }
             }
@@ -173,16 +183,9 @@ impl HalfStream {
         }
         let differing = self.keep(frame, ts, start, captured, missing, stats);
         if differing > 0 {
-            let (at, kept, other) = both_copies(start, captured, |at| self.pending.byte_at(at));
-            sink.event(StreamEvent::Conflict {
-                flow,
-                dir,
-                ts,
-                frame,
-                offset: at,
-                differing,
-                kept: &kept,
-                other,
+            let packet = (flow, dir, ts, frame);
+            report_conflict(sink, packet, start, captured, differing, |at| {
+                self.pending.byte_at(at)
             });
         }
         self.drain(flow, dir, stats, sink);

@@ -93,17 +93,9 @@ fn exchanges(json: &str) -> Vec<(String, String, String, String)> {
         .collect()
 }
 
-#[test]
-fn sniff_sees_every_exchange_of_a_real_session_once_and_writes_a_capture_that_open_reads() {
-    if let Some(why) = missing_prerequisite() {
-        eprintln!("skipped: {why}");
-        return;
-    }
-    let work = TempDir::new().unwrap();
-    let port = 11110 + (std::process::id() % 500) as u16;
-    let _dovecot = Dovecot::start(work.path(), port);
-
-    let capture = work.path().join("live.pcap");
+/// `pop3scope sniff -i lo --json -c 6 --port PORT -w FILE`, once it says it is capturing; its
+/// standard error is handed back to read the rest of.
+fn start_sniff(port: u16, write_to: &Path) -> (std::process::Child, BufReader<std::process::ChildStderr>) {
     let mut sniff = Command::new(assert_cmd::cargo::cargo_bin("pop3scope"))
         .args([
             "sniff",
@@ -116,7 +108,7 @@ fn sniff_sees_every_exchange_of_a_real_session_once_and_writes_a_capture_that_op
             &port.to_string(),
             "-w",
         ])
-        .arg(&capture)
+        .arg(write_to)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -125,7 +117,11 @@ fn sniff_sees_every_exchange_of_a_real_session_once_and_writes_a_capture_that_op
     let mut line = String::new();
     stderr.read_line(&mut line).unwrap();
     assert!(line.contains("capturing on lo"), "{line}");
+    (sniff, stderr)
+}
 
+/// Runs [`CLIENT`] against the Dovecot on `port`.
+fn run_client(port: u16) {
     let client = Command::new("python3")
         .args(["-c", CLIENT, &port.to_string()])
         .output()
@@ -135,6 +131,21 @@ fn sniff_sees_every_exchange_of_a_real_session_once_and_writes_a_capture_that_op
         "{}",
         String::from_utf8_lossy(&client.stderr)
     );
+}
+
+#[test]
+fn sniff_sees_every_exchange_of_a_real_session_once_and_writes_a_capture_that_open_reads() {
+    if let Some(why) = missing_prerequisite() {
+        eprintln!("skipped: {why}");
+        return;
+    }
+    let work = TempDir::new().unwrap();
+    let port = 11110 + (std::process::id() % 500) as u16;
+    let _dovecot = Dovecot::start(work.path(), port);
+
+    let capture = work.path().join("live.pcap");
+    let (mut sniff, mut stderr) = start_sniff(port, &capture);
+    run_client(port);
 
     let deadline = Instant::now() + Duration::from_secs(20);
     while sniff.try_wait().unwrap().is_none() {
@@ -189,15 +200,7 @@ fn sniff_in_a_terminal_shows_the_session_as_it_happens_and_a_full_disk_ends_it_c
         return;
     };
     tmux.wait_for("● capturing");
-    let client = Command::new("python3")
-        .args(["-c", CLIENT, &port.to_string()])
-        .output()
-        .unwrap();
-    assert!(
-        client.status.success(),
-        "{}",
-        String::from_utf8_lossy(&client.stderr)
-    );
+    run_client(port);
     // The view follows the session as it arrives, to its end.
     let screen = tmux.wait_for("end: the server answered QUIT");
     for row in [
@@ -229,32 +232,10 @@ fn sniff_writing_to_a_full_disk_still_reports_every_exchange_and_exits_1() {
     let work = TempDir::new().unwrap();
     let port = 12110 + (std::process::id() % 500) as u16;
     let _dovecot = Dovecot::start(work.path(), port);
-    let mut sniff = Command::new(assert_cmd::cargo::cargo_bin("pop3scope"))
-        .args([
-            "sniff",
-            "-i",
-            "lo",
-            "--json",
-            "-c",
-            "6",
-            "--port",
-            &port.to_string(),
-        ])
-        .args(["-w", "/dev/full"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr_lines = BufReader::new(sniff.stderr.take().unwrap());
-    let mut stderr = String::new();
-    stderr_lines.read_line(&mut stderr).unwrap();
-    assert!(stderr.contains("capturing on lo"), "{stderr}");
-    let client = Command::new("python3")
-        .args(["-c", CLIENT, &port.to_string()])
-        .output()
-        .unwrap();
-    assert!(client.status.success());
+    let (sniff, mut stderr_lines) = start_sniff(port, Path::new("/dev/full"));
+    run_client(port);
     let output = sniff.wait_with_output().unwrap();
+    let mut stderr = String::new();
     stderr_lines.read_to_string(&mut stderr).unwrap();
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert_eq!(exchanges(&String::from_utf8_lossy(&output.stdout)).len(), 6);

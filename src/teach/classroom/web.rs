@@ -387,6 +387,20 @@ fn student(app: &App, token: &str) -> Result<usize, Gate> {
     if admitted { Ok(student) } else { Err(Gate::TooMany) }
 }
 
+/// A student's request: its body and the student its token names, or the response that refuses
+/// it (a malformed body, a token no student holds, too many requests this second).
+// The refusal is the response itself, sent at once: boxing it would only add an allocation.
+#[allow(clippy::result_large_err)]
+fn students_request<T>(
+    app: &App,
+    request: Result<Json<T>, JsonRejection>,
+    token: impl Fn(&T) -> &str,
+) -> Result<(usize, T), Response> {
+    let Json(request) = request.map_err(rejected)?;
+    let student = student(app, token(&request)).map_err(|gate| gate.response(app))?;
+    Ok((student, request))
+}
+
 #[derive(Deserialize)]
 struct TokenRequest {
     token: String,
@@ -394,13 +408,9 @@ struct TokenRequest {
 
 /// Whether a token is still a student's: the page asks when its stream was closed.
 async fn whoami(State(app): State<App>, request: Result<Json<TokenRequest>, JsonRejection>) -> Response {
-    let Json(request) = match request {
-        Ok(request) => request,
-        Err(rejection) => return rejected(rejection),
-    };
-    match student(&app, &request.token) {
+    match students_request(&app, request, |r| &r.token) {
         Ok(_) => StatusCode::NO_CONTENT.into_response(),
-        Err(gate) => gate.response(&app),
+        Err(refusal) => refusal,
     }
 }
 
@@ -414,13 +424,9 @@ struct AnswerRequest {
 }
 
 async fn answer(State(app): State<App>, request: Result<Json<AnswerRequest>, JsonRejection>) -> Response {
-    let Json(request) = match request {
-        Ok(request) => request,
-        Err(rejection) => return rejected(rejection),
-    };
-    let student = match student(&app, &request.token) {
-        Ok(student) => student,
-        Err(gate) => return gate.response(&app),
+    let (student, request) = match students_request(&app, request, |r| &r.token) {
+        Ok(accepted) => accepted,
+        Err(refusal) => return refusal,
     };
     let step = request.step.wrapping_sub(1);
     // The answer is written to the results file before the reply: off the async workers.
@@ -443,13 +449,9 @@ struct MoveRequest {
 }
 
 async fn step_move(State(app): State<App>, request: Result<Json<MoveRequest>, JsonRejection>) -> Response {
-    let Json(request) = match request {
-        Ok(request) => request,
-        Err(rejection) => return rejected(rejection),
-    };
-    let student = match student(&app, &request.token) {
-        Ok(student) => student,
-        Err(gate) => return gate.response(&app),
+    let (student, request) = match students_request(&app, request, |r| &r.token) {
+        Ok(accepted) => accepted,
+        Err(refusal) => return refusal,
     };
     match app.class.student_move(student, request.forward) {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
