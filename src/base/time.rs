@@ -32,6 +32,15 @@ impl Timestamp {
     pub fn subsec_nanos(self) -> u32 {
         self.0.rem_euclid(1_000_000_000) as u32
     }
+    /// Nanoseconds from `earlier` to `self`, saturating: a capture may carry any 64-bit time,
+    /// the ends of the range included, and the distance between two must not overflow.
+    pub fn nanos_since(self, earlier: Timestamp) -> i64 {
+        self.0.saturating_sub(earlier.0)
+    }
+    /// `nanos` later, saturating at the end of time.
+    pub fn plus_nanos(self, nanos: i64) -> Timestamp {
+        Timestamp(self.0.saturating_add(nanos))
+    }
     /// Seconds from `earlier` to `self`, negative when `self` is earlier.
     pub fn seconds_since(self, earlier: Timestamp) -> f64 {
         // In i128: two times at the ends of the range are 2^64 ns apart.

@@ -215,13 +215,12 @@ impl FlowTable {
         if self.next_sweep.is_some_and(|at| now < at) {
             return;
         }
-        // Saturating: a capture may carry any 64-bit time, the ends of the range included.
-        self.next_sweep = Some(Timestamp(now.0.saturating_add(NANOS_PER_SEC)));
+        self.next_sweep = Some(now.plus_nanos(NANOS_PER_SEC));
         let idle = i64::from(self.config.idle_timeout_secs) * NANOS_PER_SEC;
         let mut idle_flows: Vec<_> = self
             .flows
             .values_mut()
-            .filter(|f| f.closed_at.is_none() && now.0.saturating_sub(f.summary.last_ts.0) > idle)
+            .filter(|f| f.closed_at.is_none() && now.nanos_since(f.summary.last_ts) > idle)
             .collect();
         idle_flows.sort_by_key(|f| f.summary.id);
         for flow in idle_flows {
@@ -230,7 +229,7 @@ impl FlowTable {
         }
         self.flows.retain(|_, f| {
             f.closed_at
-                .is_none_or(|closed| now.0.saturating_sub(closed.0) <= CLOSED_LINGER_NANOS)
+                .is_none_or(|closed| now.nanos_since(closed) <= CLOSED_LINGER_NANOS)
         });
     }
 

@@ -94,7 +94,7 @@ impl Defragmenter {
     pub fn add(&mut self, ts: Timestamp, fragment: &Fragment<'_>) -> Option<Vec<u8>> {
         let before = self.pending.len();
         self.pending
-            .retain(|p| ts.0.saturating_sub(p.first_seen.0) <= FRAGMENT_TIMEOUT_NANOS);
+            .retain(|p| ts.nanos_since(p.first_seen) <= FRAGMENT_TIMEOUT_NANOS);
         self.abandoned += (before - self.pending.len()) as u64;
 
         let key = (fragment.src, fragment.dst, fragment.id);
