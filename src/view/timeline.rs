@@ -512,6 +512,16 @@ mod tests {
         )
     }
 
+    /// A session through its greeting and a USER/PASS login: exchanges 1 and 2.
+    fn logged_in() -> Conversation {
+        talk()
+            .server("+OK ready\r\n")
+            .client("USER a\r\n")
+            .server("+OK\r\n")
+            .client("PASS b\r\n")
+            .server("+OK\r\n")
+    }
+
     fn shown(session: &SessionView) -> Vec<String> {
         session
             .lines
@@ -543,12 +553,7 @@ mod tests {
 
     #[test]
     fn pipelined_commands_come_before_their_replies_in_wire_order() {
-        let conversation = talk()
-            .server("+OK ready\r\n")
-            .client("USER a\r\n")
-            .server("+OK\r\n")
-            .client("PASS b\r\n")
-            .server("+OK\r\n")
+        let conversation = logged_in()
             .client("STAT\r\nLIST 1\r\n")
             .server("+OK 1 10\r\n+OK 1 10\r\n")
             .client("QUIT\r\n")
@@ -573,12 +578,7 @@ mod tests {
 
     #[test]
     fn the_mailbox_follows_the_cursor_and_commits_only_at_quit() {
-        let conversation = talk()
-            .server("+OK ready\r\n")
-            .client("USER a\r\n")
-            .server("+OK\r\n")
-            .client("PASS b\r\n")
-            .server("+OK\r\n")
+        let conversation = logged_in()
             .client("LIST\r\n")
             .server("+OK\r\n1 10\r\n2 20\r\n.\r\n")
             .client("DELE 1\r\n")
@@ -603,14 +603,7 @@ mod tests {
 
     #[test]
     fn a_session_without_quit_commits_nothing() {
-        let conversation = talk()
-            .server("+OK ready\r\n")
-            .client("USER a\r\n")
-            .server("+OK\r\n")
-            .client("PASS b\r\n")
-            .server("+OK\r\n")
-            .client("DELE 1\r\n")
-            .server("+OK\r\n");
+        let conversation = logged_in().client("DELE 1\r\n").server("+OK\r\n");
         let timeline = timeline_of(conversation);
         let session = &timeline.sessions[0];
         assert!(session.cleartext_credentials());
