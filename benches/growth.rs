@@ -11,7 +11,8 @@
 //! `AUTH PLAIN`, never answered), a SYN flood (N connections that only say SYN), a half-open
 //! flood (N connections each with a hole, so the bytes after it wait), and a fragment flood (N/50
 //! datagrams of 8,000 octets, each in 1,000 fragments of 8 octets sent last piece first: N × 20
-//! fragments). `… growth N DIR` keeps the captures.
+//! fragments), and a long-line flood (N/5 connections, each sending a 4 KB line that never
+//! ends, in 1,460-byte segments). `… growth N DIR` keeps the captures.
 
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::process::{Command, Stdio};
@@ -106,6 +107,24 @@ fn half_open(n: usize) -> Vec<u8> {
     )
 }
 
+/// Connections that open properly and then send a line that never ends, 1,460 bytes a
+/// segment: each decoder holds its part of a line, and each connection remembers its last
+/// bytes to compare retransmissions with, until the budgets over all of them are reached.
+fn long_lines(n: usize) -> Vec<u8> {
+    many(
+        n / 5,
+        |i| {
+            let mut conversation = Conversation::new(client(i), SERVER.parse().unwrap())
+                .server("+OK ready\r\n")
+                .client("x".repeat(4 * 1024));
+            conversation.ending = Ending::Open;
+            conversation.mss = 1460;
+            conversation
+        },
+        |packets| packets,
+    )
+}
+
 /// Fragments one datagram is cut into: just under the bound a datagram may have
 /// (`MAX_FRAGMENTS_PER_DATAGRAM`), so each is put back together at the most it can cost.
 const PIECES_PER_DATAGRAM: usize = 1000;
@@ -163,12 +182,13 @@ fn main() {
     let kept = std::env::args().nth(2).map(std::path::PathBuf::from);
     let temporary = tempfile::tempdir().expect("a temporary directory");
     let dir = kept.as_deref().unwrap_or(temporary.path());
-    let shapes: [Shape; 5] = [
+    let shapes: [Shape; 6] = [
         ("pipelined flood", 8, pipelined),
         ("SASL flood", 32, sasl),
         ("SYN flood", 1, syn_flood),
         ("half-open flood (holes)", 1, half_open),
         ("fragment flood", 1, fragments),
+        ("long-line flood", 1, long_lines),
     ];
     println!("| shape (N = {n} units) | N | 4N | time growth | memory N → 4N |");
     println!("|---|---|---|---|---|");

@@ -281,6 +281,9 @@ pub struct TableStats {
     pub flows: u64,
     /// Connections closed early to stay within [`FlowConfig::max_flows`].
     pub evicted_flows: u64,
+    /// Connections whose remembered bytes the memory budget took: their later retransmissions
+    /// were not compared with what was delivered (a conflict there goes unseen).
+    pub unchecked_flows: u64,
 }
 
 mod ranges;

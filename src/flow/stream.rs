@@ -5,8 +5,11 @@ use super::{DirectionStats, FlowId, GapCause, StreamEvent, StreamSink};
 use crate::base::{Direction, Timestamp};
 use crate::wire::SeqNum;
 
-/// How many delivered bytes each direction remembers to check retransmissions against.
-const RECENT_BYTES: usize = 16 * 1024;
+/// How many delivered bytes each direction remembers to check retransmissions against: a
+/// retransmitted segment of a real link (1,460 bytes) fits whole, a GRO-merged one of a
+/// loopback capture is compared as far as it reaches back. The memory counts in the flow
+/// table's budget.
+const RECENT_BYTES: usize = 4 * 1024;
 
 /// Bytes of each copy a conflict shows, from the first difference: both fit on a line.
 const CONFLICT_SAMPLE: usize = 14;
@@ -65,10 +68,16 @@ struct Recent {
     end: u64,
     /// Bytes before this offset are not comparable (a gap lies in between).
     comparable_from: u64,
+    /// The memory budget took the ring: retransmissions are no longer compared.
+    given_up: bool,
 }
 
 impl Recent {
     fn record(&mut self, offset: u64, bytes: &[u8]) {
+        if self.given_up {
+            self.skip(offset + bytes.len() as u64);
+            return;
+        }
         // Grow the ring only as far as the stream has come: most POP3 streams are short.
         let end = offset + bytes.len() as u64;
         let needed = end.min(RECENT_BYTES as u64) as usize;
@@ -114,9 +123,21 @@ impl HalfStream {
         self.pending.clear();
     }
 
-    /// The memory the bytes waiting here cost.
+    /// The memory the bytes kept here cost: those waiting, and those remembered to compare
+    /// retransmissions with.
     pub(super) fn buffered(&self) -> usize {
-        self.pending.cost()
+        self.pending.cost() + self.recent.ring.capacity()
+    }
+
+    /// Frees the delivered bytes remembered for retransmission checks, for good: a
+    /// retransmission is no longer compared with what was delivered. True when there were
+    /// some.
+    pub(super) fn forget_recent(&mut self) -> bool {
+        let had = self.recent.ring.capacity() > 0;
+        self.recent.ring = Vec::new();
+        self.recent.given_up = true;
+        self.recent.skip(self.recent.end);
+        had
     }
 
     pub(super) fn finished(&self) -> bool {

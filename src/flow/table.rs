@@ -23,8 +23,10 @@ type Key = (SocketAddr, SocketAddr);
 pub struct FlowTable {
     config: FlowConfig,
     /// foldhash: a seeded hash several times faster than SipHash on these small keys, which
-    /// sit on the per-packet path.
-    flows: HashMap<(SocketAddr, SocketAddr), Flow, foldhash::fast::RandomState>,
+    /// sit on the per-packet path. Boxed: a table churned by evictions holds up to four
+    /// times as many slots as connections, and an empty slot then costs a pointer, not a
+    /// connection.
+    flows: HashMap<(SocketAddr, SocketAddr), Box<Flow>, foldhash::fast::RandomState>,
     next_id: FlowId,
     /// What waits out of order over all connections, as [`HalfStream::buffered`] counts it.
     pub(super) buffered_total: usize,
@@ -169,11 +171,11 @@ impl FlowTable {
         };
         self.flows.insert(
             key,
-            Flow {
+            Box::new(Flow {
                 summary,
                 halves: Default::default(),
                 closed_at: None,
-            },
+            }),
         );
     }
 
@@ -267,31 +269,23 @@ impl FlowTable {
     }
 
     /// Brings the buffered bytes back under the budget: the connection that went over gives up
-    /// its waiting bytes first (as gaps), then the largest others.
+    /// what it remembers for retransmission checks, then its waiting bytes (as gaps), then
+    /// the largest others do the same.
     fn relieve_memory(&mut self, key: Key, ts: Timestamp, sink: &mut (impl StreamSink + ?Sized)) {
         if let Some(flow) = self.flows.get_mut(&key) {
-            let before = flow.buffered();
-            for dir in [Direction::ClientToServer, Direction::ServerToClient] {
-                flow.flush(dir, GapCause::BufferLimit, ts, sink);
+            self.buffered_total -= flow.relieve(false, &mut self.stats, ts, sink);
+            if self.buffered_total > self.config.max_buffered_total {
+                self.buffered_total -= flow.relieve(true, &mut self.stats, ts, sink);
             }
-            self.buffered_total -= before - flow.buffered();
         }
-        self.relieve_largest(ts, sink);
-    }
-
-    fn relieve_largest(&mut self, ts: Timestamp, sink: &mut (impl StreamSink + ?Sized)) {
         while self.buffered_total > self.config.max_buffered_total {
             let Some(flow) = self.flows.values_mut().max_by_key(|f| f.buffered()) else {
                 break;
             };
-            let before = flow.buffered();
-            if before == 0 {
+            if flow.buffered() == 0 {
                 break;
             }
-            for dir in [Direction::ClientToServer, Direction::ServerToClient] {
-                flow.flush(dir, GapCause::BufferLimit, ts, sink);
-            }
-            self.buffered_total -= before - flow.buffered();
+            self.buffered_total -= flow.relieve(true, &mut self.stats, ts, sink);
         }
     }
 }
@@ -303,6 +297,26 @@ fn canonical(a: SocketAddr, b: SocketAddr) -> (SocketAddr, SocketAddr) {
 impl Flow {
     fn buffered(&self) -> usize {
         self.halves[0].buffered() + self.halves[1].buffered()
+    }
+
+    /// Gives up the bytes remembered for retransmission checks and, with `flush`, the bytes
+    /// waiting (delivered after gaps). Returns the memory freed.
+    fn relieve(
+        &mut self,
+        flush: bool,
+        stats: &mut TableStats,
+        ts: Timestamp,
+        sink: &mut (impl StreamSink + ?Sized),
+    ) -> usize {
+        let before = self.buffered();
+        let forgot = self.halves.iter_mut().fold(false, |forgot, half| half.forget_recent() | forgot);
+        stats.unchecked_flows += u64::from(forgot);
+        if flush {
+            for dir in [Direction::ClientToServer, Direction::ServerToClient] {
+                self.flush(dir, GapCause::BufferLimit, ts, sink);
+            }
+        }
+        before - self.buffered()
     }
 
     fn drop_buffers(&mut self) {

@@ -617,3 +617,40 @@ proptest! {
         table.finish(Timestamp(0), &mut sink);
     }
 }
+
+#[test]
+fn bytes_remembered_for_retransmission_checks_count_in_the_memory_budget() {
+    // Thirty connections each deliver 1,000 bytes: each remembers them to compare
+    // retransmissions with. Over a budget of 8,000 bytes, the connection that goes over gives
+    // its memory up, for good, and the summary counts it; a retransmission there then passes
+    // unchecked rather than growing the total again.
+    let config = FlowConfig {
+        max_buffered_total: 8000,
+        ..FlowConfig::default()
+    };
+    let mut table = FlowTable::new(config);
+    let mut sink = Recorder::default();
+    let server: SocketAddr = SERVER.parse().unwrap();
+    for n in 0..30u16 {
+        let client = SocketAddr::new("192.0.2.1".parse().unwrap(), 40000 + n);
+        let segment = |seq: u32, flags: TcpFlags, payload: &'static [u8]| Segment {
+            src: client,
+            dst: server,
+            seq: SeqNum(seq),
+            ack: SeqNum(0),
+            flags,
+            payload,
+            missing: 0,
+        };
+        let frame = u64::from(n) * 3;
+        table.segment(frame, Timestamp(0), &segment(CLIENT_ISN, syn(), b""), &mut sink);
+        table.segment(frame + 1, Timestamp(0), &segment(CLIENT_ISN + 1, ack(), &[b'x'; 1000]), &mut sink);
+        let forged = segment(CLIENT_ISN + 1, ack(), &[b'y'; 1000]);
+        table.segment(frame + 2, Timestamp(0), &forged, &mut sink);
+        assert!(table.buffered_total <= 8000, "{} bytes kept", table.buffered_total);
+    }
+    let unchecked = table.stats.unchecked_flows;
+    assert!(unchecked >= 20, "only {unchecked} connections gave up their memory");
+    let checked = (1..=30).filter(|&flow| sink.conflicts.contains_key(&(flow, C))).count();
+    assert_eq!(checked as u64 + unchecked, 30, "each forgery is either caught or counted unchecked");
+}

@@ -310,6 +310,11 @@ pub fn write_summary_text(out: &mut impl Write, stats: &EngineStats) -> io::Resu
             "connection evicted by the flow limit",
             "connections evicted by the flow limit",
         ),
+        (
+            f.unchecked_flows,
+            "connection whose retransmissions went unchecked (memory budget)",
+            "connections whose retransmissions went unchecked (memory budget)",
+        ),
     ];
     for (count, one, many) in skipped.iter().filter(|(count, _, _)| *count > 0) {
         write!(out, "; {count} {}", if *count == 1 { one } else { many })?;

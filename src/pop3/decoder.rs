@@ -55,6 +55,25 @@ const MAX_PENDING: usize = 10_000;
 
 /// SASL lines of one AUTH kept at most; the rest are counted in a note.
 const MAX_SASL_LINES: usize = 64;
+const SASL_KEPT: &str = "after the first 64";
+
+/// Why [`Decoder::relieve`] dropped what it dropped, in the notes it leaves.
+const BUDGET: &str = "the decoders' memory budget was reached";
+
+/// Commands waiting for replies that [`Decoder::relieve`] leaves alone: a few bytes' worth is
+/// the normal case, not what the budget is for.
+const PENDING_KEPT_WHEN_RELIEVED: usize = 2 * 1024;
+
+/// What a waiting command costs in memory, estimated from its command, which does not change
+/// while it waits.
+fn pending_cost(exchange: &Exchange) -> usize {
+    size_of::<Exchange>()
+        + exchange.command.as_ref().map_or(0, |c| {
+            c.wire.capacity()
+                + c.keyword.capacity()
+                + c.args.iter().map(|a| a.capacity() + size_of::<Vec<u8>>()).sum::<usize>()
+        })
+}
 
 /// Decodes one POP3 connection. Pure: no I/O, no clock; feed it bytes and gaps in stream order.
 pub struct Decoder {
@@ -83,6 +102,8 @@ pub struct Decoder {
     spare_body: Option<Body>,
     /// Bytes of each direction fed so far, gaps included.
     stream_offset: [u64; 2],
+    /// What the commands in `pending` cost, by [`pending_cost`].
+    pending_bytes: usize,
 }
 
 /// How notes name each side, indexed by [`side`].
@@ -104,6 +125,7 @@ impl Decoder {
     /// Queues a command for its reply.
     fn push_pending(&mut self, exchange: Exchange) {
         self.stls_waiting += usize::from(exchange.verb() == Some(Verb::Stls));
+        self.pending_bytes += pending_cost(&exchange);
         self.pending.push_back(exchange);
     }
 
@@ -111,12 +133,14 @@ impl Decoder {
     fn pop_pending(&mut self) -> Option<Exchange> {
         let exchange = self.pending.pop_front()?;
         self.stls_waiting -= usize::from(exchange.verb() == Some(Verb::Stls));
+        self.pending_bytes -= pending_cost(&exchange);
         Some(exchange)
     }
 
     /// Puts a command back at the head of the queue.
     fn unpop_pending(&mut self, exchange: Exchange) {
         self.stls_waiting += usize::from(exchange.verb() == Some(Verb::Stls));
+        self.pending_bytes += pending_cost(&exchange);
         self.pending.push_front(exchange);
     }
 
@@ -148,7 +172,66 @@ impl Decoder {
             skip_partial_line: false,
             spare_body: None,
             stream_offset: [0; 2],
+            pending_bytes: 0,
         }
+    }
+
+    /// An estimate of the heap memory the decoder holds: partial lines, waiting commands, the
+    /// body being received, SASL lines, the spare body. O(1) for any traffic but an AUTH, whose
+    /// SASL lines are bounded. The session layer sums it over all connections.
+    pub fn held_bytes(&self) -> usize {
+        let exchanges = self.pending.front().into_iter().chain(self.pending.back().filter(|_| self.pending.len() > 1));
+        let in_progress: usize = exchanges
+            .map(|e| {
+                let body = e.reply.as_ref().and_then(|r| r.body.as_ref());
+                body.map_or(0, Body::held_bytes) + e.sasl_held_bytes()
+            })
+            .sum();
+        self.readers.iter().map(LineReader::held_bytes).sum::<usize>()
+            + self.pending.capacity() * size_of::<Exchange>()
+            + self.pending_bytes
+            + in_progress
+            + self.spare_body.as_ref().map_or(0, Body::held_bytes)
+    }
+
+    /// Gives up what the decoder holds beyond what it needs to go on pairing, when the memory
+    /// budget over all connections is reached: the line being collected (reported truncated),
+    /// the kept lines of the body being received (counted from then on), the SASL lines, the
+    /// spare body, and, when more than a few waited, the commands waiting for replies (reported
+    /// now without them, `too_many_pending`). Every loss is a note on what it touched; the
+    /// caller says when it happened ([`NoteCode::MemoryBudget`]). Returns the bytes freed.
+    pub fn relieve(&mut self, out: &mut Vec<Pop3Event>) -> usize {
+        let before = self.held_bytes();
+        for reader in &mut self.readers {
+            reader.give_up();
+        }
+        self.spare_body = None;
+        if self.pending_bytes > PENDING_KEPT_WHEN_RELIEVED && self.pending.len() > 1 {
+            // The head may be half answered: it stays. The rest are reported in order.
+            let head = self.pop_pending().expect("more than one command waited");
+            for mut exchange in std::mem::take(&mut self.pending) {
+                exchange.note(NoteCode::TooManyPending, BUDGET);
+                exchange.incomplete = true;
+                self.finish(exchange, out);
+            }
+            self.stls_waiting = 0;
+            self.pending_bytes = 0;
+            self.unpop_pending(head);
+        }
+        let last = self.pending.len().saturating_sub(1);
+        for i in [0, last] {
+            let Some(exchange) = self.pending.get_mut(i) else {
+                continue;
+            };
+            exchange.forget_sasl(BUDGET);
+            if let Some(body) = exchange.reply.as_mut().and_then(|r| r.body.as_mut())
+                && body.complete_in_memory
+            {
+                body.forget();
+                exchange.note(NoteCode::BodyNotKept, BUDGET);
+            }
+        }
+        before.saturating_sub(self.held_bytes())
     }
 
     /// The phase the session is in after everything fed so far.
@@ -477,7 +560,7 @@ impl Decoder {
                     at: info.at,
                 });
             } else {
-                auth.count_dropped_sasl_line(MAX_SASL_LINES);
+                auth.count_dropped_sasl_lines(1, SASL_KEPT);
             }
             auth.notes.extend(notes);
             return;
@@ -577,7 +660,7 @@ impl Decoder {
                     at: info.at,
                 });
             } else {
-                head.count_dropped_sasl_line(MAX_SASL_LINES);
+                head.count_dropped_sasl_lines(1, SASL_KEPT);
             }
             head.notes.extend(notes);
             return;
@@ -920,7 +1003,7 @@ mod tests {
             .iter()
             .find(|n| n.code == NoteCode::SaslTooLong)
             .expect("a note");
-        assert_eq!(note.detail, b"7 lines after the first 64 not kept");
+        assert_eq!(note.detail, b"7 lines not kept (after the first 64)");
     }
 
     #[test]

@@ -75,6 +75,20 @@ impl Body {
         }
     }
 
+    /// Heap bytes held.
+    pub(super) fn held_bytes(&self) -> usize {
+        self.data.capacity() + self.ends.capacity() * size_of::<usize>()
+    }
+
+    /// Frees the kept lines: from now on lines are only counted. Returns the bytes freed.
+    pub(super) fn forget(&mut self) -> usize {
+        let freed = self.held_bytes();
+        self.complete_in_memory = false;
+        self.data = Vec::new();
+        self.ends = Vec::new();
+        freed
+    }
+
     #[cfg(test)]
     pub(crate) fn push_for_test(&mut self, line: &[u8]) {
         self.complete_in_memory = true;
@@ -216,22 +230,37 @@ impl Exchange {
         }
     }
 
-    /// One more SASL line beyond the `kept` ones: counted in a `sasl_too_long` note.
-    pub(super) fn count_dropped_sasl_line(&mut self, kept: usize) {
+    /// `count` more SASL lines not kept (`why`): counted in a `sasl_too_long` note.
+    pub(super) fn count_dropped_sasl_lines(&mut self, count: usize, why: &str) {
+        let earlier = |note: &Note| {
+            std::str::from_utf8(&note.detail)
+                .ok()
+                .and_then(|d| d.split(' ').next())
+                .and_then(|n| n.parse::<usize>().ok())
+                .unwrap_or(0)
+        };
+        let detail = |dropped: usize| format!("{dropped} lines not kept ({why})").into_bytes();
         match self.notes.iter_mut().find(|n| n.code == NoteCode::SaslTooLong) {
-            Some(note) => {
-                let dropped = 1 + std::str::from_utf8(&note.detail)
-                    .ok()
-                    .and_then(|d| d.split(' ').next())
-                    .and_then(|n| n.parse::<u64>().ok())
-                    .unwrap_or(0);
-                note.detail = format!("{dropped} lines after the first {kept} not kept").into_bytes();
-            }
-            None => self.notes.push(Note::new(
-                NoteCode::SaslTooLong,
-                format!("1 lines after the first {kept} not kept"),
-            )),
+            Some(note) => note.detail = detail(earlier(note) + count),
+            None => self.notes.push(Note::new(NoteCode::SaslTooLong, detail(count))),
         }
+    }
+
+    /// Frees the SASL lines kept so far, counting them as dropped. Returns the bytes freed.
+    pub(super) fn forget_sasl(&mut self, why: &str) -> usize {
+        if self.sasl.is_empty() {
+            return 0;
+        }
+        let freed = self.sasl_held_bytes();
+        let count = self.sasl.len();
+        self.sasl = Vec::new();
+        self.count_dropped_sasl_lines(count, why);
+        freed
+    }
+
+    /// Heap bytes the SASL lines hold.
+    pub(super) fn sasl_held_bytes(&self) -> usize {
+        self.sasl.capacity() * size_of::<SaslLine>() + self.sasl.iter().map(|l| l.data.capacity()).sum::<usize>()
     }
 
     pub(super) fn note(&mut self, code: NoteCode, detail: impl Into<Vec<u8>>) {

@@ -18,6 +18,8 @@ pub(super) struct LineReader {
     len: usize,
     /// The line's last byte, even when `buf` is full: tells CRLF from a bare LF.
     last: Option<u8>,
+    /// The memory budget took the line's bytes: the rest of it is counted, not kept.
+    given_up: bool,
 }
 
 /// Facts about a complete line whose bytes sit in the reader's buffer.
@@ -59,7 +61,11 @@ impl LineReader {
             return Some((info, Some(line)));
         }
         self.start.get_or_insert(at);
-        let room = MAX_LINE.saturating_sub(self.buf.len());
+        let room = if self.given_up {
+            0
+        } else {
+            MAX_LINE.saturating_sub(self.buf.len())
+        };
         self.buf.extend_from_slice(&part[..part.len().min(room)]);
         self.len += part.len();
         if let Some(&b) = part.last() {
@@ -77,10 +83,11 @@ impl LineReader {
             at: self.start.take().unwrap_or(at),
             bare_lf,
             wire_len: self.len + 1,
-            truncated: self.len > MAX_LINE,
+            truncated: self.len > MAX_LINE || self.given_up,
         };
         self.len = 0;
         self.last = None;
+        self.given_up = false;
         Some((info, None))
     }
 
@@ -89,6 +96,23 @@ impl LineReader {
         self.start = None;
         self.len = 0;
         self.last = None;
+        self.given_up = false;
+    }
+
+    /// Frees the bytes of the line being collected: the line is reported truncated when it
+    /// ends. Returns the bytes freed.
+    pub(super) fn give_up(&mut self) -> usize {
+        let freed = self.buf.capacity();
+        if self.len > 0 {
+            self.given_up = true;
+        }
+        self.buf = Vec::new();
+        freed
+    }
+
+    /// Heap bytes held.
+    pub(super) fn held_bytes(&self) -> usize {
+        self.buf.capacity()
     }
 
     pub(super) fn pending(&self) -> usize {

@@ -71,6 +71,10 @@ pub enum NoteCode {
     /// stream offset: the first copy was kept, as the receiving host would have (a sign of
     /// evasion or a broken middlebox).
     ConflictingRetransmission,
+    /// The decoders of all connections together held more memory than the budget allows: this
+    /// connection gave up its partial lines, kept body lines, SASL lines and waiting commands
+    /// (each loss also noted where it happened).
+    MemoryBudget,
 }
 
 impl serde::Serialize for NoteCode {
@@ -111,6 +115,7 @@ impl NoteCode {
             TooManyPending => "too_many_pending",
             SaslTooLong => "sasl_too_long",
             ConflictingRetransmission => "conflicting_retransmission",
+            MemoryBudget => "memory_budget",
         }
     }
 
@@ -161,6 +166,9 @@ impl NoteCode {
             ConflictingRetransmission => {
                 "a retransmission carried different bytes for data already seen: the first copy was kept, as the receiver would have; other tools may show the second (an evasion trick or a broken middlebox)"
             }
+            MemoryBudget => {
+                "all connections together held more decoder memory than the budget (32 MiB): this one gave up its partial lines, kept message lines and waiting commands, each loss noted where it happened"
+            }
         }
     }
 
@@ -207,6 +215,9 @@ impl NoteCode {
             SaslTooLong => "AUTH 交互的行数远远超过任何机制的需要：只保存前 64 行，其余的只计数",
             ConflictingRetransmission => {
                 "重传的数据与先前收到的同一位置的字节不同：保留第一份，与接收方的做法相同；别的工具可能显示第二份（规避检测的手法或有问题的中间设备）"
+            }
+            MemoryBudget => {
+                "所有连接的解码器合计占用的内存超过了预算（32 MiB）：这条连接放弃了未完成的行、已保存的邮件行和等待回复的命令，每一处损失都在发生的地方另有说明"
             }
         }
     }
@@ -271,6 +282,7 @@ mod tests {
             TooManyPending,
             SaslTooLong,
             ConflictingRetransmission,
+            MemoryBudget,
         ];
         let mut names: Vec<&str> = all.iter().map(|code| code.name()).collect();
         for (code, name) in all.iter().zip(&names) {

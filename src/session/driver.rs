@@ -18,6 +18,15 @@ use crate::pop3::{
 /// Printed bodies kept for reuse at most (each holds at most `max_body` bytes).
 const MAX_SPARE_BODIES: usize = 16;
 
+/// A session holding less than this is not relieved: its state is about what any session
+/// needs, and relieving it would free nothing. With 10,000 connections at most, the floor
+/// bounds what the budget leaves over.
+const RELIEF_FLOOR: usize = 4 * 1024;
+
+/// A mailbox mirror smaller than this is left alone when its session is relieved: it costs
+/// little, and the size checks of RETR need it.
+const MAILBOX_KEPT_WHEN_RELIEVED: usize = 2 * 1024;
+
 struct SessionState {
     info: SessionInfo,
     decoder: Decoder,
@@ -30,6 +39,10 @@ struct SessionState {
     notes: u32,
     quit_answered: bool,
     tls: bool,
+    /// Heap bytes the decoder and the mailbox mirror held after the last feed.
+    held: usize,
+    /// The memory budget took state from this session (said once, in a note).
+    relieved: bool,
 }
 
 /// Turns the flow layer's streams into sessions; a [`StreamSink`] that feeds a [`SessionSink`].
@@ -37,12 +50,15 @@ pub struct Sessions<S> {
     config: SessionConfig,
     sink: S,
     flows: HashMap<FlowId, SessionInfo, foldhash::fast::RandomState>,
-    sessions: HashMap<FlowId, SessionState, foldhash::fast::RandomState>,
+    /// Boxed, as the flow table's connections are: an empty slot costs a pointer.
+    sessions: HashMap<FlowId, Box<SessionState>, foldhash::fast::RandomState>,
     next_id: SessionId,
     events: Vec<Pop3Event>,
     /// Bodies already printed, whose memory the next multi-line replies reuse.
     spare_bodies: Vec<Body>,
     exchanges: u64,
+    /// The sum of every session's `held`.
+    held: usize,
 }
 
 impl<S: SessionSink> Sessions<S> {
@@ -57,6 +73,7 @@ impl<S: SessionSink> Sessions<S> {
             events: Vec::new(),
             spare_bodies: Vec::new(),
             exchanges: 0,
+            held: 0,
         }
     }
 
@@ -74,8 +91,10 @@ impl<S: SessionSink> Sessions<S> {
     }
 
     /// Feeds one connection's decoder and hands what it found to the sink. The session starts
-    /// here, with the connection's first byte or gap.
-    fn feed(&mut self, flow: FlowId, feed: impl FnOnce(&mut Decoder, &mut Vec<Pop3Event>)) {
+    /// here, with the connection's first byte or gap. A session whose feed takes the memory of
+    /// all sessions over the budget gives up what it can, as the flow table's connection that
+    /// goes over its byte budget does: the total then stays within one feed of the budget.
+    fn feed(&mut self, flow: FlowId, at: Position, feed: impl FnOnce(&mut Decoder, &mut Vec<Pop3Event>)) {
         let session = match self.sessions.entry(flow) {
             Entry::Occupied(entry) => entry.into_mut(),
             Entry::Vacant(entry) => {
@@ -90,7 +109,7 @@ impl<S: SessionSink> Sessions<S> {
                     max_body: self.config.max_body,
                 };
                 self.sink.event(SessionEvent::Started(&info));
-                entry.insert(SessionState::new(info, Decoder::new(options)))
+                entry.insert(Box::new(SessionState::new(info, Decoder::new(options))))
             }
         };
         if session.decoder.wants_spare_body()
@@ -99,6 +118,11 @@ impl<S: SessionSink> Sessions<S> {
             session.decoder.recycle(body);
         }
         feed(&mut session.decoder, &mut self.events);
+        self.held = self.held - session.held + session.measure();
+        if self.held > self.config.max_held && session.held > RELIEF_FLOOR {
+            session.relieve(at, &mut self.events);
+            self.held = self.held - session.held + session.measure();
+        }
         let before = session.exchanges;
         session.deliver(&mut self.events, &mut self.sink, &mut self.spare_bodies);
         self.exchanges += u64::from(session.exchanges - before);
@@ -137,25 +161,18 @@ impl<S: SessionSink> StreamSink for Sessions<S> {
                 bytes,
                 ..
             } => {
-                self.feed(flow, |decoder, events| {
-                    decoder.bytes(dir, bytes, Position { ts, frame, offset: 0 }, events)
-                });
+                let at = Position { ts, frame, offset: 0 };
+                self.feed(flow, at, |decoder, events| decoder.bytes(dir, bytes, at, events));
             }
             StreamEvent::Gap {
                 flow, dir, ts, len, ..
             } => {
-                self.feed(flow, |decoder, events| {
-                    decoder.gap(
-                        dir,
-                        len,
-                        Position {
-                            ts,
-                            frame: 0,
-                            offset: 0,
-                        },
-                        events,
-                    )
-                });
+                let at = Position {
+                    ts,
+                    frame: 0,
+                    offset: 0,
+                };
+                self.feed(flow, at, |decoder, events| decoder.gap(dir, len, at, events));
             }
             StreamEvent::Conflict {
                 flow,
@@ -167,14 +184,15 @@ impl<S: SessionSink> StreamSink for Sessions<S> {
                 other,
                 ..
             } => {
-                self.feed(flow, |decoder, events| {
-                    let at = Position { ts, frame, offset: 0 };
+                let at = Position { ts, frame, offset: 0 };
+                self.feed(flow, at, |decoder, events| {
                     decoder.conflict(dir, differing, [kept, other], at, events)
                 });
             }
             StreamEvent::Closed { ts, summary } => {
                 self.flows.remove(&summary.id);
                 if let Some(mut session) = self.sessions.remove(&summary.id) {
+                    self.held -= session.held;
                     session.decoder.end(
                         Position {
                             ts,
@@ -215,6 +233,33 @@ impl SessionState {
             exchanges: 0,
             notes: 0,
             quit_answered: false,
+            held: 0,
+            relieved: false,
+        }
+    }
+
+    /// Measures the heap bytes the decoder and the mailbox mirror hold (estimated), into
+    /// `held`.
+    fn measure(&mut self) -> usize {
+        self.held = self.decoder.held_bytes() + self.mailbox.held_bytes();
+        self.held
+    }
+
+    /// Gives up what the session can when the budget over all sessions is reached, and says
+    /// so in a note the first time (each loss is noted where it happened).
+    fn relieve(&mut self, at: Position, events: &mut Vec<Pop3Event>) {
+        let freed = self.decoder.relieve(events);
+        let mut detail = format!("{freed} bytes of decoder state given up");
+        if self.mailbox.held_bytes() > MAILBOX_KEPT_WHEN_RELIEVED {
+            let messages = self.mailbox.messages.len();
+            self.mailbox.forget_messages();
+            detail.push_str(&format!("; the mailbox mirror forgot {messages} messages"));
+        }
+        if !std::mem::replace(&mut self.relieved, true) {
+            events.push(Pop3Event::Note {
+                note: Note::new(NoteCode::MemoryBudget, detail),
+                at,
+            });
         }
     }
 
@@ -462,6 +507,7 @@ mod tests {
         credentials: Vec<Credential>,
         ends: Vec<SessionSummary>,
         starts: usize,
+        notes: Vec<NoteCode>,
     }
 
     impl SessionSink for Seen {
@@ -471,6 +517,7 @@ mod tests {
                 SessionEvent::Exchange { exchange, .. } => self.exchanges.push(exchange.clone()),
                 SessionEvent::Credential { credential, .. } => self.credentials.push(credential.clone()),
                 SessionEvent::Ended(summary) => self.ends.push(summary.clone()),
+                SessionEvent::Note { note, .. } => self.notes.push(note.code),
                 _ => {}
             }
         }
@@ -478,7 +525,11 @@ mod tests {
 
     /// Plays a conversation through the session layer, as the flow layer would deliver it.
     fn play(turns: &[(Direction, &str)], end: EndReason) -> Seen {
-        let mut sessions = Sessions::new(SessionConfig::default(), Seen::default());
+        play_with(SessionConfig::default(), turns, end)
+    }
+
+    fn play_with(config: SessionConfig, turns: &[(Direction, &str)], end: EndReason) -> Seen {
+        let mut sessions = Sessions::new(config, Seen::default());
         let client: SocketAddr = "192.0.2.1:50000".parse().unwrap();
         let server: SocketAddr = "192.0.2.2:110".parse().unwrap();
         sessions.event(StreamEvent::Opened {
@@ -686,5 +737,94 @@ mod tests {
             cause: GapCause::NotCaptured,
         });
         assert_eq!(sessions.into_sink().starts, 1);
+    }
+
+    fn open(sessions: &mut Sessions<Seen>, flow: FlowId) {
+        sessions.event(StreamEvent::Opened {
+            flow,
+            ts: Timestamp(0),
+            client: SocketAddr::from(([192, 0, 2, 1], 40000 + flow as u16)),
+            server: "192.0.2.2:110".parse().unwrap(),
+            handshake: true,
+        });
+    }
+
+    fn send(sessions: &mut Sessions<Seen>, flow: FlowId, dir: Direction, offset: u64, bytes: &[u8]) {
+        sessions.event(StreamEvent::Data {
+            flow,
+            dir,
+            ts: Timestamp(1),
+            frame: 1,
+            offset,
+            bytes,
+        });
+    }
+
+    #[test]
+    fn unfinished_lines_on_many_connections_stay_within_the_memory_budget() {
+        let budget = 64 * 1024;
+        let config = SessionConfig {
+            max_held: budget,
+            ..SessionConfig::default()
+        };
+        let mut sessions = Sessions::new(config, Seen::default());
+        let line = [b'x'; 8 * 1024];
+        for flow in 1..=100 {
+            open(&mut sessions, flow);
+            send(&mut sessions, flow, S, 0, b"+OK\r\n");
+            send(&mut sessions, flow, C, 0, &line);
+            // One feed may take the total over; the feed that does gives it back.
+            assert!(sessions.held <= budget + RELIEF_FLOOR * 2, "{} held", sessions.held);
+        }
+        for flow in 1..=100 {
+            send(&mut sessions, flow, C, line.len() as u64, b"\r\n");
+            send(&mut sessions, flow, S, 5, b"-ERR no\r\n");
+        }
+        let seen = sessions.into_sink();
+        let truncated = |e: &Exchange| e.notes.iter().any(|n| n.code == NoteCode::LineTruncated);
+        assert_eq!(seen.exchanges.len(), 100);
+        // The first few lines fit in the budget and are kept whole; every later one is cut
+        // when it takes the total over, and says so.
+        let cut = seen.exchanges.iter().filter(|e| truncated(e)).count();
+        assert!(cut > 90, "{cut} lines cut");
+        let relieved = seen.notes.iter().filter(|&&c| c == NoteCode::MemoryBudget).count();
+        assert!(relieved >= cut);
+        assert!(seen.exchanges.iter().all(|e| e.command.as_ref().unwrap().wire.len() <= line.len() + 2));
+    }
+
+    #[test]
+    fn over_the_budget_waiting_commands_are_reported_without_their_replies() {
+        let config = SessionConfig {
+            max_held: 16 * 1024,
+            ..SessionConfig::default()
+        };
+        let mut turns = vec![(S, "+OK ready\r\n")];
+        let noops = "NOOP\r\n".repeat(200);
+        turns.push((C, &noops));
+        let replies = "+OK\r\n".repeat(200);
+        turns.push((S, &replies));
+        let seen = play_with(config, &turns, EndReason::Fin);
+        let pending = |e: &&Exchange| e.notes.iter().any(|n| n.code == NoteCode::TooManyPending);
+        assert_eq!(seen.exchanges.iter().filter(pending).count(), 199);
+        let first = seen.exchanges.iter().find(|e| e.index == 1).unwrap();
+        assert_eq!(first.ok(), Some(true), "the head keeps its place and gets its reply");
+        assert_eq!(seen.notes.iter().filter(|&&c| c == NoteCode::MemoryBudget).count(), 1);
+    }
+
+    #[test]
+    fn over_the_budget_the_mailbox_mirror_forgets_its_messages_and_says_how_many() {
+        let config = SessionConfig {
+            max_held: 16 * 1024,
+            ..SessionConfig::default()
+        };
+        let mut turns = logged_in();
+        let listing: String = (1..=1000).map(|n| format!("{n} uid-{n}\r\n")).collect();
+        let reply = format!("+OK\r\n{listing}.\r\n");
+        turns.extend([(C, "UIDL\r\n"), (S, reply.as_str()), (C, "NOOP\r\n"), (S, "+OK\r\n")]);
+        let seen = play_with(config, &turns, EndReason::Fin);
+        let mailbox = &seen.ends[0].mailbox;
+        assert!(mailbox.messages.is_empty());
+        assert_eq!(mailbox.forgotten, 1000);
+        assert_eq!(seen.notes, vec![NoteCode::MemoryBudget]);
     }
 }

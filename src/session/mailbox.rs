@@ -27,7 +27,22 @@ pub struct Mailbox {
     /// `Some(true)`: QUIT in TRANSACTION was answered, so the marked messages were deleted.
     /// `Some(false)`: messages were marked, but the session ended without that: none deleted.
     pub committed: Option<bool>,
+    /// Messages the mirror forgot when the memory budget over all connections was reached
+    /// (a `memory_budget` note says when); absent from JSON when none.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub forgotten: u64,
+    /// Heap bytes `messages` holds, estimated.
+    #[serde(skip)]
+    held: usize,
 }
+
+fn is_zero(count: &u64) -> bool {
+    *count == 0
+}
+
+/// What one entry of `messages` costs besides its unique id: the map's node share and the
+/// entry itself.
+const ENTRY_COST: usize = size_of::<Message>() + size_of::<u32>() + 32;
 
 /// One thing an exchange taught about the mailbox (RFC 1939 §5–6). Front ends replay them to
 /// show the mailbox as it stood after any exchange.
@@ -79,16 +94,36 @@ impl Mailbox {
                 self.count = Some(*count);
                 self.octets = *octets;
             }
-            MailboxChange::Size { number, size } => self.messages.entry(*number).or_default().size = *size,
+            MailboxChange::Size { number, size } => self.entry(*number).size = *size,
             MailboxChange::Uid { number, uid } => {
-                self.messages.entry(*number).or_default().uid = Some(uid.clone());
+                let old = self.entry(*number).uid.replace(uid.clone());
+                self.held = self.held + uid.capacity() - old.map_or(0, |old| old.capacity());
             }
-            MailboxChange::Retrieved { number, complete } => {
-                self.messages.entry(*number).or_default().retrieved = *complete;
-            }
-            MailboxChange::Marked(number) => self.messages.entry(*number).or_default().marked = true,
+            MailboxChange::Retrieved { number, complete } => self.entry(*number).retrieved = *complete,
+            MailboxChange::Marked(number) => self.entry(*number).marked = true,
             MailboxChange::Unmarked => self.messages.values_mut().for_each(|m| m.marked = false),
             MailboxChange::Committed => self.committed = Some(true),
         }
+    }
+
+    fn entry(&mut self, number: u32) -> &mut Message {
+        let held = &mut self.held;
+        self.messages.entry(number).or_insert_with(|| {
+            *held += ENTRY_COST;
+            Message::default()
+        })
+    }
+
+    /// Heap bytes the per-message mirror holds, estimated.
+    pub fn held_bytes(&self) -> usize {
+        self.held
+    }
+
+    /// Forgets the per-message mirror (the counts from STAT stay), counting what was lost in
+    /// `forgotten`.
+    pub fn forget_messages(&mut self) {
+        self.forgotten += self.messages.len() as u64;
+        self.messages = BTreeMap::new();
+        self.held = 0;
     }
 }

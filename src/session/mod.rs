@@ -203,6 +203,9 @@ pub struct SessionConfig {
     pub max_body: usize,
     /// Stop reading once this many exchanges are complete (`sniff -c`).
     pub stop_after_exchanges: Option<u64>,
+    /// The most heap memory the state of all sessions together may hold (decoders and mailbox
+    /// mirrors); the session that goes over gives up what it can ([`crate::pop3::Decoder::relieve`]).
+    pub max_held: usize,
 }
 
 /// How much a session layer has seen.
@@ -220,6 +223,7 @@ impl Default for SessionConfig {
             implicit_tls_ports: vec![995],
             max_body: 1 << 20,
             stop_after_exchanges: None,
+            max_held: 32 << 20,
         }
     }
 }
