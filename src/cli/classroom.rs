@@ -258,6 +258,7 @@ fn say_tally(out: &mut impl Write, class: &Class) -> io::Result<()> {
         .iter()
         .enumerate()
         .map(|(i, n)| format!("{}) {n}", i + 1))
+        .chain(tally.numbers.iter().map(|(number, n)| format!("{number}: {n}")))
         .collect();
     let waiting: Vec<String> = tally
         .waiting

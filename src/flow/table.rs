@@ -309,7 +309,10 @@ impl Flow {
         sink: &mut (impl StreamSink + ?Sized),
     ) -> usize {
         let before = self.buffered();
-        let forgot = self.halves.iter_mut().fold(false, |forgot, half| half.forget_recent() | forgot);
+        let forgot = self
+            .halves
+            .iter_mut()
+            .fold(false, |forgot, half| half.forget_recent() | forgot);
         stats.unchecked_flows += u64::from(forgot);
         if flush {
             for dir in [Direction::ClientToServer, Direction::ServerToClient] {

@@ -644,13 +644,31 @@ fn bytes_remembered_for_retransmission_checks_count_in_the_memory_budget() {
         };
         let frame = u64::from(n) * 3;
         table.segment(frame, Timestamp(0), &segment(CLIENT_ISN, syn(), b""), &mut sink);
-        table.segment(frame + 1, Timestamp(0), &segment(CLIENT_ISN + 1, ack(), &[b'x'; 1000]), &mut sink);
+        table.segment(
+            frame + 1,
+            Timestamp(0),
+            &segment(CLIENT_ISN + 1, ack(), &[b'x'; 1000]),
+            &mut sink,
+        );
         let forged = segment(CLIENT_ISN + 1, ack(), &[b'y'; 1000]);
         table.segment(frame + 2, Timestamp(0), &forged, &mut sink);
-        assert!(table.buffered_total <= 8000, "{} bytes kept", table.buffered_total);
+        assert!(
+            table.buffered_total <= 8000,
+            "{} bytes kept",
+            table.buffered_total
+        );
     }
     let unchecked = table.stats.unchecked_flows;
-    assert!(unchecked >= 20, "only {unchecked} connections gave up their memory");
-    let checked = (1..=30).filter(|&flow| sink.conflicts.contains_key(&(flow, C))).count();
-    assert_eq!(checked as u64 + unchecked, 30, "each forgery is either caught or counted unchecked");
+    assert!(
+        unchecked >= 20,
+        "only {unchecked} connections gave up their memory"
+    );
+    let checked = (1..=30)
+        .filter(|&flow| sink.conflicts.contains_key(&(flow, C)))
+        .count();
+    assert_eq!(
+        checked as u64 + unchecked,
+        30,
+        "each forgery is either caught or counted unchecked"
+    );
 }

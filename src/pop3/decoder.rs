@@ -71,7 +71,10 @@ fn pending_cost(exchange: &Exchange) -> usize {
         + exchange.command.as_ref().map_or(0, |c| {
             c.wire.capacity()
                 + c.keyword.capacity()
-                + c.args.iter().map(|a| a.capacity() + size_of::<Vec<u8>>()).sum::<usize>()
+                + c.args
+                    .iter()
+                    .map(|a| a.capacity() + size_of::<Vec<u8>>())
+                    .sum::<usize>()
         })
 }
 
@@ -180,7 +183,11 @@ impl Decoder {
     /// body being received, SASL lines, the spare body. O(1) for any traffic but an AUTH, whose
     /// SASL lines are bounded. The session layer sums it over all connections.
     pub fn held_bytes(&self) -> usize {
-        let exchanges = self.pending.front().into_iter().chain(self.pending.back().filter(|_| self.pending.len() > 1));
+        let exchanges = self
+            .pending
+            .front()
+            .into_iter()
+            .chain(self.pending.back().filter(|_| self.pending.len() > 1));
         let in_progress: usize = exchanges
             .map(|e| {
                 let body = e.reply.as_ref().and_then(|r| r.body.as_ref());

@@ -260,7 +260,8 @@ impl Exchange {
 
     /// Heap bytes the SASL lines hold.
     pub(super) fn sasl_held_bytes(&self) -> usize {
-        self.sasl.capacity() * size_of::<SaslLine>() + self.sasl.iter().map(|l| l.data.capacity()).sum::<usize>()
+        self.sasl.capacity() * size_of::<SaslLine>()
+            + self.sasl.iter().map(|l| l.data.capacity()).sum::<usize>()
     }
 
     pub(super) fn note(&mut self, code: NoteCode, detail: impl Into<Vec<u8>>) {

@@ -774,7 +774,11 @@ mod tests {
             send(&mut sessions, flow, S, 0, b"+OK\r\n");
             send(&mut sessions, flow, C, 0, &line);
             // One feed may take the total over; the feed that does gives it back.
-            assert!(sessions.held <= budget + RELIEF_FLOOR * 2, "{} held", sessions.held);
+            assert!(
+                sessions.held <= budget + RELIEF_FLOOR * 2,
+                "{} held",
+                sessions.held
+            );
         }
         for flow in 1..=100 {
             send(&mut sessions, flow, C, line.len() as u64, b"\r\n");
@@ -787,9 +791,17 @@ mod tests {
         // when it takes the total over, and says so.
         let cut = seen.exchanges.iter().filter(|e| truncated(e)).count();
         assert!(cut > 90, "{cut} lines cut");
-        let relieved = seen.notes.iter().filter(|&&c| c == NoteCode::MemoryBudget).count();
+        let relieved = seen
+            .notes
+            .iter()
+            .filter(|&&c| c == NoteCode::MemoryBudget)
+            .count();
         assert!(relieved >= cut);
-        assert!(seen.exchanges.iter().all(|e| e.command.as_ref().unwrap().wire.len() <= line.len() + 2));
+        assert!(
+            seen.exchanges
+                .iter()
+                .all(|e| e.command.as_ref().unwrap().wire.len() <= line.len() + 2)
+        );
     }
 
     #[test]
@@ -807,8 +819,18 @@ mod tests {
         let pending = |e: &&Exchange| e.notes.iter().any(|n| n.code == NoteCode::TooManyPending);
         assert_eq!(seen.exchanges.iter().filter(pending).count(), 199);
         let first = seen.exchanges.iter().find(|e| e.index == 1).unwrap();
-        assert_eq!(first.ok(), Some(true), "the head keeps its place and gets its reply");
-        assert_eq!(seen.notes.iter().filter(|&&c| c == NoteCode::MemoryBudget).count(), 1);
+        assert_eq!(
+            first.ok(),
+            Some(true),
+            "the head keeps its place and gets its reply"
+        );
+        assert_eq!(
+            seen.notes
+                .iter()
+                .filter(|&&c| c == NoteCode::MemoryBudget)
+                .count(),
+            1
+        );
     }
 
     #[test]
@@ -820,7 +842,12 @@ mod tests {
         let mut turns = logged_in();
         let listing: String = (1..=1000).map(|n| format!("{n} uid-{n}\r\n")).collect();
         let reply = format!("+OK\r\n{listing}.\r\n");
-        turns.extend([(C, "UIDL\r\n"), (S, reply.as_str()), (C, "NOOP\r\n"), (S, "+OK\r\n")]);
+        turns.extend([
+            (C, "UIDL\r\n"),
+            (S, reply.as_str()),
+            (C, "NOOP\r\n"),
+            (S, "+OK\r\n"),
+        ]);
         let seen = play_with(config, &turns, EndReason::Fin);
         let mailbox = &seen.ends[0].mailbox;
         assert!(mailbox.messages.is_empty());

@@ -5,7 +5,7 @@ use ratatui::layout::{Position as Cell, Rect};
 
 use crate::pop3::{Phase, Status};
 use crate::teach::classroom::{Class, Invitation};
-use crate::teach::lesson::{Lang, PaneName, Replay};
+use crate::teach::lesson::{Lang, PaneName, QuestionKind, Replay};
 use crate::view::timeline::{LineKind, Record, SessionView, Timeline};
 
 /// The panes that take the keyboard, in Tab order.
@@ -506,6 +506,50 @@ impl App {
         self.follow_step();
     }
 
+    /// A key that answers the open question: 1–9 picks (or, for a question with several right
+    /// answers, marks) a choice; a number question takes digits and Backspace; Enter gives
+    /// what was marked or typed. False when the key is not for the question.
+    fn answer_key(&mut self, event: &KeyEvent) -> bool {
+        let Some(lesson) = &mut self.lesson else {
+            return false;
+        };
+        let replay = &mut lesson.replay;
+        let Some(kind) = replay.question().map(|q| q.kind) else {
+            return false;
+        };
+        if replay.finished || replay.settled() {
+            return false;
+        }
+        let number = kind == QuestionKind::Number;
+        match event.code {
+            KeyCode::Char(digit @ '0'..='9') if number => {
+                if !replay.type_digit(digit as u8 - b'0') {
+                    self.message = Some("that number is too long".to_string());
+                }
+            }
+            KeyCode::Backspace if number => replay.erase(),
+            KeyCode::Enter if matches!(kind, QuestionKind::Number | QuestionKind::Several) => {
+                if replay.submit().is_none() {
+                    self.message = Some(
+                        if number {
+                            "type a number first"
+                        } else {
+                            "mark a choice first"
+                        }
+                        .to_string(),
+                    );
+                }
+            }
+            KeyCode::Char(digit @ '1'..='9') if !number => {
+                if replay.press(digit as usize - '1' as usize).is_none() {
+                    self.message = Some(format!("there is no choice {digit}"));
+                }
+            }
+            _ => return false,
+        }
+        true
+    }
+
     pub fn handle_key(&mut self, event: KeyEvent) {
         self.message = None;
         if event.code == KeyCode::Char('c') && event.modifiers.contains(KeyModifiers::CONTROL) {
@@ -513,23 +557,15 @@ impl App {
             return;
         }
         if self.prompt.is_none() && !self.help && self.lesson.is_some() {
+            if self.answer_key(&event) {
+                self.follow_step();
+                return;
+            }
             if let Some((_, action, _)) = LESSON_KEYS
                 .iter()
                 .find(|(keys, ..)| keys.iter().any(|k| k.is(&event)))
             {
                 self.lesson_act(*action);
-                return;
-            }
-            if let KeyCode::Char(digit @ '1'..='9') = event.code
-                && let Some(lesson) = &mut self.lesson
-                && !lesson.replay.finished
-                && lesson.replay.question().is_some()
-            {
-                let index = digit as usize - '1' as usize;
-                if lesson.replay.answer(index).is_none() && !lesson.replay.settled() {
-                    self.message = Some(format!("there is no choice {digit}"));
-                }
-                self.follow_step();
                 return;
             }
         }

@@ -1,7 +1,7 @@
 //! The bundled lessons: checked, printed in both languages, exported, replayed in the terminal
 //! UI after keys, and walked through for real in tmux.
 
-use pop3scope::teach::lesson::{self, BUNDLED, Lang, LessonFile, Replay, Source};
+use pop3scope::teach::lesson::{self, BUNDLED, Lang, LessonFile, Replay, Response, Source};
 use pop3scope::tui::{App, draw};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -401,6 +401,84 @@ fn replay_ends_with_the_score() {
     assert_eq!(replay.score(), (3, 5));
 }
 
+/// Goes to step `number` of a lesson with the `g` prompt.
+fn go_to(app: &mut App, number: usize) {
+    press(app, &[Char('g')]);
+    let digits: Vec<KeyCode> = number.to_string().chars().map(Char).collect();
+    press(app, &digits);
+    press(app, &[KeyCode::Enter]);
+}
+
+#[test]
+fn a_number_question_is_answered_by_typing_digits_and_enter() {
+    // Lesson 2, step 5: how many lines answer LIST on an empty mailbox? The reply stays hidden
+    // while the number is typed; Backspace takes back a digit.
+    let mut app = lesson_app(2, Lang::En);
+    go_to(&mut app, 5);
+    press(
+        &mut app,
+        &[
+            Char('1'),
+            Char('2'),
+            KeyCode::Backspace,
+            KeyCode::Backspace,
+            Char('2'),
+        ],
+    );
+    let screen = render(&mut app, 120, 40);
+    assert!(screen.contains("Your answer: 2▏"), "{screen}");
+    assert!(
+        !screen.contains("0 messages:"),
+        "the reply is hidden before the answer:\n{screen}"
+    );
+    press(&mut app, &[KeyCode::Enter]);
+    let replay = &app.lesson.as_ref().unwrap().replay;
+    assert_eq!(replay.chosen[4], Some(Response::Number(2)));
+    let screen = render(&mut app, 120, 40);
+    assert!(screen.contains("Answer: 2."), "{screen}");
+    assert!(
+        screen.contains("0 messages:"),
+        "the reply shows with the answer:\n{screen}"
+    );
+}
+
+#[test]
+fn a_question_with_several_right_answers_takes_every_mark_then_enter() {
+    // Lesson 9's last step: the user name and the PLAIN/LOGIN passwords are readable.
+    let mut app = lesson_app(9, Lang::En);
+    let last = app.lesson.as_ref().unwrap().replay.steps();
+    go_to(&mut app, last);
+    // Marks toggle: 3 on and off again, then 1 and 2.
+    press(&mut app, &[Char('3'), Char('1'), Char('3'), Char('2')]);
+    assert_eq!(
+        app.lesson.as_ref().unwrap().replay.chosen[last - 1],
+        None,
+        "marks are not an answer yet"
+    );
+    let screen = render(&mut app, 120, 40);
+    assert!(
+        screen.contains("■ 1)") && screen.contains("■ 2)") && screen.contains("□ 3)"),
+        "{screen}"
+    );
+    press(&mut app, &[KeyCode::Enter]);
+    let replay = &app.lesson.as_ref().unwrap().replay;
+    assert_eq!(replay.chosen[last - 1], Some(Response::Picked(0b11)));
+    assert!(
+        replay.lesson.file.steps[last - 1]
+            .question
+            .as_ref()
+            .unwrap()
+            .is_right(Response::Picked(0b11))
+    );
+    // Half of the right answer is not the answer.
+    let mut app = lesson_app(9, Lang::En);
+    go_to(&mut app, last);
+    press(&mut app, &[Char('2'), KeyCode::Enter]);
+    let screen = render(&mut app, 120, 40);
+    assert!(screen.contains("✓ 1)") && screen.contains("✓ 2)"), "{screen}");
+    assert_eq!(app.lesson.as_ref().unwrap().replay.score(), (0, 5));
+}
+
 #[test]
 fn in_tmux_a_student_takes_lesson_1_to_the_end() {
     let command = format!(
@@ -515,7 +593,7 @@ fn the_class_view_of_a_classroom_shows_the_tally_and_who_is_waiting() {
         .join("<b>Bob</b>", "123456", Token("b".to_string()))
         .unwrap();
     class.join("Cy", "123456", Token("c".to_string())).unwrap();
-    class.answer(ann, 0, 1).unwrap();
+    class.answer(ann, 0, Response::Picked(1 << 1)).unwrap();
     insta::assert_snapshot!("class_tally_before_the_reveal", render(&mut app, 140, 36));
     // The reveal marks the right answer; the next step, which asks nothing, shows the QR code.
     press(&mut app, &[KeyCode::Char('r')]);

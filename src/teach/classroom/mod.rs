@@ -22,7 +22,7 @@ use page::Pages;
 use results::{ResultRow, Results};
 use state::{ClassConfig, Classroom, Given, Position, Refusal, StepFacts, Tally, Token};
 
-use crate::teach::lesson::{Lang, Lesson, Replay};
+use crate::teach::lesson::{Lang, Lesson, Replay, Response};
 use crate::view::timeline::Timeline;
 
 /// How students reach the class: the address, the join code, and a QR code of the address.
@@ -93,8 +93,7 @@ impl Class {
             .steps
             .iter()
             .map(|step| StepFacts {
-                choices: step.question.as_ref().map_or(0, |q| q.choices.len()),
-                correct: step.question.as_ref().and_then(|q| q.correct()),
+                question: step.question.clone(),
             })
             .collect();
         let (changes, _) = tokio::sync::watch::channel(0);
@@ -165,11 +164,11 @@ impl Class {
     }
 
     /// A student answers; the answer is written to the results file before this returns.
-    pub fn answer(&self, student: usize, step: usize, choice: usize) -> Result<Given, Refusal> {
+    pub fn answer(&self, student: usize, step: usize, response: Response) -> Result<Given, Refusal> {
         let now = self.now();
         let (given, version, name) = {
             let mut room = self.room();
-            let given = room.answer(student, step, choice, now)?;
+            let given = room.answer(student, step, response, now)?;
             (given, room.version(), room.students()[student].name.clone())
         };
         let mut results = self
@@ -184,9 +183,18 @@ impl Class {
                 name,
                 step: step + 1,
                 question: ask.map(|a| a.text.clone()).unwrap_or_default(),
-                answer: ask
-                    .and_then(|a| a.choices.get(choice).cloned())
-                    .unwrap_or_default(),
+                answer: match response {
+                    Response::Number(number) => number.to_string(),
+                    Response::Picked(_) => ask
+                        .map(|a| {
+                            let picked = a.choices.iter().enumerate().filter(|(i, _)| response.picked(*i));
+                            picked
+                                .map(|(_, text)| text.as_str())
+                                .collect::<Vec<_>>()
+                                .join(" + ")
+                        })
+                        .unwrap_or_default(),
+                },
                 right: given.right,
                 seconds: (given.seconds * 10.0).round() / 10.0,
             };

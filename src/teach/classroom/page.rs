@@ -30,7 +30,8 @@ pub struct Row {
 /// A question as the class sees it before the reveal: no hint of the right choice.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct Ask {
-    /// `choice` or `predict`.
+    /// `choice`, `several` (pick every right choice), `number` (no choices: a number is the
+    /// answer) or `predict`.
     pub kind: &'static str,
     /// The question.
     pub text: String,
@@ -41,10 +42,12 @@ pub struct Ask {
 /// The answer, in the revealed page only.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct Answer {
-    /// The right choice, 0-based.
-    pub correct: usize,
+    /// The right choices, 0-based (empty for a number question).
+    pub correct: Vec<usize>,
     /// Per choice: why it is right, or the misconception behind it.
     pub why: Vec<String>,
+    /// The right number of a number question, and why.
+    pub number: Option<(u64, String)>,
 }
 
 /// A step's page.
@@ -103,6 +106,14 @@ pub struct Words {
     pub score: &'static str,
     /// A predict step's hidden reply.
     pub hidden: &'static str,
+    /// A question with several right answers.
+    pub several: &'static str,
+    /// The field of a number question.
+    pub number: &'static str,
+    /// The button that sends marked choices or a number.
+    pub send: &'static str,
+    /// The right number, once shown.
+    pub answer_is: &'static str,
     /// Next step (self-paced).
     pub next: &'static str,
     /// Step back (self-paced).
@@ -130,6 +141,10 @@ const WORDS_EN: Words = Words {
     wrong: "Not quite.",
     score: "Your score",
     hidden: "The server's reply is hidden: predict it first.",
+    several: "More than one answer is right: pick every one, then send.",
+    number: "Your answer (a number)",
+    send: "Send",
+    answer_is: "Answer",
     next: "Next",
     back: "Back",
     join_button: "Join",
@@ -149,6 +164,10 @@ const WORDS_ZH: Words = Words {
     wrong: "回答不对。",
     score: "你的得分",
     hidden: "服务器的回复已隐藏：请先预测。",
+    several: "正确答案不止一个：请全部选出，再提交。",
+    number: "你的答案（一个数字）",
+    send: "提交",
+    answer_is: "答案",
     next: "下一步",
     back: "上一步",
     join_button: "加入",
@@ -224,6 +243,8 @@ fn page(replay: &Replay, timeline: &Timeline, lang: Lang) -> StepPage {
         page.ask = Some(Ask {
             kind: match question.kind {
                 QuestionKind::Choice => "choice",
+                QuestionKind::Several => "several",
+                QuestionKind::Number => "number",
                 QuestionKind::Predict => "predict",
             },
             text: question.ask.get(lang).to_string(),
@@ -234,13 +255,17 @@ fn page(replay: &Replay, timeline: &Timeline, lang: Lang) -> StepPage {
                 .collect(),
         });
         if replay.revealed[replay.step] {
-            page.answer = question.correct().map(|correct| Answer {
-                correct,
+            let right = question.right_response();
+            page.answer = Some(Answer {
+                correct: (0..question.choices.len()).filter(|&i| right.picked(i)).collect(),
                 why: question
                     .choices
                     .iter()
                     .map(|c| c.why.get(lang).to_string())
                     .collect(),
+                number: question
+                    .answer
+                    .map(|n| (n, question.why.as_ref().map_or("", |w| w.get(lang)).to_string())),
             });
         }
     }

@@ -8,16 +8,19 @@
 
 use std::time::Duration;
 
+use crate::teach::lesson::{Question, Response};
+
 /// Characters of a student's name kept at most.
 pub const MAX_NAME: usize = 40;
 
-/// What the classroom knows of one step of the lesson.
+/// Different numbers a tally lists at most.
+pub const NUMBERS_TALLIED: usize = 5;
+
+/// What the classroom knows of one step of the lesson: its question, if it asks one.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StepFacts {
-    /// How many choices its question has (0: no question).
-    pub choices: usize,
-    /// The right choice, 0-based.
-    pub correct: Option<usize>,
+    /// The step's question.
+    pub question: Option<Question>,
 }
 
 /// How a class is run.
@@ -64,8 +67,8 @@ impl Position {
 /// One answer a student gave.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Given {
-    /// 0-based choice.
-    pub choice: usize,
+    /// The choices picked, or the number.
+    pub response: Response,
     /// It was the right one.
     pub right: bool,
     /// From the moment the step reached the student to the answer.
@@ -104,7 +107,8 @@ pub enum Refusal {
     /// The token belongs to no student.
     #[error("unknown student: join again")]
     UnknownStudent,
-    /// The answer is for another step than the student's, or the step has no such choice.
+    /// The answer is for another step than the student's, or the question does not take it
+    /// (no such choice, several choices for a one-choice question, a number for choices).
     #[error("there is no such question or choice at this step")]
     NoSuchChoice,
     /// The student answered this question already (the first answer counts).
@@ -130,6 +134,9 @@ pub struct Tally {
     pub students: usize,
     /// Per choice: how many chose it.
     pub per_choice: Vec<usize>,
+    /// For a number question: each number given and how many gave it, most given first (the
+    /// first [`NUMBERS_TALLIED`]).
+    pub numbers: Vec<(u64, usize)>,
     /// The names of those who have not answered, in the order they joined.
     pub waiting: Vec<String>,
 }
@@ -279,33 +286,35 @@ impl Classroom {
         }
     }
 
-    /// A student answers the question of `step` (0-based) with `choice` (0-based).
+    /// A student answers the question of `step` (0-based).
     pub fn answer(
         &mut self,
         student: usize,
         step: usize,
-        choice: usize,
+        response: Response,
         now: Duration,
     ) -> Result<Given, Refusal> {
         let position = self.position(student).clone();
         if position.finished || position.step != step {
             return Err(Refusal::NoSuchChoice);
         }
-        let facts = self.steps.get(step).ok_or(Refusal::NoSuchChoice)?;
-        if choice >= facts.choices {
-            return Err(Refusal::NoSuchChoice);
-        }
+        let question = self
+            .steps
+            .get(step)
+            .and_then(|facts| facts.question.as_ref())
+            .filter(|question| question.accepts(response))
+            .ok_or(Refusal::NoSuchChoice)?;
         if position.revealed_here() {
             return Err(Refusal::Revealed);
         }
-        let right = facts.correct == Some(choice);
+        let right = question.is_right(response);
         let who = &mut self.students[student];
         if who.answers[step].is_some() {
             return Err(Refusal::AnsweredAlready);
         }
         let since = who.shown_at[step].unwrap_or(now);
         let given = Given {
-            choice,
+            response,
             right,
             seconds: now.saturating_sub(since).as_secs_f64(),
         };
@@ -345,7 +354,7 @@ impl Classroom {
         let own = &mut who.own;
         let before = (own.step, own.finished);
         if forward {
-            let asked = self.steps[own.step].choices > 0;
+            let asked = self.steps[own.step].question.is_some();
             if asked && !own.finished && who.answers[own.step].is_none() && !own.revealed[own.step] {
                 return Err(Refusal::AnswerFirst);
             }
@@ -369,7 +378,12 @@ impl Classroom {
 
     /// The spread of answers at `step`.
     pub fn tally(&self, step: usize) -> Tally {
-        let choices = self.steps.get(step).map_or(0, |s| s.choices);
+        let choices = self
+            .steps
+            .get(step)
+            .and_then(|s| s.question.as_ref())
+            .map_or(0, |q| q.choices.len());
+        let mut numbers: std::collections::HashMap<u64, usize> = std::collections::HashMap::new();
         let mut tally = Tally {
             students: self.students.len(),
             per_choice: vec![0; choices],
@@ -379,19 +393,29 @@ impl Classroom {
             match student.answers.get(step).copied().flatten() {
                 Some(given) => {
                     tally.answered += 1;
-                    if let Some(count) = tally.per_choice.get_mut(given.choice) {
-                        *count += 1;
+                    match given.response {
+                        Response::Number(number) => *numbers.entry(number).or_default() += 1,
+                        Response::Picked(_) => {
+                            for (i, count) in tally.per_choice.iter_mut().enumerate() {
+                                *count += usize::from(given.response.picked(i));
+                            }
+                        }
                     }
                 }
                 None => tally.waiting.push(student.name.clone()),
             }
         }
+        tally.numbers = numbers.into_iter().collect();
+        tally
+            .numbers
+            .sort_by_key(|&(number, count)| (std::cmp::Reverse(count), number));
+        tally.numbers.truncate(NUMBERS_TALLIED);
         tally
     }
 
     /// A student's score: (right answers, questions in the lesson).
     pub fn score(&self, student: usize) -> (usize, usize) {
-        let asked = self.steps.iter().filter(|s| s.choices > 0).count();
+        let asked = self.steps.iter().filter(|s| s.question.is_some()).count();
         let right = self.students[student]
             .answers
             .iter()
@@ -426,21 +450,37 @@ mod tests {
 
     const NOW: Duration = Duration::from_secs(0);
 
+    /// A step asking a question of `choices` choices, `correct` the right one.
+    fn asks(choices: usize, correct: usize) -> StepFacts {
+        use crate::teach::lesson::{Choice, QuestionKind, Text};
+        let text = |en: &str| Text {
+            en: en.to_string(),
+            zh: String::new(),
+        };
+        StepFacts {
+            question: Some(Question {
+                kind: QuestionKind::Choice,
+                hide: false,
+                ask: text("?"),
+                choices: (0..choices)
+                    .map(|i| Choice {
+                        text: text(&i.to_string()),
+                        correct: i == correct,
+                        why: text("because"),
+                    })
+                    .collect(),
+                answer: None,
+                why: None,
+            }),
+        }
+    }
+
+    fn pick(choice: usize) -> Response {
+        Response::Picked(1 << choice)
+    }
+
     fn class(self_paced: bool) -> Classroom {
-        let steps = vec![
-            StepFacts {
-                choices: 0,
-                correct: None,
-            },
-            StepFacts {
-                choices: 3,
-                correct: Some(1),
-            },
-            StepFacts {
-                choices: 2,
-                correct: Some(0),
-            },
-        ];
+        let steps = vec![StepFacts { question: None }, asks(3, 1), asks(2, 0)];
         let config = ClassConfig {
             code: "4242".to_string(),
             max_students: 2,
@@ -497,22 +537,22 @@ mod tests {
         let ann = c.join("Ann", "4242", token(1), NOW).unwrap();
         let bob = c.join("Bob", "4242", token(2), NOW).unwrap();
         assert_eq!(
-            c.answer(ann, 1, 1, NOW),
+            c.answer(ann, 1, pick(1), NOW),
             Err(Refusal::NoSuchChoice),
             "not at step 2 yet"
         );
         c.follow_teacher(at(1, &[false; 3]), Duration::from_secs(10));
-        let given = c.answer(ann, 1, 1, Duration::from_secs(14)).unwrap();
+        let given = c.answer(ann, 1, pick(1), Duration::from_secs(14)).unwrap();
         assert!(given.right);
         assert_eq!(given.seconds, 4.0);
-        assert_eq!(c.answer(ann, 1, 0, NOW), Err(Refusal::AnsweredAlready));
-        assert_eq!(c.answer(bob, 1, 3, NOW), Err(Refusal::NoSuchChoice));
+        assert_eq!(c.answer(ann, 1, pick(0), NOW), Err(Refusal::AnsweredAlready));
+        assert_eq!(c.answer(bob, 1, pick(3), NOW), Err(Refusal::NoSuchChoice));
         let tally = c.tally(1);
         assert_eq!((tally.answered, tally.students), (1, 2));
         assert_eq!(tally.per_choice, [0, 1, 0]);
         assert_eq!(tally.waiting, ["Bob"]);
         c.follow_teacher(at(1, &[false, true, false]), NOW);
-        assert_eq!(c.answer(bob, 1, 0, NOW), Err(Refusal::Revealed));
+        assert_eq!(c.answer(bob, 1, pick(0), NOW), Err(Refusal::Revealed));
         assert_eq!(c.score(ann), (1, 2));
         assert_eq!(c.student_move(bob, true, NOW), Err(Refusal::TeacherLeads));
     }
@@ -523,11 +563,11 @@ mod tests {
         let ann = c.join("Ann", "4242", token(1), NOW).unwrap();
         c.student_move(ann, true, NOW).unwrap();
         assert_eq!(c.student_move(ann, true, NOW), Err(Refusal::AnswerFirst));
-        c.answer(ann, 1, 2, NOW).unwrap();
+        c.answer(ann, 1, pick(2), NOW).unwrap();
         assert!(c.position(ann).revealed_here());
         c.student_move(ann, true, NOW).unwrap();
         c.student_move(ann, true, NOW).unwrap_err();
-        c.answer(ann, 2, 0, NOW).unwrap();
+        c.answer(ann, 2, pick(0), NOW).unwrap();
         c.student_move(ann, true, NOW).unwrap();
         assert!(c.position(ann).finished);
         assert_eq!(c.score(ann), (1, 2));
@@ -540,7 +580,7 @@ mod tests {
         let v = c.version();
         let ann = c.join("Ann", "4242", token(1), NOW).unwrap();
         c.follow_teacher(at(1, &[false; 3]), NOW);
-        c.answer(ann, 1, 0, NOW).unwrap();
+        c.answer(ann, 1, pick(0), NOW).unwrap();
         assert_eq!(c.version(), v + 3);
         c.follow_teacher(at(1, &[false; 3]), NOW);
         assert_eq!(c.version(), v + 3, "the same place is no change");

@@ -34,6 +34,7 @@ use tokio_stream::wrappers::WatchStream;
 use super::Class;
 use super::page::{StepPage, Words};
 use super::state::{Refusal, Token};
+use crate::teach::lesson::Response as StudentAnswer;
 
 const INDEX_HTML: &str = include_str!("assets/index.html");
 const APP_JS: &str = include_str!("assets/app.js");
@@ -419,8 +420,38 @@ struct AnswerRequest {
     token: String,
     /// 1-based, as the page shows it.
     step: usize,
-    /// 0-based.
-    choice: usize,
+    /// The choice picked, 0-based.
+    choice: Option<usize>,
+    /// The choices picked, 0-based: one, or several for a question with several right answers.
+    #[serde(default)]
+    choices: Vec<usize>,
+    /// The number given to a number question.
+    number: Option<u64>,
+}
+
+impl AnswerRequest {
+    /// The answer, or `None` when the request holds none or more than one kind (or an absurd
+    /// choice).
+    fn response(&self) -> Option<StudentAnswer> {
+        let choices: Vec<usize> = self
+            .choice
+            .into_iter()
+            .chain(self.choices.iter().copied())
+            .collect();
+        if self.choice.is_some() && !self.choices.is_empty() {
+            return None;
+        }
+        match (choices.as_slice(), self.number) {
+            ([], Some(number)) => Some(StudentAnswer::Number(number)),
+            (choices, None) if !choices.is_empty() && choices.len() <= 16 => {
+                let mask = choices
+                    .iter()
+                    .try_fold(0u16, |mask, &c| (c < 16).then(|| mask | 1 << c))?;
+                Some(StudentAnswer::Picked(mask))
+            }
+            _ => None,
+        }
+    }
 }
 
 async fn answer(State(app): State<App>, request: Result<Json<AnswerRequest>, JsonRejection>) -> Response {
@@ -429,9 +460,12 @@ async fn answer(State(app): State<App>, request: Result<Json<AnswerRequest>, Jso
         Err(refusal) => return refusal,
     };
     let step = request.step.wrapping_sub(1);
+    let Some(response) = request.response() else {
+        return refusal(&app, Refusal::NoSuchChoice);
+    };
     // The answer is written to the results file before the reply: off the async workers.
     let class = app.class.clone();
-    let answered = tokio::task::spawn_blocking(move || class.answer(student, step, request.choice)).await;
+    let answered = tokio::task::spawn_blocking(move || class.answer(student, step, response)).await;
     match answered {
         Ok(Ok(_)) => StatusCode::NO_CONTENT.into_response(),
         Ok(Err(why)) => refusal(&app, why),
@@ -482,7 +516,9 @@ struct StudentView<'a> {
 
 #[derive(Serialize)]
 struct Mine {
-    choice: usize,
+    /// The choices picked, 0-based (empty for a number).
+    choices: Vec<usize>,
+    number: Option<u64>,
     right: Option<bool>,
 }
 
@@ -495,7 +531,11 @@ fn view(class: &Class, student: usize) -> String {
     let revealed = position.revealed_here();
     let who = &room.students()[student];
     let mine = who.answers.get(step).copied().flatten().map(|given| Mine {
-        choice: given.choice,
+        choices: (0..16).filter(|&i| given.response.picked(i)).collect(),
+        number: match given.response {
+            StudentAnswer::Number(number) => Some(number),
+            StudentAnswer::Picked(_) => None,
+        },
         right: revealed.then_some(given.right),
     });
     let view = StudentView {

@@ -6,7 +6,7 @@
 
 use std::collections::HashSet;
 
-use super::{Lang, Lesson, Replay};
+use super::{Lang, Lesson, Replay, Response};
 use crate::view::explain::{self, DetailOptions};
 use crate::view::timeline::{SessionView, Timeline};
 
@@ -23,6 +23,37 @@ const STOPWORDS: &[&str] = &[
 /// The words of a text that carry meaning: lower-case runs of letters and digits (with `+`,
 /// `-`, `.`, `@` inside, so `+OK` and `-ERR` survive), short and common ones left out; Chinese
 /// as pairs of characters, since it has no spaces.
+/// The numbers a text shows, digits grouped by thousands (`3 484`, `3,484`) read as one.
+fn numbers_in(text: &str) -> HashSet<u64> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut numbers = HashSet::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_ascii_digit() || (i > 0 && chars[i - 1].is_ascii_digit()) {
+            i += 1;
+            continue;
+        }
+        let mut digits = String::new();
+        loop {
+            while i < chars.len() && chars[i].is_ascii_digit() {
+                digits.push(chars[i]);
+                i += 1;
+            }
+            let group = chars
+                .get(i + 1..i + 4)
+                .is_some_and(|g| g.iter().all(char::is_ascii_digit))
+                && !chars.get(i + 4).is_some_and(char::is_ascii_digit);
+            if group && matches!(chars.get(i), Some(' ' | ',' | '\u{a0}' | '\u{202f}')) {
+                i += 1;
+                continue;
+            }
+            break;
+        }
+        numbers.extend(digits.parse::<u64>().ok());
+    }
+    numbers
+}
+
 fn content_words(text: &str) -> HashSet<String> {
     let lower = text.to_lowercase();
     let mut words = HashSet::new();
@@ -148,30 +179,45 @@ pub fn answers_on_screen(lesson: &Lesson, timeline: &Timeline) -> Vec<String> {
         let Some(question) = replay.question().cloned() else {
             continue;
         };
-        let Some(correct) = question.correct() else {
-            continue;
-        };
+        let right = question.right_response();
         for (lang, name) in [(Lang::En, "en"), (Lang::Zh, "zh")] {
             let screen = content_words(&on_screen(&replay, timeline, lang));
-            let right = content_words(question.choices[correct].text.get(lang));
-            let right_part = shown_part(&right, &screen);
-            let best_wrong = question
+            if let Response::Number(number) = right {
+                if numbers_in(&on_screen(&replay, timeline, lang)).contains(&number) {
+                    warnings.push(format!(
+                        "step {}: the {name} screen shows the number asked for ({number}) before it is asked",
+                        step + 1
+                    ));
+                }
+                continue;
+            }
+            for (correct, choice) in question
                 .choices
                 .iter()
                 .enumerate()
-                .filter(|(i, _)| *i != correct)
-                .map(|(_, c)| shown_part(&content_words(c.text.get(lang)), &screen))
-                .fold(0.0, f64::max);
-            if right_part >= 2.0 / 3.0 && right_part > best_wrong {
-                let mut telling: Vec<&String> = right.iter().filter(|w| screen.contains(*w)).collect();
-                telling.sort();
-                let telling: Vec<&str> = telling.iter().map(|w| w.as_str()).collect();
-                warnings.push(format!(
-                    "step {}: the {name} screen tells the right answer (\"{}\") before it is asked: {}",
-                    step + 1,
-                    question.choices[correct].text.get(lang).trim(),
-                    telling.join(", ")
-                ));
+                .filter(|(i, _)| right.picked(*i))
+            {
+                let right_words = content_words(choice.text.get(lang));
+                let right_part = shown_part(&right_words, &screen);
+                let best_wrong = question
+                    .choices
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| !right.picked(*i) && *i != correct)
+                    .map(|(_, c)| shown_part(&content_words(c.text.get(lang)), &screen))
+                    .fold(0.0, f64::max);
+                if right_part >= 2.0 / 3.0 && right_part > best_wrong {
+                    let mut telling: Vec<&String> =
+                        right_words.iter().filter(|w| screen.contains(*w)).collect();
+                    telling.sort();
+                    let telling: Vec<&str> = telling.iter().map(|w| w.as_str()).collect();
+                    warnings.push(format!(
+                        "step {}: the {name} screen tells the right answer (\"{}\") before it is asked: {}",
+                        step + 1,
+                        choice.text.get(lang).trim(),
+                        telling.join(", ")
+                    ));
+                }
             }
         }
     }
@@ -181,6 +227,15 @@ pub fn answers_on_screen(lesson: &Lesson, timeline: &Timeline) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_grouped_by_thousands_are_read_whole() {
+        let numbers = numbers_in("+OK 3 484 octets, 2,048 more; RETR 1 and 12345");
+        for n in [3484, 2048, 1, 12345] {
+            assert!(numbers.contains(&n), "{n} in {numbers:?}");
+        }
+        assert!(!numbers.contains(&484) && !numbers.contains(&3) && !numbers.contains(&234));
+    }
 
     #[test]
     fn content_words_keep_what_tells_answers_apart() {

@@ -41,9 +41,31 @@ pub enum PaneName {
 pub enum QuestionKind {
     /// Pick the right answer.
     Choice,
+    /// Pick every right answer: more than one choice is marked correct, and an answer is
+    /// right when it picks exactly those.
+    Several,
+    /// Give a number (`answer`), such as how many octets a reply announced.
+    Number,
     /// Predict the server's reply: it stays hidden until answered or revealed. The step's
     /// moment must be a reply.
     Predict,
+}
+
+/// A student's answer to a question.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Response {
+    /// The choices picked: bit `i` is choice `i` (0-based). One bit for `choice` and
+    /// `predict` questions, any number for `several`.
+    Picked(u16),
+    /// The number given to a `number` question.
+    Number(u64),
+}
+
+impl Response {
+    /// Whether choice `index` (0-based) is among those picked.
+    pub fn picked(self, index: usize) -> bool {
+        matches!(self, Response::Picked(mask) if index < 16 && mask & (1 << index) != 0)
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
@@ -65,8 +87,13 @@ pub struct Question {
     #[serde(default)]
     pub hide: bool,
     pub ask: Text,
-    #[serde(rename = "choice")]
+    /// The choices of a `choice`, `several` or `predict` question.
+    #[serde(rename = "choice", default)]
     pub choices: Vec<Choice>,
+    /// The right number of a `number` question.
+    pub answer: Option<u64>,
+    /// Why the number is right, shown with the answer (a `number` question).
+    pub why: Option<Text>,
 }
 
 impl Question {
@@ -75,8 +102,43 @@ impl Question {
         self.hide || self.kind == QuestionKind::Predict
     }
 
+    /// The first right choice (0-based), for a question with choices.
     pub fn correct(&self) -> Option<usize> {
         self.choices.iter().position(|c| c.correct)
+    }
+
+    /// The right answer.
+    pub fn right_response(&self) -> Response {
+        match (self.kind, self.answer) {
+            (QuestionKind::Number, Some(number)) => Response::Number(number),
+            _ => Response::Picked(
+                self.choices
+                    .iter()
+                    .take(16)
+                    .enumerate()
+                    .filter(|(_, c)| c.correct)
+                    .fold(0, |mask, (i, _)| mask | (1 << i)),
+            ),
+        }
+    }
+
+    /// Whether `response` is an answer this question takes: picks among its choices (exactly
+    /// one unless it is `several`), or a number for a `number` question.
+    pub fn accepts(&self, response: Response) -> bool {
+        match (self.kind, response) {
+            (QuestionKind::Number, Response::Number(_)) => true,
+            (QuestionKind::Number, _) | (_, Response::Number(_)) => false,
+            (kind, Response::Picked(mask)) => {
+                let within = self.choices.len() >= 16 || mask >> self.choices.len() == 0;
+                let count = mask.count_ones();
+                within && count >= 1 && (kind == QuestionKind::Several || count == 1)
+            }
+        }
+    }
+
+    /// Whether `response` is the right answer.
+    pub fn is_right(&self, response: Response) -> bool {
+        response == self.right_response()
     }
 }
 
@@ -147,6 +209,9 @@ impl LessonFile {
                     text(&format!("step {n}: choice {}", c + 1), &choice.text);
                     text(&format!("step {n}: choice {} why", c + 1), &choice.why);
                 }
+                if let Some(why) = &question.why {
+                    text(&format!("step {n}: why"), why);
+                }
             }
         }
         if self.captures.is_empty() {
@@ -159,22 +224,44 @@ impl LessonFile {
             let n = i + 1;
             if let Some(question) = &step.question {
                 let right = question.choices.iter().filter(|c| c.correct).count();
-                if question.choices.len() < 2 {
-                    problems.push(format!("step {n}: a question needs at least two choices"));
-                }
-                if question.choices.len() > 9 {
-                    problems.push(format!(
-                        "step {n}: at most 9 choices (they are answered with keys 1–9)"
-                    ));
-                }
-                match right {
-                    0 => problems.push(format!(
-                        "step {n}: the question has no correct answer (mark one with correct = true)"
-                    )),
-                    1 => {}
-                    _ => problems.push(format!(
-                        "step {n}: the question has {right} correct answers; mark exactly one"
-                    )),
+                if question.kind == QuestionKind::Number {
+                    if question.answer.is_none() {
+                        problems.push(format!("step {n}: a number question needs `answer = N`"));
+                    }
+                    if !question.choices.is_empty() {
+                        problems.push(format!("step {n}: a number question takes a number, not choices"));
+                    }
+                    if question.why.is_none() {
+                        problems.push(format!(
+                            "step {n}: a number question needs `why`, shown with the answer"
+                        ));
+                    }
+                } else {
+                    if question.answer.is_some() || question.why.is_some() {
+                        problems.push(format!(
+                            "step {n}: `answer` and `why` belong to a number question (a choice has its own `why`)"
+                        ));
+                    }
+                    if question.choices.len() < 2 {
+                        problems.push(format!("step {n}: a question needs at least two choices"));
+                    }
+                    if question.choices.len() > 9 {
+                        problems.push(format!(
+                            "step {n}: at most 9 choices (they are answered with keys 1–9)"
+                        ));
+                    }
+                    match (question.kind, right) {
+                        (_, 0) => problems.push(format!(
+                            "step {n}: the question has no correct answer (mark one with correct = true)"
+                        )),
+                        (QuestionKind::Several, 1) => problems.push(format!(
+                            "step {n}: a several question needs more than one correct answer (else make it a choice question)"
+                        )),
+                        (QuestionKind::Several, _) | (_, 1) => {}
+                        _ => problems.push(format!(
+                            "step {n}: the question has {right} correct answers; mark exactly one (or make it kind = \"several\")"
+                        )),
+                    }
                 }
                 if question.kind == QuestionKind::Predict && step.at.is_none() {
                     problems.push(format!(
@@ -314,6 +401,108 @@ mod tests {
         assert_eq!(lesson.steps.len(), 1);
         assert_eq!(lesson.steps[0].question.as_ref().unwrap().correct(), Some(0));
         assert_eq!(lesson.problems(), Vec::<String>::new());
+    }
+
+    const SEVERAL: &str = r#"
+        title = { en = "Ports" }
+        goal = { en = "Know the ports" }
+        captures = ["01-full-session.pcap"]
+
+        [[step]]
+        at = "greeting"
+        say = { en = "A mail client uses more than one protocol." }
+
+        [step.question]
+        kind = "several"
+        ask = { en = "Which of these ports carry mail submission or retrieval?" }
+        [[step.question.choice]]
+        text = { en = "110" }
+        correct = true
+        why = { en = "POP3" }
+        [[step.question.choice]]
+        text = { en = "587" }
+        correct = true
+        why = { en = "SMTP submission (RFC 6409)" }
+        [[step.question.choice]]
+        text = { en = "80" }
+        why = { en = "the web" }
+    "#;
+
+    const NUMBER: &str = r#"
+        title = { en = "Sizes" }
+        goal = { en = "Read a size" }
+        captures = ["01-full-session.pcap"]
+
+        [[step]]
+        at = "greeting"
+        say = { en = "STAT answers with two numbers." }
+
+        [step.question]
+        kind = "number"
+        ask = { en = "How many octets does the maildrop hold?" }
+        answer = 1704
+        why = { en = "The second number of +OK 4 1704." }
+    "#;
+
+    #[test]
+    fn a_several_question_is_right_only_with_every_right_choice() {
+        let lesson = LessonFile::parse(SEVERAL).unwrap();
+        assert_eq!(lesson.problems(), Vec::<String>::new());
+        let question = lesson.steps[0].question.as_ref().unwrap();
+        assert!(question.is_right(Response::Picked(0b011)));
+        assert!(
+            !question.is_right(Response::Picked(0b001)),
+            "half the answer is not the answer"
+        );
+        assert!(!question.is_right(Response::Picked(0b111)));
+        assert!(question.accepts(Response::Picked(0b111)));
+        assert!(
+            !question.accepts(Response::Picked(0b1000)),
+            "there is no fourth choice"
+        );
+        assert!(
+            !question.accepts(Response::Picked(0)),
+            "an answer picks something"
+        );
+        assert!(!question.accepts(Response::Number(110)));
+        let one = LessonFile::parse(&SEVERAL.replacen("correct = true", "", 1)).unwrap();
+        assert_eq!(
+            one.problems(),
+            [
+                "step 1: a several question needs more than one correct answer (else make it a choice question)"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_number_question_takes_a_number_and_explains_it() {
+        let lesson = LessonFile::parse(NUMBER).unwrap();
+        assert_eq!(lesson.problems(), Vec::<String>::new());
+        let question = lesson.steps[0].question.as_ref().unwrap();
+        assert!(question.is_right(Response::Number(1704)));
+        assert!(!question.is_right(Response::Number(4)));
+        assert!(!question.accepts(Response::Picked(1)));
+        let bare = LessonFile::parse(&NUMBER.replace("answer = 1704", "")).unwrap();
+        assert_eq!(bare.problems(), ["step 1: a number question needs `answer = N`"]);
+    }
+
+    #[test]
+    fn a_choice_question_takes_exactly_one_pick() {
+        let question = LessonFile::parse(SMALL).unwrap().steps[0]
+            .question
+            .clone()
+            .unwrap();
+        assert!(question.accepts(Response::Picked(0b10)));
+        assert!(!question.accepts(Response::Picked(0b11)));
+        let two = LessonFile::parse(&SMALL.replace(
+            "why = { en = \"in SMTP",
+            "correct = true\n        why = { en = \"in SMTP",
+        ))
+        .unwrap();
+        assert_eq!(
+            two.problems(),
+            ["step 1: the question has 2 correct answers; mark exactly one (or make it kind = \"several\")"]
+        );
     }
 
     #[test]

@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 pub use crate::base::Lang;
 pub use bundled::{BUNDLED, bundled_capture};
 pub use check::answers_on_screen;
-pub use file::{Choice, LessonFile, PaneName, Question, QuestionKind, Step, Text, reflow, wrap};
+pub use file::{Choice, LessonFile, PaneName, Question, QuestionKind, Response, Step, Text, reflow, wrap};
 pub use moment::{Moment, Selector};
 pub use replay::{Answer, Replay};
 

@@ -21,6 +21,8 @@ struct Words {
     question: &'static str,
     predict: &'static str,
     predict_on_paper: &'static str,
+    several: &'static str,
+    number: &'static str,
     note: &'static str,
     answers: &'static str,
     answer_is: &'static str,
@@ -42,6 +44,8 @@ fn words(lang: Lang) -> Words {
             question: "Question",
             predict: "Predict the server's reply before you look (the reply is in the answers).",
             predict_on_paper: "Predict the server's reply: it is not printed here.",
+            several: "More than one answer is right: pick every one.",
+            number: "Your answer (a number): ________",
             note: "Teacher's note",
             answers: "Answers",
             answer_is: "Answer",
@@ -60,6 +64,8 @@ fn words(lang: Lang) -> Words {
             question: "问题",
             predict: "先预测服务器的回复，再往下看（回复在最后的答案里）。",
             predict_on_paper: "请预测服务器的回复：这里没有印出来。",
+            several: "正确答案不止一个：请全部选出。",
+            number: "你的答案（一个数字）：________",
             note: "教师备注",
             answers: "答案",
             answer_is: "答案",
@@ -96,6 +102,17 @@ fn step_rows(session: &SessionView, moment: Moment, hidden: bool) -> Vec<usize> 
         _ => {}
     }
     rows
+}
+
+/// How a question is answered on paper, when the choices alone do not say it.
+fn how_to_answer(kind: QuestionKind, w: &Words, on_paper: bool) -> Option<&'static str> {
+    match kind {
+        QuestionKind::Predict if on_paper => Some(w.predict_on_paper),
+        QuestionKind::Predict => Some(w.predict),
+        QuestionKind::Several => Some(w.several),
+        QuestionKind::Number => Some(w.number),
+        QuestionKind::Choice => None,
+    }
 }
 
 fn row_text(session: &SessionView, line: usize, lang: Lang) -> String {
@@ -198,8 +215,8 @@ pub fn plain(
                 w.colon,
                 question.ask.get(lang).trim()
             )?;
-            if question.kind == QuestionKind::Predict {
-                writeln!(out, "  {}", w.predict)?;
+            if let Some(how) = how_to_answer(question.kind, &w, false) {
+                writeln!(out, "  {how}")?;
             }
             for (c, choice) in question.choices.iter().enumerate() {
                 writeln!(out, "  {}) {}", c + 1, choice.text.get(lang).trim())?;
@@ -210,22 +227,23 @@ pub fn plain(
     writeln!(out, "── {} ──", w.answers)?;
     for (i, question_number, question) in questions(lesson) {
         writeln!(out)?;
-        if let Some(c) = question.correct() {
-            let choice = &question.choices[c];
-            let (open, close) = match lang {
-                Lang::En => (" (", ")"),
-                Lang::Zh => ("（", "）"),
-            };
-            writeln!(
-                out,
-                "{} {question_number}{open}{} {}{close}{}{}) {}",
-                w.question,
-                w.step,
-                i + 1,
-                w.colon,
-                c + 1,
-                choice.text.get(lang).trim()
-            )?;
+        let (open, close) = match lang {
+            Lang::En => (" (", ")"),
+            Lang::Zh => ("（", "）"),
+        };
+        let heading = format!(
+            "{} {question_number}{open}{} {}{close}{}",
+            w.question,
+            w.step,
+            i + 1,
+            w.colon
+        );
+        if let (Some(number), Some(why)) = (question.answer, &question.why) {
+            writeln!(out, "{heading}{number}")?;
+            indented(out, why.get(lang), "  ")?;
+        }
+        for (c, choice) in question.choices.iter().enumerate().filter(|(_, c)| c.correct) {
+            writeln!(out, "{heading}{}) {}", c + 1, choice.text.get(lang).trim())?;
             indented(out, choice.why.get(lang), "  ")?;
         }
         for (c, choice) in question.choices.iter().enumerate() {
@@ -370,8 +388,10 @@ pub fn markdown(
                     question.ask.get(lang).trim()
                 ),
             )?;
-            if question.kind == QuestionKind::Predict && !key {
-                paragraphs(out, &format!("*{}*", w.predict_on_paper))?;
+            if let Some(how) = how_to_answer(question.kind, &w, true)
+                .filter(|_| !key || question.kind == QuestionKind::Several)
+            {
+                paragraphs(out, &format!("*{how}*"))?;
             }
             for (c, choice) in question.choices.iter().enumerate() {
                 let text = format!("{}. {}", c + 1, choice.text.get(lang).trim());
@@ -381,17 +401,20 @@ pub fn markdown(
                 }
             }
             writeln!(out)?;
-            if key && let Some(c) = question.correct() {
-                paragraphs(
-                    out,
-                    &format!(
-                        "> **{} {}:** {}",
-                        w.answer_is,
-                        c + 1,
-                        question.choices[c].why.get(lang).trim()
-                    ),
-                )?;
-                for (other, choice) in question.choices.iter().enumerate().filter(|(o, _)| *o != c) {
+            if key {
+                if let (Some(number), Some(why)) = (question.answer, &question.why) {
+                    paragraphs(
+                        out,
+                        &format!("> **{}: {number}.** {}", w.answer_is, why.get(lang).trim()),
+                    )?;
+                }
+                for (c, choice) in question.choices.iter().enumerate().filter(|(_, c)| c.correct) {
+                    paragraphs(
+                        out,
+                        &format!("> **{} {}:** {}", w.answer_is, c + 1, choice.why.get(lang).trim()),
+                    )?;
+                }
+                for (other, choice) in question.choices.iter().enumerate().filter(|(_, c)| !c.correct) {
                     paragraphs(out, &format!("> {}. {}", other + 1, choice.why.get(lang).trim()))?;
                 }
             }

@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 use super::app::{Action, App, KEYS, LESSON_KEYS, PLAY_SPEEDS, Pane, PromptKind, SideTab, key_name};
 use crate::base::Direction;
 use crate::pop3::{Phase, Status};
-use crate::teach::lesson::Lang;
+use crate::teach::lesson::{Lang, QuestionKind};
 use crate::view::explain::{self, Tone};
 use crate::view::timeline::{LineKind, SessionView};
 
@@ -448,11 +448,21 @@ fn draw_footer(frame: &mut Frame, app: &App, palette: &Palette, area: Rect) {
             None => String::new(),
         };
         let mut spans = vec![Span::styled(playing, palette.warning())];
+        // How the open question is answered: a key, marks then Enter, or digits then Enter.
+        let kind = lesson.replay.question().map(|q| q.kind).filter(|_| waiting);
+        let answer = match (kind, zh) {
+            (Some(QuestionKind::Several), false) => ("1-9 Enter", "mark, send"),
+            (Some(QuestionKind::Several), true) => ("1-9 Enter", "标记、提交"),
+            (Some(QuestionKind::Number), false) => ("0-9 Enter", "answer"),
+            (Some(QuestionKind::Number), true) => ("0-9 Enter", "作答"),
+            (_, false) => ("1-9", "answer"),
+            (_, true) => ("1-9", "作答"),
+        };
         let hints: [(&str, &str); 8] = match lesson.lang {
             Lang::En => [
                 ("→", "next"),
                 ("←", "back"),
-                ("1-9", "answer"),
+                answer,
                 ("r", "reveal"),
                 ("g", "step"),
                 ("p", "play"),
@@ -462,7 +472,7 @@ fn draw_footer(frame: &mut Frame, app: &App, palette: &Palette, area: Rect) {
             Lang::Zh => [
                 ("→", "下一步"),
                 ("←", "上一步"),
-                ("1-9", "作答"),
+                answer,
                 ("r", "揭晓"),
                 ("g", "跳转"),
                 ("p", "播放"),

@@ -1,7 +1,7 @@
 //! The narration pane of a lesson: the step's text, the question, how it went, the score.
 
 use super::*;
-use crate::teach::lesson::reflow;
+use crate::teach::lesson::{Response, reflow};
 
 /// The lesson's step: its narration, what to look at, the question and how it went; at the
 /// end the score.
@@ -32,7 +32,7 @@ pub(super) fn narration_lines(app: &App, palette: &Palette) -> Vec<Line<'static>
             };
             number += 1;
             let mark = match chosen {
-                Some(c) if question.choices.get(*c).is_some_and(|c| c.correct) => "✓",
+                Some(c) if question.is_right(*c) => "✓",
                 Some(_) => "✗",
                 None => "·",
             };
@@ -69,29 +69,45 @@ pub(super) fn narration_lines(app: &App, palette: &Palette) -> Vec<Line<'static>
                 format!("? {}", question.ask.get(lang).trim()),
                 heading,
             ));
-            if replay.moment_hidden() {
-                let predict = question.kind == crate::teach::lesson::QuestionKind::Predict;
-                lines.push(Line::styled(
-                    match (predict, zh) {
-                        (true, true) => "回复暂时隐藏：先用 1–9 作答，或按 r 揭晓。",
-                        (true, false) => "The reply is hidden: answer with 1–9 first, or press r to reveal it.",
-                        (false, true) => "这个问题所问的那一行暂时隐藏：先用 1–9 作答，或按 r 揭晓。",
-                        (false, false) => {
-                            "The row this question is about is hidden: answer with 1–9 first, or press r to reveal it."
-                        }
-                    },
-                    palette.quiet(),
-                ));
+            let settled = replay.settled();
+            let how = match (question.kind, zh) {
+                (QuestionKind::Several, true) => "用 1–9 标出所有正确的选项，再按 Enter 提交。",
+                (QuestionKind::Several, false) => "Mark every right answer with 1–9, then press Enter.",
+                (QuestionKind::Number, true) => "输入数字，再按 Enter 提交。",
+                (QuestionKind::Number, false) => "Type the number, then press Enter.",
+                (_, true) => "用 1–9 作答。",
+                (_, false) => "Answer with 1–9.",
+            };
+            let hidden = match (replay.moment_hidden(), question.kind == QuestionKind::Predict, zh) {
+                (false, ..) => None,
+                (true, true, true) => Some("回复暂时隐藏，按 r 可揭晓。"),
+                (true, true, false) => Some("The reply is hidden until then; r reveals it."),
+                (true, false, true) => Some("这个问题所问的那一行暂时隐藏，按 r 可揭晓。"),
+                (true, false, false) => {
+                    Some("The row this question is about is hidden until then; r reveals it.")
+                }
+            };
+            // A one-key question says how only when its row waits for the answer.
+            let one_key = matches!(question.kind, QuestionKind::Choice | QuestionKind::Predict);
+            if !settled && (hidden.is_some() || !one_key) {
+                let gap = if zh { "" } else { " " };
+                let text = match hidden {
+                    Some(hidden) => format!("{how}{gap}{hidden}"),
+                    None => how.to_string(),
+                };
+                lines.push(Line::styled(text, palette.quiet()));
             }
             let chosen = replay.chosen[replay.step];
-            let settled = replay.settled();
             for (i, choice) in question.choices.iter().enumerate() {
-                let mark = match (settled, choice.correct, chosen == Some(i)) {
+                let picked = chosen.is_some_and(|c| c.picked(i));
+                let mark = match (settled, choice.correct, picked) {
                     (true, true, _) => "✓",
                     (true, false, true) => "✗",
+                    (false, ..) if replay.draft.marked & (1 << i) != 0 => "■",
+                    (false, ..) if question.kind == QuestionKind::Several => "□",
                     _ => " ",
                 };
-                let style = match (settled, choice.correct, chosen == Some(i)) {
+                let style = match (settled, choice.correct, picked) {
                     (true, true, _) => palette.fg(Color::Green).add_modifier(Modifier::BOLD),
                     (true, false, true) => palette.error(),
                     _ => palette.base(),
@@ -101,16 +117,39 @@ pub(super) fn narration_lines(app: &App, palette: &Palette) -> Vec<Line<'static>
                     style,
                 ));
             }
+            if question.kind == QuestionKind::Number {
+                let typed = match (chosen, replay.draft.number) {
+                    (Some(Response::Number(n)), _) | (None, Some(n)) => n.to_string(),
+                    _ => String::new(),
+                };
+                let cursor = if settled { "" } else { "▏" };
+                let label = if zh { "你的答案：" } else { "Your answer: " };
+                let style = match chosen {
+                    Some(c) if question.is_right(c) => palette.fg(Color::Green).add_modifier(Modifier::BOLD),
+                    Some(_) => palette.error(),
+                    None => palette.base(),
+                };
+                lines.push(Line::styled(format!(" {label}{typed}{cursor}"), style));
+            }
             if settled {
-                if let Some(c) = chosen.filter(|&c| !question.choices[c].correct) {
+                for (i, choice) in question.choices.iter().enumerate() {
+                    if !choice.correct && chosen.is_some_and(|c| c.picked(i)) {
+                        lines.push(Line::styled(
+                            format!("   {}", choice.why.get(lang).trim()),
+                            palette.warning(),
+                        ));
+                    }
+                }
+                for choice in question.choices.iter().filter(|c| c.correct) {
                     lines.push(Line::styled(
-                        format!("   {}", question.choices[c].why.get(lang).trim()),
-                        palette.warning(),
+                        format!("   {}", choice.why.get(lang).trim()),
+                        palette.fg(Color::Green),
                     ));
                 }
-                if let Some(right) = question.correct() {
+                if let (Some(answer), Some(why)) = (question.answer, &question.why) {
+                    let label = if zh { "答案：" } else { "Answer: " };
                     lines.push(Line::styled(
-                        format!("   {}", question.choices[right].why.get(lang).trim()),
+                        format!("   {label}{answer}. {}", why.get(lang).trim()),
                         palette.fg(Color::Green),
                     ));
                 }

@@ -78,6 +78,17 @@ fn tally_lines(
                 };
                 lines.push(Line::from(format!("{mark}{} {bar} {count}", i + 1)));
             }
+            // A number question: the numbers given most, the right one marked once shown.
+            let most = tally.numbers.first().map_or(1, |&(_, count)| count.max(1));
+            for &(number, count) in &tally.numbers {
+                let bar = "█".repeat(count * BAR / most);
+                let mark = if revealed && question.answer == Some(number) {
+                    "✓"
+                } else {
+                    " "
+                };
+                lines.push(Line::from(format!("{mark}{number} {bar} {count}")));
+            }
             if !tally.waiting.is_empty() {
                 let names: Vec<String> = tally.waiting.iter().map(|n| escape(n.as_bytes())).collect();
                 lines.push(Line::styled(

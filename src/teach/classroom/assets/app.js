@@ -137,27 +137,85 @@ function band(phase) {
   return window.matchMedia("(max-width: 40rem)").matches ? SHORT[phase] || phase : phase;
 }
 
+// What a student has marked or typed but not sent: the page is drawn again whenever the
+// class changes (another student joins or answers), and must not lose it.
+let draft = { step: 0, marked: new Set(), number: "" };
+
 function renderQuestion(state) {
   const page = state.page;
   const ask = page.ask;
   $("question").hidden = !ask;
   if (!ask) return;
+  if (draft.step !== page.step) draft = { step: page.step, marked: new Set(), number: "" };
   $("ask").textContent = ask.text;
   const answer = page.answer;
   const mine = state.mine;
+  const closed = Boolean(mine || answer);
+  const several = ask.kind === "several";
+  const picked = (i) => Boolean(mine && mine.choices.includes(i));
+  const right = (i) => Boolean(answer && answer.correct.includes(i));
   $("choices").replaceChildren(...ask.choices.map((text, i) => {
     const li = el("li");
     const button = el("button", `${i + 1}) ${text}`);
     button.type = "button";
-    button.disabled = Boolean(mine || answer);
-    if (mine && mine.choice === i) button.classList.add("chosen");
-    if (answer && i === answer.correct) button.classList.add("right");
-    else if (answer && mine && mine.choice === i) button.classList.add("wrong");
-    button.addEventListener("click", () => choose(page.step, i));
+    button.disabled = closed;
+    if (picked(i)) button.classList.add("chosen");
+    if (right(i)) button.classList.add("right");
+    else if (answer && picked(i)) button.classList.add("wrong");
+    if (several) {
+      const mark = (on) => {
+        button.setAttribute("aria-pressed", String(on));
+        button.classList.toggle("marked", on);
+      };
+      mark(!closed && draft.marked.has(i));
+      button.addEventListener("click", () => {
+        if (draft.marked.has(i)) draft.marked.delete(i);
+        else draft.marked.add(i);
+        mark(draft.marked.has(i));
+      });
+    } else {
+      button.addEventListener("click", () => send(page.step, { choices: [i] }));
+    }
     li.append(button);
-    if (answer && (i === answer.correct || (mine && mine.choice === i))) li.append(el("p", answer.why[i], "why"));
+    if (answer && (right(i) || picked(i))) li.append(el("p", answer.why[i], "why"));
     return li;
   }));
+  const form = $("give");
+  form.replaceChildren();
+  form.hidden = !(several || ask.kind === "number");
+  if (several) {
+    form.append(el("p", state.words.several, "quiet"));
+  } else if (ask.kind === "number") {
+    const label = el("label", state.words.number + " ");
+    const input = el("input");
+    input.id = "number";
+    input.inputMode = "numeric";
+    input.pattern = "[0-9]*";
+    input.maxLength = 19;
+    input.disabled = closed;
+    input.value = mine && mine.number !== null ? String(mine.number) : draft.number;
+    input.addEventListener("input", () => { draft.number = input.value; });
+    label.append(input);
+    form.append(label);
+    if (answer && answer.number) {
+      form.append(el("p", `${state.words.answer_is}: ${answer.number[0]}. ${answer.number[1]}`, "why"));
+    }
+  }
+  if (!form.hidden && !closed) {
+    const button = el("button", state.words.send);
+    button.type = "submit";
+    form.append(button);
+  }
+  form.onsubmit = (event) => {
+    event.preventDefault();
+    if (several) {
+      const choices = [...draft.marked].sort((a, b) => a - b);
+      if (choices.length) send(page.step, { choices });
+    } else {
+      const text = $("number").value.trim();
+      if (/^[0-9]{1,19}$/.test(text)) send(page.step, { number: Number(text) });
+    }
+  };
   const feedback = $("feedback");
   feedback.className = "";
   if (mine && mine.right === true) { feedback.textContent = state.words.right; feedback.className = "good"; }
@@ -167,9 +225,9 @@ function renderQuestion(state) {
   else feedback.textContent = "";
 }
 
-async function choose(step, choice) {
-  for (const button of $("choices").querySelectorAll("button")) button.disabled = true;
-  const { problem } = await post("/answer", { token, step, choice });
+async function send(step, answer) {
+  for (const button of $("question").querySelectorAll("button")) button.disabled = true;
+  const { problem } = await post("/answer", { token, step, ...answer });
   if (problem) $("feedback").textContent = problem;
 }
 
