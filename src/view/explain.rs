@@ -9,7 +9,7 @@ use crate::base::escape;
 use crate::base::{Direction, Lang};
 use crate::pop3::Exchange;
 use crate::pop3::sasl::MASK;
-use crate::pop3::{Note, Phase, Status, Verb, capability_meaning_in};
+use crate::pop3::{Note, NoteCode, Phase, Status, Verb, capability_meaning_in};
 use crate::session::SessionEnd;
 use crate::view::timeline::{LineKind, SessionView};
 
@@ -53,10 +53,7 @@ pub fn command_text(exchange: &Exchange, show_secrets: bool) -> String {
 /// The command line as shown: escaped, secrets masked; when there is none, why, in `lang`.
 fn command_text_in(exchange: &Exchange, show_secrets: bool, lang: Lang) -> String {
     let Some(command) = &exchange.command else {
-        let lost = exchange
-            .notes
-            .iter()
-            .any(|n| n.code == crate::pop3::NoteCode::GapInCommands);
+        let lost = exchange.notes.iter().any(|n| n.code == NoteCode::GapInCommands);
         return if lost {
             words(lang).command_lost.to_string()
         } else {
@@ -452,7 +449,7 @@ pub fn line_text_in(session: &SessionView, line: usize, show_secrets: bool, lang
             if note.detail.is_empty() {
                 format!("! {}", note.code.name())
             } else {
-                format!("! {} ({})", note.code.name(), note_detail(note))
+                format!("! {} ({})", note.code.name(), note_detail_in(note, lang))
             }
         }
         LineKind::TlsStarted if session.info.implicit_tls => w.tls_implicit.to_string(),
@@ -480,6 +477,79 @@ pub fn note_detail(note: &Note) -> String {
     }
     text
 }
+
+/// A note's detail in `lang`: the decoder words its details in English (JSON keeps them so);
+/// a Chinese class sees the same facts in Chinese. Details that quote the wire are left as
+/// they came; only the words around a quote are translated.
+pub fn note_detail_in(note: &Note, lang: Lang) -> String {
+    if lang == Lang::En {
+        return note_detail(note);
+    }
+    // Translated whole, then cut as the English is: after 60 characters.
+    let text = escape(&note.detail);
+    let translated = match note.code {
+        // Quotes of the wire, nothing else.
+        NoteCode::NotAStatusLine | NoteCode::UnknownCommand | NoteCode::StlsInjectionServer => text,
+        NoteCode::SizeMismatch => {
+            // "message N: A octets announced, R received"
+            let numbers: Vec<&str> = text
+                .split(|c: char| !c.is_ascii_digit())
+                .filter(|w| !w.is_empty())
+                .collect();
+            match numbers.as_slice() {
+                [number, announced, received] => {
+                    format!("第 {number} 封邮件：声明 {announced} 字节，收到 {received} 字节")
+                }
+                _ => text,
+            }
+        }
+        NoteCode::WrongPhase => text.replacen(" in ", " 出现在 ", 1),
+        NoteCode::ConflictingRetransmission => text
+            .replacen(" bytes differ; kept ", " 字节不同；保留 ", 1)
+            .replacen("\", not \"", "\"，而不是 \"", 1),
+        _ => ZH_DETAIL_PHRASES
+            .iter()
+            .fold(text, |text, (en, zh)| text.replace(en, zh)),
+    };
+    match translated.char_indices().nth(NOTE_DETAIL_SHOWN) {
+        Some((cut, _)) => format!("{}…", &translated[..cut]),
+        None => translated,
+    }
+}
+
+/// The phrases the decoder words its details with, and their Chinese, longest first where one
+/// contains another.
+const ZH_DETAIL_PHRASES: [(&str, &str); 23] = [
+    ("bytes of the greeting missing", "问候行的字节缺失"),
+    ("server bytes after a gap", "缺口之后的服务器字节"),
+    ("server bytes missing", "服务器字节缺失"),
+    ("client bytes missing", "客户端字节缺失"),
+    ("server bytes", "服务器字节"),
+    ("client bytes", "客户端字节"),
+    ("from the server", "来自服务器"),
+    ("from the client", "来自客户端"),
+    ("argument(s)", "个参数"),
+    (
+        "a status line arrived inside the data lines",
+        "数据行中间出现了状态行",
+    ),
+    ("sent before the STLS reply", "在 STLS 的回复之前发送"),
+    (
+        "the decoders' memory budget was reached",
+        "解码器的内存预算已用完",
+    ),
+    ("after the first 64", "前 64 行之后"),
+    ("lines not kept (", "行未保存（"),
+    (")", "）"),
+    ("bytes of decoder state given up", "字节的解码器状态被放弃"),
+    ("; the mailbox mirror forgot ", "；邮箱镜像忘记了 "),
+    (" messages", " 封邮件"),
+    ("more than ", "超过 "),
+    (" commands waited for their replies", " 条命令在等待回复"),
+    ("over ", "超过 "),
+    ("octets", "字节"),
+    ("bytes", "字节"),
+];
 
 fn phases_allowing(verb: Verb, lang: Lang) -> String {
     let w = detail_words(lang);
@@ -675,7 +745,7 @@ pub fn detail(session: &SessionView, line: usize, options: DetailOptions) -> Det
             out.push((Tone::Heading, (w.note_heading)(note.code.name())));
             out.push((Tone::Plain, note.code.explanation_in(lang).to_string()));
             if !note.detail.is_empty() {
-                out.push((Tone::Plain, (w.here)(&note_detail(note))));
+                out.push((Tone::Plain, (w.here)(&note_detail_in(note, lang))));
             }
             if at.frame != 0 {
                 out.push((Tone::Quiet, (w.frame)(at.frame)));
@@ -726,7 +796,7 @@ fn notes(out: &mut Detail, notes: &[crate::pop3::Note], lang: Lang) {
         let detail = if note.detail.is_empty() {
             String::new()
         } else {
-            format!(" ({})", note_detail(note))
+            format!(" ({})", note_detail_in(note, lang))
         };
         out.push((Tone::Warning, format!("! {}{detail}", note.code.name())));
         out.push((Tone::Plain, format!("  {}", note.code.explanation_in(lang))));
@@ -942,5 +1012,79 @@ fn exchange_detail(
         out.push((Tone::Quiet, w.bytes_secret.to_string()));
     } else {
         push_hex(out, &bytes, bytes_per_row, lang);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn zh(code: NoteCode, detail: &str) -> String {
+        note_detail_in(&Note::new(code, detail), Lang::Zh)
+    }
+
+    #[test]
+    fn a_chinese_class_reads_note_details_in_chinese() {
+        assert_eq!(zh(NoteCode::CommandTooLong, "300 octets"), "300 字节");
+        assert_eq!(zh(NoteCode::BareLf, "from the server"), "来自服务器");
+        assert_eq!(
+            zh(NoteCode::GapInCommands, "12 client bytes missing"),
+            "12 客户端字节缺失"
+        );
+        assert_eq!(
+            zh(NoteCode::GapInReply, "5 bytes of the greeting missing"),
+            "5 问候行的字节缺失"
+        );
+        assert_eq!(
+            zh(NoteCode::ResyncSkipped, "40 server bytes after a gap"),
+            "40 缺口之后的服务器字节"
+        );
+        assert_eq!(zh(NoteCode::BadArguments, "3 argument(s)"), "3 个参数");
+        assert_eq!(
+            zh(NoteCode::BodyNotKept, "over 1048576 bytes"),
+            "超过 1048576 字节"
+        );
+        assert_eq!(
+            zh(
+                NoteCode::TooManyPending,
+                "more than 10000 commands waited for their replies"
+            ),
+            "超过 10000 条命令在等待回复"
+        );
+        assert_eq!(
+            zh(NoteCode::SaslTooLong, "7 lines not kept (after the first 64)"),
+            "7 行未保存（前 64 行之后）"
+        );
+        assert_eq!(
+            zh(
+                NoteCode::SizeMismatch,
+                "message 1: 100 octets announced, 7 received"
+            ),
+            "第 1 封邮件：声明 100 字节，收到 7 字节"
+        );
+        assert_eq!(
+            zh(NoteCode::WrongPhase, "RETR in AUTHORIZATION"),
+            "RETR 出现在 AUTHORIZATION"
+        );
+        assert_eq!(
+            zh(
+                NoteCode::MemoryBudget,
+                "9000 bytes of decoder state given up; the mailbox mirror forgot 12 messages"
+            ),
+            "9000 字节的解码器状态被放弃；邮箱镜像忘记了 12 封邮件"
+        );
+        assert_eq!(
+            zh(
+                NoteCode::ConflictingRetransmission,
+                "2 bytes differ; kept \"+OK\", not \"-ER\""
+            ),
+            "2 字节不同；保留 \"+OK\"，而不是 \"-ER\""
+        );
+    }
+
+    #[test]
+    fn quotes_of_the_wire_are_not_translated() {
+        assert_eq!(zh(NoteCode::NotAStatusLine, "over 9 octets"), "over 9 octets");
+        assert_eq!(zh(NoteCode::UnknownCommand, "from the client"), "from the client");
     }
 }
