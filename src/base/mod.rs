@@ -59,6 +59,14 @@ impl Direction {
     pub fn index(self) -> usize {
         self as usize
     }
+    /// The other way.
+    pub fn reverse(self) -> Direction {
+        match self {
+            Direction::ClientToServer => Direction::ServerToClient,
+            Direction::ServerToClient => Direction::ClientToServer,
+        }
+    }
+
     /// `c2s` or `s2c`: the direction as the names of exported stream files spell it.
     pub fn short(self) -> &'static str {
         match self {

@@ -284,6 +284,28 @@ impl HalfStream {
         }
     }
 
+    /// Gives up on the bytes before stream offset `until` that have not been received: holes
+    /// before it become gaps, the chunks waiting before it are delivered.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn flush_until(
+        &mut self,
+        flow: FlowId,
+        dir: Direction,
+        until: u64,
+        cause: GapCause,
+        ts: Timestamp,
+        stats: &mut DirectionStats,
+        sink: &mut (impl StreamSink + ?Sized),
+    ) {
+        while self.delivered < until {
+            let next_start = self.pending.first_start().unwrap_or(until).min(until);
+            if next_start > self.delivered {
+                self.gap(flow, dir, ts, next_start - self.delivered, cause, stats, sink);
+            }
+            self.drain(flow, dir, stats, sink);
+        }
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn deliver(
         &mut self,

@@ -9,7 +9,7 @@ use super::{
     StreamSink, TableStats,
 };
 use crate::base::{Direction, Timestamp};
-use crate::wire::Segment;
+use crate::wire::{Segment, SeqNum, TcpFlags};
 
 /// How long a closed connection's entry stays, to recognise its late segments.
 const CLOSED_LINGER_NANOS: i64 = 60_000_000_000;
@@ -46,7 +46,67 @@ struct Flow {
     summary: FlowSummary,
     halves: [HalfStream; 2],
     closed_at: Option<Timestamp>,
+    /// Per direction: segments that acknowledge bytes of the other direction not delivered
+    /// yet, held back until those bytes are (see [`Flow::must_wait`]), oldest first.
+    held: [VecDeque<Held>; 2],
+    /// What the held segments cost, as [`Flow::buffered`] counts it.
+    held_bytes: usize,
 }
+
+/// A segment held back: the bytes it acknowledges prove the other direction sent first.
+struct Held {
+    frame: u64,
+    ts: Timestamp,
+    src: SocketAddr,
+    dst: SocketAddr,
+    seq: SeqNum,
+    ack: SeqNum,
+    flags: TcpFlags,
+    payload: Vec<u8>,
+    missing: u32,
+}
+
+impl Held {
+    fn new(frame: u64, ts: Timestamp, seg: &Segment<'_>) -> Held {
+        Held {
+            frame,
+            ts,
+            src: seg.src,
+            dst: seg.dst,
+            seq: seg.seq,
+            ack: seg.ack,
+            flags: seg.flags,
+            payload: seg.payload.to_vec(),
+            missing: seg.missing,
+        }
+    }
+
+    fn segment(&self) -> Segment<'_> {
+        Segment {
+            src: self.src,
+            dst: self.dst,
+            seq: self.seq,
+            ack: self.ack,
+            flags: self.flags,
+            payload: &self.payload,
+            missing: self.missing,
+        }
+    }
+
+    fn cost(&self) -> usize {
+        self.payload.len() + HELD_OVERHEAD
+    }
+}
+
+/// What holding a segment costs besides its payload.
+const HELD_OVERHEAD: usize = 96;
+/// Segments held per direction at most: a reordering across directions spans a few segments;
+/// more means the acknowledged bytes were lost, and waiting longer would not bring them.
+const MAX_HELD_SEGMENTS: usize = 64;
+/// Bytes held per connection at most.
+const MAX_HELD_BYTES: usize = 256 * 1024;
+/// Capture time a segment is held at most before the bytes it waits for are given up as a gap.
+const MAX_HOLD_NANOS: i64 = 500_000_000;
 
 impl FlowTable {
     /// An empty table that tracks what `config` selects, within its limits.
@@ -175,6 +235,8 @@ impl FlowTable {
                 summary,
                 halves: Default::default(),
                 closed_at: None,
+                held: Default::default(),
+                held_bytes: 0,
             }),
         );
     }
@@ -296,7 +358,192 @@ fn canonical(a: SocketAddr, b: SocketAddr) -> (SocketAddr, SocketAddr) {
 
 impl Flow {
     fn buffered(&self) -> usize {
-        self.halves[0].buffered() + self.halves[1].buffered()
+        self.halves[0].buffered() + self.halves[1].buffered() + self.held_bytes
+    }
+
+    fn direction_of(&self, seg: &Segment<'_>) -> Direction {
+        if seg.src == self.summary.client {
+            Direction::ClientToServer
+        } else {
+            Direction::ServerToClient
+        }
+    }
+
+    /// How many bytes of the other direction, not delivered yet, `ack` acknowledges: a
+    /// segment carrying it was sent after them. Zero when the other direction has not started,
+    /// or the acknowledgement is out of any window (garbage, not evidence).
+    fn acked_ahead(&self, dir: Direction, ack: SeqNum) -> u64 {
+        let other = &self.halves[1 - dir.index()];
+        let Some(next) = other.next_seq else {
+            return 0;
+        };
+        // A FIN takes a sequence number of its own, after the last byte.
+        let fin = i64::from(other.fin_at == Some(other.delivered));
+        let ahead = ack.minus(next) - fin;
+        if ahead > MAX_WINDOW_JUMP {
+            return 0;
+        }
+        ahead.max(0) as u64
+    }
+
+    /// A segment with data or a FIN waits when it acknowledges bytes the other direction has
+    /// not delivered yet: the capture saw the two directions in another order than the
+    /// endpoints did, and the ACK proves which came first. (A later segment of the same
+    /// direction that acknowledges less does not wait: it was sent earlier, and its bytes
+    /// come first in its own stream anyway.)
+    fn must_wait(&self, dir: Direction, seg: &Segment<'_>) -> bool {
+        let carries = !seg.payload.is_empty() || seg.missing > 0 || seg.flags.fin;
+        carries && seg.flags.ack && !seg.flags.rst && self.acked_ahead(dir, seg.ack) > 0
+    }
+
+    /// Takes a segment: now, or after the bytes of the other direction it acknowledges.
+    fn segment(
+        &mut self,
+        frame: u64,
+        ts: Timestamp,
+        seg: &Segment<'_>,
+        config: &FlowConfig,
+        sink: &mut (impl StreamSink + ?Sized),
+    ) {
+        self.release_expired(ts, sink);
+        let dir = self.direction_of(seg);
+        if self.must_wait(dir, seg) {
+            let held = Held::new(frame, ts, seg);
+            self.held_bytes += held.cost();
+            self.held[dir.index()].push_back(held);
+            self.summary.last_ts = ts;
+            while self.held[dir.index()].len() > MAX_HELD_SEGMENTS || self.held_bytes > MAX_HELD_BYTES {
+                self.release_oldest(sink);
+            }
+        } else {
+            self.take(frame, ts, seg, sink);
+        }
+        self.release_ready(sink);
+        self.bound_buffers(ts, config, sink);
+    }
+
+    /// Takes the held segments whose acknowledged bytes have been delivered since, any of
+    /// them: within a direction, order is its own stream's business.
+    fn release_ready(&mut self, sink: &mut (impl StreamSink + ?Sized)) {
+        loop {
+            let ready = [Direction::ClientToServer, Direction::ServerToClient]
+                .into_iter()
+                .find_map(|dir| {
+                    let index = self.held[dir.index()]
+                        .iter()
+                        .position(|held| self.acked_ahead(dir, held.ack) == 0)?;
+                    Some((dir, index))
+                });
+            let Some((dir, index)) = ready else {
+                return;
+            };
+            let held = self.remove_held(dir, index);
+            self.take(held.frame, held.ts, &held.segment(), sink);
+        }
+    }
+
+    /// Gives up waiting for the oldest held segment of `dir`: the bytes of the other direction
+    /// it acknowledges and that never came become a gap — up to the first of them held
+    /// themselves, which may go then — and it is taken once nothing more can come first.
+    fn release_front(&mut self, dir: Direction, sink: &mut (impl StreamSink + ?Sized)) {
+        let Some(front) = self.held[dir.index()].front() else {
+            return;
+        };
+        let (ack, ts) = (front.ack, front.ts);
+        let other = dir.reverse();
+        let ahead = self.acked_ahead(dir, ack);
+        let delivered = self.halves[other.index()].delivered;
+        let until = (delivered + ahead).min(self.first_held_offset(other).unwrap_or(u64::MAX));
+        if until > delivered {
+            let id = self.summary.id;
+            let stats = self.summary.stats_mut(other);
+            let half = &mut self.halves[other.index()];
+            half.flush_until(id, other, until, GapCause::NotCaptured, ts, stats, sink);
+            self.release_ready(sink);
+            return;
+        }
+        // Each side waits for the other: evidence that contradicts itself. The oldest goes.
+        let held = self.remove_held(dir, 0);
+        self.take(held.frame, held.ts, &held.segment(), sink);
+        self.release_ready(sink);
+    }
+
+    /// The stream offset of the earliest byte a held segment of `dir` brings, when one
+    /// brings bytes not delivered yet.
+    fn first_held_offset(&self, dir: Direction) -> Option<u64> {
+        let half = &self.halves[dir.index()];
+        let next = half.next_seq?;
+        self.held[dir.index()]
+            .iter()
+            .map(|held| half.delivered as i64 + held.seq.minus(next))
+            .filter(|&offset| offset >= half.delivered as i64)
+            .min()
+            .map(|offset| offset as u64)
+    }
+
+    /// Held segments older than [`MAX_HOLD_NANOS`] of capture time stop waiting.
+    fn release_expired(&mut self, now: Timestamp, sink: &mut (impl StreamSink + ?Sized)) {
+        loop {
+            let expired = [Direction::ClientToServer, Direction::ServerToClient]
+                .into_iter()
+                .filter(|&dir| {
+                    self.held[dir.index()]
+                        .front()
+                        .is_some_and(|held| now.nanos_since(held.ts) > MAX_HOLD_NANOS)
+                })
+                .min_by_key(|&dir| self.held[dir.index()].front().map(|held| held.frame));
+            match expired {
+                Some(dir) => self.release_front(dir, sink),
+                None => return,
+            }
+        }
+    }
+
+    /// Stops waiting for the oldest held segment, whichever its direction; first for one whose
+    /// missing bytes nothing held can bring.
+    fn release_oldest(&mut self, sink: &mut (impl StreamSink + ?Sized)) {
+        let waiting = [Direction::ClientToServer, Direction::ServerToClient]
+            .into_iter()
+            .filter(|&dir| !self.held[dir.index()].is_empty());
+        let oldest = |dirs: &mut dyn Iterator<Item = Direction>| {
+            dirs.min_by_key(|&dir| self.held[dir.index()].front().map(|held| held.frame))
+        };
+        let stuck = oldest(&mut waiting.clone().filter(|&dir| {
+            let other = dir.reverse();
+            self.first_held_offset(other) != Some(self.halves[other.index()].delivered)
+        }));
+        if let Some(dir) = stuck.or_else(|| oldest(&mut waiting.clone())) {
+            self.release_front(dir, sink);
+        }
+    }
+
+    /// Stops waiting for anything: every held segment is taken, oldest first, after gaps for
+    /// what it acknowledged and never came.
+    fn release_all(&mut self, sink: &mut (impl StreamSink + ?Sized)) {
+        while self.closed_at.is_none() && self.held.iter().any(|held| !held.is_empty()) {
+            self.release_oldest(sink);
+        }
+    }
+
+    fn remove_held(&mut self, dir: Direction, index: usize) -> Held {
+        let held = self.held[dir.index()]
+            .remove(index)
+            .expect("a held segment to take");
+        self.held_bytes -= held.cost();
+        held
+    }
+
+    /// A direction holding more early bytes than it may gives them up (as gaps), after the
+    /// segments held for the other direction, which may fill its holes.
+    fn bound_buffers(&mut self, ts: Timestamp, config: &FlowConfig, sink: &mut (impl StreamSink + ?Sized)) {
+        for dir in [Direction::ClientToServer, Direction::ServerToClient] {
+            if self.halves[dir.index()].buffered() > config.max_buffered_per_direction {
+                self.release_all(sink);
+                if self.halves[dir.index()].buffered() > config.max_buffered_per_direction {
+                    self.flush(dir, GapCause::BufferLimit, ts, sink);
+                }
+            }
+        }
     }
 
     /// Gives up the bytes remembered for retransmission checks and, with `flush`, the bytes
@@ -315,6 +562,7 @@ impl Flow {
             .fold(false, |forgot, half| half.forget_recent() | forgot);
         stats.unchecked_flows += u64::from(forgot);
         if flush {
+            self.release_all(sink);
             for dir in [Direction::ClientToServer, Direction::ServerToClient] {
                 self.flush(dir, GapCause::BufferLimit, ts, sink);
             }
@@ -328,22 +576,13 @@ impl Flow {
         }
     }
 
-    fn segment(
-        &mut self,
-        frame: u64,
-        ts: Timestamp,
-        seg: &Segment<'_>,
-        config: &FlowConfig,
-        sink: &mut (impl StreamSink + ?Sized),
-    ) {
-        let dir = if seg.src == self.summary.client {
-            Direction::ClientToServer
-        } else {
-            Direction::ServerToClient
-        };
+    /// Puts a segment's bytes in their direction's stream, now.
+    fn take(&mut self, frame: u64, ts: Timestamp, seg: &Segment<'_>, sink: &mut (impl StreamSink + ?Sized)) {
+        let dir = self.direction_of(seg);
         let id = self.summary.id;
         self.summary.packets += 1;
-        self.summary.last_ts = ts;
+        // A held segment is taken after later ones: the connection was active when it came.
+        self.summary.last_ts = self.summary.last_ts.max(ts);
         if seg.flags.syn {
             self.summary.handshake = true;
         }
@@ -402,9 +641,6 @@ impl Flow {
             stats,
             sink,
         );
-        if half.buffered() > config.max_buffered_per_direction {
-            half.flush(id, dir, GapCause::BufferLimit, ts, stats, sink);
-        }
         if seg.flags.rst {
             stats.rst = true;
             self.close(EndReason::Rst, ts, sink);
@@ -427,6 +663,12 @@ impl Flow {
 
     /// Delivers what is waiting, with gaps for what never came, and reports the end.
     fn close(&mut self, reason: EndReason, ts: Timestamp, sink: &mut (impl StreamSink + ?Sized)) {
+        if self.closed_at.is_some() {
+            return;
+        }
+        // Nothing waits any more: held segments are taken (one of them may close the
+        // connection itself, with a RST or the last FIN).
+        self.release_all(sink);
         if self.closed_at.is_some() {
             return;
         }

@@ -113,3 +113,78 @@ fn the_simulated_captures_are_what_their_scripts_make() {
     }
     assert_eq!(checked, 7);
 }
+
+/// The frames of a capture, each with whether the server sent it (source port 110), and the
+/// file's link type.
+fn frames_with_direction(
+    path: &std::path::Path,
+) -> (
+    pop3scope::capture::LinkType,
+    Vec<(bool, pop3scope::capture::OwnedFrame)>,
+) {
+    use pop3scope::wire::{Decoded, decode};
+    let file = std::fs::File::open(path).unwrap();
+    let mut reader = pop3scope::capture::CaptureReader::new(std::io::BufReader::new(file)).unwrap();
+    let mut link = None;
+    let mut frames = Vec::new();
+    reader
+        .for_each_frame(|frame| {
+            link = Some(frame.link_type);
+            let from_server =
+                matches!(decode(frame.link_type, frame.data), Ok(Decoded::Tcp(seg)) if seg.src.port() == 110);
+            frames.push((
+                from_server,
+                pop3scope::capture::OwnedFrame {
+                    ts: frame.ts,
+                    data: frame.data.to_vec(),
+                },
+            ));
+            true
+        })
+        .unwrap();
+    (link.unwrap(), frames)
+}
+
+#[test]
+fn real_sessions_with_their_directions_captured_out_of_order_pair_as_recorded() {
+    // Real Dovecot traffic as a capture point on two links sees it: every server frame that
+    // follows a client frame is captured first (a reply before the command it answers), or
+    // two places earlier. The ACKs say which came first; every exchange pairs as recorded.
+    for name in [
+        "01-full-session",
+        "08-pipelined",
+        "09-top",
+        "13-large-retr",
+        "16-curl",
+        "17-fetchmail-keep",
+        "25-two-phase-delete",
+        "26-uidl-two-sessions",
+    ] {
+        let path = captures_dir().join(format!("{name}.pcap"));
+        let (link, frames) = frames_with_direction(&path);
+        let write = |frames: &[(bool, pop3scope::capture::OwnedFrame)]| {
+            let owned: Vec<_> = frames.iter().map(|(_, f)| f.clone()).collect();
+            pop3scope::capture::write_pcap(link, &owned, 262_144)
+        };
+        let recorded = crate::util::run_sessions(write(&frames));
+        assert!(!recorded.is_empty(), "{name}");
+        for reach in [1, 2] {
+            let mut moved = frames.clone();
+            let mut i = reach;
+            while i < moved.len() {
+                if moved[i].0 && !moved[i - reach].0 {
+                    let frame = moved.remove(i);
+                    moved.insert(i - reach, frame);
+                    i += reach + 1;
+                } else {
+                    i += 1;
+                }
+            }
+            assert_eq!(
+                crate::util::run_sessions(write(&moved)),
+                recorded,
+                "{name}, server frames {reach} earlier"
+            );
+        }
+    }
+}

@@ -11,7 +11,7 @@ use pop3scope::flow::{EndReason, GapCause};
 use pop3scope::wire::synth::{self, Conversation, Ending, Link, TcpPacket};
 use proptest::prelude::*;
 
-use crate::util::{known, run_pipeline};
+use crate::util::{known, run_pipeline, run_sessions};
 
 const C: Direction = Direction::ClientToServer;
 const S: Direction = Direction::ServerToClient;
@@ -247,6 +247,8 @@ enum Perturbation {
     Swap(usize, usize),
     /// Merge packet `i` with the next packet of its direction, and send the merge too.
     Overlap(usize),
+    /// Move packet `i` `by` places later: within a window, whatever the directions.
+    Nudge(usize, usize),
 }
 
 fn perturbation() -> impl Strategy<Value = Perturbation> {
@@ -255,6 +257,17 @@ fn perturbation() -> impl Strategy<Value = Perturbation> {
         (any::<usize>(), 0usize..5).prop_map(|(i, later)| Perturbation::Duplicate(i, later)),
         (any::<usize>(), any::<usize>()).prop_map(|(i, j)| Perturbation::Swap(i, j)),
         any::<usize>().prop_map(Perturbation::Overlap),
+    ]
+}
+
+/// What a capture point between the endpoints does to a conversation without losing a byte:
+/// splits, duplicates and merges, and packets moved a few places, across the two directions.
+fn local_perturbation() -> impl Strategy<Value = Perturbation> {
+    prop_oneof![
+        (any::<usize>(), any::<usize>()).prop_map(|(i, at)| Perturbation::Split(i, at)),
+        (any::<usize>(), 0usize..5).prop_map(|(i, later)| Perturbation::Duplicate(i, later)),
+        any::<usize>().prop_map(Perturbation::Overlap),
+        (any::<usize>(), 1usize..6).prop_map(|(i, by)| Perturbation::Nudge(i, by)),
     ]
 }
 
@@ -279,6 +292,12 @@ fn apply(packets: &mut Vec<TcpPacket>, perturbation: &Perturbation, fixed: usize
                 packets.insert(at, copy);
             }
         }
+        Perturbation::Nudge(i, by) => {
+            let i = pick(i);
+            let to = (i + by).min(packets.len() - 1);
+            let moved = packets.remove(i);
+            packets.insert(to, moved);
+        }
         Perturbation::Swap(i, j) => {
             let (i, j) = (pick(i), pick(j));
             if !packets[i].flags.rst && !packets[j].flags.rst {
@@ -298,6 +317,9 @@ fn apply(packets: &mut Vec<TcpPacket>, perturbation: &Perturbation, fixed: usize
                 let mut merged = packets[i].clone();
                 merged.payload.extend_from_slice(&packets[j].payload);
                 merged.flags.fin = false;
+                // Sent after both, it acknowledges what the later one did: a sender's ACKs
+                // never go back.
+                merged.ack = packets[j].ack;
                 packets.insert(j + 1, merged);
             }
         }
@@ -334,6 +356,55 @@ proptest! {
         prop_assert_eq!(got.stream(1, C), &known(&conversation.stream(C)));
         prop_assert_eq!(got.stream(1, S), &known(&conversation.stream(S)));
         prop_assert!(got.gaps.is_empty());
+    }
+
+    #[test]
+    fn the_two_directions_reordered_against_each_other_pair_as_in_order(
+        perturbations in prop::collection::vec(local_perturbation(), 1..16),
+        mss in prop_oneof![Just(1460usize), 1usize..64],
+    ) {
+        // The endpoints' order is in the ACKs: a reply captured before the command it
+        // answers waits for it, and every exchange pairs as it did on the wire.
+        let mut conversation = pop3_session("192.0.2.10:40000", "192.0.2.20:110");
+        conversation.mss = mss;
+        let in_order = conversation.packets();
+        let expected = run_sessions(write(&conversation, &in_order, &Link::Ethernet));
+        let mut packets = in_order.clone();
+        for p in &perturbations {
+            apply(&mut packets, p, 3);
+        }
+        let got = run_sessions(write(&conversation, &packets, &Link::Ethernet));
+        prop_assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn a_lost_command_costs_only_its_own_exchange(
+        lost in 0usize..4,
+        nudges in prop::collection::vec((any::<usize>(), 1usize..4), 0..4),
+    ) {
+        // One command's segment never reaches the capture, but its reply does: that exchange
+        // says so, and every other pairs as in order.
+        let conversation = pop3_session("192.0.2.10:40000", "192.0.2.20:110");
+        let in_order = conversation.packets();
+        let expected = run_sessions(write(&conversation, &in_order, &Link::Ethernet));
+        let commands: Vec<usize> = (0..in_order.len())
+            .filter(|&i| in_order[i].dir == C && !in_order[i].payload.is_empty())
+            .collect();
+        let mut packets = in_order.clone();
+        let dropped = packets.remove(commands[lost]);
+        for (i, by) in &nudges {
+            apply(&mut packets, &Perturbation::Nudge(*i, *by), 3);
+        }
+        let got = run_sessions(write(&conversation, &packets, &Link::Ethernet));
+        prop_assert_eq!(got.len(), expected.len());
+        let command = String::from_utf8_lossy(&dropped.payload).trim_end().to_string();
+        for (g, e) in got.iter().zip(&expected) {
+            if e.starts_with(&command) {
+                prop_assert!(g.starts_with("(none)") || g.contains("incomplete"), "{}", g);
+            } else {
+                prop_assert_eq!(g, e);
+            }
+        }
     }
 
     #[test]

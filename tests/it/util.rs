@@ -188,3 +188,49 @@ pub fn assert_restored(screen: &str, code: u8) {
         "the alternate screen was not left:\n{screen}"
     );
 }
+
+/// Collects each exchange of every session, as a line that says what a reader would check:
+/// the command, the reply's status, text and data lines, whether it is complete.
+#[derive(Default)]
+pub struct ExchangeLog(pub Vec<String>);
+
+impl pop3scope::session::SessionSink for ExchangeLog {
+    fn event(&mut self, event: pop3scope::session::SessionEvent<'_>) {
+        if let pop3scope::session::SessionEvent::Exchange { exchange, .. } = event {
+            let command = exchange
+                .command
+                .as_ref()
+                .map_or_else(|| "(none)".to_string(), |c| pop3scope::base::escape(&c.wire));
+            let reply = exchange.reply.as_ref().map_or_else(
+                || "(no reply)".to_string(),
+                |r| {
+                    let body = r.body.as_ref().map_or(String::new(), |b| {
+                        format!(
+                            " + {} lines {:?}",
+                            b.line_count,
+                            pop3scope::base::escape(b.kept_bytes())
+                        )
+                    });
+                    format!("{:?} {}{body}", r.status, pop3scope::base::escape(&r.text))
+                },
+            );
+            let incomplete = if exchange.incomplete { " (incomplete)" } else { "" };
+            self.0.push(format!("{command} → {reply}{incomplete}"));
+        }
+    }
+}
+
+/// Decodes a capture into its exchanges, as `open` would pair them.
+pub fn run_sessions(capture: Vec<u8>) -> Vec<String> {
+    let mut reader = CaptureReader::new(Cursor::new(capture)).expect("a capture");
+    let mut engine = Engine::new(FlowConfig::default());
+    let mut sessions = pop3scope::session::Sessions::new(Default::default(), ExchangeLog::default());
+    reader
+        .for_each_frame(|frame| {
+            engine.frame(&frame, &mut sessions);
+            true
+        })
+        .expect("the capture reads to the end");
+    engine.finish(&mut sessions);
+    sessions.into_sink().0
+}
