@@ -12,7 +12,8 @@
 //! flood (N connections each with a hole, so the bytes after it wait), and a fragment flood (N/50
 //! datagrams of 8,000 octets, each in 1,000 fragments of 8 octets sent last piece first: N × 20
 //! fragments), and a long-line flood (N/5 connections, each sending a 4 KB line that never
-//! ends, in 1,460-byte segments). `… growth N DIR` keeps the captures.
+//! ends, in 1,460-byte segments), and a held-back flood (N/20 connections whose server sends a
+//! 32 KB reply to a command the capture lost: every segment of the reply waits for it). `… growth N DIR` keeps the captures.
 
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::process::{Command, Stdio};
@@ -125,6 +126,34 @@ fn long_lines(n: usize) -> Vec<u8> {
     )
 }
 
+/// Connections whose server answers a command the capture never saw: each data segment of
+/// the reply acknowledges client bytes that never come, so the reply waits for them, until the
+/// bounds on what a connection holds back give the command up as a gap.
+fn held_back(n: usize) -> Vec<u8> {
+    many(
+        n / 20,
+        |i| {
+            let mut conversation = Conversation::new(client(i), SERVER.parse().unwrap())
+                .server("+OK ready\r\n")
+                .client("RETR 1\r\n")
+                .server(format!(
+                    "+OK\r\n{}.\r\n",
+                    format!("{}\r\n", "x".repeat(78)).repeat(400)
+                ));
+            conversation.ending = Ending::Open;
+            conversation.mss = 1460;
+            conversation
+        },
+        // The command's segment is lost on the way to the capture.
+        |packets| {
+            packets
+                .into_iter()
+                .filter(|p| p.dir != pop3scope::base::Direction::ClientToServer || p.payload.is_empty())
+                .collect()
+        },
+    )
+}
+
 /// Fragments one datagram is cut into: just under the bound a datagram may have
 /// (`MAX_FRAGMENTS_PER_DATAGRAM`), so each is put back together at the most it can cost.
 const PIECES_PER_DATAGRAM: usize = 1000;
@@ -182,13 +211,14 @@ fn main() {
     let kept = std::env::args().nth(2).map(std::path::PathBuf::from);
     let temporary = tempfile::tempdir().expect("a temporary directory");
     let dir = kept.as_deref().unwrap_or(temporary.path());
-    let shapes: [Shape; 6] = [
+    let shapes: [Shape; 7] = [
         ("pipelined flood", 8, pipelined),
         ("SASL flood", 32, sasl),
         ("SYN flood", 1, syn_flood),
         ("half-open flood (holes)", 1, half_open),
         ("fragment flood", 1, fragments),
         ("long-line flood", 1, long_lines),
+        ("held-back flood", 1, held_back),
     ];
     println!("| shape (N = {n} units) | N | 4N | time growth | memory N → 4N |");
     println!("|---|---|---|---|---|");

@@ -107,6 +107,9 @@ pub struct Decoder {
     stream_offset: [u64; 2],
     /// What the commands in `pending` cost, by [`pending_cost`].
     pending_bytes: usize,
+    /// The reply at the head answers a command the capture lost, and no data line has come:
+    /// the next server line tells whether it was a multi-line reply.
+    body_uncertain: bool,
 }
 
 /// How notes name each side, indexed by [`side`].
@@ -176,6 +179,7 @@ impl Decoder {
             spare_body: None,
             stream_offset: [0; 2],
             pending_bytes: 0,
+            body_uncertain: false,
         }
     }
 
@@ -325,7 +329,8 @@ impl Decoder {
     /// reply cut by a gap) go straight into the body. Returns the input from the first line that
     /// needs the general path, which treats it exactly as it treats every line.
     fn plain_body_lines<'a>(&mut self, mut input: &'a [u8], at: Position) -> &'a [u8] {
-        if self.skip_partial_line || !self.synced[1] || self.readers[1].pending() != 0 {
+        if self.skip_partial_line || self.body_uncertain || !self.synced[1] || self.readers[1].pending() != 0
+        {
             return input;
         }
         let max_body = self.options.max_body;
@@ -461,6 +466,13 @@ impl Decoder {
             out.push(Pop3Event::Note { note, at });
         }
         let mut server_unfinished = unfinished[1];
+        if std::mem::take(&mut self.body_uncertain)
+            && let Some(reply) = self.pending.front_mut().and_then(|head| head.reply.as_mut())
+        {
+            // Nothing came after the reply to the lost command: it was one line.
+            reply.body = None;
+            self.reply_state = ReplyState::Status;
+        }
         while let Some(mut exchange) = self.pop_pending() {
             if self.reply_state == ReplyState::Body && exchange.reply.is_some() {
                 let detail = match std::mem::take(&mut server_unfinished) {
@@ -747,8 +759,12 @@ impl Decoder {
             return;
         };
         head.notes.extend(notes);
-        let multiline =
-            reply.status == Status::Ok && head.command.as_ref().is_some_and(Command::has_multiline_reply);
+        // A reply to a command the capture lost may be multi-line: its next line tells (RFC
+        // 1939 §3), so that one lost command costs its own exchange, not the pairing of the rest.
+        let lost_command = head.command.is_none();
+        let multiline = reply.status == Status::Ok
+            && (lost_command || head.command.as_ref().is_some_and(Command::has_multiline_reply));
+        self.body_uncertain = multiline && lost_command;
         head.reply = Some(reply);
         if multiline {
             if let Some(reply) = head.reply.as_mut() {
@@ -775,6 +791,17 @@ impl Decoder {
     /// body ended without its terminator, so it must be read as a status line.
     fn body_line(&mut self, line: &[u8], info: LineInfo, out: &mut Vec<Pop3Event>) -> bool {
         let more_waiting = self.pending.len() > 1;
+        if std::mem::take(&mut self.body_uncertain) && line != b"." && parse_status(line).is_some() {
+            // The lost command's reply was one line: this is the next reply.
+            if let Some(mut head) = self.pop_pending() {
+                if let Some(reply) = head.reply.as_mut() {
+                    reply.body = None;
+                }
+                self.finish(head, out);
+            }
+            self.reply_state = ReplyState::Status;
+            return false;
+        }
         let Some(head) = self.pending.front_mut() else {
             self.reply_state = ReplyState::Status;
             return false;
@@ -1494,6 +1521,33 @@ mod tests {
             assert!(lost.command.is_none());
             assert_eq!(codes(lost), vec![NoteCode::GapInCommands]);
             assert_eq!(talk.last().verb(), Some(Verb::Noop));
+        }
+
+        #[test]
+        fn a_lost_command_with_a_multi_line_reply_costs_only_its_own_exchange() {
+            // The capture lost "RETR 1": its reply's data lines are read as its body, not as
+            // replies nobody asked for, and the next command pairs with its own reply.
+            let mut talk = logged_in();
+            talk.decoder.gap(C, 8, Position::default(), &mut talk.events);
+            talk.client("NOOP\r\n")
+                .server("+OK 12 octets\r\nHello\r\n..dot\r\n.\r\n+OK noop\r\n");
+            let lost = talk.exchanges()[2];
+            assert!(lost.command.is_none());
+            assert_eq!(codes(lost), vec![NoteCode::GapInCommands]);
+            assert_eq!(lines(lost), ["Hello", ".dot"]);
+            assert_eq!(talk.last().verb(), Some(Verb::Noop));
+            assert_eq!(talk.last().reply.as_ref().unwrap().text, b"noop");
+            assert!(talk.session_notes().is_empty());
+        }
+
+        #[test]
+        fn a_lost_command_with_a_one_line_reply_at_the_end_has_no_body() {
+            let mut talk = logged_in();
+            talk.decoder.gap(C, 6, Position::default(), &mut talk.events);
+            talk.server("+OK\r\n").end();
+            let lost = talk.exchanges()[2];
+            assert!(lost.reply.as_ref().unwrap().body.is_none());
+            assert_eq!(codes(lost), vec![NoteCode::GapInCommands]);
         }
 
         #[test]

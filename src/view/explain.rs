@@ -519,7 +519,13 @@ pub fn note_detail_in(note: &Note, lang: Lang) -> String {
 
 /// The phrases the decoder words its details with, and their Chinese, longest first where one
 /// contains another.
-const ZH_DETAIL_PHRASES: [(&str, &str); 23] = [
+const ZH_DETAIL_PHRASES: [(&str, &str); 26] = [
+    (
+        "the connection ended inside the reply, ",
+        "连接在回复的中途结束，",
+    ),
+    ("the connection ended inside the reply", "连接在回复的中途结束"),
+    (" bytes into a line", " 字节停在一行中间"),
     ("bytes of the greeting missing", "问候行的字节缺失"),
     ("server bytes after a gap", "缺口之后的服务器字节"),
     ("server bytes missing", "服务器字节缺失"),
@@ -1027,6 +1033,13 @@ mod tests {
     fn a_chinese_class_reads_note_details_in_chinese() {
         assert_eq!(zh(NoteCode::CommandTooLong, "300 octets"), "300 字节");
         assert_eq!(zh(NoteCode::BareLf, "from the server"), "来自服务器");
+        assert_eq!(
+            zh(
+                NoteCode::TerminatorMissing,
+                "the connection ended inside the reply, 7 bytes into a line"
+            ),
+            "连接在回复的中途结束，7 字节停在一行中间"
+        );
         assert_eq!(
             zh(NoteCode::GapInCommands, "12 client bytes missing"),
             "12 客户端字节缺失"

@@ -243,7 +243,8 @@ enum Perturbation {
     Split(usize, usize),
     /// Send packet `i` again, `later` packets later.
     Duplicate(usize, usize),
-    /// Swap packets `i` and `j` (the handshake stays first).
+    /// Swap packet `i` with one up to 16 places later (the handshake stays first): further
+    /// apart, the held-back segments outgrow their bound and the missing bytes become gaps.
     Swap(usize, usize),
     /// Merge packet `i` with the next packet of its direction, and send the merge too.
     Overlap(usize),
@@ -299,7 +300,8 @@ fn apply(packets: &mut Vec<TcpPacket>, perturbation: &Perturbation, fixed: usize
             packets.insert(to, moved);
         }
         Perturbation::Swap(i, j) => {
-            let (i, j) = (pick(i), pick(j));
+            let i = pick(i);
+            let j = (i + j % 17).min(packets.len() - 1);
             if !packets[i].flags.rst && !packets[j].flags.rst {
                 packets.swap(i, j);
             }
