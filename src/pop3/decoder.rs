@@ -867,8 +867,9 @@ impl Decoder {
     fn finish(&mut self, mut exchange: Exchange, out: &mut Vec<Pop3Event>) {
         exchange.phase = self.phase;
         exchange.inferred = self.inferred;
-        if let Some(verb) = exchange.verb() {
-            let (next, violation) = phase::transition(self.phase, verb, exchange.ok());
+        if let Some(command) = exchange.command.as_ref() {
+            let verb = command.verb;
+            let (next, violation) = phase::transition(self.phase, command, exchange.ok());
             match violation {
                 Some(Violation::WrongPhase) => exchange.note(
                     NoteCode::WrongPhase,

@@ -29,7 +29,7 @@ impl Phase {
     }
 }
 
-use super::command::Verb;
+use super::command::{Command, Verb};
 
 /// A rule of the phase table that a command broke.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,18 +63,22 @@ pub fn of_reply(phase: Phase, verb: Verb) -> Phase {
     }
 }
 
-/// The whole phase machine: the phase after the server's final reply to `verb` sent in
+/// The whole phase machine: the phase after the server's final reply to `command` sent in
 /// `phase`, and the rule the command broke, if any. `ok` is `Some(true)` for `+OK`,
 /// `Some(false)` for `-ERR`, `None` when no reply was seen. In `Unknown`, a reply that only one
 /// phase allows tells the phase: the caller marks the result inferred. Pure: one `match` on
 /// the tuple, no state.
-pub fn transition(phase: Phase, verb: Verb, ok: Option<bool>) -> (Phase, Option<Violation>) {
+pub fn transition(phase: Phase, command: &Command, ok: Option<bool>) -> (Phase, Option<Violation>) {
     use Phase::{Authorization, Tls, Transaction, Update};
     use Verb::*;
+    let verb = command.verb;
     let known = !matches!(phase, Phase::Unknown | Tls);
     let violation = (known && verb != Unknown && !allows(phase, verb)).then_some(Violation::WrongPhase);
+    // AUTH without a mechanism only lists the mechanisms (the pre-RFC 5034 form servers still
+    // answer): a `+OK` to it logs nobody in.
+    let logs_in = verb != Auth || command.starts_sasl();
     let next = match (phase, verb, ok) {
-        (Authorization | Phase::Unknown, Pass | Apop | Auth | Rpop, Some(true)) => Transaction,
+        (Authorization | Phase::Unknown, Pass | Apop | Auth | Rpop, Some(true)) if logs_in => Transaction,
         (Authorization | Phase::Unknown, Stls, Some(true)) => Tls,
         // QUIT in TRANSACTION enters UPDATE whatever the reply (RFC 1939 §6).
         (Transaction, Quit, Some(_)) => Update,
@@ -91,6 +95,22 @@ pub fn transition(phase: Phase, verb: Verb, ok: Option<bool>) -> (Phase, Option<
 mod tests {
     use super::*;
 
+    /// A command with `verb`'s keyword and the arguments a login gives it.
+    fn command(verb: Verb) -> Command {
+        let line = match verb {
+            Verb::Auth => "AUTH PLAIN".to_string(),
+            Verb::Apop => "APOP alice c4c9334bac560ecc979e58001b3e22fb".to_string(),
+            Verb::Pass => "PASS secret".to_string(),
+            Verb::Retr | Verb::Dele | Verb::Top => format!("{} 1", verb.name()),
+            _ => verb.name().to_string(),
+        };
+        Command::parse(line.as_bytes())
+    }
+
+    fn transition(phase: Phase, verb: Verb, ok: Option<bool>) -> (Phase, Option<Violation>) {
+        super::transition(phase, &command(verb), ok)
+    }
+
     /// The phase after the reply, for the tests about where a command leads.
     fn after(phase: Phase, verb: Verb, ok: Option<bool>) -> Phase {
         transition(phase, verb, ok).0
@@ -105,6 +125,20 @@ mod tests {
                 Phase::Authorization
             );
         }
+    }
+
+    #[test]
+    fn a_bare_auth_lists_mechanisms_and_logs_nobody_in() {
+        // RFC 5034 §4 and the older listing form: `AUTH` alone answered `+OK` and a list.
+        let bare = Command::parse(b"AUTH");
+        assert_eq!(
+            super::transition(Phase::Authorization, &bare, Some(true)),
+            (Phase::Authorization, None)
+        );
+        assert_eq!(
+            super::transition(Phase::Unknown, &bare, Some(true)).0,
+            Phase::Unknown
+        );
     }
 
     #[test]

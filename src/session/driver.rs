@@ -710,6 +710,28 @@ mod tests {
     }
 
     #[test]
+    fn a_bare_auth_lists_mechanisms_and_its_quit_commits_nothing() {
+        // As in Zeek's and Suricata's test traces: the listing is no login, so the session
+        // never leaves AUTHORIZATION and its QUIT deletes nothing (RFC 1939 §6).
+        let seen = play(
+            &[
+                (S, "+OK ready\r\n"),
+                (C, "AUTH\r\n"),
+                (S, "+OK\r\nPLAIN\r\nLOGIN\r\n.\r\n"),
+                (C, "QUIT\r\n"),
+                (S, "+OK bye\r\n"),
+            ],
+            EndReason::Fin,
+        );
+        assert_eq!(seen.exchanges[0].phase_after, Phase::Authorization);
+        assert_eq!(seen.exchanges[1].phase_after, Phase::Authorization);
+        assert!(seen.credentials.is_empty());
+        let end = &seen.ends[0];
+        assert_eq!(end.phase, Phase::Authorization);
+        assert_eq!(end.mailbox.committed, None);
+    }
+
+    #[test]
     fn a_connection_with_no_bytes_is_no_session() {
         let seen = play(&[], EndReason::Rst);
         assert_eq!(seen.starts, 0);
