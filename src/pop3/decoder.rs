@@ -110,7 +110,19 @@ pub struct Decoder {
     /// The reply at the head answers a command the capture lost, and no data line has come:
     /// the next server line tells whether it was a multi-line reply.
     body_uncertain: bool,
+    /// Lines that broke POP3 (unknown commands, replies where none belong, commands from the
+    /// server…) before any exchange made sense.
+    violations: u32,
+    /// The server greeted with a status line before the client spoke, or a known command got
+    /// one for reply: this is POP3, whatever comes later.
+    confirmed: bool,
+    /// Judged not POP3 ([`NoteCode::NotPop3`]): bytes are counted, not decoded.
+    not_pop3: bool,
 }
+
+/// Violations, with no exchange that made sense, after which a flow is judged not POP3 (Zeek's
+/// dynamic protocol detection gives an analyzer up after a few violations too).
+const VIOLATIONS_BEFORE_VERDICT: u32 = 4;
 
 /// How notes name each side, indexed by [`side`].
 const SIDE_NAMES: [&str; 2] = ["client", "server"];
@@ -180,6 +192,9 @@ impl Decoder {
             stream_offset: [0; 2],
             pending_bytes: 0,
             body_uncertain: false,
+            violations: 0,
+            confirmed: false,
+            not_pop3: false,
         }
     }
 
@@ -289,6 +304,10 @@ impl Decoder {
                 self.tls_bytes[s] += input.len() as u64;
                 return;
             }
+            if self.not_pop3 {
+                self.skipped[s] += input.len() as u64;
+                return;
+            }
             if dir == Direction::ServerToClient && self.reply_state == ReplyState::Body {
                 input = self.plain_body_lines(input, at_rest(input));
                 if input.is_empty() {
@@ -301,13 +320,39 @@ impl Decoder {
             };
             if let Some(line) = whole {
                 self.line(dir, line, info, &mut input, out);
-                continue;
+            } else {
+                let line = std::mem::take(&mut self.readers[s].buf);
+                self.line(dir, &line, info, &mut input, out);
+                self.readers[s].buf = line;
+                self.readers[s].buf.clear();
             }
-            let line = std::mem::take(&mut self.readers[s].buf);
-            self.line(dir, &line, info, &mut input, out);
-            self.readers[s].buf = line;
-            self.readers[s].buf.clear();
+            if !self.confirmed && !self.not_pop3 && self.violations >= VIOLATIONS_BEFORE_VERDICT {
+                self.judge_not_pop3(info.at, out);
+            }
         }
+    }
+
+    /// Stops decoding a flow that keeps breaking POP3 and never made sense as POP3: the
+    /// commands waiting are reported unanswered, the verdict is said once, and every later
+    /// byte is counted.
+    fn judge_not_pop3(&mut self, at: Position, out: &mut Vec<Pop3Event>) {
+        self.not_pop3 = true;
+        self.reply_state = ReplyState::Status;
+        self.body_uncertain = false;
+        while let Some(mut exchange) = self.pop_pending() {
+            exchange.incomplete = true;
+            self.finish(exchange, out);
+        }
+        for reader in &mut self.readers {
+            reader.clear();
+        }
+        out.push(Pop3Event::Note {
+            note: Note::new(
+                NoteCode::NotPop3,
+                format!("{} violations and no exchange that made sense", self.violations),
+            ),
+            at,
+        });
     }
 
     fn line(
@@ -451,6 +496,11 @@ impl Decoder {
 
     /// The connection or the capture ended: report every command still waiting.
     pub fn end(&mut self, at: Position, out: &mut Vec<Pop3Event>) {
+        if self.not_pop3 {
+            // What was not decoded after the verdict, side by side.
+            self.report_skipped(at, out);
+            return;
+        }
         let unfinished = if self.tls {
             [0, 0]
         } else {
@@ -530,8 +580,11 @@ impl Decoder {
         }
     }
 
-    fn line_notes(&mut self, dir: Direction, info: LineInfo, notes: &mut Vec<Note>) {
+    fn line_notes(&mut self, dir: Direction, line: &[u8], info: LineInfo, notes: &mut Vec<Note>) {
         let s = side(dir);
+        if memchr::memchr(b'\r', line).is_some() {
+            notes.push(Note::new(NoteCode::LoneCr, sample(line)));
+        }
         if info.bare_lf && !self.bare_lf_seen[s] {
             self.bare_lf_seen[s] = true;
             notes.push(Note::new(
@@ -561,7 +614,7 @@ impl Decoder {
             self.report_skipped(info.at, out);
         }
         let mut notes = Vec::new();
-        self.line_notes(Direction::ClientToServer, info, &mut notes);
+        self.line_notes(Direction::ClientToServer, line, info, &mut notes);
 
         // Lines after `AUTH mechanism` and before its final reply are SASL responses.
         if let Some(auth) = self.pending.back_mut()
@@ -622,7 +675,13 @@ impl Decoder {
             ));
         }
         if command.verb == Verb::Unknown {
-            notes.push(Note::new(NoteCode::UnknownCommand, sample(&command.keyword)));
+            let code = if parse_status(line).is_some() {
+                NoteCode::ClientSentReply
+            } else {
+                NoteCode::UnknownCommand
+            };
+            notes.push(Note::new(code, sample(&command.keyword)));
+            self.violations += 1;
         }
         let mut exchange = self.new_exchange(Some(command), Some(info.at));
         exchange.sent_octets = u32::try_from(info.wire_len).unwrap_or(u32::MAX);
@@ -664,7 +723,7 @@ impl Decoder {
             return;
         }
         let mut notes = Vec::new();
-        self.line_notes(Direction::ServerToClient, info, &mut notes);
+        self.line_notes(Direction::ServerToClient, line, info, &mut notes);
 
         // A `+` line while an AUTH mechanism waits is a challenge, not a reply (RFC 5034 §4).
         if let Some(head) = self.pending.front_mut()
@@ -686,14 +745,22 @@ impl Decoder {
         }
 
         let Some(status_line) = parse_status(line) else {
+            self.violations += 1;
             match self.pending.front_mut() {
                 Some(head) => {
-                    head.note(NoteCode::NotAStatusLine, sample(line));
+                    let code = if Command::is_plausible(line) {
+                        NoteCode::ServerSentCommand
+                    } else {
+                        NoteCode::NotAStatusLine
+                    };
+                    head.note(code, sample(line));
                     head.notes.extend(notes);
                 }
                 None => {
                     let code = if self.last_was_multiline {
                         NoteCode::UnstuffedTerminator
+                    } else if Command::is_plausible(line) {
+                        NoteCode::ServerSentCommand
                     } else {
                         NoteCode::ReplyWithoutCommand
                     };
@@ -723,6 +790,8 @@ impl Decoder {
 
         if !self.greeted && self.pending.is_empty() && self.options.from_start && !self.quit_answered {
             self.greeted = true;
+            // A server that speaks first with a status line is a POP3 server (RFC 1939 §4).
+            self.confirmed = true;
             let apop = apop_timestamp(&reply.text).map(<[u8]>::to_vec);
             out.push(Pop3Event::Greeting(Greeting {
                 status: reply.status,
@@ -744,6 +813,7 @@ impl Decoder {
         }
 
         let Some(mut head) = self.pop_pending() else {
+            self.violations += 1;
             let mut orphan = self.new_exchange(None, None);
             let why = if self.quit_answered {
                 NoteCode::DataAfterQuit
@@ -867,8 +937,23 @@ impl Decoder {
     fn finish(&mut self, mut exchange: Exchange, out: &mut Vec<Pop3Event>) {
         exchange.phase = self.phase;
         exchange.inferred = self.inferred;
+        if let Some(command) = exchange.command.as_ref()
+            && command.starts_sasl()
+        {
+            let mut responses: Vec<&[u8]> = command.args.get(1).map(Vec::as_slice).into_iter().collect();
+            responses.extend(
+                exchange
+                    .sasl
+                    .iter()
+                    .filter(|l| l.from == Direction::ClientToServer)
+                    .map(|l| l.data.as_slice()),
+            );
+            let problems = super::sasl::problems(&command.args[0], &responses);
+            exchange.notes.extend(problems);
+        }
         if let Some(command) = exchange.command.as_ref() {
             let verb = command.verb;
+            self.confirmed |= verb != Verb::Unknown && exchange.reply.is_some();
             let (next, violation) = phase::transition(self.phase, command, exchange.ok());
             match violation {
                 Some(Violation::WrongPhase) => exchange.note(
@@ -1063,6 +1148,91 @@ mod tests {
             .client("PASS tanstaaf\r\n")
             .server("+OK maildrop locked\r\n");
         talk
+    }
+
+    mod peers_notes {
+        //! The notes Zeek's and Suricata's POP3 analyzers raise, each tested.
+        use super::*;
+
+        #[test]
+        fn a_lone_cr_inside_a_line_is_noted() {
+            let mut talk = greeted();
+            talk.client("USER alice\r\r\n").server("+OK\r\n");
+            assert_eq!(codes(talk.last()), vec![NoteCode::LoneCr]);
+        }
+
+        #[test]
+        fn a_sasl_response_that_is_not_base64_is_noted() {
+            let mut talk = greeted();
+            talk.client("AUTH LOGIN\r\n").server("+ VXNlcm5hbWU6\r\n");
+            talk.client("not base64!\r\n").server("-ERR\r\n");
+            assert_eq!(codes(talk.last()), vec![NoteCode::BadBase64]);
+        }
+
+        #[test]
+        fn an_auth_plain_without_its_two_nuls_is_noted() {
+            // "alice secret" in base64: no NUL separators at all.
+            let mut talk = greeted();
+            talk.client("AUTH PLAIN YWxpY2Ugc2VjcmV0\r\n").server("-ERR\r\n");
+            assert_eq!(codes(talk.last()), vec![NoteCode::BadAuthPlain]);
+            let note = &talk.last().notes[0];
+            assert_eq!(note.detail, b"0 NUL separators, not 2");
+            // A well-formed one is not.
+            let mut talk = greeted();
+            talk.client("AUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n")
+                .server("+OK\r\n");
+            assert!(talk.last().notes.is_empty());
+        }
+
+        #[test]
+        fn a_client_that_sends_replies_and_a_server_that_sends_commands_are_noted() {
+            let mut talk = greeted();
+            talk.client("+OK hello\r\n").server("USER bob\r\n").end();
+            let exchange = talk.exchanges()[0];
+            assert_eq!(
+                codes(exchange),
+                vec![
+                    NoteCode::ClientSentReply,
+                    NoteCode::ServerSentCommand,
+                    NoteCode::NoReply
+                ]
+            );
+        }
+
+        #[test]
+        fn a_flow_that_is_not_pop3_is_said_so_once_and_no_longer_decoded() {
+            // Redis on port 110: PING and +PONG, again and again.
+            let mut talk = Talk::new();
+            for _ in 0..50 {
+                talk.client("PING\r\n").server("+PONG\r\n");
+            }
+            talk.end();
+            let verdicts = talk
+                .session_notes()
+                .iter()
+                .filter(|&&c| c == NoteCode::NotPop3)
+                .count();
+            assert_eq!(verdicts, 1);
+            assert!(
+                talk.exchanges().len() <= 2,
+                "{} exchanges",
+                talk.exchanges().len()
+            );
+            assert!(
+                talk.session_notes().contains(&NoteCode::ResyncSkipped),
+                "the rest is counted"
+            );
+        }
+
+        #[test]
+        fn a_pop3_session_with_odd_commands_is_never_judged_not_pop3() {
+            let mut talk = logged_in();
+            for _ in 0..10 {
+                talk.client("XYZZY\r\n").server("-ERR unknown command\r\n");
+            }
+            assert!(!talk.session_notes().contains(&NoteCode::NotPop3));
+            assert_eq!(talk.exchanges().len(), 12);
+        }
     }
 
     mod authorization {

@@ -75,6 +75,22 @@ pub enum NoteCode {
     /// connection gave up its partial lines, kept body lines, SASL lines and waiting commands
     /// (each loss also noted where it happened).
     MemoryBudget,
+    /// A line with a CR inside it that is not followed by LF (RFC 1939 §3: lines end with CR LF):
+    /// two implementations may split such a line differently.
+    LoneCr,
+    /// A SASL response that is not base64 (RFC 5034 §4).
+    BadBase64,
+    /// An AUTH PLAIN message that is not `authzid NUL authcid NUL password` (RFC 4616 §2).
+    BadAuthPlain,
+    /// The client sent what looks like a server's status line (`+OK`, `-ERR`): the two sides
+    /// are mixed up, or the flow is not the POP3 it seems.
+    ClientSentReply,
+    /// The server sent what looks like a client's command where a status line belongs.
+    ServerSentCommand,
+    /// After repeated violations and no exchange that made sense, the flow is judged not to be
+    /// POP3: it is no longer decoded as POP3 (its bytes are counted), as Zeek's dynamic protocol
+    /// detection gives up an analyzer.
+    NotPop3,
 }
 
 impl serde::Serialize for NoteCode {
@@ -116,6 +132,12 @@ impl NoteCode {
             SaslTooLong => "sasl_too_long",
             ConflictingRetransmission => "conflicting_retransmission",
             MemoryBudget => "memory_budget",
+            LoneCr => "lone_cr",
+            BadBase64 => "bad_base64",
+            BadAuthPlain => "bad_auth_plain",
+            ClientSentReply => "client_sent_reply",
+            ServerSentCommand => "server_sent_command",
+            NotPop3 => "not_pop3",
         }
     }
 
@@ -169,6 +191,20 @@ impl NoteCode {
             MemoryBudget => {
                 "all connections together held more decoder memory than the budget (32 MiB): this one gave up its partial lines, kept message lines and waiting commands, each loss noted where it happened"
             }
+            LoneCr => {
+                "a CR inside a line without its LF (RFC 1939 §3 ends lines with CR LF): another implementation may split this line in two"
+            }
+            BadBase64 => "a SASL response that is not base64 (RFC 5034 §4): the server should refuse it",
+            BadAuthPlain => "an AUTH PLAIN message that is not authzid NUL user NUL password (RFC 4616 §2)",
+            ClientSentReply => {
+                "the client sent a status line (+OK/-ERR), as a server would: the sides are mixed up, or this is not POP3"
+            }
+            ServerSentCommand => {
+                "the server sent a command where a status line belongs: the sides are mixed up, or this is not POP3"
+            }
+            NotPop3 => {
+                "repeated violations and nothing that made sense as POP3: the flow is no longer decoded as POP3 (its bytes are counted), as Zeek gives up an analyzer"
+            }
         }
     }
 
@@ -218,6 +254,18 @@ impl NoteCode {
             }
             MemoryBudget => {
                 "所有连接的解码器合计占用的内存超过了预算（32 MiB）：这条连接放弃了未完成的行、已保存的邮件行和等待回复的命令，每一处损失都在发生的地方另有说明"
+            }
+            LoneCr => {
+                "行中出现了不带 LF 的 CR（RFC 1939 §3 规定行以 CR LF 结束）：别的实现可能把这一行拆成两行"
+            }
+            BadBase64 => "SASL 回应不是 base64（RFC 5034 §4）：服务器应当拒绝",
+            BadAuthPlain => "AUTH PLAIN 消息不是“授权身份 NUL 用户 NUL 密码”的格式（RFC 4616 §2）",
+            ClientSentReply => {
+                "客户端发出了状态行（+OK/-ERR），像服务器一样：两端弄反了，或者这根本不是 POP3"
+            }
+            ServerSentCommand => "服务器在该发状态行的地方发出了命令：两端弄反了，或者这根本不是 POP3",
+            NotPop3 => {
+                "多次违反协议，且没有任何像 POP3 的交互：不再按 POP3 解码这条连接（只统计字节），与 Zeek 放弃分析器的做法相同"
             }
         }
     }
@@ -283,6 +331,12 @@ mod tests {
             SaslTooLong,
             ConflictingRetransmission,
             MemoryBudget,
+            LoneCr,
+            BadBase64,
+            BadAuthPlain,
+            ClientSentReply,
+            ServerSentCommand,
+            NotPop3,
         ];
         let mut names: Vec<&str> = all.iter().map(|code| code.name()).collect();
         for (code, name) in all.iter().zip(&names) {

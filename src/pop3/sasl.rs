@@ -9,7 +9,7 @@
 use base64::Engine as _;
 
 use crate::base::Direction;
-use crate::pop3::{Command, Exchange, Verb};
+use crate::pop3::{Command, Exchange, Note, NoteCode, Verb};
 
 /// What a masked secret is shown as.
 pub const MASK: &str = "********";
@@ -67,6 +67,40 @@ pub fn identity(mechanism: &str, responses: &[Vec<u8>]) -> SaslIdentity {
         _ => {}
     }
     identity
+}
+
+/// What is malformed in the client's responses of a mechanism, as notes: a response that is
+/// not base64 (RFC 5034 §4: every response is base64, `=` an empty one, `*` a cancel), and
+/// an AUTH PLAIN message that is not `authzid NUL authcid NUL password` (RFC 4616 §2).
+pub fn problems(mechanism: &[u8], responses: &[&[u8]]) -> Vec<Note> {
+    let mut notes = Vec::new();
+    let engine = &base64::engine::general_purpose::STANDARD;
+    let mut decoded = Vec::new();
+    for response in responses.iter().filter(|r| **r != b"*" && **r != b"=") {
+        match engine.decode(response) {
+            Ok(bytes) => decoded.push(bytes),
+            Err(_) => {
+                if !notes.iter().any(|n: &Note| n.code == NoteCode::BadBase64) {
+                    notes.push(Note::new(
+                        NoteCode::BadBase64,
+                        &response[..response.len().min(Note::MAX_SAMPLE)],
+                    ));
+                }
+            }
+        }
+    }
+    if mechanism.eq_ignore_ascii_case(b"PLAIN")
+        && let Some(plain) = decoded.first()
+    {
+        let nuls = plain.iter().filter(|&&b| b == 0).count();
+        if nuls != 2 {
+            notes.push(Note::new(
+                NoteCode::BadAuthPlain,
+                format!("{nuls} NUL separators, not 2"),
+            ));
+        }
+    }
+    notes
 }
 
 /// Decodes base64 (`=` alone is an empty response, RFC 5034 §4); undecodable text stays as is.
