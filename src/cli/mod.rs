@@ -114,6 +114,13 @@ struct ConnectionArgs {
     /// Close a connection after SECS seconds (capture time) without a packet.
     #[arg(long, value_name = "SECS", default_value_t = 600)]
     idle_timeout: u32,
+
+    /// Find POP3 on any port by what the connection says: a +OK/-ERR greeting from the side
+    /// that accepted it, POP3 commands from the side that opened it (as Zeek's dynamic
+    /// protocol detection). Other connections are dropped after their first line. With
+    /// `sniff`, every TCP packet is captured.
+    #[arg(long)]
+    detect: bool,
 }
 
 impl ConnectionArgs {
@@ -123,6 +130,7 @@ impl ConnectionArgs {
             flow: self.flow_config(),
             session: SessionConfig {
                 stop_after_exchanges,
+                detect_beyond: self.detect.then(|| self.flow_config().ports),
                 ..SessionConfig::default()
             },
         }
@@ -131,6 +139,7 @@ impl ConnectionArgs {
     fn flow_config(&self) -> FlowConfig {
         let mut config = FlowConfig {
             idle_timeout_secs: self.idle_timeout,
+            detect: self.detect,
             ..FlowConfig::default()
         };
         for port in &self.ports {

@@ -68,7 +68,13 @@ pub(super) fn sniff(args: SniffArgs) -> anyhow::Result<()> {
     };
     let config = args.connections.config(args.count);
     let expression = (!args.filter.is_empty()).then(|| args.filter.join(" "));
-    let mut source = backend.open(&interface, &config.flow.ports, expression.as_deref())?;
+    // With --detect every TCP connection is looked at: no port filter in the kernel.
+    let filter_ports: &[u16] = if config.flow.detect {
+        &[]
+    } else {
+        &config.flow.ports
+    };
+    let mut source = backend.open(&interface, filter_ports, expression.as_deref())?;
     let mut writer = match &args.write {
         Some(path) => {
             let file =
@@ -81,10 +87,15 @@ pub(super) fn sniff(args: SniffArgs) -> anyhow::Result<()> {
     live::drop_privileges().context("cannot drop root privileges")?;
     live::catch_stop_signals();
     let ports: Vec<String> = config.flow.ports.iter().map(u16::to_string).collect();
-    eprintln!(
-        "pop3scope: capturing on {interface}, TCP ports {}; Ctrl-C to stop",
-        ports.join(", ")
-    );
+    let which = if config.flow.detect {
+        format!(
+            "every TCP port (POP3 found by content; {} as POP3 at once)",
+            ports.join(", ")
+        )
+    } else {
+        format!("TCP ports {}", ports.join(", "))
+    };
+    eprintln!("pop3scope: capturing on {interface}, {which}; Ctrl-C to stop");
 
     let capture = |source: &mut dyn live::LiveSource,
                    writer: &mut Option<PcapWriter<io::BufWriter<File>>>,

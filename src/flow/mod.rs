@@ -226,6 +226,13 @@ pub enum StreamEvent<'a> {
 pub trait StreamSink {
     /// Takes the next event: in capture order, and for each direction in stream order.
     fn event(&mut self, event: StreamEvent<'_>);
+    /// With [`FlowConfig::detect`]: false once the sink has found that `flow` does not carry
+    /// what it is looking for; the table then stops following it (its later segments are
+    /// counted, not kept).
+    fn keeps(&mut self, flow: FlowId) -> bool {
+        let _ = flow;
+        true
+    }
     /// True once the sink can take no more (its output failed, or it has all it wanted);
     /// whoever feeds it then stops reading.
     fn stopped(&self) -> bool {
@@ -238,6 +245,10 @@ pub trait StreamSink {
 pub struct FlowConfig {
     /// Connections with an endpoint on one of these ports are tracked.
     pub ports: Vec<u16>,
+    /// Every connection is tracked, whatever its ports, until the sink finds it is not POP3
+    /// ([`StreamSink::keeps`]): POP3 recognised by content, as Zeek's dynamic protocol
+    /// detection does.
+    pub detect: bool,
     /// Seconds of capture time without a segment after which a connection is closed as
     /// [`EndReason::Idle`].
     pub idle_timeout_secs: u32,
@@ -255,6 +266,7 @@ impl Default for FlowConfig {
     fn default() -> Self {
         FlowConfig {
             ports: vec![110, 995],
+            detect: false,
             // RFC 1939 §3: a server's inactivity timer is at least 10 minutes.
             idle_timeout_secs: 600,
             max_flows: 10_000,
@@ -281,6 +293,10 @@ pub struct TableStats {
     pub flows: u64,
     /// Connections closed early to stay within [`FlowConfig::max_flows`].
     pub evicted_flows: u64,
+    /// With [`FlowConfig::detect`]: connections given up because their content is not POP3.
+    pub not_pop3_flows: u64,
+    /// Segments of those connections after they were given up.
+    pub not_pop3_segments: u64,
     /// Connections whose remembered bytes the memory budget took: their later retransmissions
     /// were not compared with what was delivered (a conflict there goes unseen).
     pub unchecked_flows: u64,

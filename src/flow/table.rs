@@ -1,6 +1,6 @@
 //! The flow table: connections by their address pair, opened, aged, evicted and closed.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 
 use super::stream::HalfStream;
@@ -15,7 +15,16 @@ use crate::wire::{Segment, SeqNum, TcpFlags};
 const CLOSED_LINGER_NANOS: i64 = 60_000_000_000;
 const NANOS_PER_SEC: i64 = 1_000_000_000;
 /// Evicted connections remembered, so that their late segments do not open them again.
-const EVICTED_REMEMBERED: usize = 65_536;
+const FORGOTTEN_REMEMBERED: usize = 65_536;
+
+/// Why a connection was given up before its end.
+#[derive(Clone, Copy, Debug)]
+enum Forgotten {
+    /// To make room ([`FlowConfig::max_flows`]).
+    Evicted,
+    /// Its content is not POP3 ([`FlowConfig::detect`]).
+    NotPop3,
+}
 
 type Key = (SocketAddr, SocketAddr);
 
@@ -35,9 +44,10 @@ pub struct FlowTable {
     /// was active again since it was queued is queued again when met, so eviction costs O(1)
     /// amortised per packet instead of a scan of the table.
     recency: VecDeque<(Key, Timestamp, FlowId)>,
-    /// Connections evicted lately: a segment of one is late, not a new connection.
-    evicted: HashSet<Key, foldhash::fast::RandomState>,
-    evicted_order: VecDeque<Key>,
+    /// Connections given up lately (evicted, or not POP3): a segment of one is counted, and
+    /// does not open it again (its SYN does).
+    forgotten: HashMap<Key, Forgotten, foldhash::fast::RandomState>,
+    forgotten_order: VecDeque<Key>,
     /// Counters of the table as a whole: connections, and segments that belong to none.
     pub stats: TableStats,
 }
@@ -118,8 +128,8 @@ impl FlowTable {
             buffered_total: 0,
             next_sweep: None,
             recency: VecDeque::new(),
-            evicted: HashSet::default(),
-            evicted_order: VecDeque::new(),
+            forgotten: HashMap::default(),
+            forgotten_order: VecDeque::new(),
             stats: TableStats::default(),
         }
     }
@@ -131,7 +141,7 @@ impl FlowTable {
 
     /// Whether a segment between these ports belongs to a tracked connection.
     pub fn wants(&self, src_port: u16, dst_port: u16) -> bool {
-        self.config.ports.contains(&src_port) || self.config.ports.contains(&dst_port)
+        self.config.detect || self.config.ports.contains(&src_port) || self.config.ports.contains(&dst_port)
     }
 
     /// Feeds one segment, captured at `ts` in frame number `frame`.
@@ -161,10 +171,13 @@ impl FlowTable {
                 }
                 return;
             }
-            // A segment of a connection evicted for room is late: it does not come back as a
-            // new connection (its SYN does).
-            None if !opens_anew && self.evicted.contains(&key) => {
-                self.stats.late_segments += 1;
+            // A segment of a connection given up is counted: it does not come back as a new
+            // connection (its SYN does).
+            None if !opens_anew && let Some(why) = self.forgotten.get(&key) => {
+                match why {
+                    Forgotten::Evicted => self.stats.late_segments += 1,
+                    Forgotten::NotPop3 => self.stats.not_pop3_segments += 1,
+                }
                 return;
             }
             // A new SYN on a closed connection's addresses opens a new connection.
@@ -181,8 +194,27 @@ impl FlowTable {
         let before = flow.buffered();
         flow.segment(frame, ts, seg, &self.config, sink);
         self.buffered_total = self.buffered_total - before + flow.buffered();
+        if self.config.detect && !sink.keeps(flow.summary.id) {
+            // Not POP3: followed no further, and its later segments are only counted.
+            self.buffered_total -= flow.buffered();
+            self.flows.remove(&key);
+            self.stats.not_pop3_flows += 1;
+            self.forget(key, Forgotten::NotPop3);
+            return;
+        }
         if self.buffered_total > self.config.max_buffered_total {
             self.relieve_memory(key, ts, sink);
+        }
+    }
+
+    /// Remembers a connection given up, the latest [`FORGOTTEN_REMEMBERED`] of them.
+    fn forget(&mut self, key: Key, why: Forgotten) {
+        self.forgotten.insert(key, why);
+        self.forgotten_order.push_back(key);
+        if self.forgotten_order.len() > FORGOTTEN_REMEMBERED
+            && let Some(oldest) = self.forgotten_order.pop_front()
+        {
+            self.forgotten.remove(&oldest);
         }
     }
 
@@ -200,7 +232,7 @@ impl FlowTable {
         let (client, server) = self.client_and_server(seg);
         let id = self.next_id;
         self.next_id += 1;
-        self.evicted.remove(&key);
+        self.forgotten.remove(&key);
         self.recency.push_back((key, ts, id));
         if self.recency.len() > 2 * self.flows.len() + 1024 {
             // Entries of connections that ended another way: drop them, in one pass now and then.
@@ -318,13 +350,7 @@ impl FlowTable {
                 self.buffered_total -= flow.buffered();
                 self.stats.evicted_flows += 1;
                 flow.close(EndReason::Evicted, ts, sink);
-                self.evicted.insert(key);
-                self.evicted_order.push_back(key);
-                if self.evicted_order.len() > EVICTED_REMEMBERED
-                    && let Some(oldest) = self.evicted_order.pop_front()
-                {
-                    self.evicted.remove(&oldest);
-                }
+                self.forget(key, Forgotten::Evicted);
             }
             return;
         }

@@ -311,6 +311,16 @@ pub fn write_summary_text(out: &mut impl Write, stats: &EngineStats) -> io::Resu
             "connections evicted by the flow limit",
         ),
         (
+            f.not_pop3_flows,
+            "connection on another port that is not POP3 (--detect)",
+            "connections on other ports that are not POP3 (--detect)",
+        ),
+        (
+            f.not_pop3_segments,
+            "later segment of a connection that is not POP3",
+            "later segments of connections that are not POP3",
+        ),
+        (
             f.unchecked_flows,
             "connection whose retransmissions went unchecked (memory budget)",
             "connections whose retransmissions went unchecked (memory budget)",

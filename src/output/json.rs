@@ -386,7 +386,7 @@ struct SessionEndRecord<'a> {
 /// {"type":"tls","session":1,"ts":"2026-11-27T03:36:37.977268Z","frame":14}
 /// {"type":"note","session":2,"ts":"2026-01-05T09:01:00.024000Z","code":"stls_injection_server","detail":"+OK injected\r\n"}
 /// {"type":"session_end","session":1,"ts":"2026-11-27T03:36:24.984334Z","reason":"quit","phase":"UPDATE","phase_inferred":false,"exchanges":10,"notes":1,"tls_bytes":null,"mailbox":{"count":4,"octets":1704,"messages":{"1":{"size":372,"uid":"0000000165920080","retrieved":true,"marked":true}},"committed":true},"credentials":1}
-/// {"type":"summary","frames":36,"captured_bytes":3340,"truncated_frames":0,"tcp_segments":36,"not_ip":0,"not_tcp":0,"unsupported_link":0,"truncated_headers":0,"malformed":0,"ip_fragments":0,"fragments_abandoned":0,"flows":{"other_port_segments":0,"late_segments":0,"closing_acks":1,"flows":1,"evicted_flows":0,"unchecked_flows":0}}
+/// {"type":"summary","frames":36,"captured_bytes":3340,"truncated_frames":0,"tcp_segments":36,"not_ip":0,"not_tcp":0,"unsupported_link":0,"truncated_headers":0,"malformed":0,"ip_fragments":0,"fragments_abandoned":0,"flows":{"other_port_segments":0,"late_segments":0,"closing_acks":1,"flows":1,"evicted_flows":0,"not_pop3_flows":0,"not_pop3_segments":0,"unchecked_flows":0}}
 /// ```
 ///
 /// (The `session_end` example lists one of the four messages.) `tests/it/sessions.rs` reads

@@ -14,6 +14,7 @@
 
 mod command;
 mod decoder;
+pub mod detect;
 mod exchange;
 mod line;
 mod notes;

@@ -9,11 +9,46 @@ use super::{
 };
 use crate::base::{Direction, Timestamp};
 use crate::flow::{EndReason, FlowId, StreamEvent, StreamSink};
+use crate::pop3::detect::{self, Verdict};
 use crate::pop3::sasl;
 use crate::pop3::{
     Body, Command, Decoder, DecoderOptions, Exchange, Note, NoteCode, Phase, Pop3Event, Position, Verb,
     parse_number,
 };
+
+/// The first bytes of a connection not on a POP3 port, kept until its first lines tell
+/// whether it is POP3 ([`detect::verdict`]), then replayed into its decoder or dropped.
+#[derive(Default)]
+struct Probe {
+    /// Each direction's bytes so far, up to a little past its first line.
+    firsts: [Vec<u8>; 2],
+    /// The data as it came, to replay: direction, capture time, frame, bytes.
+    chunks: Vec<(Direction, Timestamp, u64, Vec<u8>)>,
+    /// Bytes in `chunks`.
+    kept: usize,
+}
+
+/// Bytes a probe keeps at most: past them (a client that talks on and a server that never
+/// answers), the first lines are judged as they are.
+const MAX_PROBE_BYTES: usize = 64 * 1024;
+
+impl Probe {
+    fn push(&mut self, dir: Direction, ts: Timestamp, frame: u64, bytes: &[u8]) {
+        let first = &mut self.firsts[dir.index()];
+        let room = detect::MAX_FIRST_LINE.saturating_sub(first.len());
+        first.extend_from_slice(&bytes[..bytes.len().min(room)]);
+        self.chunks.push((dir, ts, frame, bytes.to_vec()));
+        self.kept += bytes.len();
+    }
+
+    fn verdict(&self, finished: bool) -> Verdict {
+        detect::verdict(
+            &self.firsts[0],
+            &self.firsts[1],
+            finished || self.kept > MAX_PROBE_BYTES,
+        )
+    }
+}
 
 /// Printed bodies kept for reuse at most (each holds at most `max_body` bytes).
 const MAX_SPARE_BODIES: usize = 16;
@@ -59,6 +94,10 @@ pub struct Sessions<S> {
     exchanges: u64,
     /// The sum of every session's `held`.
     held: usize,
+    /// Connections on other ports whose first lines are awaited ([`SessionConfig::detect_beyond`]).
+    probing: HashMap<FlowId, Probe, foldhash::fast::RandomState>,
+    /// Connections found not to be POP3, until the flow table asks ([`StreamSink::keeps`]).
+    dismissed: Vec<FlowId>,
 }
 
 impl<S: SessionSink> Sessions<S> {
@@ -74,6 +113,8 @@ impl<S: SessionSink> Sessions<S> {
             spare_bodies: Vec::new(),
             exchanges: 0,
             held: 0,
+            probing: HashMap::default(),
+            dismissed: Vec::new(),
         }
     }
 
@@ -129,8 +170,80 @@ impl<S: SessionSink> Sessions<S> {
     }
 }
 
+impl<S: SessionSink> Sessions<S> {
+    /// Takes an event of a connection whose first lines are awaited; returns the event when the
+    /// connection turned out to be POP3 (its first bytes replayed into its decoder), for the
+    /// usual handling.
+    fn probe<'e>(&mut self, flow: FlowId, event: StreamEvent<'e>) -> Option<StreamEvent<'e>> {
+        let probe = self.probing.get_mut(&flow)?;
+        let finished = match &event {
+            StreamEvent::Data {
+                dir,
+                ts,
+                frame,
+                bytes,
+                ..
+            } => {
+                probe.push(*dir, *ts, *frame, bytes);
+                false
+            }
+            StreamEvent::Conflict { .. } => false,
+            StreamEvent::Gap { .. } | StreamEvent::Closed { .. } | StreamEvent::Opened { .. } => true,
+        };
+        match probe.verdict(finished) {
+            Verdict::Undecided => None,
+            Verdict::NotPop3 => {
+                self.probing.remove(&flow);
+                self.flows.remove(&flow);
+                if !matches!(event, StreamEvent::Closed { .. }) {
+                    self.dismissed.push(flow);
+                }
+                None
+            }
+            Verdict::Pop3 => {
+                let probe = self.probing.remove(&flow).unwrap_or_default();
+                for (dir, ts, frame, bytes) in &probe.chunks {
+                    let at = Position {
+                        ts: *ts,
+                        frame: *frame,
+                        offset: 0,
+                    };
+                    self.feed(flow, at, |decoder, events| decoder.bytes(*dir, bytes, at, events));
+                }
+                // The data was in the chunks: only what else the event says is left to do.
+                (!matches!(event, StreamEvent::Data { .. })).then_some(event)
+            }
+        }
+    }
+}
+
 impl<S: SessionSink> StreamSink for Sessions<S> {
+    fn keeps(&mut self, flow: FlowId) -> bool {
+        match self.dismissed.iter().position(|&f| f == flow) {
+            Some(at) => {
+                self.dismissed.swap_remove(at);
+                false
+            }
+            None => true,
+        }
+    }
+
     fn event(&mut self, event: StreamEvent<'_>) {
+        let flow = match &event {
+            StreamEvent::Opened { flow, .. }
+            | StreamEvent::Data { flow, .. }
+            | StreamEvent::Gap { flow, .. }
+            | StreamEvent::Conflict { flow, .. } => *flow,
+            StreamEvent::Closed { summary, .. } => summary.id,
+        };
+        let event = if self.probing.contains_key(&flow) {
+            match self.probe(flow, event) {
+                Some(event) => event,
+                None => return,
+            }
+        } else {
+            event
+        };
         match event {
             StreamEvent::Opened {
                 flow,
@@ -140,6 +253,11 @@ impl<S: SessionSink> StreamSink for Sessions<S> {
                 handshake,
             } => {
                 let implicit_tls = self.config.implicit_tls_ports.contains(&server.port());
+                if let Some(ports) = &self.config.detect_beyond
+                    && !ports.contains(&server.port())
+                {
+                    self.probing.insert(flow, Probe::default());
+                }
                 self.flows.insert(
                     flow,
                     SessionInfo {

@@ -206,6 +206,9 @@ pub struct SessionConfig {
     /// The most heap memory the state of all sessions together may hold (decoders and mailbox
     /// mirrors); the session that goes over gives up what it can ([`crate::pop3::Decoder::relieve`]).
     pub max_held: usize,
+    /// Connections whose server is not on one of these ports are POP3 only if their first
+    /// lines say so ([`crate::pop3::detect`]); `None`: every connection handed over is POP3.
+    pub detect_beyond: Option<Vec<u16>>,
 }
 
 /// How much a session layer has seen.
@@ -224,6 +227,7 @@ impl Default for SessionConfig {
             max_body: 1 << 20,
             stop_after_exchanges: None,
             max_held: 32 << 20,
+            detect_beyond: None,
         }
     }
 }

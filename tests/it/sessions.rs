@@ -58,6 +58,7 @@ enum Record {
     },
     Summary {
         frames: u64,
+        flows: serde_json::Value,
     },
 }
 
@@ -457,4 +458,59 @@ fn synthetic_a_long_xoauth2_token_over_many_segments_is_one_exchange() {
     assert_eq!(all.len(), 2);
     assert_eq!(all[0].sasl.len(), 2);
     assert_eq!(all[0].phase_after, "TRANSACTION");
+}
+
+#[test]
+fn detect_finds_pop3_on_port_2110_and_not_redis_on_6379() {
+    let pop3 = Conversation::new(
+        "192.0.2.10:40000".parse().unwrap(),
+        "192.0.2.20:2110".parse().unwrap(),
+    )
+    .server("+OK ready\r\n")
+    .client("USER alice\r\n")
+    .server("+OK\r\n")
+    .client("QUIT\r\n")
+    .server("+OK bye\r\n");
+    let redis = Conversation::new(
+        "192.0.2.11:40001".parse().unwrap(),
+        "192.0.2.21:6379".parse().unwrap(),
+    )
+    .client("PING\r\n")
+    .server("+PONG\r\n")
+    .client("SET greeting hello\r\n")
+    .server("+OK\r\n")
+    .client("PING\r\n")
+    .server("+PONG\r\n");
+    let start = Timestamp::from_secs_nanos(1_700_000_000, 0);
+    let mut frames = synth::frames(&pop3, &pop3.packets(), &Link::Ethernet, start);
+    frames.extend(synth::frames(&redis, &redis.packets(), &Link::Ethernet, start));
+    frames.sort_by_key(|f| f.ts);
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("two-ports.pcap");
+    std::fs::write(&path, capture::write_pcap(LinkType::ETHERNET, &frames, 65_535)).unwrap();
+
+    // Without --detect neither is looked at: neither is on a POP3 port.
+    assert_eq!(sessions(&decode(&path, &[])), 0);
+    let records = decode(&path, &["--detect"]);
+    assert_eq!(sessions(&records), 1);
+    let started: Vec<&str> = records
+        .iter()
+        .filter_map(|r| match r {
+            Record::SessionStart { server, .. } => Some(server.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(started, ["192.0.2.20:2110"]);
+    let commands: Vec<String> = exchanges(&records)
+        .iter()
+        .filter_map(|e| e.command.clone())
+        .collect();
+    assert_eq!(commands, ["USER", "QUIT"]);
+    let summary = records.iter().find_map(|r| match r {
+        Record::Summary { flows, .. } => Some(flows.clone()),
+        _ => None,
+    });
+    let flows = summary.expect("a summary");
+    assert_eq!(flows["not_pop3_flows"], 1);
+    assert!(flows["not_pop3_segments"].as_u64().unwrap() > 0, "{flows}");
 }

@@ -249,9 +249,10 @@ fn now() -> Timestamp {
 
 #[cfg(target_os = "linux")]
 /// A classic BPF program over an IP packet (SOCK_DGRAM: no link header) that accepts TCP with
-/// a source or destination port in `ports` (at most 100), IPv4 fragments after the first (they
-/// carry no ports to check), and IPv6 packets with extension headers before TCP (the engine
-/// checks their ports). The same test as `tcpdump 'tcp port 110 or tcp port 995'`.
+/// a source or destination port in `ports` (at most 100; none: any port, for `--detect`), IPv4
+/// fragments after the first (they carry no ports to check), and IPv6 packets with extension
+/// headers before TCP (the engine checks their ports). The same test as `tcpdump 'tcp port 110
+/// or tcp port 995'`.
 pub fn port_filter(ports: &[u16]) -> Vec<libc::sock_filter> {
     const LD_B_ABS: u16 = 0x30;
     const LD_H_ABS: u16 = 0x28;
@@ -265,6 +266,10 @@ pub fn port_filter(ports: &[u16]) -> Vec<libc::sock_filter> {
     let mut program = Assembler::default();
     let port_checks =
         |program: &mut Assembler, source: (u16, u32), destination: (u16, u32), accept: &'static str| {
+            if ports.is_empty() {
+                program.op(RET, SNAPLEN as u32);
+                return;
+            }
             for (load, offset) in [source, destination] {
                 program.op(load, offset);
                 for &port in ports {

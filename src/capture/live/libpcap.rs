@@ -50,7 +50,12 @@ impl PcapCapture {
             .setnonblock()
             .map_err(pcap_error("cannot make the capture non-blocking"))?;
         let ports: Vec<String> = ports.iter().map(|p| format!("tcp port {p}")).collect();
-        let mut filter = format!("({})", ports.join(" or "));
+        // No ports: every TCP connection, for POP3 to be recognised by content (`--detect`).
+        let mut filter = if ports.is_empty() {
+            "tcp".to_string()
+        } else {
+            format!("({})", ports.join(" or "))
+        };
         if let Some(expression) = expression {
             filter = format!("{filter} and ({expression})");
         }
