@@ -7,7 +7,7 @@
 //! | `session_start` | first byte of a POP3 connection | `ts`, `client`, `server` (`"ip:port"`), `handshake`, `implicit_tls` |
 //! | `greeting` | the server's first line | `ts`, `frame`, `status`, `text`, `code`, `apop_timestamp`, `phase`, `notes` |
 //! | `exchange` | a command's reply is complete (or the session ended) | see `write_exchange` below |
-//! | `credential` | after the exchange that carried a login | `ts`, `exchange`, `mechanism`, `user`, `secret` (masked), `secret_is_digest`, `accepted` |
+//! | `credential` | after the exchange that carried a login | `ts`, `exchange`, `mechanism`, `user`, `domain` and `workstation` (NTLM only), `secret` (masked), `secret_is_digest`, `accepted` |
 //! | `tls` | STLS accepted: the rest is encrypted | `ts`, `frame` |
 //! | `note` | an anomaly of the session rather than of one exchange | `ts`, `code`, `detail` |
 //! | `session_end` | the connection ended | `ts`, `reason`, `phase`, `phase_inferred`, `exchanges`, `notes`, `tls_bytes`, `mailbox`, `credentials` |
@@ -326,6 +326,11 @@ struct CredentialRecord<'a> {
     exchange: u32,
     mechanism: &'a str,
     user: Option<JsonBytes<'a>>,
+    /// NTLM only: the user's domain and the client's machine name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    domain: Option<JsonBytes<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    workstation: Option<JsonBytes<'a>>,
     secret: Option<Secret<'a>>,
     secret_is_digest: bool,
     accepted: Option<bool>,
@@ -478,6 +483,8 @@ impl<W: Write> JsonPrinter<W> {
                 exchange: credential.exchange,
                 mechanism: &credential.mechanism,
                 user: credential.user.as_deref().map(JsonBytes),
+                domain: credential.domain.as_deref().map(JsonBytes),
+                workstation: credential.workstation.as_deref().map(JsonBytes),
                 // A digest is not the password: it is shown, as the lessons on APOP need.
                 secret: credential.secret.as_deref().map(|bytes| Secret {
                     bytes,

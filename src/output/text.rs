@@ -293,6 +293,12 @@ impl<W: Write> TextPrinter<W> {
                 if let Some(user) = &credential.user {
                     text.push_str(&format!(" user \"{}\"", escape(user)));
                 }
+                if let Some(domain) = &credential.domain {
+                    text.push_str(&format!(" domain \"{}\"", escape(domain)));
+                }
+                if let Some(workstation) = &credential.workstation {
+                    text.push_str(&format!(" workstation \"{}\"", escape(workstation)));
+                }
                 if let Some(secret) = &credential.secret {
                     let kind = if credential.is_digest { "digest" } else { "secret" };
                     let shown = if self.options.show_secrets || credential.is_digest {

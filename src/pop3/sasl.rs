@@ -23,11 +23,16 @@ pub struct SaslIdentity {
     pub secret: Option<Vec<u8>>,
     /// The secret is a digest (CRAM-MD5): it proves the password without revealing it.
     pub is_digest: bool,
+    /// The domain the user belongs to (NTLM).
+    pub domain: Option<Vec<u8>>,
+    /// The name of the client's machine (NTLM).
+    pub workstation: Option<Vec<u8>>,
 }
 
 /// Reads the identity from the client's responses of a mechanism (base64 as sent, the initial
 /// response first): PLAIN (RFC 4616), LOGIN, CRAM-MD5 (RFC 2195), XOAUTH2 and OAUTHBEARER
-/// (RFC 7628). Other mechanisms reveal nothing this can read.
+/// (RFC 7628), NTLM (its AUTHENTICATE message: user, domain, workstation; MS-NLMP §2.2.1.3).
+/// Other mechanisms reveal nothing this can read.
 pub fn identity(mechanism: &str, responses: &[Vec<u8>]) -> SaslIdentity {
     let decoded: Vec<Vec<u8>> = responses.iter().map(|r| decode_base64(r)).collect();
     let mut identity = SaslIdentity::default();
@@ -50,6 +55,14 @@ pub fn identity(mechanism: &str, responses: &[Vec<u8>]) -> SaslIdentity {
                 identity.secret = parts.next().map(<[u8]>::to_vec);
                 identity.user = parts.next().map(<[u8]>::to_vec);
                 identity.is_digest = true;
+            }
+        }
+        "NTLM" => {
+            if let Some([domain, user, workstation]) = decoded.iter().find_map(|message| ntlm_names(message))
+            {
+                identity.domain = domain;
+                identity.user = user;
+                identity.workstation = workstation;
             }
         }
         "XOAUTH2" | "OAUTHBEARER" => {
@@ -103,6 +116,38 @@ pub fn problems(mechanism: &[u8], responses: &[&[u8]]) -> Vec<Note> {
     notes
 }
 
+/// The domain, user and workstation names of an NTLM AUTHENTICATE message (type 3, MS-NLMP
+/// §2.2.1.3): each a length, a maximum length and an offset into the message, in UTF-16LE when
+/// the NEGOTIATE_UNICODE flag is set, else in the OEM code page (kept as bytes). `None` for any
+/// other message; a name whose bounds fall outside the message is `None`.
+fn ntlm_names(message: &[u8]) -> Option<[Option<Vec<u8>>; 3]> {
+    const NEGOTIATE_UNICODE: u32 = 0x0000_0001;
+    let u16_at = |at: usize| Some(u16::from_le_bytes(message.get(at..at + 2)?.try_into().ok()?));
+    let u32_at = |at: usize| Some(u32::from_le_bytes(message.get(at..at + 4)?.try_into().ok()?));
+    if !message.starts_with(b"NTLMSSP\0") || u32_at(8)? != 3 {
+        return None;
+    }
+    let unicode = u32_at(60).is_some_and(|flags| flags & NEGOTIATE_UNICODE != 0);
+    let name = |at: usize| -> Option<Vec<u8>> {
+        let len = usize::from(u16_at(at)?);
+        let offset = usize::try_from(u32_at(at + 4)?).ok()?;
+        let bytes = message.get(offset..offset.checked_add(len)?)?;
+        if bytes.is_empty() {
+            return None;
+        }
+        Some(if unicode {
+            let units: Vec<u16> = bytes
+                .chunks_exact(2)
+                .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                .collect();
+            String::from_utf16_lossy(&units).into_bytes()
+        } else {
+            bytes.to_vec()
+        })
+    };
+    Some([name(28), name(36), name(44)])
+}
+
 /// Decodes base64 (`=` alone is an empty response, RFC 5034 §4); undecodable text stays as is.
 pub fn decode_base64(text: &[u8]) -> Vec<u8> {
     if text == b"=" {
@@ -146,5 +191,35 @@ pub fn is_secret_sasl(exchange: &Exchange, index: usize) -> bool {
         // The first LOGIN response is the user name, unless the initial response carried it.
         Some(b"LOGIN") => client_index != 0 || has_initial_response,
         _ => line.data != b"*",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The AUTHENTICATE message of Arkime's synthetic NTLM capture (the POP3 flow of
+    /// `tests/pcap/ntlm_synthetic.pcap`).
+    const AUTHENTICATE: &[u8] = b"TlRMTVNTUAADAAAAGAAYAFgAAAAYABgAcAAAAA4ADgCIAAAACAAIAJYAAAAQABAAngAAABAAEACuAAAABQIAAgoAYUoAAAAPAAAAAAAAAAAAAAAAAAAAAExMTExMTExMTExMTExMTExMTExMTExMTE5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTlAATwBQADMARABPAE0AbABpAGEAbQBQAE8AUAAzAEgATwBTAFQAS0tLS0tLS0tLS0tLS0tLSw==";
+    const NEGOTIATE: &[u8] = b"TlRMTVNTUAABAAAABwIAAgcABwAoAAAACAAIAC8AAAAKAGFKAAAAD1BPUDNET01QT1AzSE9TVA==";
+
+    #[test]
+    fn ntlm_names_the_user_the_domain_and_the_workstation() {
+        let identity = identity("NTLM", &[NEGOTIATE.to_vec(), AUTHENTICATE.to_vec()]);
+        assert_eq!(identity.user.as_deref(), Some(&b"liam"[..]));
+        assert_eq!(identity.domain.as_deref(), Some(&b"POP3DOM"[..]));
+        assert_eq!(identity.workstation.as_deref(), Some(&b"POP3HOST"[..]));
+        assert_eq!(identity.secret, None, "the NTLM response is not a password");
+    }
+
+    #[test]
+    fn a_cut_or_lying_ntlm_message_names_nobody_and_never_panics() {
+        let message = decode_base64(AUTHENTICATE);
+        for cut in 0..message.len() {
+            let _ = ntlm_names(&message[..cut]);
+        }
+        let mut lying = message.clone();
+        lying[40..44].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert_eq!(ntlm_names(&lying).map(|[_, user, _]| user), Some(None));
     }
 }

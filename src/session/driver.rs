@@ -566,6 +566,8 @@ impl SessionState {
         let base = |mechanism: &str| Credential {
             mechanism: mechanism.to_string(),
             user: None,
+            domain: None,
+            workstation: None,
             secret: None,
             is_digest: false,
             accepted,
@@ -600,6 +602,8 @@ impl SessionState {
                 let identity = sasl::identity(&mechanism, &responses);
                 Some(Credential {
                     user: identity.user,
+                    domain: identity.domain,
+                    workstation: identity.workstation,
                     secret: identity.secret,
                     is_digest: identity.is_digest,
                     ..base(&format!("AUTH {mechanism}"))

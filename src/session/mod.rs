@@ -53,6 +53,10 @@ pub struct Credential {
     pub mechanism: String,
     /// The user name as sent; `None` if the command or SASL exchange carried none.
     pub user: Option<Vec<u8>>,
+    /// The user's domain, when the mechanism names one (NTLM).
+    pub domain: Option<Vec<u8>>,
+    /// The client machine's name, when the mechanism names it (NTLM).
+    pub workstation: Option<Vec<u8>>,
     /// The password or token as decoded; for APOP and CRAM-MD5 the digest.
     pub secret: Option<Vec<u8>>,
     /// The secret is a digest, not the password itself (still open to offline guessing).

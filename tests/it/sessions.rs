@@ -37,6 +37,8 @@ enum Record {
         session: u64,
         mechanism: String,
         user: Option<serde_json::Value>,
+        domain: Option<serde_json::Value>,
+        workstation: Option<serde_json::Value>,
         secret: Option<serde_json::Value>,
         accepted: Option<bool>,
     },
@@ -513,4 +515,39 @@ fn detect_finds_pop3_on_port_2110_and_not_redis_on_6379() {
     let flows = summary.expect("a summary");
     assert_eq!(flows["not_pop3_flows"], 1);
     assert!(flows["not_pop3_segments"].as_u64().unwrap() > 0, "{flows}");
+}
+
+#[test]
+fn ntlm_names_the_user_the_domain_and_the_workstation_as_arkime_does() {
+    let Some(corpus) = corpus_dir() else {
+        return;
+    };
+    let records = decode(&corpus.join("arkime/ntlm_synthetic.pcap"), &[]);
+    let names: Vec<_> = records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Credential {
+                mechanism,
+                user,
+                domain,
+                workstation,
+                ..
+            } => Some((
+                mechanism.clone(),
+                user.clone(),
+                domain.clone(),
+                workstation.clone(),
+            )),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [(
+            "AUTH NTLM".to_string(),
+            Some(serde_json::json!("liam")),
+            Some(serde_json::json!("POP3DOM")),
+            Some(serde_json::json!("POP3HOST"))
+        )]
+    );
 }
