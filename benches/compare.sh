@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Throughput and peak memory of pop3scope next to tcpflow and tshark on the same large capture:
+# Throughput and peak memory of pop3scope next to tcpdump, tcpflow and tshark on the same large
+# capture: reading alone (`tcpdump -r FILE -w /dev/null`, the floor),
 # reassembly (`open --flows`, `--export-streams`) against `tcpflow -r` and `tshark -z conv,tcp`,
 # and POP3 decoding (`open --json`, `open` as text) against `tshark -Y pop -T fields`.
 #
@@ -41,6 +42,8 @@ echo "capture: $capture ($((bytes / 1000000)) MB), $(nproc) cores, $(uname -m)"
 echo
 echo "| tool | wall time | throughput | peak memory |"
 echo "|---|---|---|---|"
+# The floor: reading the file and writing it nowhere.
+command -v tcpdump >/dev/null && measure "tcpdump -r -w /dev/null" tcpdump -r "$capture" -w /dev/null
 measure "pop3scope open --flows" ./target/release/pop3scope open "$capture" --flows
 measure "pop3scope open --flows --export-streams" ./target/release/pop3scope open "$capture" --flows --export-streams "$dir/out"
 command -v tcpflow >/dev/null && measure "tcpflow -r" tcpflow -r "$capture" -o "$dir/out"
