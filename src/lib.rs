@@ -18,7 +18,8 @@
 //! | [`flow`] | the flow table and TCP reassembly to [`flow::StreamEvent`]s | … wire |
 //! | [`pop3`] | the pure decoder: framing, pairing, the phase table, SASL, notes | base |
 //! | [`session`] | sessions, the mailbox mirror, credentials: [`session::SessionEvent`]s | … pop3 |
-//! | [`pipeline`] | one entry point: a capture through every layer into a sink | … session |
+//! | [`mail`] | messages: what a RETR carried, read as RFC 5322 and MIME: [`mail::MessageFacts`] | base, pop3 |
+//! | [`pipeline`] | one entry point: a capture through every layer into a sink | … mail |
 //! | [`view`] | UI-free: the timeline kept for browsing, the words a row says | … pipeline |
 //! | [`output`] | the printers behind one trait: text, JSON Lines, flows, stream export | … view |
 //! | [`teach`] | lessons, the teaching server, the simulator | … output |
@@ -63,6 +64,7 @@ pub mod wire;
 pub mod flow;
 pub mod pop3;
 pub mod session;
+pub mod mail;
 pub mod pipeline;
 pub mod view;
 pub mod output;

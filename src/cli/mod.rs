@@ -104,6 +104,14 @@ impl ColorChoice {
     }
 }
 
+/// `--bodies`: the data lines of retrieved messages JSON writes.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum BodiesChoice {
+    None,
+    Headers,
+    Full,
+}
+
 /// Which connections are followed, and for how long: `open` and `sniff` alike.
 #[derive(Args, Debug)]
 struct ConnectionArgs {
@@ -177,6 +185,17 @@ struct DisplayArgs {
     #[arg(long, value_name = "N", default_value_t = 8)]
     body_lines: usize,
 
+    /// Write every retrieved message (RETR, TOP) into DIR as a .eml file, its attachments
+    /// decoded beside it, with manifest.json tying each file to its session, user and hashes.
+    /// Nothing is overwritten; names from messages are made safe.
+    #[arg(long, value_name = "DIR")]
+    extract: Option<std::path::PathBuf>,
+
+    /// Which lines of each retrieved message (RETR, TOP) JSON writes: none, headers (the
+    /// header block), full. Each message is described in a `message` object whatever this says.
+    #[arg(long, value_enum, value_name = "WHICH", default_value = "headers")]
+    bodies: BodiesChoice,
+
     /// Colour the text output and the interactive view: auto (unless NO_COLOR is set; text
     /// only when stdout is a terminal), always, never.
     #[arg(long, value_enum, value_name = "WHEN", default_value = "auto")]
@@ -184,9 +203,22 @@ struct DisplayArgs {
 }
 
 impl DisplayArgs {
-    /// The interactive view: asked for no stream, and a person is looking at the terminal.
+    /// The interactive view: asked for no stream nor files, and a person is looking at the
+    /// terminal.
     fn interactive(&self) -> bool {
-        !self.json && !self.text && io::stdout().is_terminal()
+        !self.json && !self.text && self.extract.is_none() && io::stdout().is_terminal()
+    }
+
+    /// The message extractor `--extract` asks for.
+    fn extractor(&self) -> anyhow::Result<Option<crate::output::Extractor>> {
+        use anyhow::Context as _;
+        self.extract
+            .as_deref()
+            .map(|dir| {
+                crate::output::Extractor::new(dir)
+                    .with_context(|| format!("cannot extract messages into {}", dir.display()))
+            })
+            .transpose()
     }
 
     fn app(&self, source: String) -> crate::tui::App {
@@ -204,6 +236,11 @@ impl DisplayArgs {
             color: self.color.resolve(io::stdout().is_terminal()),
             body_lines: self.body_lines,
             streaming,
+            bodies: match self.bodies {
+                BodiesChoice::None => crate::output::Bodies::None,
+                BodiesChoice::Headers => crate::output::Bodies::Headers,
+                BodiesChoice::Full => crate::output::Bodies::Full,
+            },
         }
     }
 }

@@ -132,6 +132,7 @@ pub(super) fn open(args: OpenArgs) -> anyhow::Result<()> {
         &config,
         out,
         exporter,
+        args.display.extractor()?,
     );
     let progress = progress_bar(size);
     let (stats, read_result) = pipeline::analyze(&mut reader, &config, printer.as_mut(), || {

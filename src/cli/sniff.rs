@@ -125,7 +125,14 @@ pub(super) fn sniff(args: SniffArgs) -> anyhow::Result<()> {
                 Box::new(io::LineWriter::new(raw_stdout())),
             )
         };
-        let mut printer = output::printer(shown, args.display.print_options(true), &config, out, None);
+        let mut printer = output::printer(
+            shown,
+            args.display.print_options(true),
+            &config,
+            out,
+            None,
+            args.display.extractor()?,
+        );
         let (stats, failure) = capture(source.as_mut(), &mut writer, printer.as_mut())?;
         if let Some(error) = failure {
             eprintln!("pop3scope: capture stopped: {error}; what was captured is kept");

@@ -31,7 +31,8 @@ use crate::pop3::sasl::{MASK, is_secret_arg, is_secret_sasl};
 use crate::pop3::{Body, Capability, Exchange, Note, NoteCode, Phase, Position, ResponseCode, Status, Verb};
 use crate::session::{Mailbox, SessionEnd, SessionEvent, SessionId, SessionSink};
 
-use super::{PrintOptions, SessionPrinter, SummaryRecord};
+use super::{Bodies, PrintOptions, SessionPrinter, SummaryRecord};
+use crate::mail;
 
 /// Writes `value` as JSON, with the characters that would hide or reorder text in a reader's
 /// terminal (C1 controls, bidi overrides, zero-width characters: [`is_hidden_format`]) as
@@ -146,6 +147,7 @@ fn write_exchange(
     session: SessionId,
     exchange: &Exchange,
     show_secrets: bool,
+    bodies: Bodies,
 ) -> io::Result<()> {
     let reply = exchange.reply.as_ref();
     let body = reply.and_then(|r| r.body.as_ref());
@@ -261,8 +263,22 @@ fn write_exchange(
         }
         _ => out.extend_from_slice(b"null"),
     }
+    let message = mail::retrieved(exchange);
+    out.extend_from_slice(b",\"message\":");
+    match &message {
+        Some(facts) => to_json(&mut *out, facts)?,
+        None => out.extend_from_slice(b"null"),
+    }
     out.extend_from_slice(b",\"lines\":");
-    write_lines(out, body)?;
+    let shown = match (&message, bodies, body) {
+        (Some(_), Bodies::None, _) => 0,
+        // The header block: up to the blank line that ends it (RFC 5322 §2.1).
+        (Some(_), Bodies::Headers, Some(body)) => {
+            body.lines().position(<[u8]>::is_empty).unwrap_or(usize::MAX)
+        }
+        _ => usize::MAX,
+    };
+    write_lines(out, body, shown)?;
     out.extend_from_slice(b"}\n");
     Ok(())
 }
@@ -471,7 +487,7 @@ impl<W: Write> JsonPrinter<W> {
             }),
             SessionEvent::Exchange {
                 session, exchange, ..
-            } => write_exchange(&mut self.buf, *session, exchange, show),
+            } => write_exchange(&mut self.buf, *session, exchange, show, self.options.bodies),
             SessionEvent::Credential {
                 session,
                 credential,
@@ -519,16 +535,21 @@ impl<W: Write> JsonPrinter<W> {
 /// Most lines are plain ASCII text with nothing to escape: those are found eight bytes at a
 /// time and copied as they are; any other line goes through serde_json, which escapes it, or is
 /// written as `{"bytes": base64}` when it is not UTF-8.
-fn write_lines(out: &mut Vec<u8>, body: Option<&Body>) -> io::Result<()> {
+/// The first `shown` lines of `body`, as a JSON array.
+fn write_lines(out: &mut Vec<u8>, body: Option<&Body>, shown: usize) -> io::Result<()> {
     let Some(body) = body else {
         out.extend_from_slice(b"null");
         return Ok(());
     };
-    out.reserve(body.kept_bytes().len() + 3 * body.line_count as usize + 2);
+    out.reserve(
+        body.kept_bytes().len().min(shown.saturating_mul(80))
+            + 3 * body.line_count.min(shown as u64) as usize
+            + 2,
+    );
     out.push(b'[');
     // Usually the whole body is plain text: one check, then no per-line test.
-    let all_plain = is_plain_json_text(body.kept_bytes());
-    for (i, line) in body.lines().enumerate() {
+    let all_plain = shown == usize::MAX && is_plain_json_text(body.kept_bytes());
+    for (i, line) in body.lines().take(shown).enumerate() {
         if i > 0 {
             out.push(b',');
         }
@@ -667,7 +688,7 @@ mod tests {
             body.push_for_test(line);
         }
         let mut out = Vec::new();
-        write_lines(&mut out, Some(&body)).unwrap();
+        write_lines(&mut out, Some(&body), usize::MAX).unwrap();
         let parsed: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(
             parsed,

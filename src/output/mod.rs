@@ -10,6 +10,7 @@
 //! call for all. `open` and `sniff` choose one with [`printer`] and never look at which.
 
 mod export;
+mod extract;
 mod flows;
 pub mod json;
 pub mod text;
@@ -17,11 +18,12 @@ pub mod text;
 use std::io::{self, Write};
 
 pub use export::StreamExporter;
+pub use extract::{Extractor, safe_name};
 pub use flows::{FlowPrinter, FlowRecord, SummaryRecord, write_flow_text, write_summary_text};
 
 use crate::flow::{StreamEvent, StreamSink};
 use crate::pipeline::{Config, EngineStats};
-use crate::session::{SessionCounts, SessionSink, Sessions};
+use crate::session::{SessionCounts, SessionEvent, SessionSink, Sessions};
 use crate::view::timeline::Recorder;
 
 /// Human text or JSON Lines.
@@ -44,6 +46,21 @@ pub struct PrintOptions {
     pub body_lines: usize,
     /// Write each JSON record as soon as it is known (from a pipe, live), not in large blocks.
     pub streaming: bool,
+    /// Which data lines of a retrieved message (RETR, TOP) JSON carries.
+    pub bodies: Bodies,
+}
+
+/// The data lines of retrieved messages JSON carries (`--bodies`): the `message` object
+/// describes every message whatever this says. LIST, UIDL and CAPA lines are always written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Bodies {
+    /// None: `lines` is empty.
+    None,
+    /// The header lines, up to the blank line that ends them.
+    #[default]
+    Headers,
+    /// Every line, as retrieved (dot-unstuffed).
+    Full,
 }
 
 /// A sink of the flow layer's events that shows them, and is finished once at the end.
@@ -83,22 +100,70 @@ pub enum Shown {
 }
 
 /// The printer for what is `shown`, writing to `out`; with `export`, the streams are written
-/// to files beside it.
+/// to files beside it; with `extract`, the messages.
 pub fn printer(
     shown: Shown,
     options: PrintOptions,
     config: &Config,
     out: Box<dyn Write>,
     export: Option<StreamExporter>,
+    extract: Option<Extractor>,
 ) -> Box<dyn Printer> {
     let printer: Box<dyn Printer> = match shown {
         Shown::Flows(format) => Box::new(FlowPrinter::new(out, format)),
-        Shown::Sessions(Format::Json) => Box::new(config.sessions(json::JsonPrinter::new(out, options))),
-        Shown::Sessions(Format::Text) => Box::new(config.sessions(text::TextPrinter::new(out, options))),
+        Shown::Sessions(Format::Json) => {
+            let json = json::JsonPrinter::new(out, options);
+            Box::new(config.sessions(Extracting {
+                printer: json,
+                extractor: extract,
+            }))
+        }
+        Shown::Sessions(Format::Text) => {
+            let text = text::TextPrinter::new(out, options);
+            Box::new(config.sessions(Extracting {
+                printer: text,
+                extractor: extract,
+            }))
+        }
     };
     match export {
         Some(exporter) => Box::new(Exporting { printer, exporter }),
         None => printer,
+    }
+}
+
+/// A session printer with the message extractor beside it: both see every event.
+struct Extracting<P> {
+    printer: P,
+    extractor: Option<Extractor>,
+}
+
+impl<P: SessionSink> SessionSink for Extracting<P> {
+    fn event(&mut self, event: SessionEvent<'_>) {
+        if let Some(extractor) = &mut self.extractor {
+            extractor.event(event);
+        }
+        self.printer.event(event);
+    }
+
+    fn stopped(&self) -> bool {
+        self.printer.stopped() || self.extractor.as_ref().is_some_and(SessionSink::stopped)
+    }
+}
+
+impl<P: SessionPrinter> SessionPrinter for Extracting<P> {
+    fn finish(self, stats: &EngineStats) -> io::Result<()> {
+        self.printer.finish(stats)?;
+        if let Some(extractor) = self.extractor {
+            let dir = extractor.dir().display().to_string();
+            let (written, again) = extractor.finish()?;
+            let again = match again {
+                0 => String::new(),
+                n => format!(" ({n} retrieved again, written once)"),
+            };
+            eprintln!("pop3scope: {written} messages extracted into {dir}, with manifest.json{again}");
+        }
+        Ok(())
     }
 }
 

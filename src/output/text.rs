@@ -204,6 +204,10 @@ impl<W: Write> TextPrinter<W> {
                             if more == 1 { "" } else { "s" }
                         )?;
                     }
+                    if let Some(message) = crate::mail::retrieved(exchange) {
+                        let summary = self.paint("\x1b[1m", &message_summary(&message));
+                        writeln!(self.out, "{indent}{summary}")?;
+                    }
                 }
             }
             None => {
@@ -349,4 +353,25 @@ impl<W: Write> crate::session::SessionSink for TextPrinter<W> {
     fn stopped(&self) -> bool {
         self.error.is_some()
     }
+}
+
+/// One line about a retrieved message: who from, what about, how big, what is attached.
+fn message_summary(message: &crate::mail::MessageFacts) -> String {
+    let text = |value: &Option<String>| {
+        value
+            .as_deref()
+            .map_or_else(|| "(none)".to_string(), |v| escape(v.as_bytes()))
+    };
+    let attachments = match message.attachments {
+        0 => "no attachment".to_string(),
+        1 => "1 attachment".to_string(),
+        n => format!("{n} attachments"),
+    };
+    let cut = if message.complete { "" } else { " (not all of it)" };
+    format!(
+        "message: from {}, subject \"{}\", {} octets, {attachments}{cut}",
+        text(&message.from),
+        text(&message.subject),
+        message.octets
+    )
 }

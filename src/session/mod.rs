@@ -132,7 +132,7 @@ pub struct SessionSummary {
 }
 
 /// What the session layer tells front ends.
-#[derive(Debug)]
+#[derive(Clone, Copy, Debug)]
 #[non_exhaustive]
 pub enum SessionEvent<'a> {
     /// A session began: its connection's first byte or gap arrived. Always the session's first

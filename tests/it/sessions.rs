@@ -551,3 +551,110 @@ fn ntlm_names_the_user_the_domain_and_the_workstation_as_arkime_does() {
         )]
     );
 }
+
+#[test]
+fn extract_writes_each_message_once_its_attachments_decoded_and_nothing_outside_the_directory() {
+    // A message whose attachment is named to escape the directory, retrieved twice.
+    let message = "From: Bob <bob@example.test>\r\n\
+Subject: =?UTF-8?B?5oql5ZGK?=\r\n\
+MIME-Version: 1.0\r\n\
+Content-Type: multipart/mixed; boundary=b\r\n\
+\r\n\
+--b\r\n\
+Content-Type: text/plain\r\n\
+\r\n\
+See attached.\r\n\
+.Dot-stuffed line.\r\n\
+--b\r\n\
+Content-Type: application/octet-stream\r\n\
+Content-Disposition: attachment; filename=\"../../etc/passwd\"\r\n\
+Content-Transfer-Encoding: base64\r\n\
+\r\n\
+cm9vdDp4OjA6MDo=\r\n\
+--b--\r\n";
+    let stuffed = message.replace("\r\n.Dot", "\r\n..Dot");
+    let reply = format!("+OK {} octets\r\n{stuffed}.\r\n", message.len());
+    let conversation = session(&[
+        (S, "+OK ready\r\n"),
+        (C, "USER bob\r\n"),
+        (S, "+OK\r\n"),
+        (C, "PASS secret\r\n"),
+        (S, "+OK\r\n"),
+        (C, "RETR 1\r\n"),
+        (S, &reply),
+        (C, "RETR 1\r\n"),
+        (S, &reply),
+        (C, "QUIT\r\n"),
+        (S, "+OK\r\n"),
+    ]);
+    let frames = synth::frames(
+        &conversation,
+        &conversation.packets(),
+        &Link::Ethernet,
+        Timestamp::from_secs_nanos(1_700_000_000, 0),
+    );
+    let dir = TempDir::new().unwrap();
+    let capture = dir.path().join("mime.pcap");
+    std::fs::write(&capture, capture::write_pcap(LinkType::ETHERNET, &frames, 65_535)).unwrap();
+    let out = dir.path().join("inner").join("out");
+    let records = decode(&capture, &["--extract", out.to_str().unwrap()]);
+    assert_eq!(exchanges(&records).len(), 5);
+
+    let mut files: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            "manifest.json",
+            "s00001-x00003-2-_._.._etc_passwd",
+            "s00001-x00003.eml"
+        ]
+    );
+    // Nothing was written beside DIR, let alone in /etc.
+    let beside: Vec<_> = std::fs::read_dir(dir.path().join("inner")).unwrap().collect();
+    assert_eq!(beside.len(), 1);
+    assert_eq!(
+        std::fs::read(out.join("s00001-x00003.eml")).unwrap(),
+        message.as_bytes(),
+        "dot-unstuffed, byte for byte"
+    );
+    assert_eq!(
+        std::fs::read(out.join("s00001-x00003-2-_._.._etc_passwd")).unwrap(),
+        b"root:x:0:0:"
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    let entry = &manifest[0];
+    assert_eq!(
+        manifest.as_array().unwrap().len(),
+        1,
+        "retrieved twice, written once"
+    );
+    assert_eq!(entry["user"], "bob");
+    assert_eq!(entry["message"]["subject"], "报告");
+    assert_eq!(entry["message"]["complete"], true);
+    assert_eq!(entry["message"]["parts"][2]["file_name"], "../../etc/passwd");
+    assert_eq!(
+        entry["attachments"][0]["file"],
+        "s00001-x00003-2-_._.._etc_passwd"
+    );
+    // A second run into the same directory overwrites nothing.
+    let again = bin()
+        .arg("open")
+        .arg(&capture)
+        .args(["--json", "--extract"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        !again.status.success(),
+        "manifest.json exists: refused rather than overwritten"
+    );
+    assert_eq!(
+        std::fs::read(out.join("s00001-x00003.eml")).unwrap(),
+        message.as_bytes()
+    );
+}

@@ -1,0 +1,239 @@
+//! Messages: what a RETR (or a TOP) carried, read as an Internet message (RFC 5322) with MIME
+//! (RFC 2045–2049; encoded words, RFC 2047; encoded file names, RFC 2231), by mail-parser.
+//!
+//! Contract: pure — the message's bytes as retrieved (dot-unstuffed, each line ended by CR
+//! LF) in, [`MessageFacts`] out; no I/O. The headers a reader asks first (From, To, Cc,
+//! Subject, Date, Message-ID) decoded; the MIME tree, flattened in document order with each
+//! part's depth; each part's decoded size, and for every part that is not the text of the
+//! message its SHA-256 and MD5, as Zeek's files.log gives them. Bounded: at most
+//! [`MAX_PARTS`] parts listed (the rest counted), nested messages followed [`MAX_DEPTH`] deep,
+//! header texts cut at [`MAX_TEXT`] characters.
+
+use mail_parser::{Address, MessageParser, MimeHeaders, PartType};
+use md5::{Digest, Md5};
+
+use crate::pop3::{Body, Exchange, Verb};
+
+/// Parts listed at most; the others are counted in [`MessageFacts::parts_not_listed`].
+pub const MAX_PARTS: usize = 1_000;
+/// Messages inside messages (message/rfc822) followed at most.
+pub const MAX_DEPTH: u32 = 8;
+/// Characters of a header text kept at most.
+pub const MAX_TEXT: usize = 1_000;
+
+/// What a message says about itself.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct MessageFacts {
+    /// From, decoded (`Name <address>`).
+    pub from: Option<String>,
+    /// To, each recipient decoded.
+    pub to: Vec<String>,
+    /// Cc, each recipient decoded.
+    pub cc: Vec<String>,
+    /// Subject, its encoded words decoded (RFC 2047).
+    pub subject: Option<String>,
+    /// Date, in RFC 3339.
+    pub date: Option<String>,
+    /// Message-ID, without its angle brackets.
+    pub message_id: Option<String>,
+    /// Octets as retrieved (dot-unstuffed, CR LF line ends): what RFC 1939 counts.
+    pub octets: u64,
+    /// The MIME parts in document order; a multipart is followed by its parts, one level deeper.
+    pub parts: Vec<PartFacts>,
+    /// Parts beyond [`MAX_PARTS`] (or nested beyond [`MAX_DEPTH`]), not listed.
+    pub parts_not_listed: u64,
+    /// Parts that are attachments (not the text or HTML of the message).
+    pub attachments: u64,
+    /// The message is whole: not cut by a gap, by TOP, or by the memory cap.
+    pub complete: bool,
+    /// Something in it is malformed (a transfer encoding that does not decode, no headers).
+    pub problems: Vec<String>,
+}
+
+/// One MIME part.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct PartFacts {
+    /// 0 for the message itself, 1 for its parts, and so on.
+    pub depth: u32,
+    /// `type/subtype`, lower case; `text/plain` when the part says nothing (RFC 2045 §5.2).
+    pub content_type: String,
+    /// The charset parameter.
+    pub charset: Option<String>,
+    /// Content-Transfer-Encoding as sent.
+    pub encoding: Option<String>,
+    /// The file name (Content-Disposition filename, else Content-Type name), decoded.
+    pub file_name: Option<String>,
+    /// Content-ID, for inline parts an HTML body refers to.
+    pub content_id: Option<String>,
+    /// The part is an attachment rather than the message's text.
+    pub attachment: bool,
+    /// Decoded size in octets (a multipart: 0).
+    pub size: u64,
+    /// SHA-256 of the decoded content, hex (attachments only).
+    pub sha256: Option<String>,
+    /// MD5 of the decoded content, hex (attachments only).
+    pub md5: Option<String>,
+}
+
+/// The message a multi-line reply carried, as the server sent it before dot-stuffing: each
+/// kept line with its CR LF. `None` when the reply has no kept lines.
+pub fn message_bytes(body: &Body) -> Option<Vec<u8>> {
+    if body.kept_bytes().is_empty() && body.line_count == 0 {
+        return None;
+    }
+    let mut raw = Vec::with_capacity(body.kept_bytes().len() + 2 * body.line_count as usize);
+    for line in body.lines() {
+        raw.extend_from_slice(line);
+        raw.extend_from_slice(b"\r\n");
+    }
+    Some(raw)
+}
+
+/// The message a RETR or a TOP answered with `+OK` brought, read; `None` for any other
+/// exchange. It is complete when a RETR's reply was captured whole and kept whole.
+pub fn retrieved(exchange: &Exchange) -> Option<MessageFacts> {
+    if !matches!(exchange.verb(), Some(Verb::Retr | Verb::Top)) || exchange.ok() != Some(true) {
+        return None;
+    }
+    let body = exchange.reply.as_ref()?.body.as_ref()?;
+    let raw = message_bytes(body)?;
+    let complete = exchange.verb() == Some(Verb::Retr) && !exchange.incomplete && body.complete_in_memory;
+    Some(read(&raw, complete))
+}
+
+/// Reads a message. `complete` says whether these are all its bytes.
+pub fn read(raw: &[u8], complete: bool) -> MessageFacts {
+    read_with(raw, complete, &mut |_, _| {})
+}
+
+/// Reads a message, handing each attachment's decoded content to `attachment` with the index
+/// of its part in [`MessageFacts::parts`] (for `--extract`).
+pub fn read_with(raw: &[u8], complete: bool, attachment: &mut dyn FnMut(usize, &[u8])) -> MessageFacts {
+    let mut facts = MessageFacts {
+        octets: raw.len() as u64,
+        complete,
+        ..MessageFacts::default()
+    };
+    let Some(message) = MessageParser::default().parse(raw) else {
+        facts
+            .problems
+            .push("no message could be read (no header lines)".to_string());
+        return facts;
+    };
+    facts.from = message.from().and_then(first_address);
+    facts.to = message.to().map(all_addresses).unwrap_or_default();
+    facts.cc = message.cc().map(all_addresses).unwrap_or_default();
+    facts.subject = message.subject().map(cut);
+    facts.date = message.date().map(|d| d.to_rfc3339());
+    facts.message_id = message.message_id().map(cut);
+    walk(&message, 0, &mut facts, attachment);
+    facts
+}
+
+/// Lists the parts of `message` at `depth`, and of the messages inside it.
+fn walk(
+    message: &mail_parser::Message<'_>,
+    depth: u32,
+    facts: &mut MessageFacts,
+    on_attachment: &mut dyn FnMut(usize, &[u8]),
+) {
+    // Parts are in document order; each multipart's children follow it.
+    let mut depths = vec![depth; message.parts.len()];
+    for (id, part) in message.parts.iter().enumerate() {
+        if let PartType::Multipart(children) = &part.body {
+            let parent = depths[id];
+            for &child in children {
+                if let Some(d) = depths.get_mut(child as usize) {
+                    *d = parent + 1;
+                }
+            }
+        }
+    }
+    for (id, part) in message.parts.iter().enumerate() {
+        if facts.parts.len() >= MAX_PARTS {
+            facts.parts_not_listed += 1;
+            continue;
+        }
+        let attachment = message.attachments.contains(&(id as u32));
+        let content_type = part.content_type().map_or_else(
+            || "text/plain".to_string(),
+            |ct| match ct.subtype() {
+                Some(sub) => format!("{}/{}", ct.ctype(), sub).to_ascii_lowercase(),
+                None => ct.ctype().to_ascii_lowercase(),
+            },
+        );
+        let contents: &[u8] = match &part.body {
+            PartType::Multipart(_) | PartType::Message(_) => &[],
+            _ => part.contents(),
+        };
+        let hashed = attachment && !matches!(part.body, PartType::Multipart(_));
+        let bytes_for_hash: &[u8] = match &part.body {
+            PartType::Message(inner) => inner.raw_message(),
+            _ => contents,
+        };
+        facts.attachments += u64::from(attachment);
+        if part.is_encoding_problem {
+            facts.problems.push(format!(
+                "part {}: its transfer encoding does not decode",
+                facts.parts.len()
+            ));
+        }
+        if hashed {
+            on_attachment(facts.parts.len(), bytes_for_hash);
+        }
+        facts.parts.push(PartFacts {
+            depth: depths[id],
+            content_type,
+            charset: part
+                .content_type()
+                .and_then(|ct| ct.attribute("charset"))
+                .map(cut),
+            encoding: part.content_transfer_encoding().map(cut),
+            file_name: part.attachment_name().map(cut),
+            content_id: part.content_id().map(cut),
+            attachment,
+            size: bytes_for_hash.len() as u64,
+            sha256: hashed.then(|| hex(ring::digest::digest(&ring::digest::SHA256, bytes_for_hash).as_ref())),
+            md5: hashed.then(|| hex(&Md5::digest(bytes_for_hash))),
+        });
+        if let PartType::Message(inner) = &part.body {
+            if depths[id] + 1 < MAX_DEPTH {
+                walk(inner, depths[id] + 1, facts, on_attachment);
+            } else {
+                facts.parts_not_listed += inner.parts.len() as u64;
+            }
+        }
+    }
+}
+
+fn first_address(address: &Address<'_>) -> Option<String> {
+    address.first().map(addr_text)
+}
+
+fn all_addresses(address: &Address<'_>) -> Vec<String> {
+    address.iter().take(MAX_PARTS).map(addr_text).collect()
+}
+
+fn addr_text(addr: &mail_parser::Addr<'_>) -> String {
+    match (addr.name(), addr.address()) {
+        (Some(name), Some(address)) => cut(&format!("{name} <{address}>")),
+        (Some(name), None) => cut(name),
+        (None, Some(address)) => cut(address),
+        (None, None) => String::new(),
+    }
+}
+
+/// A header text, at most [`MAX_TEXT`] characters.
+fn cut(text: &str) -> String {
+    match text.char_indices().nth(MAX_TEXT) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,134 @@
+use super::*;
+
+/// A message as a mail program writes one: a Chinese subject in an encoded word, a text and
+/// an HTML alternative, an inline image referred to by Content-ID, an attachment whose file
+/// name is encoded as RFC 2231 says, and a forwarded message.
+const MESSAGE: &str = "From: =?UTF-8?B?5byg5LiJ?= <zhang@example.test>\r
+To: Alice <alice@example.test>, bob@example.test\r
+Cc: carol@example.test\r
+Subject: =?UTF-8?B?5L2g5aW977yM6YKu5Lu2?=\r
+Date: Sun, 29 Nov 2026 10:00:00 +0800\r
+Message-ID: <m1@example.test>\r
+MIME-Version: 1.0\r
+Content-Type: multipart/mixed; boundary=\"outer\"\r
+\r
+--outer\r
+Content-Type: multipart/related; boundary=\"rel\"\r
+\r
+--rel\r
+Content-Type: multipart/alternative; boundary=\"alt\"\r
+\r
+--alt\r
+Content-Type: text/plain; charset=utf-8\r
+\r
+Hello.\r
+--alt\r
+Content-Type: text/html; charset=utf-8\r
+\r
+<p>Hello. <img src=\"cid:logo@example.test\"></p>\r
+--alt--\r
+--rel\r
+Content-Type: image/png\r
+Content-ID: <logo@example.test>\r
+Content-Transfer-Encoding: base64\r
+Content-Disposition: inline\r
+\r
+iVBORw0KGgo=\r
+--rel--\r
+--outer\r
+Content-Type: text/plain\r
+Content-Disposition: attachment; filename*=UTF-8''%E6%8A%A5%E5%91%8A.txt\r
+Content-Transfer-Encoding: base64\r
+\r
+aGVsbG8K\r
+--outer\r
+Content-Type: message/rfc822\r
+\r
+From: dave@example.test\r
+Subject: the original\r
+\r
+Forwarded text.\r
+--outer--\r
+";
+
+#[test]
+fn headers_are_decoded_and_every_part_is_listed() {
+    let facts = read(MESSAGE.as_bytes(), true);
+    assert_eq!(facts.from.as_deref(), Some("张三 <zhang@example.test>"));
+    assert_eq!(facts.to, ["Alice <alice@example.test>", "bob@example.test"]);
+    assert_eq!(facts.cc, ["carol@example.test"]);
+    assert_eq!(facts.subject.as_deref(), Some("你好，邮件"));
+    assert_eq!(facts.date.as_deref(), Some("2026-11-29T10:00:00+08:00"));
+    assert_eq!(facts.message_id.as_deref(), Some("m1@example.test"));
+    assert_eq!(facts.octets, MESSAGE.len() as u64);
+    let types: Vec<(u32, &str)> = facts
+        .parts
+        .iter()
+        .map(|p| (p.depth, p.content_type.as_str()))
+        .collect();
+    assert_eq!(
+        types[..7],
+        [
+            (0, "multipart/mixed"),
+            (1, "multipart/related"),
+            (2, "multipart/alternative"),
+            (3, "text/plain"),
+            (3, "text/html"),
+            (2, "image/png"),
+            (1, "text/plain"),
+        ]
+    );
+    let image = &facts.parts[5];
+    assert_eq!(image.content_id.as_deref(), Some("logo@example.test"));
+    assert_eq!(image.encoding.as_deref(), Some("base64"));
+    assert_eq!(image.size, 8, "the decoded PNG signature");
+    let report = &facts.parts[6];
+    assert!(report.attachment);
+    assert_eq!(report.file_name.as_deref(), Some("报告.txt"));
+    assert_eq!(report.size, 6);
+    // sha256sum and md5sum of "hello\n".
+    assert_eq!(
+        report.sha256.as_deref(),
+        Some("5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03")
+    );
+    assert_eq!(report.md5.as_deref(), Some("b1946ac92492d2347c6235b4d2611184"));
+    let forwarded = &facts.parts[7];
+    assert_eq!(forwarded.content_type, "message/rfc822");
+    assert!(facts.parts[8..].iter().all(|p| p.depth == 2), "{:?}", facts.parts);
+    assert!(facts.problems.is_empty(), "{:?}", facts.problems);
+}
+
+#[test]
+fn a_message_with_ten_thousand_parts_lists_a_bounded_number() {
+    let mut message = String::from("Subject: many\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n");
+    for i in 0..10_000 {
+        message.push_str(&format!("--b\r\nContent-Type: text/plain\r\n\r\npart {i}\r\n"));
+    }
+    message.push_str("--b--\r\n");
+    let facts = read(message.as_bytes(), true);
+    assert_eq!(facts.parts.len(), MAX_PARTS);
+    assert_eq!(facts.parts.len() as u64 + facts.parts_not_listed, 10_001);
+}
+
+#[test]
+fn deep_nesting_and_huge_headers_are_bounded() {
+    let mut message = String::new();
+    for level in 0..5_000 {
+        message.push_str(&format!(
+            "Content-Type: multipart/mixed; boundary=b{level}\r\n\r\n--b{level}\r\n"
+        ));
+    }
+    message.push_str("\r\ninnermost\r\n");
+    let facts = read(message.as_bytes(), true);
+    assert!(facts.parts.len() <= MAX_PARTS);
+    let huge = format!("Subject: {}\r\n\r\nbody\r\n", "x".repeat(1 << 20));
+    let facts = read(huge.as_bytes(), true);
+    assert_eq!(facts.subject.map(|s| s.chars().count()), Some(MAX_TEXT + 1));
+}
+
+#[test]
+fn no_headers_at_all_is_a_problem_said() {
+    let facts = read(b"", false);
+    assert!(!facts.complete);
+    assert_eq!(facts.problems.len(), 1);
+}
