@@ -19,6 +19,7 @@ USERS = {
     "alice": "wonderland",
     "bob": "builder",
     "empty@example.test": "nothing",
+    "carol": "messages",
 }
 
 UIDVALIDITY = 1704067200  # 2024-01-01T00:00:00Z, fixed on purpose
@@ -110,6 +111,82 @@ def bob_msgs():
     ]
 
 
+def b64(data):
+    """Base64 in 76-character lines, as MIME writes it (RFC 2045 section 6.8)."""
+    import base64
+    text = base64.b64encode(data).decode()
+    return "\n".join(text[i:i + 76] for i in range(0, len(text), 76)) + "\n"
+
+
+def attachment_bytes():
+    """The attachments, from fixed bytes: a small PNG (signature, IHDR, IEND), a PDF-like
+    binary, and a UTF-8 text. tests/it/sessions.rs checks the extracted files against them."""
+    png = bytes.fromhex(
+        "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+        "0000000d4944415478da63f8cfc0f01f0005000201e0a4e3900000000049454e44ae426082")
+    pdf = b"%PDF-1.4\n" + bytes(range(256)) * 8 + b"\n%%EOF\n"
+    text = "季度报告：一切顺利。\nQuarterly report: all is well.\n".encode()
+    return png, pdf, text
+
+
+def carol_msgs():
+    """Messages with MIME structure, each part of known content (issue 16)."""
+    c = "Carol <carol@example.test>"
+    png, pdf, text = attachment_bytes()
+    mixed = msg(
+        "carol-1", "=?UTF-8?B?5byg5LiJ?= <zhang@example.test>", c,
+        "=?UTF-8?B?5a2j5bqm5oql5ZGK?=", "Wed, 03 Jan 2024 09:00:00 +0800",
+        "--mixed-1\n"
+        "Content-Type: text/plain; charset=utf-8\n"
+        "Content-Transfer-Encoding: quoted-printable\n\n"
+        "Bonjour Carol, voici le rapport =E2=80=94 see the attachments.\n\n"
+        "--mixed-1\n"
+        "Content-Type: application/pdf; name=\"report.pdf\"\n"
+        "Content-Disposition: attachment; filename=\"report.pdf\"\n"
+        "Content-Transfer-Encoding: base64\n\n" + b64(pdf) + "\n"
+        "--mixed-1\n"
+        "Content-Type: text/plain; charset=utf-8\n"
+        "Content-Disposition: attachment; filename*=UTF-8''%E6%8A%A5%E5%91%8A.txt\n"
+        "Content-Transfer-Encoding: base64\n\n" + b64(text) + "\n"
+        "--mixed-1--\n",
+        extra="Content-Type: multipart/mixed; boundary=\"mixed-1\"\n")
+    related = msg(
+        "carol-2", "Dinah <dinah@example.test>", c,
+        "A picture inline", "Wed, 03 Jan 2024 09:30:00 +0000",
+        "--rel-2\n"
+        "Content-Type: multipart/alternative; boundary=\"alt-2\"\n\n"
+        "--alt-2\n"
+        "Content-Type: text/plain; charset=us-ascii\n\n"
+        "The cat, in the picture.\n\n"
+        "--alt-2\n"
+        "Content-Type: text/html; charset=us-ascii\n\n"
+        "<p>The cat, in the picture: <img src=\"cid:cat@example.test\"></p>\n\n"
+        "--alt-2--\n\n"
+        "--rel-2\n"
+        "Content-Type: image/png\n"
+        "Content-ID: <cat@example.test>\n"
+        "Content-Disposition: inline; filename=\"cat.png\"\n"
+        "Content-Transfer-Encoding: base64\n\n" + b64(png) + "\n"
+        "--rel-2--\n",
+        extra="Content-Type: multipart/related; boundary=\"rel-2\"\n")
+    forwarded = msg(
+        "carol-3", "Eve <eve@example.test>", c,
+        "Fwd: Tea at six", "Wed, 03 Jan 2024 10:00:00 +0000",
+        "--fwd-3\n"
+        "Content-Type: text/plain; charset=us-ascii\n\n"
+        "Forwarding this, as promised.\n\n"
+        "--fwd-3\n"
+        "Content-Type: message/rfc822\n\n"
+        "From: March Hare <hare@example.test>\n"
+        "To: Alice <alice@example.test>\n"
+        "Subject: Tea at six\n"
+        "Date: Mon, 01 Jan 2024 10:00:00 +0000\n\n"
+        "Tea is at six o'clock, as always.\n\n"
+        "--fwd-3--\n",
+        extra="Content-Type: multipart/mixed; boundary=\"fwd-3\"\n")
+    return [mixed, related, forwarded]
+
+
 def write_maildir(home, messages, user):
     md = os.path.join(home, "Maildir")
     for sub in ("cur", "new", "tmp"):
@@ -140,6 +217,7 @@ def main():
     write_maildir(os.path.join(mail, "bob"), bob_msgs(), "bob")
     write_maildir(os.path.join(mail, "empty@example.test"), [],
                   "empty@example.test")
+    write_maildir(os.path.join(mail, "carol"), carol_msgs(), "carol")
     for root, dirs, files in os.walk(mail):
         for n in dirs + files:
             shutil.chown(os.path.join(root, n), "mail", "mail")

@@ -395,6 +395,17 @@ def s26_uidl_two_sessions():
     log(p.quit())
 
 
+def s27_mime():
+    # carol's messages with MIME structure: LIST, then each retrieved
+    p = POP3()
+    login(p, ("carol", "messages"))
+    log(p.list())
+    for n in (1, 2, 3):
+        resp, lines, octets = p.retr(n)
+        log(resp, len(lines), octets)
+    log(p.quit())
+
+
 SCENARIOS = {
     "full": s01_full_session,
     "wrongpass": s02_wrong_password,
@@ -418,6 +429,7 @@ SCENARIOS = {
     "dots": s24_dot_stuffing,
     "two-phase": s25_two_phase_delete,
     "uidl-sessions": s26_uidl_two_sessions,
+    "mime": s27_mime,
 }
 
 if __name__ == "__main__":

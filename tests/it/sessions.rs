@@ -83,6 +83,7 @@ struct Exchange {
     notes: Vec<String>,
     note_details: Vec<serde_json::Value>,
     incomplete: bool,
+    message: Option<serde_json::Value>,
 }
 
 fn decode(path: &Path, extra: &[&str]) -> Vec<Record> {
@@ -657,4 +658,75 @@ cm9vdDp4OjA6MDo=\r\n\
         std::fs::read(out.join("s00001-x00003.eml")).unwrap(),
         message.as_bytes()
     );
+}
+
+#[test]
+fn a_real_dovecot_session_of_mime_messages_extracts_byte_for_byte() {
+    // captures/27-mime.pcap: carol's three messages (captures/record/mkmail.py, carol_msgs).
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("out");
+    let records = decode(
+        &crate::util::captures_dir().join("27-mime.pcap"),
+        &["--extract", out.to_str().unwrap()],
+    );
+    let sha256 = |path: &str| {
+        let bytes = std::fs::read(out.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
+        ring_hex(&bytes)
+    };
+    // The messages as mkmail.py wrote them, with CR LF as Dovecot sends them.
+    assert_eq!(
+        sha256("s00001-x00004.eml"),
+        "8ad02ae55313bdcc97adb2d536f43af1655155c710a95407fdf4746c6764bb8a"
+    );
+    assert_eq!(
+        sha256("s00001-x00005.eml"),
+        "4e358c9511c1cf20ea3ef2e1d0398abdb475d615e4c38ccef54e308cc6ad271c"
+    );
+    assert_eq!(
+        sha256("s00001-x00006.eml"),
+        "5b02e62aa0fd012309fec68c1221b33c2e810b2889f381a2e6bdfcb73b2e7825"
+    );
+    // The attachments, from the same fixed bytes as mkmail.py's attachment_bytes().
+    let mut pdf = b"%PDF-1.4\n".to_vec();
+    for _ in 0..8 {
+        pdf.extend(0..=255u8);
+    }
+    pdf.extend_from_slice(b"\n%%EOF\n");
+    assert_eq!(
+        std::fs::read(out.join("s00001-x00004-2-report.pdf")).unwrap(),
+        pdf
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("s00001-x00004-3-报告.txt")).unwrap(),
+        "季度报告：一切顺利。\nQuarterly report: all is well.\n"
+    );
+    let png = std::fs::read(out.join("s00001-x00005-4-cat.png")).unwrap();
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() == 70);
+    // Every header decoded as written.
+    let messages: Vec<&serde_json::Value> = records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Exchange(e) => e.message.as_ref(),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(messages.len(), 3);
+    assert_eq!(messages[0]["from"], "张三 <zhang@example.test>");
+    assert_eq!(messages[0]["subject"], "季度报告");
+    assert_eq!(messages[0]["date"], "2024-01-03T09:00:00+08:00");
+    assert_eq!(messages[0]["attachments"], 2);
+    assert_eq!(messages[1]["parts"][4]["content_id"], "cat@example.test");
+    assert_eq!(messages[2]["parts"][2]["content_type"], "message/rfc822");
+    assert!(messages.iter().all(|m| m["complete"] == true));
+}
+
+fn ring_hex(bytes: &[u8]) -> String {
+    let digest = ring_sha256(bytes);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn ring_sha256(bytes: &[u8]) -> Vec<u8> {
+    ring::digest::digest(&ring::digest::SHA256, bytes)
+        .as_ref()
+        .to_vec()
 }

@@ -60,6 +60,7 @@ captures![
     "24-dot-stuffing.pcap",
     "25-two-phase-delete.pcap",
     "26-uidl-two-sessions.pcap",
+    "27-mime.pcap",
     "30-synthetic-stls-injection.pcap",
     "31-synthetic-mid-session.pcap",
     "32-synthetic-lost-segment.pcap",
