@@ -7,6 +7,7 @@ use base64::Engine as _;
 
 use crate::base::escape;
 use crate::base::{Direction, Lang};
+use crate::mail::MessageFacts;
 use crate::pop3::Exchange;
 use crate::pop3::sasl::MASK;
 use crate::pop3::{Note, NoteCode, Phase, Status, Verb, capability_meaning_in};
@@ -745,6 +746,9 @@ pub fn detail(session: &SessionView, line: usize, options: DetailOptions) -> Det
             };
             let pipelined = session.facts[n].pipelined;
             exchange_detail(&mut out, session, exchange, pipelined, seen.kind, options);
+            if let Some(message) = session.facts[n].message.as_deref().filter(|_| !hide_reply) {
+                message_detail(&mut out, message, options.lang);
+            }
         }
         LineKind::Note(n) => {
             let (note, at) = &session.notes[n];
@@ -806,6 +810,88 @@ fn notes(out: &mut Detail, notes: &[crate::pop3::Note], lang: Lang) {
         };
         out.push((Tone::Warning, format!("! {}{detail}", note.code.name())));
         out.push((Tone::Plain, format!("  {}", note.code.explanation_in(lang))));
+    }
+}
+
+/// The message a RETR or TOP brought: its decoded headers, the MIME tree, the attachments.
+fn message_detail(out: &mut Detail, message: &MessageFacts, lang: Lang) {
+    let zh = lang == Lang::Zh;
+    out.push((Tone::Heading, if zh { "邮件" } else { "MESSAGE" }.to_string()));
+    let labels: [(&str, &str); 5] = [
+        ("From", "发件人"),
+        ("To", "收件人"),
+        ("Cc", "抄送"),
+        ("Subject", "主题"),
+        ("Date", "日期"),
+    ];
+    let label = |i: usize| if zh { labels[i].1 } else { labels[i].0 };
+    let text = |value: &str| escape(value.as_bytes());
+    if let Some(from) = &message.from {
+        out.push((Tone::Plain, format!("{}: {}", label(0), text(from))));
+    }
+    for (i, list) in [(1, &message.to), (2, &message.cc)] {
+        if !list.is_empty() {
+            let names: Vec<String> = list.iter().map(|a| text(a)).collect();
+            out.push((Tone::Plain, format!("{}: {}", label(i), names.join(", "))));
+        }
+    }
+    if let Some(subject) = &message.subject {
+        out.push((Tone::Plain, format!("{}: {}", label(3), text(subject))));
+    }
+    if let Some(date) = &message.date {
+        out.push((Tone::Plain, format!("{}: {}", label(4), text(date))));
+    }
+    for part in &message.parts {
+        let indent = "  ".repeat(part.depth as usize);
+        let name = part
+            .file_name
+            .as_deref()
+            .map_or_else(String::new, |n| format!(" \"{}\"", text(n)));
+        let attached = match (part.attachment, zh) {
+            (true, true) => " 附件",
+            (true, false) => " attachment",
+            (false, _) => "",
+        };
+        let size = if part.content_type.starts_with("multipart/") {
+            String::new()
+        } else if zh {
+            format!(" {} 字节", part.size)
+        } else {
+            format!(" {} B", part.size)
+        };
+        let hash = part
+            .sha256
+            .as_deref()
+            .map_or_else(String::new, |h| format!(" sha256 {}…", &h[..12.min(h.len())]));
+        out.push((
+            Tone::Wire,
+            format!("{indent}{}{name}{size}{attached}{hash}", text(&part.content_type)),
+        ));
+    }
+    if message.parts_not_listed > 0 {
+        let more = message.parts_not_listed;
+        out.push((
+            Tone::Quiet,
+            if zh {
+                format!("另有 {more} 个部分未列出")
+            } else {
+                format!("{more} more parts not listed")
+            },
+        ));
+    }
+    if !message.complete {
+        out.push((
+            Tone::Warning,
+            if zh {
+                "邮件不完整：抓包里没有它的全部字节（或只是 TOP）"
+            } else {
+                "not the whole message: the capture does not hold all of it (or it is a TOP)"
+            }
+            .to_string(),
+        ));
+    }
+    for problem in &message.problems {
+        out.push((Tone::Warning, text(problem)));
     }
 }
 

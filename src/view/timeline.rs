@@ -13,6 +13,7 @@
 use crate::base::Direction;
 use crate::base::Timestamp;
 use crate::capture::{CaptureError, CaptureReader};
+use crate::mail::MessageFacts;
 use crate::pipeline::{Config, EngineStats, analyze};
 use crate::pop3::{Exchange, Greeting, Note, Phase, Position};
 use crate::session::{
@@ -32,6 +33,9 @@ pub struct ExchangeFacts {
     pub changes: Vec<MailboxChange>,
     /// Sent before the reply to the previous command arrived (RFC 2449 §6.6).
     pub pipelined: bool,
+    /// The message a RETR or TOP brought, read from the whole reply (the exchange itself keeps
+    /// only a preview of its lines).
+    pub message: Option<Box<MessageFacts>>,
 }
 
 /// One session event, owned: what a [`Recorder`] hands on.
@@ -41,8 +45,14 @@ pub enum Record {
     Started(SessionInfo),
     /// [`SessionEvent::Greeting`]: the server's greeting.
     Greeting(SessionId, Greeting),
-    /// The exchange with its data lines cut to a preview, and its mailbox changes.
-    Exchange(SessionId, Box<Exchange>, Vec<MailboxChange>),
+    /// The exchange with its data lines cut to a preview, its mailbox changes, and the message
+    /// it retrieved, read before the cut.
+    Exchange(
+        SessionId,
+        Box<Exchange>,
+        Vec<MailboxChange>,
+        Option<Box<MessageFacts>>,
+    ),
     /// [`SessionEvent::Credential`]: a login attempt, secret unmasked.
     Credential(SessionId, Credential),
     /// [`SessionEvent::TlsStarted`]: where the switch to TLS happened.
@@ -87,6 +97,7 @@ impl<F: FnMut(Record) -> bool> SessionSink for Recorder<F> {
                 session,
                 Box::new(exchange.with_body_preview(PREVIEW_LINES, PREVIEW_BYTES)),
                 changes.to_vec(),
+                crate::mail::retrieved(exchange).map(Box::new),
             ),
             SessionEvent::Credential {
                 session, credential, ..
@@ -404,7 +415,7 @@ impl Timeline {
                 session.greeting = Some(greeting);
                 add(session, LineKind::Greeting, at, Some(Direction::ServerToClient));
             }
-            Record::Exchange(_, exchange, changes) => {
+            Record::Exchange(_, exchange, changes, message) => {
                 let n = session.exchanges.len();
                 let pipelined = match (session.exchanges.last(), exchange.sent) {
                     (Some(previous), Some(sent)) => previous
@@ -420,7 +431,11 @@ impl Timeline {
                 let sasl: Vec<_> = exchange.sasl.iter().map(|l| (l.at, l.from)).collect();
                 let reply_at = exchange.reply.as_ref().map(|r| r.first);
                 session.exchanges.push(*exchange);
-                session.facts.push(ExchangeFacts { changes, pipelined });
+                session.facts.push(ExchangeFacts {
+                    changes,
+                    pipelined,
+                    message,
+                });
                 if let Some(sent) = sent {
                     add(
                         session,

@@ -188,3 +188,40 @@ fn real_sessions_with_their_directions_captured_out_of_order_pair_as_recorded() 
         }
     }
 }
+
+#[test]
+fn the_detail_of_a_retrieved_message_shows_its_headers_parts_and_attachments() {
+    use pop3scope::view::explain::{DetailOptions, detail};
+    use pop3scope::view::timeline::LineKind;
+    let file = std::fs::File::open(captures_dir().join("27-mime.pcap")).unwrap();
+    let reader = pop3scope::capture::CaptureReader::new(std::io::BufReader::new(file)).unwrap();
+    let (timeline, _, _) = pop3scope::view::timeline::load(reader, &pop3scope::pipeline::Config::default());
+    let session = &timeline.sessions[0];
+    let first_retr = session
+        .lines
+        .iter()
+        .position(|l| matches!(l.kind, LineKind::Reply(n) if session.exchanges[n].index == 4))
+        .expect("the reply to RETR 1");
+    let shown: Vec<String> = detail(session, first_retr, DetailOptions::default())
+        .into_iter()
+        .map(|(_, text)| text)
+        .collect();
+    let at = shown
+        .iter()
+        .position(|l| l == "MESSAGE")
+        .expect("a MESSAGE section");
+    assert_eq!(shown[at + 1], "From: 张三 <zhang@example.test>");
+    assert!(shown.contains(&"Subject: 季度报告".to_string()), "{shown:#?}");
+    assert!(
+        shown
+            .iter()
+            .any(|l| l.starts_with("  application/pdf \"report.pdf\" 2064 B attachment sha256 ")),
+        "{shown:#?}"
+    );
+    assert!(
+        shown
+            .iter()
+            .any(|l| l.starts_with("  text/plain \"报告.txt\" 62 B attachment")),
+        "{shown:#?}"
+    );
+}

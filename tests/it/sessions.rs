@@ -145,8 +145,13 @@ fn every_public_pop3_capture_decodes_and_others_make_no_session() {
         "zeek/pop3-unknown-commands.pcap",
         "zeek/pop3.pcap",
     ];
-    for file in pop3 {
+    let extracted = TempDir::new().unwrap();
+    for (i, file) in pop3.iter().enumerate() {
         assert!(sessions(&decode(&corpus.join(file), &[])) >= 1, "{file}");
+        // Their messages extract without an error (decode checks the exit code).
+        let dir = extracted.path().join(i.to_string());
+        decode(&corpus.join(file), &["--extract", dir.to_str().unwrap()]);
+        assert!(dir.join("manifest.json").is_file(), "{file}");
     }
     // The SYN scan touches port 110 but carries no byte: no session either.
     for file in NOT_POP3.iter().chain(&["ndpi/synscan.pcap"]) {
