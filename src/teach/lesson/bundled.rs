@@ -31,6 +31,7 @@ lessons![
     "12-messy-reality.toml",
     "13-what-if-no-quit.toml",
     "14-what-if-rset-before-quit.toml",
+    "15-whats-in-a-message.toml",
 ];
 
 captures![
