@@ -16,7 +16,8 @@
 //! | [`capture`] | pcap / pcapng files to [`capture::Frame`]s, pcap writing, live capture | base |
 //! | [`wire`] | link, IP and TCP headers to [`wire::Segment`]s; defragmentation; crafting | base, capture |
 //! | [`flow`] | the flow table and TCP reassembly to [`flow::StreamEvent`]s | … wire |
-//! | [`pop3`] | the pure decoder: framing, pairing, the phase table, SASL, notes | base |
+//! | [`tls`] | what a TLS handshake leaves in the clear, and the sizes of what it hides: [`tls::TlsFacts`] | base |
+//! | [`pop3`] | the pure decoder: framing, pairing, the phase table, SASL, notes | base, tls |
 //! | [`session`] | sessions, the mailbox mirror, credentials: [`session::SessionEvent`]s | … pop3 |
 //! | [`mail`] | messages: what a RETR carried, read as RFC 5322 and MIME: [`mail::MessageFacts`] | base, pop3 |
 //! | [`pipeline`] | one entry point: a capture through every layer into a sink | … mail |
@@ -62,6 +63,7 @@ pub mod base;
 pub mod capture;
 pub mod wire;
 pub mod flow;
+pub mod tls;
 pub mod pop3;
 pub mod session;
 pub mod mail;

@@ -10,7 +10,7 @@
 //! | `credential` | after the exchange that carried a login | `ts`, `exchange`, `mechanism`, `user`, `domain` and `workstation` (NTLM only), `secret` (masked), `secret_is_digest`, `accepted` |
 //! | `tls` | STLS accepted: the rest is encrypted | `ts`, `frame` |
 //! | `note` | an anomaly of the session rather than of one exchange | `ts`, `code`, `detail` |
-//! | `session_end` | the connection ended | `ts`, `reason`, `phase`, `phase_inferred`, `exchanges`, `notes`, `tls_bytes`, `mailbox`, `credentials` |
+//! | `session_end` | the connection ended | `ts`, `reason`, `phase`, `phase_inferred`, `exchanges`, `notes`, `tls_bytes`, `tls` (TLS sessions only: [`crate::tls::TlsFacts`]), `mailbox`, `credentials` |
 //! | `summary` | last line: what happened to every frame | see [`crate::pipeline::EngineStats`] |
 //!
 //! Bytes from the wire are never altered: a field holding them is a JSON string when they are
@@ -389,6 +389,9 @@ struct SessionEndRecord<'a> {
     exchanges: u32,
     notes: u32,
     tls_bytes: Option<TlsBytes>,
+    /// What the TLS handshake showed; only for a TLS session.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tls: Option<&'a crate::tls::TlsFacts>,
     mailbox: &'a Mailbox,
     credentials: usize,
 }
@@ -523,6 +526,7 @@ impl<W: Write> JsonPrinter<W> {
                 tls_bytes: summary
                     .tls_bytes
                     .map(|(client, server)| TlsBytes { client, server }),
+                tls: summary.tls.as_ref(),
                 mailbox: &summary.mailbox,
                 credentials: summary.credentials.len(),
             }),

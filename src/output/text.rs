@@ -233,6 +233,9 @@ impl<W: Write> TextPrinter<W> {
                 "encrypted: {client} bytes from the client, {server} from the server"
             ));
         }
+        if let Some(tls) = &summary.tls {
+            parts.push(tls_summary(tls));
+        }
         let marked = mailbox.messages.values().filter(|m| m.marked).count();
         if let Some(count) = mailbox.count {
             parts.push(format!(
@@ -374,4 +377,30 @@ fn message_summary(message: &crate::mail::MessageFacts) -> String {
         text(&message.subject),
         message.octets
     )
+}
+
+/// What a TLS handshake showed, in one phrase: version, suite, the name asked for, the
+/// certificate's subject, the client's fingerprint.
+fn tls_summary(tls: &crate::tls::TlsFacts) -> String {
+    let mut words = vec![format!(
+        "{}",
+        tls.version.as_deref().unwrap_or("TLS (no ServerHello seen)")
+    )];
+    if let Some(cipher) = &tls.cipher {
+        words.push(cipher.clone());
+    }
+    if let Some(sni) = &tls.sni {
+        words.push(format!("SNI {}", escape(sni.as_bytes())));
+    }
+    if let Some(leaf) = tls.certificates.first() {
+        let signed = if leaf.self_signed { ", self-signed" } else { "" };
+        words.push(format!("certificate {}{signed}", escape(leaf.subject.as_bytes())));
+    }
+    if let Some(ja3) = &tls.ja3_hash {
+        words.push(format!("JA3 {ja3}"));
+    }
+    for alert in &tls.alerts {
+        words.push(format!("alert {alert}"));
+    }
+    words.join(", ")
 }

@@ -10,6 +10,7 @@
 use std::collections::VecDeque;
 
 use crate::base::Direction;
+use crate::tls::{TlsFacts, TlsObserver};
 
 use super::command::{Command, Verb};
 use super::notes::{Note, NoteCode};
@@ -118,6 +119,8 @@ pub struct Decoder {
     confirmed: bool,
     /// Judged not POP3 ([`NoteCode::NotPop3`]): bytes are counted, not decoded.
     not_pop3: bool,
+    /// Reads what the TLS handshake shows, once the session is TLS.
+    tls_observer: Option<Box<TlsObserver>>,
 }
 
 /// Violations, with no exchange that made sense, after which a flow is judged not POP3 (Zeek's
@@ -195,6 +198,7 @@ impl Decoder {
             violations: 0,
             confirmed: false,
             not_pop3: false,
+            tls_observer: options.implicit_tls.then(Box::default),
         }
     }
 
@@ -284,6 +288,11 @@ impl Decoder {
         self.inferred
     }
 
+    /// What the TLS handshake showed, once the session switched to TLS.
+    pub fn tls_facts(&self) -> Option<&TlsFacts> {
+        self.tls_observer.as_deref().map(TlsObserver::facts)
+    }
+
     /// Bytes seen after the switch to TLS: (client to server, server to client).
     pub fn tls_bytes(&self) -> (u64, u64) {
         (self.tls_bytes[0], self.tls_bytes[1])
@@ -302,6 +311,9 @@ impl Decoder {
         while !input.is_empty() {
             if self.tls {
                 self.tls_bytes[s] += input.len() as u64;
+                if let Some(observer) = &mut self.tls_observer {
+                    observer.bytes(dir, input);
+                }
                 return;
             }
             if self.not_pop3 {
@@ -422,6 +434,9 @@ impl Decoder {
         self.stream_offset[s] += len;
         if self.tls {
             self.tls_bytes[s] += len;
+            if let Some(observer) = &mut self.tls_observer {
+                observer.gap(dir);
+            }
             return;
         }
         self.readers[s].clear();
@@ -993,6 +1008,10 @@ impl Decoder {
             });
         }
         self.tls_bytes[0] += self.readers[0].pending() as u64;
+        // The client's first TLS bytes may have come before the reply (its ClientHello).
+        let mut observer = Box::<TlsObserver>::default();
+        observer.bytes(Direction::ClientToServer, &self.readers[0].buf);
+        self.tls_observer = Some(observer);
         self.readers[0].clear();
         // Commands queued after STLS will never get a plain-text reply.
         while let Some(mut stranded) = self.pop_pending() {

@@ -464,6 +464,7 @@ impl SessionState {
             exchanges: self.exchanges,
             notes: self.notes,
             tls_bytes: self.tls.then(|| self.decoder.tls_bytes()),
+            tls: self.decoder.tls_facts().cloned(),
             mailbox: self.mailbox,
             credentials: self.credentials,
             info: self.info,

@@ -129,6 +129,8 @@ pub struct SessionSummary {
     pub credentials: Vec<Credential>,
     /// Bytes after the switch to TLS: (client to server, server to client).
     pub tls_bytes: Option<(u64, u64)>,
+    /// What the TLS handshake showed (version, suite, SNI, certificates…), for a TLS session.
+    pub tls: Option<crate::tls::TlsFacts>,
 }
 
 /// What the session layer tells front ends.

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 /// The layers in pipeline order, as `src/lib.rs` lists them.
 const LAYERS: &[&str] = &[
-    "base", "capture", "wire", "flow", "pop3", "session", "mail", "pipeline", "view", "output", "teach",
-    "tui", "cli",
+    "base", "capture", "wire", "flow", "tls", "pop3", "session", "mail", "pipeline", "view", "output",
+    "teach", "tui", "cli",
 ];
 
 /// Crates only some layers may use, and the first of those layers: drawing on a terminal is

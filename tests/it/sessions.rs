@@ -735,3 +735,29 @@ fn ring_sha256(bytes: &[u8]) -> Vec<u8> {
         .as_ref()
         .to_vec()
 }
+
+#[test]
+fn tls_sessions_show_version_suite_sni_and_the_ja3_tshark_computes() {
+    // JA3 as `tshark -T fields -e tls.handshake.ja3` gives it for the same ClientHello.
+    let facts = |path: &Path| -> serde_json::Value {
+        let output = bin().arg("open").arg(path).arg("--json").output().unwrap();
+        let text = String::from_utf8(output.stdout).unwrap();
+        let end = text
+            .lines()
+            .find(|l| l.contains("\"session_end\""))
+            .expect("a session end");
+        serde_json::from_str::<serde_json::Value>(end).unwrap()["tls"].clone()
+    };
+    for capture in ["07-stls.pcap", "22-pop3s-implicit-tls.pcap"] {
+        let tls = facts(&crate::util::captures_dir().join(capture));
+        assert_eq!(tls["version"], "TLS 1.3", "{capture}");
+        assert_eq!(tls["cipher"], "TLS_AES_256_GCM_SHA384", "{capture}");
+        assert_eq!(tls["ja3_hash"], "c12b4ccd5320bbb380ca1a9df90f771d", "{capture}");
+        assert!(tls["application_records"][1].as_u64().unwrap() > 0, "{capture}");
+    }
+    let Some(corpus) = corpus_dir() else { return };
+    let tls = facts(&corpus.join("ndpi/pops.pcapng"));
+    assert_eq!(tls["version"], "TLS 1.2");
+    assert_eq!(tls["sni"], "pop.secureserver.net");
+    assert_eq!(tls["ja3_hash"], "36f7277af969a6947a61ae0b815907a1");
+}
