@@ -58,6 +58,12 @@ pub(super) struct ServeArgs {
     #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
     line_timeout: u64,
 
+    /// Write every TLS session's secrets to FILE in the NSS key log format (SSLKEYLOGFILE,
+    /// Wireshark's tls.keylog_file), so that a class can decrypt its own recordings. The file
+    /// is created readable by its owner only; an existing file is not followed if it is a link.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_tls")]
+    keylog: Option<PathBuf>,
+
     /// Close a client that does not read a reply within SECS seconds (its mailbox is unlocked).
     #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
     write_timeout: u64,
@@ -115,7 +121,15 @@ pub(super) fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let tls = if args.no_tls {
         None
     } else {
-        Some(self_signed_tls()?)
+        let keylog = args
+            .keylog
+            .as_deref()
+            .map(|path| {
+                crate::capture::live::create_private(path)
+                    .with_context(|| format!("cannot create the key log {}", path.display()))
+            })
+            .transpose()?;
+        Some(self_signed_tls(keylog)?)
     };
     let config = ServerConfig {
         quirks,

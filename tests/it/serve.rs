@@ -588,3 +588,47 @@ fn a_server_killed_at_any_point_of_update_loses_no_unmarked_mail_and_half_delete
     }
     eprintln!("{committed} of 16 kills came after the commit was decided");
 }
+
+#[test]
+fn serve_writes_the_keys_of_its_tls_sessions_as_the_client_does() {
+    // Python's ssl writes the client's side of the same secrets (SSLKEYLOGFILE): the two key
+    // logs must name the same sessions with the same secrets.
+    if !have("python3") {
+        eprintln!("skipped: python3 is not installed");
+        return;
+    }
+    let dir = mailboxes(&[("alice", "wonderland")], 3);
+    let keys = tempfile::tempdir().unwrap();
+    let server_log = keys.path().join("server.keylog");
+    let client_log = keys.path().join("client.keylog");
+    let serve = Serve::start(dir.path(), &["--keylog", server_log.to_str().unwrap()]);
+    let output = Command::new("python3")
+        .args(["-c", POPLIB, &serve.port.to_string()])
+        .env("SSLKEYLOGFILE", &client_log)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let lines = |path: &Path| -> std::collections::BTreeSet<String> {
+        std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(str::to_string)
+            .collect()
+    };
+    let server = lines(&server_log);
+    assert!(
+        server.iter().any(|l| l.starts_with("CLIENT_TRAFFIC_SECRET_0 ")),
+        "{server:?}"
+    );
+    assert_eq!(server, lines(&client_log));
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&server_log).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+}

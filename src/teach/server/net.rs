@@ -39,21 +39,47 @@ pub struct ServeOptions {
     pub write_deadline: Duration,
 }
 
+/// Writes each TLS session's secrets in the NSS key log format (as SSLKEYLOGFILE does, and
+/// as Wireshark's `tls.keylog_file` and `pop3scope open --keylog` read it), a line at a time.
+struct KeyLogFile(std::sync::Mutex<std::fs::File>);
+
+impl std::fmt::Debug for KeyLogFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KeyLogFile")
+    }
+}
+
+impl rustls::KeyLog for KeyLogFile {
+    fn log(&self, label: &str, client_random: &[u8], secret: &[u8]) {
+        use std::io::Write as _;
+        let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        let line = format!("{label} {} {}\n", hex(client_random), hex(secret));
+        let mut file = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        // A key log that cannot be written loses keys, not sessions: the class goes on.
+        let _ = file.write_all(line.as_bytes()).and_then(|()| file.flush());
+    }
+}
+
 /// A self-signed certificate for `localhost` made at start, so STLS works with no setup.
-/// Clients must be told not to verify it (it is for watching, not for privacy).
-pub fn self_signed_tls() -> Result<Arc<rustls::ServerConfig>, Error> {
+/// Clients must be told not to verify it (it is for watching, not for privacy). With
+/// `keylog`, every session's secrets are written there, so the class can decrypt its own
+/// recordings.
+pub fn self_signed_tls(keylog: Option<std::fs::File>) -> Result<Arc<rustls::ServerConfig>, Error> {
     let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_string()])
         .map_err(|e| Error::Certificate(format!("cannot make a certificate: {e}")))?;
     let cert = CertificateDer::from(certified.cert.der().to_vec());
     let key = PrivateKeyDer::from_pem_slice(certified.key_pair.serialize_pem().as_bytes())
         .map_err(|e| Error::Certificate(format!("cannot read the new key: {e}")))?;
-    let config =
+    let mut config =
         rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
             .with_safe_default_protocol_versions()
             .map_err(|e| Error::Certificate(e.to_string()))?
             .with_no_client_auth()
             .with_single_cert(vec![cert], key)
             .map_err(|e| Error::Certificate(format!("cannot use the certificate: {e}")))?;
+    if let Some(file) = keylog {
+        config.key_log = Arc::new(KeyLogFile(std::sync::Mutex::new(file)));
+    }
     Ok(Arc::new(config))
 }
 
