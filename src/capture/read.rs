@@ -138,23 +138,34 @@ pub enum Format {
 
 impl CaptureReader {
     /// Recognises the format from the first bytes of `input` and prepares to read it.
-    pub fn new<R: Read + Send + 'static>(input: R) -> Result<Self, CaptureError> {
-        let mut input = FullReads(input);
-        let mut magic = [0u8; 4];
-        let got = read_up_to(&mut input, &mut magic)?;
+    pub fn new<R: Read + Send + 'static>(mut input: R) -> Result<Self, CaptureError> {
+        let mut start = [0u8; 12];
+        let got = read_up_to(&mut input, &mut start[..4])?;
         if got == 0 {
             return Err(CaptureError::Empty);
         }
-        let format = if PCAP_MAGICS.contains(&magic) && got == 4 {
-            Format::Pcap
+        let magic = [start[0], start[1], start[2], start[3]];
+        // How many bytes pcap-parser must find in its first read: it parses the file header
+        // (pcap) or the Section Header Block (pcapng) from that read alone.
+        let (format, header_len, prefix) = if PCAP_MAGICS.contains(&magic) && got == 4 {
+            (Format::Pcap, 24, 4)
         } else if magic == PCAPNG_MAGIC {
-            Format::PcapNg
+            let got = 4 + read_up_to(&mut input, &mut start[4..12])?;
+            let length = |bytes: [u8; 4]| match [start[8], start[9], start[10], start[11]] {
+                [0x1a, 0x2b, 0x3c, 0x4d] => u32::from_be_bytes(bytes),
+                _ => u32::from_le_bytes(bytes),
+            };
+            let block = length([start[4], start[5], start[6], start[7]]) as usize;
+            (Format::PcapNg, block.clamp(28, MAX_BLOCK), got)
         } else {
             return Err(CaptureError::NotACapture {
                 found: describe_start(&magic[..got]),
             });
         };
-        let input = FullReads(io::Cursor::new(magic).chain(input.0));
+        let input = HeaderFirst {
+            inner: io::Cursor::new(start[..prefix].to_vec()).chain(input),
+            need: header_len,
+        };
         let inner: Box<dyn PcapReaderIterator + Send> = match format {
             Format::Pcap => {
                 Box::new(LegacyPcapReader::new(INITIAL_BUFFER, input).map_err(|e| header_error(&e))?)
@@ -401,15 +412,41 @@ fn read_up_to(input: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(filled)
 }
 
-/// A reader that fills the caller's buffer as far as the input allows.
+/// A reader whose first reads hand on the capture's header whole, and later reads whatever
+/// the input has.
 ///
 /// pcap-parser reads the file header with a single `read` call and treats a short read as the
-/// end of the input; a pipe (`tcpdump -w - | pop3scope open -`) hands out short reads.
-struct FullReads<R>(R);
+/// end of the input; a pipe (`tcpdump -w - | pop3scope open -`) hands out short reads. After
+/// the header, each read returns what the pipe has: packets flow on as they come, never
+/// waiting for a buffer to fill.
+struct HeaderFirst<R> {
+    inner: R,
+    /// Header bytes still to hand on whole.
+    need: usize,
+}
 
-impl<R: Read> Read for FullReads<R> {
+impl<R: Read> Read for HeaderFirst<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        read_up_to(&mut self.0, buf)
+        if self.need == 0 {
+            loop {
+                match self.inner.read(buf) {
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    other => return other,
+                }
+            }
+        }
+        let target = self.need.min(buf.len());
+        let mut filled = 0;
+        while filled < target {
+            match self.inner.read(&mut buf[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        self.need = self.need.saturating_sub(filled);
+        Ok(filled)
     }
 }
 

@@ -43,7 +43,7 @@ use crate::session::SessionConfig;
         pop3scope open trace.pcapng --json | jq .         JSON Lines for scripts\n  \
         pop3scope open trace.pcap --flows                 TCP connections, gaps\n  \
         pop3scope open trace.pcap --export-streams dir/   streams to files\n  \
-        tcpdump -i lo -w - port 110 | pop3scope open -    decode as it is captured\n  \
+        tcpdump -U -i lo -w - port 110 | pop3scope open - decode as it is captured\n  \
         sudo pop3scope sniff -i lo                        watch POP3 live\n  \
         pop3scope serve                                   a POP3 server on 127.0.0.1:1110\n  \
         pop3scope simulate script.pop3 -o out.pcap        a script becomes a capture"

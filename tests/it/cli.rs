@@ -290,3 +290,41 @@ fn pcapng_packets_for_an_undescribed_interface_are_counted_and_said() {
         "{summary}"
     );
 }
+
+#[test]
+fn from_a_pipe_output_flows_before_the_writer_closes_it() {
+    // `tcpdump -U -w - | pop3scope open -`: what the pipe holds is decoded at once, not when
+    // a buffer fills or the writer ends. The capture is written whole and the pipe kept open.
+    use std::io::{BufRead, Write};
+    use std::sync::mpsc;
+    for capture in ["01-full-session.pcap", "20-pcapng.pcapng"] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pop3scope"))
+            .args(["open", "-", "--text"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin
+            .write_all(&std::fs::read(crate::util::captures_dir().join(capture)).unwrap())
+            .unwrap();
+        stdin.flush().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (lines, arrived) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout).lines() {
+                if lines.send(line.unwrap()).is_err() {
+                    break;
+                }
+            }
+        });
+        let first = arrived.recv_timeout(std::time::Duration::from_secs(10));
+        assert!(
+            first.as_deref().is_ok_and(|l| l.starts_with("── session 1")),
+            "{capture}: nothing came out while the pipe was open: {first:?}"
+        );
+        drop(stdin);
+        assert!(child.wait().unwrap().success());
+    }
+}
