@@ -414,6 +414,19 @@ fn too_many_waiting_bytes_give_up_the_hole() {
     assert_eq!(w.sink.gap_causes(1, S), vec![GapCause::BufferLimit]);
 }
 
+/// A segment from the `n`th of many clients (port 40000 + n) to the server.
+fn from_client_n(n: u16, seq: u32, flags: TcpFlags, payload: &'static [u8]) -> Segment<'static> {
+    Segment {
+        src: SocketAddr::new("192.0.2.1".parse().unwrap(), 40000 + n),
+        dst: SERVER.parse().unwrap(),
+        seq: SeqNum(seq),
+        ack: SeqNum(0),
+        flags,
+        payload,
+        missing: 0,
+    }
+}
+
 #[test]
 fn a_flood_of_connections_with_holes_stays_within_the_memory_budget() {
     // Thirty connections each send 100 bytes after a 10-byte hole: the bytes would wait for
@@ -425,18 +438,8 @@ fn a_flood_of_connections_with_holes_stays_within_the_memory_budget() {
     };
     let mut table = FlowTable::new(config);
     let mut sink = Recorder::default();
-    let server: SocketAddr = SERVER.parse().unwrap();
     for n in 0..30u16 {
-        let client = SocketAddr::new("192.0.2.1".parse().unwrap(), 40000 + n);
-        let segment = |seq: u32, flags: TcpFlags, payload: &'static [u8]| Segment {
-            src: client,
-            dst: server,
-            seq: SeqNum(seq),
-            ack: SeqNum(0),
-            flags,
-            payload,
-            missing: 0,
-        };
+        let segment = |seq, flags, payload| from_client_n(n, seq, flags, payload);
         let frame = u64::from(n) * 2;
         table.segment(frame, Timestamp(0), &segment(CLIENT_ISN, syn(), b""), &mut sink);
         let early = segment(CLIENT_ISN + 11, ack(), &[b'x'; 100]);
@@ -630,18 +633,8 @@ fn bytes_remembered_for_retransmission_checks_count_in_the_memory_budget() {
     };
     let mut table = FlowTable::new(config);
     let mut sink = Recorder::default();
-    let server: SocketAddr = SERVER.parse().unwrap();
     for n in 0..30u16 {
-        let client = SocketAddr::new("192.0.2.1".parse().unwrap(), 40000 + n);
-        let segment = |seq: u32, flags: TcpFlags, payload: &'static [u8]| Segment {
-            src: client,
-            dst: server,
-            seq: SeqNum(seq),
-            ack: SeqNum(0),
-            flags,
-            payload,
-            missing: 0,
-        };
+        let segment = |seq, flags, payload| from_client_n(n, seq, flags, payload);
         let frame = u64::from(n) * 3;
         table.segment(frame, Timestamp(0), &segment(CLIENT_ISN, syn(), b""), &mut sink);
         table.segment(

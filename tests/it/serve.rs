@@ -176,16 +176,11 @@ pop.quit()
 print("ok")
 "#;
 
-#[test]
-fn poplib_logs_in_with_stls_and_apop_and_deletes_exactly_what_it_quit_with() {
-    if !have("python3") {
-        eprintln!("skipped: python3 is not installed");
-        return;
-    }
-    let dir = mailboxes(&[("alice", "wonderland")], 3);
-    let serve = Serve::start(dir.path(), &[]);
+/// Runs [`POPLIB`] against `serve`, with `env` set, and expects it to succeed.
+fn run_poplib(serve: &Serve, env: &[(&str, &Path)]) {
     let output = Command::new("python3")
         .args(["-c", POPLIB, &serve.port.to_string()])
+        .envs(env.iter().copied())
         .output()
         .unwrap();
     assert!(
@@ -194,6 +189,17 @@ fn poplib_logs_in_with_stls_and_apop_and_deletes_exactly_what_it_quit_with() {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+#[test]
+fn poplib_logs_in_with_stls_and_apop_and_deletes_exactly_what_it_quit_with() {
+    if !have("python3") {
+        eprintln!("skipped: python3 is not installed");
+        return;
+    }
+    let dir = mailboxes(&[("alice", "wonderland")], 3);
+    let serve = Serve::start(dir.path(), &[]);
+    run_poplib(&serve, &[]);
     assert_eq!(messages_left(dir.path(), "alice"), ["002.eml", "003.eml"]);
 }
 
@@ -602,16 +608,7 @@ fn serve_writes_the_keys_of_its_tls_sessions_as_the_client_does() {
     let server_log = keys.path().join("server.keylog");
     let client_log = keys.path().join("client.keylog");
     let serve = Serve::start(dir.path(), &["--keylog", server_log.to_str().unwrap()]);
-    let output = Command::new("python3")
-        .args(["-c", POPLIB, &serve.port.to_string()])
-        .env("SSLKEYLOGFILE", &client_log)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    run_poplib(&serve, &[("SSLKEYLOGFILE", client_log.as_path())]);
     let lines = |path: &Path| -> std::collections::BTreeSet<String> {
         std::fs::read_to_string(path)
             .unwrap()
