@@ -209,7 +209,7 @@ impl SessionSink for Extractor {
 }
 
 /// A file name from a message made safe: letters, digits, `.`, `-`, `_` kept, anything else
-/// `_`, no leading dot, at most [`MAX_NAME`] characters. `../../etc/passwd` is
+/// `_`, no leading dot, at most 64 characters. `../../etc/passwd` is
 /// `.._.._etc_passwd` with its leading dots replaced: `_._.._etc_passwd`.
 pub fn safe_name(name: &str) -> String {
     let mut safe: String = name
