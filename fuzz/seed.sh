@@ -32,7 +32,7 @@ while IFS= read -r -d '' f; do
 done < <(find "$repo/captures" -name '*.pop3' -type f -print0)
 
 # pop3_decoder's input is chunks behind a control byte (direction in bit 7, length below; see
-# fuzz_targets/pop3_decoder.rs): each script's S: and C: lines become one chunk each, so the
+# fuzz_targets/chunks.rs): each script's S: and C: lines become one chunk each, so the
 # decoder starts from real conversations.
 pop3_seed() {
   local line dir text len

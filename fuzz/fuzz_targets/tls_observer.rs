@@ -1,29 +1,20 @@
-//! The TLS observer (record framing, handshake messages, certificates) on arbitrary bytes of
-//! both directions. Input scheme: one control byte (bit 7: direction; bits 0..=6: chunk
-//! length, 0 for a gap), then the chunk.
+//! The TLS observer (record framing, handshake messages, certificates) on arbitrary chunks and
+//! gaps of both directions (scheme in `chunks.rs`).
 #![no_main]
 
+#[path = "chunks.rs"]
+mod chunks;
+
+use chunks::{Piece, pieces};
 use libfuzzer_sys::fuzz_target;
-use pop3scope::base::Direction;
 use pop3scope::tls::TlsObserver;
 
 fuzz_target!(|data: &[u8]| {
     let mut observer = TlsObserver::default();
-    let mut rest = data;
-    while let Some((&control, tail)) = rest.split_first() {
-        let dir = if control & 0x80 == 0 {
-            Direction::ClientToServer
-        } else {
-            Direction::ServerToClient
-        };
-        let n = usize::from(control & 0x7f);
-        if n == 0 {
-            observer.gap(dir);
-            rest = tail;
-        } else {
-            let (chunk, tail) = tail.split_at(n.min(tail.len()));
-            observer.bytes(dir, chunk);
-            rest = tail;
+    for piece in pieces(data) {
+        match piece {
+            Piece::Data(dir, chunk) => observer.bytes(dir, chunk),
+            Piece::Gap(dir, _) => observer.gap(dir),
         }
     }
     std::hint::black_box(observer.facts());

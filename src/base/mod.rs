@@ -9,6 +9,17 @@ mod time;
 pub use escape::{escape, is_hidden_format};
 pub use time::Timestamp;
 
+/// Bytes as lower-case hexadecimal, two digits each: digests, key log fields.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes
+        .iter()
+        .fold(String::with_capacity(2 * bytes.len()), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        })
+}
+
 /// The languages pop3scope teaches in: the lessons, the class view, the handouts, the
 /// students' page.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -12,6 +12,7 @@
 use mail_parser::{Address, MessageParser, MimeHeaders, PartType};
 use md5::{Digest, Md5};
 
+use crate::base::hex;
 use crate::pop3::{Body, Exchange, Verb};
 
 /// Parts listed at most; the others are counted in [`MessageFacts::parts_not_listed`].
@@ -229,10 +230,6 @@ fn cut(text: &str) -> String {
         Some((at, _)) => format!("{}…", &text[..at]),
         None => text.to_string(),
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

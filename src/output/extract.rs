@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::base::hex;
 use crate::mail::{self, MessageFacts};
 use crate::pop3::{Exchange, Verb};
 use crate::session::{SessionEvent, SessionId, SessionSink};
@@ -87,7 +88,8 @@ impl Extractor {
             return Err(error);
         }
         let mut manifest = io::BufWriter::new(create_new(&self.dir, "manifest.json")?);
-        serde_json::to_writer_pretty(&mut manifest, &self.entries)?;
+        // Names and subjects came from the wire: invisible characters escaped, as in JSON Lines.
+        super::json::to_json(&mut manifest, &self.entries)?;
         manifest.write_all(b"\n")?;
         manifest.flush()?;
         Ok((self.entries.len(), self.duplicates))
@@ -125,14 +127,13 @@ impl Extractor {
         };
         let file = unique_name(&self.dir, &format!("{stem}{suffix}"), "eml");
         create_new(&self.dir, &file)?.write_all(&raw)?;
-        let mut attachments = Vec::new();
-        let mut failed = None;
-        let dir = self.dir.clone();
-        let mut parts_names: Vec<(usize, Vec<u8>)> = Vec::new();
-        let message = mail::read_with(&raw, complete, &mut |part, contents| {
-            parts_names.push((part, contents.to_vec()));
+        // The facts name each attachment's file; its bytes come with the reading.
+        let mut contents: Vec<(usize, Vec<u8>)> = Vec::new();
+        let message = mail::read_with(&raw, complete, &mut |part, bytes| {
+            contents.push((part, bytes.to_vec()))
         });
-        for (part, contents) in parts_names {
+        let mut attachments = Vec::new();
+        for (part, bytes) in contents {
             let name = message.parts[part]
                 .file_name
                 .as_deref()
@@ -143,14 +144,9 @@ impl Extractor {
             } else {
                 name
             };
-            let file = unique_name(&dir, &format!("{stem}-{part}-{name}"), "");
-            match create_new(&dir, &file).and_then(|mut f| f.write_all(&contents)) {
-                Ok(()) => attachments.push(AttachmentFile { part, file }),
-                Err(error) => failed = Some(error),
-            }
-        }
-        if let Some(error) = failed {
-            return Err(error);
+            let file = unique_name(&self.dir, &format!("{stem}-{part}-{name}"), "");
+            create_new(&self.dir, &file)?.write_all(&bytes)?;
+            attachments.push(AttachmentFile { part, file });
         }
         let (client, server, user) = self.sessions.get(&session).cloned().unwrap_or_default();
         self.entries.push(Entry {
@@ -250,10 +246,6 @@ fn create_new(dir: &Path, name: &str) -> io::Result<File> {
         .write(true)
         .create_new(true)
         .open(dir.join(name))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

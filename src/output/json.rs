@@ -37,7 +37,8 @@ use crate::mail;
 /// Writes `value` as JSON, with the characters that would hide or reorder text in a reader's
 /// terminal (C1 controls, bidi overrides, zero-width characters: [`is_hidden_format`]) as
 /// `\u` escapes, which serde_json leaves raw.
-fn to_json<W: Write, T: Serialize + ?Sized>(out: W, value: &T) -> serde_json::Result<()> {
+/// JSON as every record is written: compact, the invisible characters `\u`-escaped.
+pub(crate) fn to_json<W: Write, T: Serialize + ?Sized>(out: W, value: &T) -> serde_json::Result<()> {
     let mut serializer = serde_json::Serializer::with_formatter(out, EscapeHidden);
     value.serialize(&mut serializer)
 }

@@ -236,7 +236,12 @@ impl<S: SessionSink> StreamSink for Sessions<S> {
             | StreamEvent::Conflict { flow, .. } => *flow,
             StreamEvent::Closed { summary, .. } => summary.id,
         };
-        let event = if self.probing.contains_key(&flow) {
+        if let StreamEvent::Closed { .. } = event {
+            // Found not POP3 as it closed: the table asks nothing more about it.
+            self.dismissed.retain(|&f| f != flow);
+        }
+        // No hash lookup per packet unless some connection is being probed (`--detect`).
+        let event = if !self.probing.is_empty() && self.probing.contains_key(&flow) {
             match self.probe(flow, event) {
                 Some(event) => event,
                 None => return,

@@ -16,6 +16,7 @@ use tls_parser::{
 };
 
 use crate::base::Direction;
+use crate::base::hex;
 
 /// Handshake bytes kept per direction at most (a certificate chain fits many times over).
 pub const MAX_HANDSHAKE: usize = 64 * 1024;
@@ -350,10 +351,6 @@ fn alert_text(level: u8, description: u8) -> String {
         _ => "",
     };
     format!("{level} {description} {name}").trim_end().to_string()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -188,6 +188,13 @@ struct DetailWords {
     bytes_rebuilt_line: fn(&str) -> String,
     bytes_secret: &'static str,
     more_bytes: fn(usize) -> String,
+    message_heading: &'static str,
+    /// From, To, Cc, Subject, Date.
+    message_labels: [&'static str; 5],
+    part_size: fn(u64) -> String,
+    attachment: &'static str,
+    parts_not_listed: fn(u64) -> String,
+    message_incomplete: &'static str,
 }
 
 fn detail_words(lang: Lang) -> DetailWords {
@@ -283,6 +290,12 @@ fn detail_words(lang: Lang) -> DetailWords {
             },
             bytes_secret: "hidden: it carries a secret",
             more_bytes: |bytes| format!("… {bytes} more bytes"),
+            message_heading: "MESSAGE",
+            message_labels: ["From", "To", "Cc", "Subject", "Date"],
+            part_size: |size| format!(" {size} B"),
+            attachment: " attachment",
+            parts_not_listed: |more| format!("{more} more parts not listed"),
+            message_incomplete: "not the whole message: the capture does not hold all of it (or it is a TOP)",
         },
         Lang::Zh => DetailWords {
             no_pop3_yet: "还没有 POP3 内容。",
@@ -374,6 +387,12 @@ fn detail_words(lang: Lang) -> DetailWords {
             },
             bytes_secret: "不显示：其中含有秘密",
             more_bytes: |bytes| format!("… 另有 {bytes} 字节"),
+            message_heading: "邮件",
+            message_labels: ["发件人", "收件人", "抄送", "主题", "日期"],
+            part_size: |size| format!(" {size} 字节"),
+            attachment: " 附件",
+            parts_not_listed: |more| format!("另有 {more} 个部分未列出"),
+            message_incomplete: "邮件不完整：抓包里没有它的全部字节（或只是 TOP）",
         },
     }
 }
@@ -815,31 +834,20 @@ fn notes(out: &mut Detail, notes: &[crate::pop3::Note], lang: Lang) {
 
 /// The message a RETR or TOP brought: its decoded headers, the MIME tree, the attachments.
 fn message_detail(out: &mut Detail, message: &MessageFacts, lang: Lang) {
-    let zh = lang == Lang::Zh;
-    out.push((Tone::Heading, if zh { "邮件" } else { "MESSAGE" }.to_string()));
-    let labels: [(&str, &str); 5] = [
-        ("From", "发件人"),
-        ("To", "收件人"),
-        ("Cc", "抄送"),
-        ("Subject", "主题"),
-        ("Date", "日期"),
-    ];
-    let label = |i: usize| if zh { labels[i].1 } else { labels[i].0 };
+    let w = detail_words(lang);
+    let [from, to, cc, subject, date] = w.message_labels;
     let text = |value: &str| escape(value.as_bytes());
-    if let Some(from) = &message.from {
-        out.push((Tone::Plain, format!("{}: {}", label(0), text(from))));
-    }
-    for (i, list) in [(1, &message.to), (2, &message.cc)] {
-        if !list.is_empty() {
-            let names: Vec<String> = list.iter().map(|a| text(a)).collect();
-            out.push((Tone::Plain, format!("{}: {}", label(i), names.join(", "))));
-        }
-    }
-    if let Some(subject) = &message.subject {
-        out.push((Tone::Plain, format!("{}: {}", label(3), text(subject))));
-    }
-    if let Some(date) = &message.date {
-        out.push((Tone::Plain, format!("{}: {}", label(4), text(date))));
+    out.push((Tone::Heading, w.message_heading.to_string()));
+    let values = |texts: &mut dyn Iterator<Item = &String>| texts.map(|v| text(v)).collect::<Vec<_>>();
+    let headers = [
+        (from, values(&mut message.from.iter())),
+        (to, values(&mut message.to.iter())),
+        (cc, values(&mut message.cc.iter())),
+        (subject, values(&mut message.subject.iter())),
+        (date, values(&mut message.date.iter())),
+    ];
+    for (label, texts) in headers.iter().filter(|(_, texts)| !texts.is_empty()) {
+        out.push((Tone::Plain, format!("{label}: {}", texts.join(", "))));
     }
     for part in &message.parts {
         let indent = "  ".repeat(part.depth as usize);
@@ -847,18 +855,12 @@ fn message_detail(out: &mut Detail, message: &MessageFacts, lang: Lang) {
             .file_name
             .as_deref()
             .map_or_else(String::new, |n| format!(" \"{}\"", text(n)));
-        let attached = match (part.attachment, zh) {
-            (true, true) => " 附件",
-            (true, false) => " attachment",
-            (false, _) => "",
-        };
         let size = if part.content_type.starts_with("multipart/") {
             String::new()
-        } else if zh {
-            format!(" {} 字节", part.size)
         } else {
-            format!(" {} B", part.size)
+            (w.part_size)(part.size)
         };
+        let attached = if part.attachment { w.attachment } else { "" };
         let hash = part
             .sha256
             .as_deref()
@@ -869,26 +871,10 @@ fn message_detail(out: &mut Detail, message: &MessageFacts, lang: Lang) {
         ));
     }
     if message.parts_not_listed > 0 {
-        let more = message.parts_not_listed;
-        out.push((
-            Tone::Quiet,
-            if zh {
-                format!("另有 {more} 个部分未列出")
-            } else {
-                format!("{more} more parts not listed")
-            },
-        ));
+        out.push((Tone::Quiet, (w.parts_not_listed)(message.parts_not_listed)));
     }
     if !message.complete {
-        out.push((
-            Tone::Warning,
-            if zh {
-                "邮件不完整：抓包里没有它的全部字节（或只是 TOP）"
-            } else {
-                "not the whole message: the capture does not hold all of it (or it is a TOP)"
-            }
-            .to_string(),
-        ));
+        out.push((Tone::Warning, w.message_incomplete.to_string()));
     }
     for problem in &message.problems {
         out.push((Tone::Warning, text(problem)));

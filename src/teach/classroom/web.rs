@@ -288,7 +288,7 @@ fn new_token() -> Option<Token> {
     use ring::rand::SecureRandom;
     let mut bytes = [0u8; 16];
     ring::rand::SystemRandom::new().fill(&mut bytes).ok()?;
-    Some(Token(bytes.iter().map(|b| format!("{b:02x}")).collect()))
+    Some(Token(crate::base::hex(&bytes)))
 }
 
 /// The page's fixed words, for the join form before anyone has joined.

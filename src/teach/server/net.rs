@@ -52,7 +52,7 @@ impl std::fmt::Debug for KeyLogFile {
 impl rustls::KeyLog for KeyLogFile {
     fn log(&self, label: &str, client_random: &[u8], secret: &[u8]) {
         use std::io::Write as _;
-        let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        let hex = crate::base::hex;
         let line = format!("{label} {} {}\n", hex(client_random), hex(secret));
         let mut file = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         // A key log that cannot be written loses keys, not sessions: the class goes on.

@@ -10,6 +10,7 @@ use md5::{Digest, Md5};
 
 use super::store::{Locks, MailboxLock, Message, Store, StoreError};
 use super::{Quirks, ServerConfig};
+use crate::base::hex;
 use crate::pop3::{Phase, Verb, allows, parse_number};
 
 /// What the network layer does after writing a response.
@@ -80,10 +81,6 @@ fn ok(text: &str) -> Vec<u8> {
 
 fn err(text: &str) -> Vec<u8> {
     format!("-ERR {text}\r\n").into_bytes()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl<'a> ServerSession<'a> {

@@ -67,8 +67,7 @@ fn uid_of(stem: &std::ffi::OsStr) -> String {
     } else {
         use md5::Digest;
         let digest = md5::Md5::digest(bytes);
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-        format!("~{hex}")
+        format!("~{}", crate::base::hex(&digest))
     }
 }
 
