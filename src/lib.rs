@@ -18,9 +18,9 @@
 //! | [`flow`] | the flow table and TCP reassembly to [`flow::StreamEvent`]s | … wire |
 //! | [`tls`] | what a TLS handshake leaves in the clear, and the sizes of what it hides: [`tls::TlsFacts`] | base |
 //! | [`pop3`] | the pure decoder: framing, pairing, the phase table, SASL, notes | base, tls |
-//! | [`session`] | sessions, the mailbox mirror, credentials: [`session::SessionEvent`]s | … pop3 |
 //! | [`mail`] | messages: what a RETR carried, read as RFC 5322 and MIME: [`mail::MessageFacts`] | base, pop3 |
-//! | [`pipeline`] | one entry point: a capture through every layer into a sink | … mail |
+//! | [`session`] | sessions, the mailbox mirror, credentials, each retrieved message read once: [`session::SessionEvent`]s | … mail |
+//! | [`pipeline`] | one entry point: a capture through every layer into a sink | … session |
 //! | [`view`] | UI-free: the timeline kept for browsing, the words a row says | … pipeline |
 //! | [`output`] | the printers behind one trait: text, JSON Lines, flows, stream export | … view |
 //! | [`teach`] | lessons, the teaching server, the simulator | … output |
@@ -65,8 +65,8 @@ pub mod wire;
 pub mod flow;
 pub mod tls;
 pub mod pop3;
-pub mod session;
 pub mod mail;
+pub mod session;
 pub mod pipeline;
 pub mod view;
 pub mod output;

@@ -21,6 +21,8 @@ pub const MAX_PARTS: usize = 1_000;
 pub const MAX_DEPTH: u32 = 8;
 /// Characters of a header text kept at most.
 pub const MAX_TEXT: usize = 1_000;
+/// Problems listed at most.
+pub const MAX_PROBLEMS: usize = 16;
 
 /// What a message says about itself.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -47,7 +49,8 @@ pub struct MessageFacts {
     pub attachments: u64,
     /// The message is whole: not cut by a gap, by TOP, or by the memory cap.
     pub complete: bool,
-    /// Something in it is malformed (a transfer encoding that does not decode, no headers).
+    /// Something in it is malformed (a transfer encoding that does not decode, no headers); at
+    /// most [`MAX_PROBLEMS`].
     pub problems: Vec<String>,
 }
 
@@ -173,7 +176,7 @@ fn walk(
             _ => contents,
         };
         facts.attachments += u64::from(attachment);
-        if part.is_encoding_problem {
+        if part.is_encoding_problem && facts.problems.len() < MAX_PROBLEMS {
             facts.problems.push(format!(
                 "part {}: its transfer encoding does not decode",
                 facts.parts.len()

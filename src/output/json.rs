@@ -32,7 +32,7 @@ use crate::pop3::{Body, Capability, Exchange, Note, NoteCode, Phase, Position, R
 use crate::session::{Mailbox, SessionEnd, SessionEvent, SessionId, SessionSink};
 
 use super::{Bodies, PrintOptions, SessionPrinter, SummaryRecord};
-use crate::mail;
+use crate::mail::MessageFacts;
 
 /// Writes `value` as JSON, with the characters that would hide or reorder text in a reader's
 /// terminal (C1 controls, bidi overrides, zero-width characters: [`is_hidden_format`]) as
@@ -147,6 +147,7 @@ fn write_exchange(
     out: &mut Vec<u8>,
     session: SessionId,
     exchange: &Exchange,
+    message: Option<&MessageFacts>,
     show_secrets: bool,
     bodies: Bodies,
 ) -> io::Result<()> {
@@ -264,14 +265,13 @@ fn write_exchange(
         }
         _ => out.extend_from_slice(b"null"),
     }
-    let message = mail::retrieved(exchange);
     out.extend_from_slice(b",\"message\":");
-    match &message {
+    match message {
         Some(facts) => to_json(&mut *out, facts)?,
         None => out.extend_from_slice(b"null"),
     }
     out.extend_from_slice(b",\"lines\":");
-    let shown = match (&message, bodies, body) {
+    let shown = match (message, bodies, body) {
         (Some(_), Bodies::None, _) => 0,
         // The header block: up to the blank line that ends it (RFC 5322 §2.1).
         (Some(_), Bodies::Headers, Some(body)) => {
@@ -490,8 +490,18 @@ impl<W: Write> JsonPrinter<W> {
                 notes: greeting.notes.iter().map(|n| n.code).collect(),
             }),
             SessionEvent::Exchange {
-                session, exchange, ..
-            } => write_exchange(&mut self.buf, *session, exchange, show, self.options.bodies),
+                session,
+                exchange,
+                message,
+                ..
+            } => write_exchange(
+                &mut self.buf,
+                *session,
+                exchange,
+                *message,
+                show,
+                self.options.bodies,
+            ),
             SessionEvent::Credential {
                 session,
                 credential,

@@ -22,6 +22,7 @@ use crate::pop3::{Exchange, Greeting, Note, Phase, Status, Verb, capability_mean
 use crate::session::{SessionEvent, SessionSummary};
 
 use super::{PrintOptions, SessionPrinter};
+use crate::mail::MessageFacts;
 use crate::pipeline::EngineStats;
 
 /// Writes session events as text.
@@ -114,7 +115,12 @@ impl<W: Write> TextPrinter<W> {
         self.notes(session, &greeting.notes)
     }
 
-    fn exchange(&mut self, session: u64, exchange: &Exchange) -> io::Result<()> {
+    fn exchange(
+        &mut self,
+        session: u64,
+        exchange: &Exchange,
+        message: Option<&MessageFacts>,
+    ) -> io::Result<()> {
         let show = self.options.show_secrets;
         if let (Some(command), Some(sent)) = (&exchange.command, exchange.sent) {
             let text = crate::view::explain::command_text(exchange, show);
@@ -204,8 +210,8 @@ impl<W: Write> TextPrinter<W> {
                             if more == 1 { "" } else { "s" }
                         )?;
                     }
-                    if let Some(message) = crate::mail::retrieved(exchange) {
-                        let summary = self.paint("\x1b[1m", &message_summary(&message));
+                    if let Some(message) = message {
+                        let summary = self.paint("\x1b[1m", &message_summary(message));
                         writeln!(self.out, "{indent}{summary}")?;
                     }
                 }
@@ -291,8 +297,11 @@ impl<W: Write> TextPrinter<W> {
             }
             SessionEvent::Greeting { session, greeting } => self.greeting(*session, greeting),
             SessionEvent::Exchange {
-                session, exchange, ..
-            } => self.exchange(*session, exchange),
+                session,
+                exchange,
+                message,
+                ..
+            } => self.exchange(*session, exchange, *message),
             SessionEvent::Credential {
                 session, credential, ..
             } => {
@@ -359,7 +368,7 @@ impl<W: Write> crate::session::SessionSink for TextPrinter<W> {
 }
 
 /// One line about a retrieved message: who from, what about, how big, what is attached.
-fn message_summary(message: &crate::mail::MessageFacts) -> String {
+fn message_summary(message: &MessageFacts) -> String {
     let text = |value: &Option<String>| {
         value
             .as_deref()

@@ -91,6 +91,12 @@ pub enum NoteCode {
     /// POP3: it is no longer decoded as POP3 (its bytes are counted), as Zeek's dynamic protocol
     /// detection gives up an analyzer.
     NotPop3,
+    /// A retrieved message whose MIME does not read: a transfer encoding that does not decode,
+    /// or no header lines (RFC 2045 §6, RFC 5322 §2.1).
+    BrokenMime,
+    /// A message read from a TOP reply stops where TOP stopped: its parts after that are
+    /// missing or cut, so its MIME facts cover only what came (RFC 1939 §7).
+    TopCutShort,
 }
 
 impl serde::Serialize for NoteCode {
@@ -138,6 +144,8 @@ impl NoteCode {
             ClientSentReply => "client_sent_reply",
             ServerSentCommand => "server_sent_command",
             NotPop3 => "not_pop3",
+            BrokenMime => "broken_mime",
+            TopCutShort => "top_cut_short",
         }
     }
 
@@ -205,6 +213,12 @@ impl NoteCode {
             NotPop3 => {
                 "repeated violations and nothing that made sense as POP3: the flow is no longer decoded as POP3 (its bytes are counted), as Zeek gives up an analyzer"
             }
+            BrokenMime => {
+                "the retrieved message's MIME does not read: a part whose transfer encoding does not decode, or no header lines (RFC 2045 §6, RFC 5322 §2.1)"
+            }
+            TopCutShort => {
+                "TOP sent only the headers and the first lines: the message's later parts are missing or cut, and its facts cover what came (RFC 1939 §7)"
+            }
         }
     }
 
@@ -266,6 +280,12 @@ impl NoteCode {
             ServerSentCommand => "服务器在该发状态行的地方发出了命令：两端弄反了，或者这根本不是 POP3",
             NotPop3 => {
                 "多次违反协议，且没有任何像 POP3 的交互：不再按 POP3 解码这条连接（只统计字节），与 Zeek 放弃分析器的做法相同"
+            }
+            BrokenMime => {
+                "取回的邮件的 MIME 无法读取：某个部分的传输编码无法解码，或者没有首部行（RFC 2045 §6，RFC 5322 §2.1）"
+            }
+            TopCutShort => {
+                "TOP 只发送了首部和前几行：邮件后面的部分缺失或被截断，关于它的信息只涵盖收到的部分（RFC 1939 §7）"
             }
         }
     }
@@ -337,6 +357,8 @@ mod tests {
             ClientSentReply,
             ServerSentCommand,
             NotPop3,
+            BrokenMime,
+            TopCutShort,
         ];
         let mut names: Vec<&str> = all.iter().map(|code| code.name()).collect();
         for (code, name) in all.iter().zip(&names) {

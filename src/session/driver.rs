@@ -406,12 +406,22 @@ impl SessionState {
                 }
                 Pop3Event::Exchange(mut exchange) => {
                     let credential = self.learn(&mut exchange);
+                    let message = crate::mail::retrieved(&exchange);
+                    if let Some(problem) = message.as_ref().and_then(|m| m.problems.first()) {
+                        let more = message.as_ref().map_or(0, |m| m.problems.len() - 1);
+                        let detail = match more {
+                            0 => problem.clone(),
+                            more => format!("{problem} (and {more} more)"),
+                        };
+                        exchange.notes.push(Note::new(NoteCode::BrokenMime, detail));
+                    }
                     self.exchanges += 1;
                     self.notes += exchange.notes.len() as u32;
                     sink.event(SessionEvent::Exchange {
                         session: id,
                         exchange: &exchange,
                         changes: &self.changes,
+                        message: message.as_ref(),
                     });
                     if let Some(credential) = credential {
                         let at = exchange.sent.unwrap_or_default();
@@ -554,6 +564,19 @@ impl SessionState {
                             format!("message {number}: {announced} octets announced, {received} received"),
                         ));
                     }
+                }
+            }
+            Verb::Top => {
+                let received = reply.body.as_ref().map(|b| b.octets);
+                let number = command.number(0);
+                let listed_size = number.and_then(|n| self.mailbox.messages.get(&n)?.size);
+                if let (Some(number), Some(received), Some(size)) = (number, received, listed_size)
+                    && received < size
+                {
+                    exchange.notes.push(Note::new(
+                        NoteCode::TopCutShort,
+                        format!("message {number}: {received} of its {size} octets"),
+                    ));
                 }
             }
             Verb::Dele => changes.extend(command.number(0).map(MailboxChange::Marked)),
@@ -835,6 +858,47 @@ mod tests {
         let retr = seen.exchanges.last().unwrap();
         assert!(retr.notes.iter().any(|n| n.code == NoteCode::SizeMismatch
             && n.detail == b"message 1: 100 octets announced, 7 received"));
+    }
+
+    #[test]
+    fn a_top_that_stops_before_the_listed_size_is_cut_short() {
+        let mut turns = logged_in();
+        turns.extend([
+            (C, "LIST 1\r\n"),
+            (S, "+OK 1 100\r\n"),
+            (C, "TOP 1 0\r\n"),
+            (S, "+OK\r\nSubject: hi\r\n\r\n.\r\n"),
+        ]);
+        let seen = play(&turns, EndReason::Fin);
+        let top = seen.exchanges.last().unwrap();
+        let note = top.notes.iter().find(|n| n.code == NoteCode::TopCutShort);
+        assert_eq!(
+            note.map(|n| &n.detail[..]),
+            Some(&b"message 1: 15 of its 100 octets"[..])
+        );
+    }
+
+    #[test]
+    fn a_message_whose_base64_does_not_decode_is_broken_mime_once() {
+        let mut turns = logged_in();
+        let message = "Content-Type: multipart/mixed; boundary=b\r\n\r\n\
+                       --b\r\nContent-Transfer-Encoding: base64\r\n\r\n!!!!\r\n\
+                       --b\r\nContent-Transfer-Encoding: base64\r\n\r\n****\r\n--b--\r\n";
+        let reply = format!("+OK\r\n{message}.\r\n");
+        turns.extend([(C, "RETR 1\r\n"), (S, reply.as_str())]);
+        let seen = play(&turns, EndReason::Fin);
+        let retr = seen.exchanges.last().unwrap();
+        let broken: Vec<_> = retr
+            .notes
+            .iter()
+            .filter(|n| n.code == NoteCode::BrokenMime)
+            .collect();
+        assert_eq!(broken.len(), 1, "{:?}", retr.notes);
+        assert!(
+            broken[0].detail.ends_with(b"(and 1 more)"),
+            "{:?}",
+            String::from_utf8_lossy(&broken[0].detail)
+        );
     }
 
     #[test]

@@ -153,10 +153,12 @@ pub enum SessionEvent<'a> {
         /// The session it belongs to.
         session: SessionId,
         /// The exchange, with the notes the session layer added (cleartext password, size
-        /// mismatch).
+        /// mismatch, broken MIME, TOP cut short).
         exchange: &'a Exchange,
         /// What the exchange changed in the mailbox mirror, in order.
         changes: &'a [MailboxChange],
+        /// The message a RETR or TOP brought, read once here for every front end.
+        message: Option<&'a crate::mail::MessageFacts>,
     },
     /// An exchange carried a login attempt (`PASS`, `APOP` or `AUTH`); follows that exchange's
     /// [`SessionEvent::Exchange`].

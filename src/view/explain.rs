@@ -523,6 +523,29 @@ pub fn note_detail_in(note: &Note, lang: Lang) -> String {
                 _ => text,
             }
         }
+        NoteCode::TopCutShort => {
+            // "message N: R of its S octets"
+            let numbers: Vec<&str> = text
+                .split(|c: char| !c.is_ascii_digit())
+                .filter(|w| !w.is_empty())
+                .collect();
+            match numbers.as_slice() {
+                [number, received, size] => {
+                    format!("第 {number} 封邮件：共 {size} 字节，收到 {received} 字节")
+                }
+                _ => text,
+            }
+        }
+        NoteCode::BrokenMime => text
+            .replacen(
+                "no message could be read (no header lines)",
+                "无法读取邮件（没有首部行）",
+                1,
+            )
+            .replacen(": its transfer encoding does not decode", "：传输编码无法解码", 1)
+            .replacen("part ", "部分 ", 1)
+            .replacen(" (and ", "（另有 ", 1)
+            .replacen(" more)", " 处）", 1),
         NoteCode::WrongPhase => text.replacen(" in ", " 出现在 ", 1),
         NoteCode::ConflictingRetransmission => text
             .replacen(" bytes differ; kept ", " 字节不同；保留 ", 1)

@@ -93,11 +93,12 @@ impl<F: FnMut(Record) -> bool> SessionSink for Recorder<F> {
                 session,
                 exchange,
                 changes,
+                message,
             } => Record::Exchange(
                 session,
                 Box::new(exchange.with_body_preview(PREVIEW_LINES, PREVIEW_BYTES)),
                 changes.to_vec(),
-                crate::mail::retrieved(exchange).map(Box::new),
+                message.cloned().map(Box::new),
             ),
             SessionEvent::Credential {
                 session, credential, ..

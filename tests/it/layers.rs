@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 /// The layers in pipeline order, as `src/lib.rs` lists them.
 const LAYERS: &[&str] = &[
-    "base", "capture", "wire", "flow", "tls", "pop3", "session", "mail", "pipeline", "view", "output",
+    "base", "capture", "wire", "flow", "tls", "pop3", "mail", "session", "pipeline", "view", "output",
     "teach", "tui", "cli",
 ];
 
