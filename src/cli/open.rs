@@ -50,6 +50,9 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
+/// Where the interactive view's save key (`x`) writes, under the current directory.
+const SAVE_DIR: &str = "pop3scope-saved";
+
 /// Files smaller than this are read too fast for a progress bar to help.
 const PROGRESS_MIN_BYTES: u64 = 50_000_000;
 
@@ -86,12 +89,17 @@ pub(super) fn open(args: OpenArgs) -> anyhow::Result<()> {
 
     let config = args.connections.config(None);
     if args.display.interactive() && !args.flows && args.export_streams.is_none() {
-        let source = if args.file == Path::new("-") {
-            "standard input".to_string()
+        let (source, save) = if args.file == Path::new("-") {
+            ("standard input".to_string(), None)
         } else {
-            name
+            let file = args.file.clone();
+            let save = crate::tui::SaveTo {
+                dir: PathBuf::from(SAVE_DIR),
+                reopen: Box::new(move || CaptureReader::new(ReadAhead::new(File::open(&file)?))),
+            };
+            (name, Some(save))
         };
-        return open_interactive(reader, args.display.app(source), config, size, read);
+        return open_interactive(reader, args.display.app(source), config, size, read, save);
     }
     let format = if args.display.json {
         Format::Json
@@ -158,6 +166,7 @@ fn open_interactive(
     config: Config,
     size: Option<u64>,
     read: Arc<AtomicU64>,
+    save: Option<crate::tui::SaveTo>,
 ) -> anyhow::Result<()> {
     let name = app.source.clone();
     let progress = move || match size {
@@ -168,6 +177,6 @@ fn open_interactive(
         _ => format!("reading: {} MB", read.load(Ordering::Relaxed) >> 20),
     };
     let (stats, result) =
-        crate::tui::browse_capture(reader, app, config, progress).context("the terminal")?;
+        crate::tui::browse_capture(reader, app, config, progress, save).context("the terminal")?;
     report_read_result(&name, result, &stats)
 }

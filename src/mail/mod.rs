@@ -9,7 +9,11 @@
 //! [`MAX_PARTS`] parts listed (the rest counted), nested messages followed [`MAX_DEPTH`] deep,
 //! header texts cut at [`MAX_TEXT`] characters.
 
-use mail_parser::{Address, MessageParser, MimeHeaders, PartType};
+use std::borrow::Cow;
+
+use mail_parser::decoders::base64::base64_decode;
+use mail_parser::decoders::quoted_printable::quoted_printable_decode;
+use mail_parser::{Address, Encoding, Message, MessageParser, MessagePart, MimeHeaders, PartType};
 use md5::{Digest, Md5};
 
 use crate::base::hex;
@@ -136,7 +140,7 @@ pub fn read_with(raw: &[u8], complete: bool, attachment: &mut dyn FnMut(usize, &
 
 /// Lists the parts of `message` at `depth`, and of the messages inside it.
 fn walk(
-    message: &mail_parser::Message<'_>,
+    message: &Message<'_>,
     depth: u32,
     facts: &mut MessageFacts,
     on_attachment: &mut dyn FnMut(usize, &[u8]),
@@ -166,15 +170,19 @@ fn walk(
                 None => ct.ctype().to_ascii_lowercase(),
             },
         );
-        let contents: &[u8] = match &part.body {
-            PartType::Multipart(_) | PartType::Message(_) => &[],
-            _ => part.contents(),
-        };
         let hashed = attachment && !matches!(part.body, PartType::Multipart(_));
-        let bytes_for_hash: &[u8] = match &part.body {
-            PartType::Message(inner) => inner.raw_message(),
-            _ => contents,
+        let bytes_for_hash: Cow<'_, [u8]> = match &part.body {
+            PartType::Multipart(_) => Cow::Borrowed(&[]),
+            PartType::Message(inner) => Cow::Borrowed(inner.raw_message()),
+            // mail-parser turns a text part into UTF-8; its octets are what was attached.
+            PartType::Text(text) | PartType::Html(text)
+                if hashed || part.encoding == Encoding::None || !is_utf8(part, text) =>
+            {
+                octets_as_sent(message, part)
+            }
+            _ => Cow::Borrowed(part.contents()),
         };
+        let bytes_for_hash = &bytes_for_hash[..];
         facts.attachments += u64::from(attachment);
         if part.is_encoding_problem && facts.problems.len() < MAX_PROBLEMS {
             facts.problems.push(format!(
@@ -208,6 +216,35 @@ fn walk(
             }
         }
     }
+}
+
+/// A part's content with its transfer encoding (base64, quoted-printable) undone and nothing
+/// else: the octets the sender attached, as Zeek's files.log hashes them.
+fn octets_as_sent<'x>(message: &'x Message<'_>, part: &MessagePart<'_>) -> Cow<'x, [u8]> {
+    // The buffer the part's offsets point into (`raw_message()` is only the message's own
+    // span of it).
+    let raw = message
+        .raw_message
+        .get(part.raw_body_offset() as usize..part.raw_end_offset() as usize)
+        .unwrap_or_default();
+    let decoded = match part.encoding {
+        Encoding::Base64 => base64_decode(raw),
+        Encoding::QuotedPrintable => quoted_printable_decode(raw),
+        Encoding::None => None,
+    };
+    decoded.map_or(Cow::Borrowed(raw), Cow::Owned)
+}
+
+/// Whether a text part was UTF-8 (or ASCII) as sent, so that mail-parser's `text` is its
+/// octets unchanged: no charset turned into UTF-8, no invalid byte replaced.
+fn is_utf8(part: &MessagePart<'_>, text: &str) -> bool {
+    let charset = part.content_type().and_then(|ct| ct.attribute("charset"));
+    let declared = charset.is_none_or(|c| {
+        ["utf-8", "utf8", "us-ascii", "ascii"]
+            .iter()
+            .any(|name| c.eq_ignore_ascii_case(name))
+    });
+    declared && !text.contains(char::REPLACEMENT_CHARACTER)
 }
 
 fn first_address(address: &Address<'_>) -> Option<String> {

@@ -132,3 +132,38 @@ fn no_headers_at_all_is_a_problem_said() {
     assert!(!facts.complete);
     assert_eq!(facts.problems.len(), 1);
 }
+
+#[test]
+fn a_text_attachment_in_latin_1_is_hashed_and_extracted_as_sent_not_as_utf_8() {
+    // "café\r\n" in ISO-8859-1 (é is 0xE9): as base64, as quoted-printable and as 8bit.
+    let as_sent: &[u8] = b"caf\xe9\r\n";
+    let message = [
+        &b"Content-Type: multipart/mixed; boundary=b\r\n\r\n"[..],
+        b"--b\r\nContent-Type: text/plain; charset=iso-8859-1\r\n\r\nHello.\r\n",
+        b"--b\r\nContent-Type: text/plain; charset=iso-8859-1\r\nContent-Disposition: attachment; filename=a.txt\r\n",
+        b"Content-Transfer-Encoding: base64\r\n\r\nY2Fm6Q0K\r\n",
+        b"--b\r\nContent-Type: text/plain; charset=iso-8859-1\r\nContent-Disposition: attachment; filename=b.txt\r\n",
+        b"Content-Transfer-Encoding: quoted-printable\r\n\r\ncaf=E9\r\n\r\n",
+        b"--b\r\nContent-Type: text/plain; charset=iso-8859-1\r\nContent-Disposition: attachment; filename=c.txt\r\n",
+        b"Content-Transfer-Encoding: 8bit\r\n\r\ncaf\xe9\r\n\r\n",
+        b"--b--\r\n",
+    ]
+    .concat();
+    let mut extracted = Vec::new();
+    let facts = read_with(&message, true, &mut |part, bytes| {
+        extracted.push((part, bytes.to_vec()))
+    });
+    let sha256 = hex(ring::digest::digest(&ring::digest::SHA256, as_sent).as_ref());
+    let attachments: Vec<&PartFacts> = facts.parts.iter().filter(|p| p.attachment).collect();
+    assert_eq!(attachments.len(), 3, "{facts:#?}");
+    for part in attachments {
+        assert_eq!(part.size, as_sent.len() as u64, "{part:?}");
+        assert_eq!(part.sha256.as_deref(), Some(sha256.as_str()), "{part:?}");
+    }
+    assert!(
+        extracted.iter().all(|(_, bytes)| bytes == as_sent),
+        "{extracted:?}"
+    );
+    // The text of the message counts its octets too, not the UTF-8 they become.
+    assert_eq!(facts.parts[1].size, "Hello.".len() as u64);
+}

@@ -57,6 +57,8 @@ pub struct Extractor {
     entries: Vec<Entry>,
     /// Messages retrieved again, not written twice.
     duplicates: u64,
+    /// Only this exchange's message is written (the terminal view's save key).
+    only: Option<(SessionId, u32)>,
     error: Option<io::Error>,
 }
 
@@ -73,8 +75,31 @@ impl Extractor {
             sessions: HashMap::new(),
             entries: Vec::new(),
             duplicates: 0,
+            only: None,
             error: None,
         })
+    }
+
+    /// Writes only the message of exchange `exchange` of session `session`, and stops once it
+    /// is written.
+    pub fn only(mut self, session: SessionId, exchange: u32) -> Extractor {
+        self.only = Some((session, exchange));
+        self
+    }
+
+    /// The files written, each message followed by its attachments; no manifest (for a single
+    /// message saved from the terminal view).
+    pub fn into_files(self) -> io::Result<Vec<String>> {
+        if let Some(error) = self.error {
+            return Err(error);
+        }
+        Ok(self
+            .entries
+            .into_iter()
+            .flat_map(|entry| {
+                std::iter::once(entry.file).chain(entry.attachments.into_iter().map(|a| a.file))
+            })
+            .collect())
     }
 
     /// Where the files go.
@@ -96,6 +121,12 @@ impl Extractor {
     }
 
     fn exchange(&mut self, session: SessionId, exchange: &Exchange) -> io::Result<()> {
+        if self
+            .only
+            .is_some_and(|wanted| wanted != (session, exchange.index))
+        {
+            return Ok(());
+        }
         let Some(body) = exchange.reply.as_ref().and_then(|r| r.body.as_ref()) else {
             return Ok(());
         };
@@ -200,7 +231,7 @@ impl SessionSink for Extractor {
     }
 
     fn stopped(&self) -> bool {
-        self.error.is_some()
+        self.error.is_some() || (self.only.is_some() && !self.entries.is_empty())
     }
 }
 

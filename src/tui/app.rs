@@ -4,6 +4,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, Mo
 use ratatui::layout::{Position as Cell, Rect};
 
 use crate::pop3::{Phase, Status};
+use crate::session::SessionId;
 use crate::teach::classroom::{Class, Invitation};
 use crate::teach::lesson::{Lang, PaneName, QuestionKind, Replay};
 use crate::view::timeline::{LineKind, Record, SessionView, Timeline};
@@ -41,6 +42,7 @@ pub enum Action {
     ShowLadder,
     ShowMailbox,
     ToggleWireView,
+    SaveMessage,
     Search,
     NextMatch,
     PreviousMatch,
@@ -110,6 +112,12 @@ pub const KEYS: &[(&[Key], Action, &str, Option<&str>)] = &[
         &[ch('w')],
         Action::ToggleWireView,
         "detail: wire bytes / meaning",
+        None,
+    ),
+    (
+        &[ch('x')],
+        Action::SaveMessage,
+        "save the message of a RETR or TOP, and its attachments",
         None,
     ),
     (
@@ -299,6 +307,9 @@ pub struct App {
     pub follow: bool,
     pub quit: bool,
     pub areas: Areas,
+    /// Saves the message of an exchange (session, exchange index) in the background and says
+    /// where on the bottom line; `None` when there is no capture file to read it again from.
+    pub saver: Option<Box<dyn FnMut(SessionId, u32) + Send>>,
 }
 
 impl App {
@@ -326,7 +337,33 @@ impl App {
             follow: false,
             quit: false,
             areas: Areas::default(),
+            saver: None,
         }
+    }
+
+    /// Asks the saver for the selected exchange's message, or says why it cannot be saved.
+    fn save_message(&mut self) {
+        let selected = self.selected_session().and_then(|session| {
+            let exchange = session.exchange_of(self.line)?;
+            let retrieved = session
+                .exchanges
+                .iter()
+                .position(|e| std::ptr::eq(e, exchange))
+                .and_then(|n| session.facts[n].message.as_ref())
+                .is_some();
+            Some((session.info.id, exchange.index, retrieved))
+        });
+        self.message = Some(match (selected, self.saver.as_mut()) {
+            (Some((session, exchange, true)), Some(save)) => {
+                save(session, exchange);
+                format!("saving the message of exchange {exchange}…")
+            }
+            (Some((_, _, true)), None) => {
+                "saving needs a capture file to read again: capture with sniff -w FILE, then open it"
+                    .to_string()
+            }
+            _ => "x saves a retrieved message: select a RETR or TOP answered +OK".to_string(),
+        });
     }
 
     pub fn selected_session(&self) -> Option<&SessionView> {
@@ -633,6 +670,7 @@ impl App {
                     ));
                 }
             }
+            Action::SaveMessage => self.save_message(),
             Action::Search => {
                 self.prompt = Some(Prompt {
                     kind: PromptKind::Search,

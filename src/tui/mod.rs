@@ -22,8 +22,14 @@ pub use app::{
 pub use term::{Feed, run};
 pub use view::draw;
 
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc::SyncSender;
+
 use crate::capture::{CaptureError, CaptureReader};
+use crate::output::Extractor;
 use crate::pipeline::{self, Config, EngineStats};
+use crate::session::SessionId;
 use crate::view::timeline::{Record, Recorder};
 
 /// Browses a capture while a second thread reads it: the first screen comes at once, whatever
@@ -32,11 +38,15 @@ use crate::view::timeline::{Record, Recorder};
 /// error that cut the file short, if any (the frames before it were shown).
 pub fn browse_capture(
     mut reader: CaptureReader,
-    app: App,
+    mut app: App,
     config: Config,
     progress: impl Fn() -> String + Send + 'static,
+    save: Option<SaveTo>,
 ) -> std::io::Result<(EngineStats, Result<(), CaptureError>)> {
     let (feed, records) = std::sync::mpsc::sync_channel(256);
+    if let Some(save) = save {
+        app.saver = Some(save.saver(config.clone(), feed.clone()));
+    }
     let loader = std::thread::spawn(move || {
         let recorder = Recorder::new(|record| feed.send(Feed::Record(record)).is_ok());
         let mut sessions = config.sessions(recorder);
@@ -55,6 +65,45 @@ pub fn browse_capture(
     match loader.join() {
         Ok(read) => Ok(read),
         Err(panic) => std::panic::resume_unwind(panic),
+    }
+}
+
+/// Where the save key (`x`) writes a message, and how to read the capture again for its bytes:
+/// the timeline keeps only a preview of each reply, so memory stays bounded whatever the file.
+pub struct SaveTo {
+    /// The directory the message and its attachments go to, made if missing.
+    pub dir: PathBuf,
+    /// Opens the capture again from its start.
+    pub reopen: Box<dyn Fn() -> Result<CaptureReader, CaptureError> + Send + Sync>,
+}
+
+impl SaveTo {
+    /// A saver for the app: each call reads the capture again on its own thread, writes the
+    /// exchange's message with [`Extractor::only`], and says where on the bottom line.
+    fn saver(self, config: Config, feed: SyncSender<Feed>) -> Box<dyn FnMut(SessionId, u32) + Send> {
+        let save = Arc::new(self);
+        Box::new(move |session, exchange| {
+            let (save, config, feed) = (save.clone(), config.clone(), feed.clone());
+            std::thread::spawn(move || {
+                let said = match save.write(&config, session, exchange) {
+                    Ok(files) if files.is_empty() => {
+                        format!("exchange {exchange} of session {session} was not found again in the capture")
+                    }
+                    Ok(files) => format!("saved in {}: {}", save.dir.display(), files.join(", ")),
+                    Err(error) => format!("could not save: {error}"),
+                };
+                let _ = feed.send(Feed::Message(said));
+            });
+        })
+    }
+
+    fn write(&self, config: &Config, session: SessionId, exchange: u32) -> std::io::Result<Vec<String>> {
+        let mut reader = (self.reopen)().map_err(std::io::Error::other)?;
+        let extractor = Extractor::new(&self.dir)?.only(session, exchange);
+        let mut sessions = config.sessions(extractor);
+        let (_, result) = pipeline::analyze(&mut reader, config, &mut sessions, || {});
+        result.map_err(std::io::Error::other)?;
+        sessions.into_sink().into_files()
     }
 }
 

@@ -26,6 +26,8 @@ pub enum Feed {
     Status(String),
     /// Something the user must know about what is shown (a damaged file): stays on screen.
     Warning(String),
+    /// A word for the bottom line, shown once (where a message was saved).
+    Message(String),
 }
 
 /// Time spent taking records (or waiting for them) before the screen is drawn again and the
@@ -125,6 +127,10 @@ pub fn run(mut app: App, feed: Receiver<Feed>) -> io::Result<App> {
                     }
                     Ok(Feed::Warning(warning)) => {
                         app.warning = Some(warning);
+                        dirty = true;
+                    }
+                    Ok(Feed::Message(message)) => {
+                        app.message = Some(message);
                         dirty = true;
                     }
                     Err(RecvTimeoutError::Timeout) => break,

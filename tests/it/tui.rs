@@ -219,6 +219,52 @@ fn in_tmux_open_navigate_and_quit_restores_the_terminal() {
 }
 
 #[test]
+fn in_tmux_x_saves_the_selected_message_as_extract_would() {
+    // captures/27-mime.pcap: carol's RETR 1 is the conversation's ninth line, exchange 4.
+    let capture = captures_dir().join("27-mime.pcap");
+    let here = tempfile::tempdir().unwrap();
+    let command = format!(
+        "cd {} && {} open {}",
+        here.path().display(),
+        binary(),
+        capture.display()
+    );
+    let Some(tmux) = Tmux::start("save", &command) else {
+        return;
+    };
+    tmux.wait_for("Conversation · session 1");
+    tmux.keys(&["x"]);
+    tmux.wait_for("x saves a retrieved message");
+    tmux.keys(&["j", "j", "j", "j", "j", "j", "j", "j", "x"]);
+    tmux.wait_for("saved in pop3scope-saved");
+    tmux.keys(&["q"]);
+    assert_restored(&tmux.wait_for("STTY-END"), 0);
+
+    let extracted = tempfile::tempdir().unwrap();
+    crate::util::bin()
+        .args(["open", "--extract"])
+        .arg(extracted.path())
+        .arg(&capture)
+        .assert()
+        .success();
+    let saved = here.path().join("pop3scope-saved");
+    let mut names: Vec<String> = std::fs::read_dir(&saved)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 3, "the message and its two attachments: {names:?}");
+    for name in names {
+        assert!(name.starts_with("s00001-x00004"), "{name}");
+        assert_eq!(
+            std::fs::read(saved.join(&name)).unwrap(),
+            std::fs::read(extracted.path().join(&name)).unwrap(),
+            "{name}"
+        );
+    }
+}
+
+#[test]
 fn in_tmux_ctrl_c_quits_and_restores_the_terminal() {
     let capture = captures_dir().join("01-full-session.pcap");
     let command = format!("{} open {}", binary(), capture.display());
