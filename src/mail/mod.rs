@@ -117,25 +117,70 @@ pub fn read(raw: &[u8], complete: bool) -> MessageFacts {
 /// Reads a message, handing each attachment's decoded content to `attachment` with the index
 /// of its part in [`MessageFacts::parts`] (for `--extract`).
 pub fn read_with(raw: &[u8], complete: bool, attachment: &mut dyn FnMut(usize, &[u8])) -> MessageFacts {
+    read_parsed(raw, complete, attachment, true)
+}
+
+/// [`read_with`], with or without the shortcut for a message that is one plain text part.
+fn read_parsed(
+    raw: &[u8],
+    complete: bool,
+    attachment: &mut dyn FnMut(usize, &[u8]),
+    shortcut: bool,
+) -> MessageFacts {
     let mut facts = MessageFacts {
         octets: raw.len() as u64,
         complete,
         ..MessageFacts::default()
     };
-    let Some(message) = MessageParser::default().parse(raw) else {
+    let parser = MessageParser::default();
+    if shortcut && let Some((headers, body)) = one_text_part(&parser, raw) {
+        describe(&headers, &mut facts);
+        facts
+            .parts
+            .push(part_facts(&headers.parts[0], 0, false, body, false));
+        return facts;
+    }
+    let Some(message) = parser.parse(raw) else {
         facts
             .problems
             .push("no message could be read (no header lines)".to_string());
         return facts;
     };
+    describe(&message, &mut facts);
+    walk(&message, 0, &mut facts, attachment);
+    facts
+}
+
+/// The headers a reader asks first.
+fn describe(message: &Message<'_>, facts: &mut MessageFacts) {
     facts.from = message.from().and_then(first_address);
     facts.to = message.to().map(all_addresses).unwrap_or_default();
     facts.cc = message.cc().map(all_addresses).unwrap_or_default();
     facts.subject = message.subject().map(cut);
     facts.date = message.date().map(|d| d.to_rfc3339());
     facts.message_id = message.message_id().map(cut);
-    walk(&message, 0, &mut facts, attachment);
-    facts
+}
+
+/// Most mail is one text part, sent as it is: then only its headers need parsing, and its size
+/// is the octets after them. mail-parser would turn the whole text into UTF-8 (a table lookup
+/// per byte, even for US-ASCII) for nothing pop3scope shows. The headers, and the body.
+fn one_text_part<'x>(parser: &MessageParser, raw: &'x [u8]) -> Option<(Message<'x>, &'x [u8])> {
+    let end = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let headers = parser.parse_headers(&raw[..end + 2])?;
+    let part = headers.parts.first()?;
+    let text = part.content_type().is_none_or(|ct| {
+        ct.ctype().eq_ignore_ascii_case("text")
+            && ct
+                .subtype()
+                .is_some_and(|sub| sub.eq_ignore_ascii_case("plain") || sub.eq_ignore_ascii_case("html"))
+    });
+    let as_sent = part.content_transfer_encoding().is_none_or(|e| {
+        ["7bit", "8bit", "binary"]
+            .iter()
+            .any(|plain| e.eq_ignore_ascii_case(plain))
+    });
+    let plain = text && as_sent && part.content_disposition().is_none() && part.headers.len() > 0;
+    plain.then(|| (headers, &raw[end + 4..]))
 }
 
 /// Lists the parts of `message` at `depth`, and of the messages inside it.
@@ -163,13 +208,6 @@ fn walk(
             continue;
         }
         let attachment = message.attachments.contains(&(id as u32));
-        let content_type = part.content_type().map_or_else(
-            || "text/plain".to_string(),
-            |ct| match ct.subtype() {
-                Some(sub) => format!("{}/{}", ct.ctype(), sub).to_ascii_lowercase(),
-                None => ct.ctype().to_ascii_lowercase(),
-            },
-        );
         let hashed = attachment && !matches!(part.body, PartType::Multipart(_));
         let bytes_for_hash: Cow<'_, [u8]> = match &part.body {
             PartType::Multipart(_) => Cow::Borrowed(&[]),
@@ -193,21 +231,9 @@ fn walk(
         if hashed {
             on_attachment(facts.parts.len(), bytes_for_hash);
         }
-        facts.parts.push(PartFacts {
-            depth: depths[id],
-            content_type,
-            charset: part
-                .content_type()
-                .and_then(|ct| ct.attribute("charset"))
-                .map(cut),
-            encoding: part.content_transfer_encoding().map(cut),
-            file_name: part.attachment_name().map(cut),
-            content_id: part.content_id().map(cut),
-            attachment,
-            size: bytes_for_hash.len() as u64,
-            sha256: hashed.then(|| hex(ring::digest::digest(&ring::digest::SHA256, bytes_for_hash).as_ref())),
-            md5: hashed.then(|| hex(&Md5::digest(bytes_for_hash))),
-        });
+        facts
+            .parts
+            .push(part_facts(part, depths[id], attachment, bytes_for_hash, hashed));
         if let PartType::Message(inner) = &part.body {
             if depths[id] + 1 < MAX_DEPTH {
                 walk(inner, depths[id] + 1, facts, on_attachment);
@@ -215,6 +241,37 @@ fn walk(
                 facts.parts_not_listed += inner.parts.len() as u64;
             }
         }
+    }
+}
+
+/// What one part says about itself; `content` is what it holds, transfer encoding undone.
+fn part_facts(
+    part: &MessagePart<'_>,
+    depth: u32,
+    attachment: bool,
+    content: &[u8],
+    hashed: bool,
+) -> PartFacts {
+    PartFacts {
+        depth,
+        content_type: part.content_type().map_or_else(
+            || "text/plain".to_string(),
+            |ct| match ct.subtype() {
+                Some(sub) => format!("{}/{}", ct.ctype(), sub).to_ascii_lowercase(),
+                None => ct.ctype().to_ascii_lowercase(),
+            },
+        ),
+        charset: part
+            .content_type()
+            .and_then(|ct| ct.attribute("charset"))
+            .map(cut),
+        encoding: part.content_transfer_encoding().map(cut),
+        file_name: part.attachment_name().map(cut),
+        content_id: part.content_id().map(cut),
+        attachment,
+        size: content.len() as u64,
+        sha256: hashed.then(|| hex(ring::digest::digest(&ring::digest::SHA256, content).as_ref())),
+        md5: hashed.then(|| hex(&Md5::digest(content))),
     }
 }
 

@@ -167,3 +167,61 @@ fn a_text_attachment_in_latin_1_is_hashed_and_extracted_as_sent_not_as_utf_8() {
     // The text of the message counts its octets too, not the UTF-8 they become.
     assert_eq!(facts.parts[1].size, "Hello.".len() as u64);
 }
+
+mod shortcut {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Header lines a one-part message may carry, the shortcut's conditions among them.
+    fn header() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec![
+            "Subject: =?UTF-8?B?5L2g5aW9?=\r\n",
+            "From: Ann <ann@example.test>\r\n",
+            "To: b@example.test, =?ISO-8859-1?Q?Andr=E9?= <c@example.test>\r\n",
+            "Date: Sun, 29 Nov 2026 10:00:00 +0800\r\n",
+            "Message-ID: <x@y>\r\n",
+            "Content-Type: text/plain; charset=us-ascii\r\n",
+            "Content-Type: text/plain; charset=iso-8859-1\r\n",
+            "Content-Type: TEXT/HTML; charset=utf-8\r\n",
+            "Content-Type: text/plain; name=\"a.txt\"\r\n",
+            "Content-Type: text/enriched\r\n",
+            "Content-Type: image/png\r\n",
+            "Content-Type: multipart/mixed; boundary=b\r\n",
+            "Content-Transfer-Encoding: 7bit\r\n",
+            "Content-Transfer-Encoding: 8BIT\r\n",
+            "Content-Transfer-Encoding: base64\r\n",
+            "Content-Disposition: attachment; filename=a.txt\r\n",
+            "Content-Disposition: inline\r\n",
+            "X-Folded: one\r\n two\r\n",
+            "not a header line\r\n",
+        ])
+    }
+
+    fn body() -> impl Strategy<Value = Vec<u8>> {
+        prop::collection::vec(
+            prop::sample::select(vec![
+                &b"Hello.\r\n"[..],
+                b"caf\xe9 \xff\xfe\r\n",
+                b"\r\n",
+                b"--b\r\n",
+                b"aGVsbG8K\r\n",
+                b"=E9=\r\n",
+            ]),
+            0..6,
+        )
+        .prop_map(|lines| lines.concat())
+    }
+
+    proptest! {
+        #[test]
+        fn reads_a_one_part_message_as_the_whole_parse_does(
+            headers in prop::collection::vec(header(), 0..6),
+            body in body(),
+        ) {
+            let raw = [headers.concat().as_bytes(), b"\r\n", &body].concat();
+            let whole = read_parsed(&raw, true, &mut |_, _| {}, false);
+            let short = read_parsed(&raw, true, &mut |_, _| {}, true);
+            prop_assert_eq!(short, whole);
+        }
+    }
+}
