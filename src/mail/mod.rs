@@ -179,7 +179,7 @@ fn one_text_part<'x>(parser: &MessageParser, raw: &'x [u8]) -> Option<(Message<'
             .iter()
             .any(|plain| e.eq_ignore_ascii_case(plain))
     });
-    let plain = text && as_sent && part.content_disposition().is_none() && part.headers.len() > 0;
+    let plain = text && as_sent && part.content_disposition().is_none() && !part.headers.is_empty();
     plain.then(|| (headers, &raw[end + 4..]))
 }
 
