@@ -48,6 +48,10 @@ struct EscapeHidden;
 
 impl serde_json::ser::Formatter for EscapeHidden {
     fn write_string_fragment<W: ?Sized + Write>(&mut self, writer: &mut W, fragment: &str) -> io::Result<()> {
+        // Nearly all of it is ASCII, which hides nothing: checked a word at a time.
+        if fragment.is_ascii() {
+            return writer.write_all(fragment.as_bytes());
+        }
         let mut start = 0;
         for (at, c) in fragment.char_indices() {
             if is_hidden_format(c) {
