@@ -8,6 +8,13 @@
 //! 1.2 and below (subject, issuer, validity, names, self-signed), and alerts. Bounded: at most
 //! [`MAX_HANDSHAKE`] bytes of handshake kept per direction, records counted whatever their
 //! size; after a gap a direction is only counted. Parsing is tls-parser's and x509-parser's.
+//!
+//! Given a [`KeyLog`], it also decrypts ([`decrypt`]): once the ServerHello names the version
+//! and suite, each whole record is opened with the session's secrets and the application data
+//! is handed on ([`TlsObserver::take_plaintext`]) for the POP3 decoder to read as if it were
+//! clear. What stops decryption (no key, a suite not supported, a record that does not
+//! authenticate, a record cut short) is a [`TlsProblem`], and the rest goes on. Records wait
+//! for their keys (a key log still being written) up to [`MAX_WAITING`] bytes.
 
 use md5::{Digest, Md5};
 use tls_parser::{
@@ -15,8 +22,21 @@ use tls_parser::{
     parse_tls_message_handshake, parse_tls_record_header,
 };
 
+use std::sync::Arc;
+
 use crate::base::Direction;
 use crate::base::hex;
+
+pub mod decrypt;
+mod keylog;
+
+pub use decrypt::Refusal;
+pub use keylog::{KeyLog, Secrets};
+
+use decrypt::Decryptor;
+
+/// Bytes of sealed records kept while their session's keys are not in the key log yet.
+pub const MAX_WAITING: usize = 1 << 20;
 
 /// Handshake bytes kept per direction at most (a certificate chain fits many times over).
 pub const MAX_HANDSHAKE: usize = 64 * 1024;
@@ -54,6 +74,34 @@ pub struct TlsFacts {
     pub application_records: [u64; 2],
     /// Bytes of application-data records each way, headers included.
     pub application_bytes: [u64; 2],
+    /// Records opened with the key log, each way.
+    pub decrypted_records: [u64; 2],
+}
+
+/// Why a TLS session, or one of its directions, is not (or no longer) decrypted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TlsProblem {
+    /// The key log has no secrets for this session (its ClientHello random).
+    NoKey,
+    /// The suite the server chose is not one pop3scope decrypts.
+    Unsupported(String),
+    /// A record of this direction did not authenticate: the key is wrong, or the bytes were
+    /// damaged. The direction is not decrypted from there.
+    NotAuthentic(Direction),
+    /// A gap, or the end of the capture, cut a record of this direction.
+    RecordCut(Direction),
+}
+
+/// Where decryption stands.
+enum Crypto {
+    /// No key log.
+    Off,
+    /// Before the ServerHello, or waiting for the key log to have this session's secrets:
+    /// sealed records (side, header, body) are kept.
+    Waiting(Vec<(usize, [u8; 5], Vec<u8>)>),
+    On(Box<Decryptor>),
+    /// Given up: the reason was said.
+    Refused,
 }
 
 /// One certificate of the server's chain.
@@ -88,24 +136,186 @@ struct Side {
     encrypted: bool,
     /// A gap, or more handshake than kept: only counted from now on.
     blind: bool,
+    /// Decrypting: the current record's header and the body so far.
+    sealed_header: [u8; 5],
+    sealed: Vec<u8>,
+    /// Decrypting: a record failed to open, or a gap came; the direction is no longer opened.
+    stopped: bool,
 }
 
 /// Reads one TLS connection's two directions.
-#[derive(Default)]
 pub struct TlsObserver {
     sides: [Side; 2],
     facts: TlsFacts,
+    keylog: Option<Arc<KeyLog>>,
+    client_random: Option<[u8; 32]>,
+    /// From the ServerHello: TLS 1.3 or not, the suite, the server's random.
+    server_hello: Option<(bool, u16, Vec<u8>)>,
+    crypto: Crypto,
+    plaintext: [Vec<u8>; 2],
+    problems: Vec<TlsProblem>,
+}
+
+impl Default for TlsObserver {
+    fn default() -> Self {
+        TlsObserver::new(None)
+    }
 }
 
 impl TlsObserver {
+    /// An observer that decrypts with `keylog` when it is given.
+    pub fn new(keylog: Option<Arc<KeyLog>>) -> Self {
+        TlsObserver {
+            sides: Default::default(),
+            facts: TlsFacts::default(),
+            crypto: if keylog.is_some() {
+                Crypto::Waiting(Vec::new())
+            } else {
+                Crypto::Off
+            },
+            keylog,
+            client_random: None,
+            server_hello: None,
+            plaintext: Default::default(),
+            problems: Vec::new(),
+        }
+    }
+
     /// What was seen so far.
     pub fn facts(&self) -> &TlsFacts {
         &self.facts
     }
 
+    /// The application data decrypted in `dir` since the last call.
+    pub fn take_plaintext(&mut self, dir: Direction) -> Vec<u8> {
+        std::mem::take(&mut self.plaintext[dir.index()])
+    }
+
+    /// What stopped decryption since the last call.
+    pub fn take_problems(&mut self) -> Vec<TlsProblem> {
+        std::mem::take(&mut self.problems)
+    }
+
+    /// Whether records of this session are being opened.
+    pub fn decrypting(&self) -> bool {
+        matches!(self.crypto, Crypto::On(_))
+    }
+
     /// `len` bytes of `dir` are missing: its records can no longer be framed.
     pub fn gap(&mut self, dir: Direction) {
-        self.sides[dir.index()].blind = true;
+        let side = &mut self.sides[dir.index()];
+        side.blind = true;
+        if matches!(self.crypto, Crypto::On(_)) && !side.stopped {
+            side.stopped = true;
+            self.problems.push(TlsProblem::RecordCut(dir));
+        }
+    }
+
+    /// The connection ended: a record left half-read is cut; keys that never came are said
+    /// to be missing.
+    pub fn end(&mut self) {
+        self.retry_keys();
+        match self.crypto {
+            Crypto::On(_) => {
+                for dir in [Direction::ClientToServer, Direction::ServerToClient] {
+                    let side = &mut self.sides[dir.index()];
+                    let half_read = side.record.is_some() || !side.header.is_empty();
+                    if half_read && !side.stopped && !side.blind {
+                        side.stopped = true;
+                        self.problems.push(TlsProblem::RecordCut(dir));
+                    }
+                }
+            }
+            Crypto::Waiting(_) if self.server_hello.is_some() => {
+                self.crypto = Crypto::Refused;
+                self.problems.push(TlsProblem::NoKey);
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether the current record of `s` is kept whole to be opened.
+    fn keeps_records(&self, s: usize) -> bool {
+        !self.sides[s].stopped && matches!(self.crypto, Crypto::Waiting(_) | Crypto::On(_))
+    }
+
+    /// A whole record of `s` that is not handshake in the clear: opened, or kept for its keys.
+    fn sealed_record(&mut self, s: usize, header: [u8; 5], body: Vec<u8>) {
+        if let Crypto::Waiting(waiting) = &mut self.crypto {
+            waiting.push((s, header, body));
+            let held: usize = waiting.iter().map(|(_, _, body)| body.len()).sum();
+            if self.server_hello.is_some() {
+                self.retry_keys();
+            }
+            if held > MAX_WAITING && matches!(self.crypto, Crypto::Waiting(_)) {
+                self.crypto = Crypto::Refused;
+                self.problems.push(TlsProblem::NoKey);
+            }
+            return;
+        }
+        let Crypto::On(decryptor) = &mut self.crypto else {
+            return;
+        };
+        if header[0] == 20 {
+            decryptor.change_cipher_spec(s);
+            return;
+        }
+        if !decryptor.active(s) {
+            return;
+        }
+        match decryptor.open(s, header, &body) {
+            Ok(opened) => {
+                self.facts.decrypted_records[s] += 1;
+                match opened.content_type {
+                    23 => self.plaintext[s].extend_from_slice(&opened.plaintext),
+                    21 => {
+                        if let [level, description, ..] = opened.plaintext[..] {
+                            self.facts.alerts.push(alert_text(level, description));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Err(decrypt::NotAuthentic) => {
+                self.sides[s].stopped = true;
+                let dir = [Direction::ClientToServer, Direction::ServerToClient][s];
+                self.problems.push(TlsProblem::NotAuthentic(dir));
+            }
+        }
+    }
+
+    /// Looks the session's secrets up (again: a growing key log may have them now); once
+    /// found, the records kept for them are opened in order.
+    fn retry_keys(&mut self) {
+        let (Crypto::Waiting(_), Some(keylog), Some(random), Some((tls13, suite, server_random))) = (
+            &self.crypto,
+            &self.keylog,
+            &self.client_random,
+            &self.server_hello,
+        ) else {
+            return;
+        };
+        let decryptor = match Decryptor::new(*tls13, *suite, random, server_random, keylog.secrets(random)) {
+            Ok(decryptor) => decryptor,
+            Err(Refusal::NoKey) if keylog.is_growing() => return,
+            Err(Refusal::NoKey) => {
+                self.crypto = Crypto::Refused;
+                self.problems.push(TlsProblem::NoKey);
+                return;
+            }
+            Err(Refusal::Unsupported(name)) => {
+                self.crypto = Crypto::Refused;
+                self.problems.push(TlsProblem::Unsupported(name));
+                return;
+            }
+        };
+        let Crypto::Waiting(waiting) = std::mem::replace(&mut self.crypto, Crypto::On(Box::new(decryptor)))
+        else {
+            return;
+        };
+        for (s, header, body) in waiting {
+            self.sealed_record(s, header, body);
+        }
     }
 
     /// The next bytes of one direction.
@@ -126,6 +336,7 @@ impl TlsObserver {
                         side.blind = true;
                         return;
                     };
+                    side.sealed_header.copy_from_slice(&side.header);
                     side.header.clear();
                     side.record = Some((header.record_type, usize::from(header.len)));
                     self.facts.records[s] += 1;
@@ -143,6 +354,19 @@ impl TlsObserver {
                     let body = &input[..take];
                     input = &input[take..];
                     side.record = (left > take).then_some((kind, left - take));
+                    let clear =
+                        matches!(kind, TlsRecordType::Handshake | TlsRecordType::Alert) && !side.encrypted;
+                    if !clear && self.keeps_records(s) {
+                        let side = &mut self.sides[s];
+                        side.sealed.extend_from_slice(body);
+                        if side.record.is_none() {
+                            let header = side.sealed_header;
+                            let sealed = std::mem::take(&mut side.sealed);
+                            self.sealed_record(s, header, sealed);
+                        }
+                        continue;
+                    }
+                    let side = &mut self.sides[s];
                     match kind {
                         TlsRecordType::Handshake if !side.encrypted => {
                             if side.handshake.len() + body.len() > MAX_HANDSHAKE {
@@ -193,6 +417,7 @@ impl TlsObserver {
         let facts = &mut self.facts;
         match message {
             TlsMessageHandshake::ClientHello(hello) => {
+                self.client_random = hello.random.try_into().ok();
                 facts.client_hello_version = Some(version_name(hello.version.0));
                 let extensions = hello.ext.unwrap_or_default();
                 let parsed = parse_tls_extensions(extensions)
@@ -256,7 +481,10 @@ impl TlsObserver {
                                 _ => None,
                             })
                         });
-                facts.version = Some(version_name(chosen.unwrap_or(hello.version.0)));
+                let version = chosen.unwrap_or(hello.version.0);
+                facts.version = Some(version_name(version));
+                self.server_hello = Some((version == 0x0304, hello.cipher.0, hello.random.to_vec()));
+                self.retry_keys();
             }
             TlsMessageHandshake::Certificate(chain) => {
                 facts.certificates = chain
