@@ -210,7 +210,7 @@ fetchmail_run() {   # fetchmail_run keep|delete
 }
 
 # ------------------------------------------------------------------ record
-[ ${#ONLY[@]} -gt 0 ] || rm -f "$OUT/07-stls.keylog" "$OUT/22-pop3s-implicit-tls.keylog"
+[ ${#ONLY[@]} -gt 0 ] || rm -f "$OUT"/*.keylog
 
 run 01-full-session.pcap        -- py full
 run 02-wrong-password.pcap      -- py wrongpass
@@ -243,6 +243,8 @@ run 24-dot-stuffing.pcap        -- py dots
 run 25-two-phase-delete.pcap    -- py two-phase
 run 26-uidl-two-sessions.pcap   -- py uidl-sessions
 run 27-mime.pcap               -- py mime
+run 28-tls12-aes-gcm.pcap      -- py tls12-aes-gcm "$OUT/28-tls12-aes-gcm.keylog"
+run 29-tls12-chacha20.pcap     -- py tls12-chacha20 "$OUT/29-tls12-chacha20.keylog"
 
 chmod 644 "$OUT"/*.pcap "$OUT"/*.pcapng "$OUT"/*.keylog
 
@@ -287,7 +289,7 @@ sys.exit(1 if bad or not st else 0)
 done
 n=$(tshark -r "$OUT/14-reset-mid-retr.pcap" -Y 'tcp.flags.reset == 1' 2>/dev/null | wc -l)
 [ "$n" -ge 1 ] || fail "14 has no RST"; echo "14: $n RST segment(s)"
-for f in 07-stls.pcap 22-pop3s-implicit-tls.pcap; do
+for f in 07-stls.pcap 22-pop3s-implicit-tls.pcap 28-tls12-aes-gcm.pcap 29-tls12-chacha20.pcap; do
     n=$(tshark -r "$OUT/$f" -d tcp.port==110,tls -Y 'tls.handshake.type == 1' 2>/dev/null | wc -l)
     [ "$n" -ge 1 ] || fail "$f has no TLS ClientHello"; echo "$f: TLS ClientHello present"
 done

@@ -10,6 +10,7 @@ All credentials are FAKE.
 import base64
 import hashlib
 import hmac
+import os
 import poplib
 import socket
 import ssl
@@ -406,6 +407,41 @@ def s27_mime():
     log(p.quit())
 
 
+def tls12_context(keylog, ciphers):
+    # TLS 1.2 with one suite: the record protection of RFC 5246 rather than TLS 1.3's.
+    # OpenSSL appends to a key log: this capture's starts empty.
+    if os.path.exists(keylog):
+        os.remove(keylog)
+    ctx = tls_context(keylog)
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    ctx.set_ciphers(ciphers)
+    return ctx
+
+
+def s28_tls12_aes_gcm(keylog):
+    # port 995, TLS 1.2 with ECDHE-RSA-AES128-GCM-SHA256: a login and a retrieved message
+    p = poplib.POP3_SSL(HOST4, 995, timeout=30,
+                        context=tls12_context(keylog, "ECDHE-RSA-AES128-GCM-SHA256"))
+    log(p.getwelcome())
+    login(p)
+    log(p.list())
+    resp, lines, octets = p.retr(1)
+    log(resp, len(lines), octets)
+    log(p.quit())
+
+
+def s29_tls12_chacha20(keylog):
+    # STLS, then TLS 1.2 with ECDHE-RSA-CHACHA20-POLY1305: carol's message with attachments
+    p = POP3()
+    log(p.capa())
+    log(p.stls(tls12_context(keylog, "ECDHE-RSA-CHACHA20-POLY1305")))
+    login(p, ("carol", "messages"))
+    log(p.uidl())
+    resp, lines, octets = p.retr(1)
+    log(resp, len(lines), octets)
+    log(p.quit())
+
+
 SCENARIOS = {
     "full": s01_full_session,
     "wrongpass": s02_wrong_password,
@@ -430,6 +466,8 @@ SCENARIOS = {
     "two-phase": s25_two_phase_delete,
     "uidl-sessions": s26_uidl_two_sessions,
     "mime": s27_mime,
+    "tls12-aes-gcm": s28_tls12_aes_gcm,
+    "tls12-chacha20": s29_tls12_chacha20,
 }
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ mod sniff;
 use std::fs::File;
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -23,6 +24,7 @@ use crate::flow::FlowConfig;
 use crate::output::PrintOptions;
 use crate::pipeline::{Config, EngineStats};
 use crate::session::SessionConfig;
+use crate::tls::KeyLog;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -129,19 +131,70 @@ struct ConnectionArgs {
     /// `sniff`, every TCP packet is captured.
     #[arg(long)]
     detect: bool,
+
+    /// Decrypt TLS (port 995, and after STLS) with the secrets in FILE: the NSS key log a
+    /// client writes when SSLKEYLOGFILE is set (Wireshark's tls.keylog_file; `pop3scope serve
+    /// --keylog` writes one too). The POP3 inside is decoded as plain text is, and marked
+    /// decrypted; a session with no key keeps what its handshake shows. TLS 1.3, and TLS 1.2
+    /// with AES-GCM or ChaCha20-Poly1305. `sniff` follows FILE as it grows.
+    #[arg(long, value_name = "FILE")]
+    keylog: Option<std::path::PathBuf>,
 }
 
 impl ConnectionArgs {
     /// The configuration of the analysis, resolved once for the whole run.
-    fn config(&self, stop_after_exchanges: Option<u64>) -> Config {
+    fn config(&self, stop_after_exchanges: Option<u64>, keylog: Option<Arc<KeyLog>>) -> Config {
         Config {
             flow: self.flow_config(),
             session: SessionConfig {
                 stop_after_exchanges,
                 detect_beyond: self.detect.then(|| self.flow_config().ports),
+                keylog,
                 ..SessionConfig::default()
             },
         }
+    }
+
+    /// The key log `--keylog` names: read whole for a file, followed as it grows for a live
+    /// capture (a client writes its secrets as it connects).
+    fn keylog(&self, live: bool) -> anyhow::Result<Option<Arc<KeyLog>>> {
+        use anyhow::Context as _;
+        use std::io::Read as _;
+        let Some(path) = &self.keylog else {
+            return Ok(None);
+        };
+        let mut file = std::fs::File::open(path)
+            .with_context(|| format!("cannot open the key log {}", path.display()))?;
+        let mut text = Vec::new();
+        file.read_to_end(&mut text)
+            .with_context(|| format!("cannot read the key log {}", path.display()))?;
+        let keylog = if live {
+            KeyLog::growing()
+        } else {
+            KeyLog::complete("")
+        };
+        let whole = text.iter().rposition(|&b| b == b'\n').map_or(0, |at| at + 1);
+        keylog.add(&String::from_utf8_lossy(
+            &text[..if live { whole } else { text.len() }],
+        ));
+        if keylog.bad_lines() > 0 {
+            eprintln!(
+                "pop3scope: note: {} line(s) of {} are not LABEL <client random> <secret>; they are skipped",
+                keylog.bad_lines(),
+                path.display()
+            );
+        }
+        if !live && keylog.sessions() == 0 {
+            eprintln!(
+                "pop3scope: note: the key log {} holds no TLS secrets",
+                path.display()
+            );
+        }
+        let keylog = Arc::new(keylog);
+        if live {
+            follow_keylog(file, text[whole..].to_vec(), keylog.clone());
+        }
+        Ok(Some(keylog))
     }
 
     fn flow_config(&self) -> FlowConfig {
@@ -157,6 +210,32 @@ impl ConnectionArgs {
         }
         config
     }
+}
+
+/// Reads the lines a client appends to its key log while a live capture runs, every tenth of
+/// a second, on a thread of its own (it ends with the process).
+fn follow_keylog(mut file: std::fs::File, mut partial: Vec<u8>, keylog: Arc<KeyLog>) {
+    use std::io::Read as _;
+    std::thread::spawn(move || {
+        let mut chunk = vec![0; 64 * 1024];
+        loop {
+            match file.read(&mut chunk) {
+                Ok(0) => std::thread::sleep(std::time::Duration::from_millis(100)),
+                Ok(n) => {
+                    partial.extend_from_slice(&chunk[..n]);
+                    if let Some(end) = partial.iter().rposition(|&b| b == b'\n') {
+                        keylog.add(&String::from_utf8_lossy(&partial[..=end]));
+                        partial.drain(..=end);
+                    }
+                    // A line longer than any secret is not one: dropped, not kept growing.
+                    if partial.len() > 4096 {
+                        partial.clear();
+                    }
+                }
+                Err(_) => return,
+            }
+        }
+    });
 }
 
 /// How sessions are shown: `open` and `sniff` alike.

@@ -87,7 +87,7 @@ pub(super) fn open(args: OpenArgs) -> anyhow::Result<()> {
     })
     .with_context(|| name.clone())?;
 
-    let config = args.connections.config(None);
+    let config = args.connections.config(None, args.connections.keylog(false)?);
     if args.display.interactive() && !args.flows && args.export_streams.is_none() {
         let (source, save) = if args.file == Path::new("-") {
             ("standard input".to_string(), None)

@@ -66,7 +66,9 @@ pub(super) fn sniff(args: SniffArgs) -> anyhow::Result<()> {
             "no interface is up apart from loopback: name one with -i (see `pop3scope interfaces`), or use -i lo or -i any",
         )?,
     };
-    let config = args.connections.config(args.count);
+    let config = args
+        .connections
+        .config(args.count, args.connections.keylog(true)?);
     let expression = (!args.filter.is_empty()).then(|| args.filter.join(" "));
     // With --detect every TCP connection is looked at: no port filter in the kernel.
     let filter_ports: &[u16] = if config.flow.detect {

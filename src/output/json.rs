@@ -122,6 +122,7 @@ struct GreetingRecord<'a> {
     apop_timestamp: Option<JsonBytes<'a>>,
     phase: Phase,
     notes: Vec<NoteCode>,
+    decrypted: bool,
 }
 
 /// `{"type":"exchange", …}`: one client command with its reply.
@@ -143,7 +144,8 @@ struct GreetingRecord<'a> {
 /// - `notes`: anomaly codes (may be empty); `note_details`: a detail for each, same order.
 /// - `ts`: when the command was sent (the reply's time if there is no command); `reply_ts`,
 ///   `latency_ms`; `frames`: the frame numbers; `incomplete`: the reply was cut by a gap or
-///   never came; `missing_bytes`: how many bytes of the reply the capture lacks.
+///   never came; `decrypted`: read inside TLS with the key log (`--keylog`);
+///   `missing_bytes`: how many bytes of the reply the capture lacks.
 ///
 /// Written by hand rather than through serde: a capture holds many exchanges, and serde would
 /// escape every key and format every number through the general machinery.
@@ -259,6 +261,11 @@ fn write_exchange(
     } else {
         b"},\"incomplete\":false"
     });
+    out.extend_from_slice(if exchange.decrypted {
+        b",\"decrypted\":true"
+    } else {
+        b",\"decrypted\":false"
+    });
     out.extend_from_slice(b",\"missing_bytes\":");
     number(out, exchange.missing_bytes);
     out.extend_from_slice(b",\"capabilities\":");
@@ -355,6 +362,7 @@ struct CredentialRecord<'a> {
     secret: Option<Secret<'a>>,
     secret_is_digest: bool,
     accepted: Option<bool>,
+    decrypted: bool,
 }
 
 #[derive(Serialize)]
@@ -492,6 +500,7 @@ impl<W: Write> JsonPrinter<W> {
                     Phase::Unknown
                 },
                 notes: greeting.notes.iter().map(|n| n.code).collect(),
+                decrypted: greeting.decrypted,
             }),
             SessionEvent::Exchange {
                 session,
@@ -526,6 +535,7 @@ impl<W: Write> JsonPrinter<W> {
                 }),
                 secret_is_digest: credential.is_digest,
                 accepted: credential.accepted,
+                decrypted: credential.decrypted,
             }),
             SessionEvent::TlsStarted { session, at } => self.line(&position_record("tls", *session, *at)),
             SessionEvent::Note { session, note, at } => self.line(&note_record(*session, note, *at)),

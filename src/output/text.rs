@@ -30,6 +30,8 @@ pub struct TextPrinter<W: Write> {
     out: W,
     options: PrintOptions,
     error: Option<io::Error>,
+    /// The lines being written were read inside TLS, with the key log: each says so.
+    decrypted: bool,
 }
 
 const RESET: &str = "\x1b[0m";
@@ -51,6 +53,7 @@ impl<W: Write> TextPrinter<W> {
             out,
             options,
             error: None,
+            decrypted: false,
         }
     }
 
@@ -81,6 +84,15 @@ impl<W: Write> TextPrinter<W> {
         } else {
             who.to_string()
         };
+        let marked;
+        let comment = match (self.decrypted, comment.is_empty()) {
+            (false, _) => comment,
+            (true, true) => "decrypted",
+            (true, false) => {
+                marked = format!("decrypted · {comment}");
+                &marked
+            }
+        };
         if comment.is_empty() {
             writeln!(self.out, "{prefix} {who} {text}")
         } else {
@@ -104,6 +116,7 @@ impl<W: Write> TextPrinter<W> {
     }
 
     fn greeting(&mut self, session: u64, greeting: &Greeting) -> io::Result<()> {
+        self.decrypted = greeting.decrypted;
         let prefix = self.prefix(session, greeting.at.ts, Phase::Authorization, false);
         let comment = match (greeting.status, &greeting.apop_timestamp) {
             (Status::Ok, Some(_)) => "greeting: ready; the <…> timestamp offers APOP (RFC 1939 §7)",
@@ -122,6 +135,7 @@ impl<W: Write> TextPrinter<W> {
         message: Option<&MessageFacts>,
     ) -> io::Result<()> {
         let show = self.options.show_secrets;
+        self.decrypted = exchange.decrypted;
         if let (Some(command), Some(sent)) = (&exchange.command, exchange.sent) {
             let text = crate::view::explain::command_text(exchange, show);
             let prefix = self.prefix(session, sent.ts, exchange.phase, exchange.inferred);
@@ -256,11 +270,7 @@ impl<W: Write> TextPrinter<W> {
             )),
             _ => {}
         }
-        let clear = summary
-            .credentials
-            .iter()
-            .filter(|c| !c.is_digest && c.secret.is_some())
-            .count();
+        let clear = summary.credentials.iter().filter(|c| c.in_clear()).count();
         if clear > 0 {
             let plural = if clear == 1 { "" } else { "s" };
             parts.push(format!(
@@ -282,6 +292,7 @@ impl<W: Write> TextPrinter<W> {
     }
 
     fn write(&mut self, event: &SessionEvent<'_>) -> io::Result<()> {
+        self.decrypted = false;
         match event {
             SessionEvent::Started(info) => {
                 let how = match (info.implicit_tls, info.handshake) {
@@ -336,7 +347,7 @@ impl<W: Write> TextPrinter<W> {
                 let prefix = self.prefix(*session, at.ts, Phase::Tls, false);
                 writeln!(
                     self.out,
-                    "{prefix} -- TLS from here on: only sizes and timing can be seen (RFC 2595 §4)"
+                    "{prefix} -- TLS from here on: without its keys (--keylog) only sizes and timing can be seen (RFC 2595 §4)"
                 )
             }
             SessionEvent::Note { session, note, .. } => self.notes(*session, std::slice::from_ref(*note)),
@@ -410,6 +421,13 @@ fn tls_summary(tls: &crate::tls::TlsFacts) -> String {
     }
     for alert in &tls.alerts {
         words.push(format!("alert {alert}"));
+    }
+    if let [client, server] = tls.decrypted_records
+        && client + server > 0
+    {
+        words.push(format!(
+            "decrypted with the key log: {client} records from the client, {server} from the server"
+        ));
     }
     words.join(", ")
 }

@@ -10,7 +10,9 @@
 use std::collections::VecDeque;
 
 use crate::base::Direction;
-use crate::tls::{TlsFacts, TlsObserver};
+use std::sync::Arc;
+
+use crate::tls::{KeyLog, TlsFacts, TlsObserver, TlsProblem};
 
 use super::command::{Command, Verb};
 use super::notes::{Note, NoteCode};
@@ -121,6 +123,12 @@ pub struct Decoder {
     not_pop3: bool,
     /// Reads what the TLS handshake shows, once the session is TLS.
     tls_observer: Option<Box<TlsObserver>>,
+    /// Secrets to decrypt TLS with (`--keylog`).
+    keylog: Option<Arc<KeyLog>>,
+    /// Decrypted bytes of each direction so far: the offsets of positions inside TLS.
+    decrypted_offset: [u64; 2],
+    /// The bytes being read came out of TLS records: what they complete is marked decrypted.
+    reading_decrypted: bool,
 }
 
 /// Violations, with no exchange that made sense, after which a flow is judged not POP3 (Zeek's
@@ -134,6 +142,26 @@ fn side(dir: Direction) -> usize {
     match dir {
         Direction::ClientToServer => 0,
         Direction::ServerToClient => 1,
+    }
+}
+
+/// What stopped decryption, as a note.
+fn tls_note(problem: TlsProblem) -> Note {
+    let name = |dir: Direction| SIDE_NAMES[side(dir)];
+    match problem {
+        TlsProblem::NoKey => Note::new(NoteCode::TlsNoKey, "no key for this session in the key log"),
+        TlsProblem::Unsupported(suite) => Note::new(NoteCode::TlsUnsupported, suite),
+        TlsProblem::NotAuthentic(dir) => Note::new(
+            NoteCode::TlsNotAuthentic,
+            format!("a {} record does not open with the logged key", name(dir)),
+        ),
+        TlsProblem::RecordCut(dir) => Note::new(
+            NoteCode::TlsRecordCut,
+            format!(
+                "a {} record is cut short: the rest of that side is not decrypted",
+                name(dir)
+            ),
+        ),
     }
 }
 
@@ -199,7 +227,20 @@ impl Decoder {
             confirmed: false,
             not_pop3: false,
             tls_observer: options.implicit_tls.then(Box::default),
+            keylog: None,
+            decrypted_offset: [0; 2],
+            reading_decrypted: false,
         }
+    }
+
+    /// Decrypts the session's TLS (port 995, or after STLS) with the secrets of `keylog`, and
+    /// reads the POP3 inside as it reads plain text.
+    pub fn with_keylog(mut self, keylog: Arc<KeyLog>) -> Self {
+        if self.tls_observer.is_some() {
+            self.tls_observer = Some(Box::new(TlsObserver::new(Some(keylog.clone()))));
+        }
+        self.keylog = Some(keylog);
+        self
     }
 
     /// An estimate of the heap memory the decoder holds: partial lines, waiting commands, the
@@ -299,21 +340,72 @@ impl Decoder {
     }
 
     /// Feeds the next bytes of one direction.
-    pub fn bytes(&mut self, dir: Direction, mut input: &[u8], at: Position, out: &mut Vec<Pop3Event>) {
+    pub fn bytes(&mut self, dir: Direction, input: &[u8], at: Position, out: &mut Vec<Pop3Event>) {
         let s = side(dir);
         let chunk_start = self.stream_offset[s];
+        self.stream_offset[s] += input.len() as u64;
+        self.read(dir, input, chunk_start, at, out);
+    }
+
+    /// TLS records of one direction: counted, shown to the observer, and what it decrypts read
+    /// as POP3.
+    fn encrypted(&mut self, dir: Direction, input: &[u8], at: Position, out: &mut Vec<Pop3Event>) {
+        let s = side(dir);
+        self.tls_bytes[s] += input.len() as u64;
+        let Some(observer) = &mut self.tls_observer else {
+            return;
+        };
+        observer.bytes(dir, input);
+        self.decrypted(dir, at, out);
+    }
+
+    /// Reads what the observer decrypted in `dir`, and says what stopped it.
+    fn decrypted(&mut self, dir: Direction, at: Position, out: &mut Vec<Pop3Event>) {
+        let Some(observer) = &mut self.tls_observer else {
+            return;
+        };
+        let plaintext = observer.take_plaintext(dir);
+        for problem in observer.take_problems() {
+            out.push(Pop3Event::Note {
+                note: tls_note(problem),
+                at,
+            });
+        }
+        if plaintext.is_empty() {
+            return;
+        }
+        // The POP3 inside: after STLS the session is in AUTHORIZATION again (RFC 2595 §4); on
+        // port 995 the greeting comes first, as in the clear.
+        if self.phase == Phase::Tls {
+            self.phase = Phase::Authorization;
+        }
+        let s = side(dir);
+        let start = self.decrypted_offset[s];
+        self.decrypted_offset[s] += plaintext.len() as u64;
+        self.reading_decrypted = true;
+        self.read(dir, &plaintext, start, at, out);
+        self.reading_decrypted = false;
+    }
+
+    /// Reads plain text (from the wire, or out of TLS records), from `chunk_start` in its
+    /// direction's stream.
+    fn read(
+        &mut self,
+        dir: Direction,
+        mut input: &[u8],
+        chunk_start: u64,
+        at: Position,
+        out: &mut Vec<Pop3Event>,
+    ) {
+        let s = side(dir);
         let chunk_len = input.len();
-        self.stream_offset[s] += chunk_len as u64;
         let at_rest = |rest: &[u8]| Position {
             offset: chunk_start + (chunk_len - rest.len()) as u64,
             ..at
         };
         while !input.is_empty() {
-            if self.tls {
-                self.tls_bytes[s] += input.len() as u64;
-                if let Some(observer) = &mut self.tls_observer {
-                    observer.bytes(dir, input);
-                }
+            if self.tls && !self.reading_decrypted {
+                self.encrypted(dir, input, at_rest(input), out);
                 return;
             }
             if self.not_pop3 {
@@ -437,6 +529,7 @@ impl Decoder {
             if let Some(observer) = &mut self.tls_observer {
                 observer.gap(dir);
             }
+            self.decrypted(dir, at, out);
             return;
         }
         self.readers[s].clear();
@@ -516,7 +609,17 @@ impl Decoder {
             self.report_skipped(at, out);
             return;
         }
-        let unfinished = if self.tls {
+        let decrypting = if let Some(observer) = &mut self.tls_observer {
+            // Records kept for keys that came late, opened now; a record cut by the end.
+            observer.end();
+            self.decrypted(Direction::ClientToServer, at, out);
+            self.decrypted(Direction::ServerToClient, at, out);
+            self.tls_observer.as_ref().is_some_and(|o| o.decrypting())
+        } else {
+            false
+        };
+        self.reading_decrypted = decrypting;
+        let unfinished = if self.tls && !decrypting {
             [0, 0]
         } else {
             [self.readers[0].pending(), self.readers[1].pending()]
@@ -561,6 +664,7 @@ impl Decoder {
             );
             out.push(Pop3Event::Note { note, at });
         }
+        self.reading_decrypted = false;
         self.report_skipped(at, out);
     }
 
@@ -592,6 +696,7 @@ impl Decoder {
             notes: Vec::new(),
             incomplete: false,
             missing_bytes: 0,
+            decrypted: self.reading_decrypted,
         }
     }
 
@@ -814,6 +919,7 @@ impl Decoder {
                 at: info.at,
                 apop_timestamp: apop,
                 notes,
+                decrypted: self.reading_decrypted,
             }));
             return;
         }
@@ -950,6 +1056,7 @@ impl Decoder {
 
     /// Completes an exchange: applies the phase transition and reports it.
     fn finish(&mut self, mut exchange: Exchange, out: &mut Vec<Pop3Event>) {
+        exchange.decrypted |= self.reading_decrypted;
         exchange.phase = self.phase;
         exchange.inferred = self.inferred;
         if let Some(command) = exchange.command.as_ref()
@@ -1009,7 +1116,7 @@ impl Decoder {
         }
         self.tls_bytes[0] += self.readers[0].pending() as u64;
         // The client's first TLS bytes may have come before the reply (its ClientHello).
-        let mut observer = Box::<TlsObserver>::default();
+        let mut observer = Box::new(TlsObserver::new(self.keylog.clone()));
         observer.bytes(Direction::ClientToServer, &self.readers[0].buf);
         self.tls_observer = Some(observer);
         self.readers[0].clear();

@@ -35,6 +35,8 @@ pub struct Greeting {
     pub apop_timestamp: Option<Vec<u8>>,
     /// Anomalies of the greeting line itself (bare LF, over 512 octets).
     pub notes: Vec<Note>,
+    /// It was read out of TLS records, decrypted with the key log.
+    pub decrypted: bool,
 }
 
 /// The data lines of a multi-line reply, unstuffed (a leading `..` is `.`).
@@ -191,6 +193,8 @@ pub struct Exchange {
     pub incomplete: bool,
     /// Bytes of the reply the capture is missing, over all its gaps.
     pub missing_bytes: u64,
+    /// It was read out of TLS records, decrypted with the key log.
+    pub decrypted: bool,
 }
 
 impl Exchange {

@@ -97,6 +97,16 @@ pub enum NoteCode {
     /// A message read from a TOP reply stops where TOP stopped: its parts after that are
     /// missing or cut, so its MIME facts cover only what came (RFC 1939 §7).
     TopCutShort,
+    /// A TLS session the key log has no secrets for: only what its handshake shows is known.
+    TlsNoKey,
+    /// A TLS record that does not open with the logged key (a wrong key, or damaged bytes):
+    /// that side is not decrypted from there.
+    TlsNotAuthentic,
+    /// A TLS cipher suite pop3scope does not decrypt (CBC, CCM, export suites…).
+    TlsUnsupported,
+    /// A gap, or the end of the capture, cut a TLS record: that side is not decrypted from
+    /// there.
+    TlsRecordCut,
 }
 
 impl serde::Serialize for NoteCode {
@@ -146,6 +156,10 @@ impl NoteCode {
             NotPop3 => "not_pop3",
             BrokenMime => "broken_mime",
             TopCutShort => "top_cut_short",
+            TlsNoKey => "tls_no_key",
+            TlsNotAuthentic => "tls_not_authentic",
+            TlsUnsupported => "tls_unsupported",
+            TlsRecordCut => "tls_record_cut",
         }
     }
 
@@ -219,6 +233,16 @@ impl NoteCode {
             TopCutShort => {
                 "TOP sent only the headers and the first lines: the message's later parts are missing or cut, and its facts cover what came (RFC 1939 §7)"
             }
+            TlsNoKey => "the key log has no secrets for this TLS session: only its handshake can be read",
+            TlsNotAuthentic => {
+                "a TLS record did not open with the logged key (a wrong key, or damaged bytes): that side is not decrypted from there"
+            }
+            TlsUnsupported => {
+                "pop3scope does not decrypt this cipher suite (only AES-GCM and ChaCha20-Poly1305)"
+            }
+            TlsRecordCut => {
+                "a gap or the end of the capture cut a TLS record: that side is not decrypted from there"
+            }
         }
     }
 
@@ -287,6 +311,12 @@ impl NoteCode {
             TopCutShort => {
                 "TOP 只发送了首部和前几行：邮件后面的部分缺失或被截断，关于它的信息只涵盖收到的部分（RFC 1939 §7）"
             }
+            TlsNoKey => "密钥日志中没有这个 TLS 会话的密钥：只能读到它的握手",
+            TlsNotAuthentic => {
+                "有一个 TLS 记录用日志中的密钥无法解开（密钥不对，或者字节损坏）：这一方从此不再解密"
+            }
+            TlsUnsupported => "pop3scope 不解密这种密码套件（只支持 AES-GCM 和 ChaCha20-Poly1305）",
+            TlsRecordCut => "缺口或抓包的结束截断了一个 TLS 记录：这一方从此不再解密",
         }
     }
 }
@@ -359,6 +389,10 @@ mod tests {
             NotPop3,
             BrokenMime,
             TopCutShort,
+            TlsNoKey,
+            TlsNotAuthentic,
+            TlsUnsupported,
+            TlsRecordCut,
         ];
         let mut names: Vec<&str> = all.iter().map(|code| code.name()).collect();
         for (code, name) in all.iter().zip(&names) {

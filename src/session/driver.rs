@@ -150,7 +150,11 @@ impl<S: SessionSink> Sessions<S> {
                     max_body: self.config.max_body,
                 };
                 self.sink.event(SessionEvent::Started(&info));
-                entry.insert(Box::new(SessionState::new(info, Decoder::new(options))))
+                let decoder = match &self.config.keylog {
+                    Some(keylog) => Decoder::new(options).with_keylog(keylog.clone()),
+                    None => Decoder::new(options),
+                };
+                entry.insert(Box::new(SessionState::new(info, decoder)))
             }
         };
         if session.decoder.wants_spare_body()
@@ -502,10 +506,7 @@ impl SessionState {
             self.quit_answered = true;
         }
         let credential = self.credential(command, exchange);
-        if credential
-            .as_ref()
-            .is_some_and(|c| !c.is_digest && c.secret.is_some())
-        {
+        if credential.as_ref().is_some_and(Credential::in_clear) {
             exchange.notes.push(Note::new(
                 NoteCode::CleartextPassword,
                 // The mechanism's name came from the wire.
@@ -601,6 +602,7 @@ impl SessionState {
             is_digest: false,
             accepted,
             exchange: exchange.index,
+            decrypted: exchange.decrypted,
         };
         match command.verb {
             Verb::User => {

@@ -65,6 +65,16 @@ pub struct Credential {
     pub accepted: Option<bool>,
     /// The exchange that carried it.
     pub exchange: u32,
+    /// It was sent inside TLS, and read only because the key log opened it.
+    pub decrypted: bool,
+}
+
+impl Credential {
+    /// Whether anyone on the path could read the password or token: not a digest, and not
+    /// inside TLS.
+    pub fn in_clear(&self) -> bool {
+        !self.is_digest && self.secret.is_some() && !self.decrypted
+    }
 }
 
 /// How a session ended.
@@ -217,6 +227,9 @@ pub struct SessionConfig {
     /// Connections whose server is not on one of these ports are POP3 only if their first
     /// lines say so ([`crate::pop3::detect`]); `None`: every connection handed over is POP3.
     pub detect_beyond: Option<Vec<u16>>,
+    /// Secrets to decrypt TLS sessions with (`--keylog`): the POP3 inside is decoded as if
+    /// it were plain text, and marked decrypted.
+    pub keylog: Option<std::sync::Arc<crate::tls::KeyLog>>,
 }
 
 /// How much a session layer has seen.
@@ -236,6 +249,7 @@ impl Default for SessionConfig {
             stop_after_exchanges: None,
             max_held: 32 << 20,
             detect_beyond: None,
+            keylog: None,
         }
     }
 }

@@ -223,11 +223,9 @@ impl SessionView {
         }
     }
 
-    /// Whether a password or token crossed the network readable (not a digest).
+    /// Whether a password or token crossed the network readable (not a digest, not in TLS).
     pub fn cleartext_credentials(&self) -> bool {
-        self.credentials
-            .iter()
-            .any(|c| !c.is_digest && c.secret.is_some())
+        self.credentials.iter().any(Credential::in_clear)
     }
 
     fn reach(&mut self, phase: Phase) {

@@ -16,4 +16,5 @@ mod serve;
 mod sessions;
 mod simulate;
 mod tcpflow;
+mod tls;
 mod tui;

@@ -10,8 +10,8 @@ macro_rules! lessons {
 
 macro_rules! captures {
     ($($file:literal),* $(,)?) => {
-        /// (file name in captures/, its bytes): every capture of `captures/`, so that a
-        /// teacher's lesson can name any of them from any directory.
+        /// (file name in captures/, its bytes): every capture of `captures/` and the key logs
+        /// beside them, so that a teacher's lesson can name any of them from any directory.
         const CAPTURES: &[(&str, &[u8])] = &[$(($file, include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/captures/", $file)))),*];
     };
 }
@@ -62,6 +62,8 @@ captures![
     "25-two-phase-delete.pcap",
     "26-uidl-two-sessions.pcap",
     "27-mime.pcap",
+    "28-tls12-aes-gcm.pcap",
+    "29-tls12-chacha20.pcap",
     "30-synthetic-stls-injection.pcap",
     "31-synthetic-mid-session.pcap",
     "32-synthetic-lost-segment.pcap",
@@ -69,6 +71,10 @@ captures![
     "34-synthetic-response-codes.pcap",
     "40-whatif-no-quit.pcap",
     "41-whatif-rset-before-quit.pcap",
+    "07-stls.keylog",
+    "22-pop3s-implicit-tls.keylog",
+    "28-tls12-aes-gcm.keylog",
+    "29-tls12-chacha20.keylog",
 ];
 
 /// A built-in capture by its file name.
@@ -86,7 +92,7 @@ mod tests {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("captures");
         for entry in std::fs::read_dir(dir).unwrap() {
             let name = entry.unwrap().file_name().to_string_lossy().into_owned();
-            if name.ends_with(".pcap") || name.ends_with(".pcapng") {
+            if name.ends_with(".pcap") || name.ends_with(".pcapng") || name.ends_with(".keylog") {
                 assert!(super::bundled_capture(&name).is_some(), "{name} is not built in");
             }
         }
