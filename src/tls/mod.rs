@@ -64,6 +64,9 @@ pub struct TlsFacts {
     pub ja3: Option<String>,
     /// MD5 of [`TlsFacts::ja3`].
     pub ja3_hash: Option<String>,
+    /// The JA4 fingerprint of the ClientHello (FoxIO's successor to JA3: sorted, so that
+    /// clients that shuffle their extensions keep one fingerprint).
+    pub ja4: Option<String>,
     /// The server's certificates, leaf first (TLS 1.2 and below; TLS 1.3 encrypts them).
     pub certificates: Vec<CertificateFacts>,
     /// Alerts seen in the clear, as `level description`.
@@ -425,6 +428,8 @@ impl TlsObserver {
                     .unwrap_or_default();
                 let mut curves = Vec::new();
                 let mut point_formats = Vec::new();
+                let mut first_alpn: Option<&[u8]> = None;
+                let mut signature_algorithms: Vec<u16> = Vec::new();
                 for extension in &parsed {
                     match extension {
                         TlsExtension::SNI(names) => {
@@ -433,6 +438,7 @@ impl TlsObserver {
                                 .map(|(_, name)| String::from_utf8_lossy(name).into_owned());
                         }
                         TlsExtension::ALPN(protocols) => {
+                            first_alpn = protocols.first().copied();
                             facts.alpn = protocols
                                 .iter()
                                 .map(|p| String::from_utf8_lossy(p).into_owned())
@@ -449,6 +455,9 @@ impl TlsObserver {
                             curves = groups.iter().map(|g| g.0).filter(|&g| !is_grease(g)).collect();
                         }
                         TlsExtension::EcPointFormats(formats) => point_formats = formats.to_vec(),
+                        TlsExtension::SignatureAlgorithms(algorithms) => {
+                            signature_algorithms = algorithms.clone()
+                        }
                         _ => {}
                     }
                 }
@@ -465,6 +474,28 @@ impl TlsObserver {
                 );
                 facts.ja3_hash = Some(hex(&Md5::digest(ja3.as_bytes())));
                 facts.ja3 = Some(ja3);
+                let supported: Vec<u16> = parsed
+                    .iter()
+                    .find_map(|e| match e {
+                        TlsExtension::SupportedVersions(versions) => {
+                            Some(versions.iter().map(|v| v.0).collect())
+                        }
+                        _ => None,
+                    })
+                    .unwrap_or_default();
+                let hello = ClientHello {
+                    version: supported
+                        .into_iter()
+                        .filter(|&v| !is_grease(v))
+                        .max()
+                        .unwrap_or(hello.version.0),
+                    sni: facts.sni.is_some(),
+                    ciphers: hello.ciphers.iter().map(|c| c.0).collect(),
+                    extensions: extension_types(extensions),
+                    first_alpn,
+                    signature_algorithms,
+                };
+                facts.ja4 = Some(ja4(&hello));
             }
             TlsMessageHandshake::ServerHello(hello) => {
                 facts.cipher = Some(hello.cipher.get_ciphersuite().map_or_else(
@@ -528,6 +559,94 @@ fn certificate(der: &[u8]) -> Option<CertificateFacts> {
         issuer,
         names,
     })
+}
+
+/// What JA4 reads of a ClientHello.
+struct ClientHello<'a> {
+    /// The highest of supported_versions, else the hello's own version field.
+    version: u16,
+    sni: bool,
+    ciphers: Vec<u16>,
+    extensions: Vec<u16>,
+    first_alpn: Option<&'a [u8]>,
+    signature_algorithms: Vec<u16>,
+}
+
+/// The JA4 fingerprint, as FoxIO's specification (technical_details/JA4.md) defines it:
+/// `t` (TCP), the version, `d`/`i` (SNI or not), the counts of ciphers and extensions, the
+/// first and last characters of the first ALPN value; then truncated SHA-256s of the sorted
+/// ciphers and of the sorted extensions (less SNI and ALPN) with the signature algorithms.
+/// GREASE values are left out everywhere.
+fn ja4(hello: &ClientHello<'_>) -> String {
+    let version = match hello.version {
+        0x0304 => "13",
+        0x0303 => "12",
+        0x0302 => "11",
+        0x0301 => "10",
+        0x0300 => "s3",
+        0x0002 => "s2",
+        _ => "00",
+    };
+    let ciphers: Vec<u16> = hello.ciphers.iter().copied().filter(|&c| !is_grease(c)).collect();
+    let extensions: Vec<u16> = hello
+        .extensions
+        .iter()
+        .copied()
+        .filter(|&e| !is_grease(e))
+        .collect();
+    let alpn = match hello.first_alpn {
+        None | Some([]) => "00".to_string(),
+        Some(value) => {
+            let (first, last) = (value[0], value[value.len() - 1]);
+            if first.is_ascii_alphanumeric() && last.is_ascii_alphanumeric() {
+                format!("{}{}", char::from(first), char::from(last))
+            } else {
+                let digits = hex(value);
+                format!("{}{}", &digits[..1], &digits[digits.len() - 1..])
+            }
+        }
+    };
+    let a = format!(
+        "t{version}{}{:02}{:02}{alpn}",
+        if hello.sni { 'd' } else { 'i' },
+        ciphers.len().min(99),
+        extensions.len().min(99),
+    );
+    let listed = |values: &[u16]| {
+        values
+            .iter()
+            .map(|v| format!("{v:04x}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let truncated_sha256 =
+        |text: &str| hex(&ring::digest::digest(&ring::digest::SHA256, text.as_bytes()).as_ref()[..6]);
+    let mut sorted_ciphers = ciphers.clone();
+    sorted_ciphers.sort_unstable();
+    let b = if sorted_ciphers.is_empty() {
+        "000000000000".to_string()
+    } else {
+        truncated_sha256(&listed(&sorted_ciphers))
+    };
+    let mut sorted_extensions: Vec<u16> = extensions
+        .into_iter()
+        .filter(|&e| e != 0x0000 && e != 0x0010)
+        .collect();
+    sorted_extensions.sort_unstable();
+    let signatures: Vec<u16> = hello
+        .signature_algorithms
+        .iter()
+        .copied()
+        .filter(|&s| !is_grease(s))
+        .collect();
+    let c = match (sorted_extensions.is_empty(), signatures.is_empty()) {
+        (true, _) => "000000000000".to_string(),
+        (false, true) => truncated_sha256(&listed(&sorted_extensions)),
+        (false, false) => {
+            truncated_sha256(&format!("{}_{}", listed(&sorted_extensions), listed(&signatures)))
+        }
+    };
+    format!("{a}_{b}_{c}")
 }
 
 /// The extension types of a ClientHello, in the order sent (JA3 keeps the order).

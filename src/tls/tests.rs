@@ -350,3 +350,44 @@ mod decryption {
         }
     }
 }
+
+#[test]
+fn ja4_gives_the_examples_of_its_specification() {
+    // FoxIO's technical_details/JA4.md: its cipher list, extension list and signature
+    // algorithms, and its ALPN rules (checked against FoxIO's own test captures too, whose
+    // fingerprints pop3scope gives but for a non-alphanumeric ALPN, where the specification
+    // now asks for hex digits and FoxIO's tools still print 9).
+    let ciphers = [
+        0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9, 0xcca8, 0xc013, 0xc014, 0x009c,
+        0x009d, 0x002f, 0x0035,
+    ];
+    let extensions = [
+        0x001b, 0x0000, 0x0033, 0x0010, 0x4469, 0x0017, 0x002d, 0x000d, 0x0005, 0x0023, 0x0012, 0x002b,
+        0xff01, 0x000b, 0x000a, 0x0015,
+    ];
+    let signatures = [0x0403, 0x0804, 0x0401, 0x0503, 0x0805, 0x0501, 0x0806, 0x0601];
+    let mut hello = ClientHello {
+        version: 0x0304,
+        sni: true,
+        ciphers: [&[0x0a0a], &ciphers[..]].concat(),
+        extensions: [&extensions[..], &[0x1a1a]].concat(),
+        first_alpn: Some(b"h2"),
+        signature_algorithms: signatures.to_vec(),
+    };
+    assert_eq!(ja4(&hello), "t13d1516h2_8daaf6152771_e5627efa2ab1");
+    hello.signature_algorithms.clear();
+    assert!(ja4(&hello).ends_with("_6d807ffa2a79"));
+    for (alpn, shown) in [
+        (&b"http/1.1"[..], "h1"),
+        (b"\xab", "ab"),
+        (b"\x30\xab", "3b"),
+        (b"\x30\xab\xcd\x31", "01"),
+        (b"", "00"),
+    ] {
+        hello.first_alpn = Some(alpn);
+        assert_eq!(&ja4(&hello)[8..10], shown, "{alpn:?}");
+    }
+    hello.sni = false;
+    hello.ciphers.clear();
+    assert!(ja4(&hello).starts_with("t13i0016") && ja4(&hello).contains("_000000000000_"));
+}

@@ -73,6 +73,45 @@ fn command_text_in(exchange: &Exchange, show_secrets: bool, lang: Lang) -> Strin
     text
 }
 
+/// What a TLS handshake showed, a fact a line; names from the wire escaped.
+fn tls_facts(out: &mut Detail, tls: &crate::tls::TlsFacts, w: &DetailWords) {
+    let shown = |text: &str| escape(text.as_bytes());
+    if let Some(version) = &tls.version {
+        out.push((
+            Tone::Plain,
+            (w.tls_version)(version, &tls.offered_versions.join(", ")),
+        ));
+    }
+    if let Some(cipher) = &tls.cipher {
+        out.push((Tone::Plain, format!("{}: {cipher}", w.tls_cipher)));
+    }
+    if let Some(sni) = &tls.sni {
+        out.push((Tone::Warning, format!("{}: {}", w.tls_sni, shown(sni))));
+    }
+    if !tls.alpn.is_empty() {
+        let alpn: Vec<String> = tls.alpn.iter().map(|p| shown(p)).collect();
+        out.push((Tone::Plain, format!("{}: {}", w.tls_alpn, alpn.join(", "))));
+    }
+    for cert in &tls.certificates {
+        let cert = crate::tls::CertificateFacts {
+            subject: shown(&cert.subject),
+            issuer: shown(&cert.issuer),
+            names: cert.names.iter().map(|n| shown(n)).collect(),
+            ..cert.clone()
+        };
+        out.push((Tone::Plain, (w.tls_certificate)(&cert)));
+    }
+    for (name, value) in [("JA3", &tls.ja3_hash), ("JA4", &tls.ja4)] {
+        if let Some(value) = value {
+            out.push((Tone::Plain, format!("{name} ({}): {value}", w.tls_fingerprint)));
+        }
+    }
+    for alert in &tls.alerts {
+        out.push((Tone::Plain, format!("{}: {alert}", w.tls_alert)));
+    }
+    out.push((Tone::Quiet, (w.tls_records)(tls.records, tls.application_records)));
+}
+
 /// The words of the rows a screen shows, in each language.
 struct Words {
     command_lost: &'static str,
@@ -81,6 +120,9 @@ struct Words {
     end: &'static str,
     tls_implicit: &'static str,
     tls_here: &'static str,
+    tls_implicit_decrypted: &'static str,
+    tls_here_decrypted: &'static str,
+    decrypted_mark: &'static str,
     end_reasons: [&'static str; 6],
 }
 
@@ -93,6 +135,9 @@ fn words(lang: Lang) -> Words {
             end: "end",
             tls_implicit: "── TLS from the first byte (port 995): everything is encrypted ──",
             tls_here: "── TLS from here: the rest is encrypted ──",
+            tls_implicit_decrypted: "── TLS from the first byte (port 995): decrypted with the key log ──",
+            tls_here_decrypted: "── TLS from here: decrypted with the key log ──",
+            decrypted_mark: "decrypted",
             end_reasons: [
                 "the server answered QUIT",
                 "the connection closed (FIN) without QUIT answered",
@@ -109,6 +154,9 @@ fn words(lang: Lang) -> Words {
             end: "结束",
             tls_implicit: "── 从第一个字节起就是 TLS（端口 995）：全部加密 ──",
             tls_here: "── 从这里起是 TLS：其余内容全部加密 ──",
+            tls_implicit_decrypted: "── 从第一个字节起就是 TLS（端口 995）：已用密钥日志解密 ──",
+            tls_here_decrypted: "── 从这里起是 TLS：已用密钥日志解密 ──",
+            decrypted_mark: "已解密",
             end_reasons: [
                 "服务器回复了 QUIT",
                 "连接已关闭（FIN），QUIT 没有得到回复",
@@ -140,6 +188,18 @@ struct DetailWords {
     tls_stls: &'static str,
     tls_still_visible: &'static str,
     tls_encrypted_bytes: fn(u64, u64) -> String,
+    tls_decrypted: &'static str,
+    decrypted_line: &'static str,
+    decrypted_byte: fn(u64, u64) -> String,
+    bytes_decrypted: fn(&str) -> String,
+    tls_version: fn(&str, &str) -> String,
+    tls_cipher: &'static str,
+    tls_sni: &'static str,
+    tls_alpn: &'static str,
+    tls_certificate: fn(&crate::tls::CertificateFacts) -> String,
+    tls_fingerprint: &'static str,
+    tls_alert: &'static str,
+    tls_records: fn([u64; 2], [u64; 2]) -> String,
     end_heading: &'static str,
     final_phase: fn(&str) -> String,
     deleted_at_update: fn(&[String]) -> String,
@@ -216,6 +276,40 @@ fn detail_words(lang: Lang) -> DetailWords {
             tls_still_visible: "Still visible to anyone on the path: the addresses and ports, when each side talks, and how many bytes.",
             tls_encrypted_bytes: |client, server| {
                 format!("encrypted bytes: {client} from the client, {server} from the server")
+            },
+            tls_decrypted: "Opened with the key log (--keylog): the POP3 below was read inside TLS. Without the key, the path sees only the handshake, sizes and timing.",
+            decrypted_line: "DECRYPTED: sent inside TLS, read with the key log (--keylog).",
+            decrypted_byte: |at, len| format!("decrypted byte {at}, len {len}"),
+            bytes_decrypted: |what| format!("BYTES of the {what}, as decrypted (its line ending included)"),
+            tls_version: |chosen, offered| match offered {
+                "" => format!("version: {chosen}"),
+                offered => format!("version: {chosen} (the client offered {offered})"),
+            },
+            tls_cipher: "cipher suite",
+            tls_sni: "SNI, the server name the client asked for, in the clear",
+            tls_alpn: "ALPN, the protocols the client offered",
+            tls_certificate: |cert| {
+                let signed = if cert.self_signed {
+                    "; self-signed: nobody vouches for it"
+                } else {
+                    ""
+                };
+                let names = match cert.names.join(", ") {
+                    names if names.is_empty() => String::new(),
+                    names => format!("; names {names}"),
+                };
+                format!(
+                    "certificate: {}, issued by {}, valid {} to {}{names}{signed}",
+                    cert.subject, cert.issuer, cert.not_before, cert.not_after
+                )
+            },
+            tls_fingerprint: "the client's fingerprint",
+            tls_alert: "alert",
+            tls_records: |records, application| {
+                format!(
+                    "records: {} from the client ({} of data), {} from the server ({} of data)",
+                    records[0], application[0], records[1], application[1]
+                )
             },
             end_heading: "SESSION END",
             final_phase: |phase| format!("final phase: {phase}"),
@@ -314,6 +408,40 @@ fn detail_words(lang: Lang) -> DetailWords {
             tls_still_visible: "路径上的任何人仍然看得见：地址和端口、每一方什么时候发送，以及发送了多少字节。",
             tls_encrypted_bytes: |client, server| {
                 format!("加密的字节：客户端 {client} 字节，服务器 {server} 字节")
+            },
+            tls_decrypted: "已用密钥日志（--keylog）解开：下面的 POP3 是在 TLS 里面读到的。没有密钥的人，在路径上只能看到握手、大小和时间。",
+            decrypted_line: "已解密：这是在 TLS 里面发送的，用密钥日志（--keylog）读出。",
+            decrypted_byte: |at, len| format!("解密后第 {at} 字节，长度 {len}"),
+            bytes_decrypted: |what| format!("字节（BYTES）：{what}解密后的字节（含行尾）"),
+            tls_version: |chosen, offered| match offered {
+                "" => format!("版本：{chosen}"),
+                offered => format!("版本：{chosen}（客户端提供了 {offered}）"),
+            },
+            tls_cipher: "密码套件",
+            tls_sni: "SNI：客户端请求的服务器名，明文可见",
+            tls_alpn: "ALPN：客户端提供的协议",
+            tls_certificate: |cert| {
+                let signed = if cert.self_signed {
+                    "；自签名：没有人为它担保"
+                } else {
+                    ""
+                };
+                let names = match cert.names.join(", ") {
+                    names if names.is_empty() => String::new(),
+                    names => format!("；名称 {names}"),
+                };
+                format!(
+                    "证书：{}，签发者 {}，有效期 {} 至 {}{names}{signed}",
+                    cert.subject, cert.issuer, cert.not_before, cert.not_after
+                )
+            },
+            tls_fingerprint: "客户端指纹",
+            tls_alert: "警报",
+            tls_records: |records, application| {
+                format!(
+                    "记录：客户端 {} 个（数据 {} 个），服务器 {} 个（数据 {} 个）",
+                    records[0], application[0], records[1], application[1]
+                )
             },
             end_heading: "会话结束（SESSION END）",
             final_phase: |phase| format!("最终状态：{phase}"),
@@ -435,6 +563,16 @@ pub fn line_text(session: &SessionView, line: usize, show_secrets: bool) -> Stri
     line_text_in(session, line, show_secrets, Lang::En)
 }
 
+/// What follows a conversation row read inside TLS with the key log, or nothing.
+pub fn decrypted_mark_in(session: &SessionView, line: usize, lang: Lang) -> Option<&'static str> {
+    let decrypted = match session.lines.get(line)?.kind {
+        LineKind::Greeting => session.greeting.as_ref().is_some_and(|g| g.decrypted),
+        LineKind::Command(n) | LineKind::Sasl(n, _) | LineKind::Reply(n) => session.exchanges[n].decrypted,
+        _ => false,
+    };
+    decrypted.then(|| words(lang).decrypted_mark)
+}
+
 /// The text of one conversation row: the wire's bytes escaped, pop3scope's own words in `lang`.
 pub fn line_text_in(session: &SessionView, line: usize, show_secrets: bool, lang: Lang) -> String {
     let w = words(lang);
@@ -472,8 +610,12 @@ pub fn line_text_in(session: &SessionView, line: usize, show_secrets: bool, lang
                 format!("! {} ({})", note.code.name(), note_detail_in(note, lang))
             }
         }
-        LineKind::TlsStarted if session.info.implicit_tls => w.tls_implicit.to_string(),
-        LineKind::TlsStarted => w.tls_here.to_string(),
+        LineKind::TlsStarted => match (session.info.implicit_tls, session.decrypted()) {
+            (true, false) => w.tls_implicit.to_string(),
+            (false, false) => w.tls_here.to_string(),
+            (true, true) => w.tls_implicit_decrypted.to_string(),
+            (false, true) => w.tls_here_decrypted.to_string(),
+        },
         LineKind::Ended => match &session.ending {
             Some(ending) => match lang {
                 Lang::En => format!("── {}: {} ──", w.end, end_reason(ending.reason, lang)),
@@ -627,11 +769,13 @@ fn millis(from: crate::base::Timestamp, to: crate::base::Timestamp, lang: Lang) 
 }
 
 /// Where bytes sit in one direction's stream, as Wireshark counts: relative sequence number
-/// and length.
-fn stream_range(session: &SessionView, start: u64, end: u64, lang: Lang) -> String {
+/// and length; inside TLS, where they sit in the decrypted stream.
+fn stream_range(session: &SessionView, exchange: &Exchange, start: u64, end: u64, lang: Lang) -> String {
     let w = detail_words(lang);
     let len = end.saturating_sub(start);
-    if session.info.handshake {
+    if exchange.decrypted {
+        (w.decrypted_byte)(start, len)
+    } else if session.info.handshake {
         (w.seq)(start + 1, len)
     } else {
         (w.stream_byte)(start, len)
@@ -766,6 +910,9 @@ pub fn detail(session: &SessionView, line: usize, options: DetailOptions) -> Det
                     (Status::Err, _) => w.greeting_refused,
                 };
                 out.push((Tone::Plain, meaning.to_string()));
+                if greeting.decrypted {
+                    out.push((Tone::Good, w.decrypted_line.to_string()));
+                }
                 notes(&mut out, &greeting.notes, lang);
                 out.push((Tone::Heading, w.packets_heading.to_string()));
                 out.push((Tone::Plain, (w.frame)(greeting.at.frame)));
@@ -814,6 +961,12 @@ pub fn detail(session: &SessionView, line: usize, options: DetailOptions) -> Det
             out.push((Tone::Plain, w.tls_still_visible.to_string()));
             if let Some((client, server)) = session.ending.as_ref().and_then(|e| e.tls_bytes) {
                 out.push((Tone::Plain, (w.tls_encrypted_bytes)(client, server)));
+            }
+            if let Some(tls) = session.ending.as_ref().and_then(|e| e.tls.as_deref()) {
+                tls_facts(&mut out, tls, &w);
+            }
+            if session.decrypted() {
+                out.push((Tone::Good, w.tls_decrypted.to_string()));
             }
         }
         LineKind::Ended => {
@@ -932,6 +1085,9 @@ fn exchange_detail(
         Tone::Heading,
         format!("{exchange_heading}{inferred}{change}{pipelined}"),
     ));
+    if exchange.decrypted {
+        out.push((Tone::Good, w.decrypted_line.to_string()));
+    }
 
     out.push((Tone::Heading, w.command_heading.to_string()));
     out.push((Tone::Wire, command_text_in(exchange, show_secrets, lang)));
@@ -1054,7 +1210,10 @@ fn exchange_detail(
         let end = sent.offset + u64::from(exchange.sent_octets);
         out.push((
             Tone::Plain,
-            (w.command_packets)(sent.frame, &stream_range(session, sent.offset, end, lang)),
+            (w.command_packets)(
+                sent.frame,
+                &stream_range(session, exchange, sent.offset, end, lang),
+            ),
         ));
     }
     if let Some(reply) = &exchange.reply {
@@ -1067,7 +1226,7 @@ fn exchange_detail(
             Tone::Plain,
             (w.reply_packets)(
                 &frames,
-                &stream_range(session, reply.first.offset, reply.end, lang),
+                &stream_range(session, exchange, reply.first.offset, reply.end, lang),
             ),
         ));
     }
@@ -1101,7 +1260,9 @@ fn exchange_detail(
         matches!(kind, LineKind::Command(_)) && exchange.command.as_ref().is_some_and(|c| !c.wire.is_empty());
     out.push((
         Tone::Heading,
-        if captured {
+        if captured && exchange.decrypted {
+            (w.bytes_decrypted)(what)
+        } else if captured {
             (w.bytes_captured)(what)
         } else if multiline {
             (w.bytes_rebuilt_lines)(what)

@@ -160,6 +160,8 @@ pub struct SessionEnding {
     pub uncommitted: bool,
     /// Bytes after the switch to TLS: (client to server, server to client); `None` without TLS.
     pub tls_bytes: Option<(u64, u64)>,
+    /// What the TLS handshake showed, for a TLS session.
+    pub tls: Option<Box<crate::tls::TlsFacts>>,
 }
 
 /// One session: what is known so far.
@@ -221,6 +223,11 @@ impl SessionView {
             phase_reached,
             note_count: 0,
         }
+    }
+
+    /// Whether the key log opened this session's TLS: some line was read inside it.
+    pub fn decrypted(&self) -> bool {
+        self.greeting.as_ref().is_some_and(|g| g.decrypted) || self.exchanges.iter().any(|e| e.decrypted)
     }
 
     /// Whether a password or token crossed the network readable (not a digest, not in TLS).
@@ -477,6 +484,7 @@ impl Timeline {
                     phase: summary.phase,
                     uncommitted: marked && summary.mailbox.committed == Some(false),
                     tls_bytes: summary.tls_bytes,
+                    tls: summary.tls.map(Box::new),
                 });
                 let at = Position {
                     ts: summary.ts,

@@ -15,10 +15,14 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use crate::util::{Tmux, assert_restored, captures_dir};
 
 fn app_for(capture: &str) -> App {
+    app_with(capture, &Config::default())
+}
+
+fn app_with(capture: &str, config: &Config) -> App {
     let path = captures_dir().join(capture);
     let file = BufReader::new(File::open(&path).expect("a bundled capture"));
     let reader = CaptureReader::new(file).expect("a capture");
-    let (timeline, _, result) = timeline::load(reader, &Config::default());
+    let (timeline, _, result) = timeline::load(reader, config);
     result.expect("the capture reads to the end");
     let mut app = App::new(format!("captures/{capture}"));
     app.color = false;
@@ -66,6 +70,22 @@ fn check(name: &str, capture: &str, keys: &str) {
         press(&mut app, keys);
         let screen = render(&mut app, width, height);
         insta::assert_snapshot!(format!("tui_{name}_{width}x{height}"), screen);
+    }
+}
+
+#[test]
+fn with_its_key_log_the_tls_row_opens_to_the_handshake_and_rows_inside_say_decrypted() {
+    // captures/29: the greeting, CAPA, CAPA and STLS in the clear (rows 0–6), the TLS row (7),
+    // then TLS 1.2.
+    let keylog = std::fs::read_to_string(captures_dir().join("29-tls12-chacha20.keylog")).unwrap();
+    let mut config = Config::default();
+    config.session.keylog = Some(std::sync::Arc::new(pop3scope::tls::KeyLog::complete(&keylog)));
+    for (width, height) in [(80, 24), (160, 48)] {
+        let mut app = app_with("29-tls12-chacha20.pcap", &config);
+        render(&mut app, width, height);
+        press(&mut app, "jjjjjjj<Enter>");
+        let screen = render(&mut app, width, height);
+        insta::assert_snapshot!(format!("tui_tls_row_{width}x{height}"), screen);
     }
 }
 

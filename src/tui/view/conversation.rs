@@ -124,6 +124,9 @@ pub(super) fn draw_conversation(frame: &mut Frame, app: &mut App, palette: &Pale
         if notes > 0 {
             spans.push(Span::styled(format!("  !{notes}"), palette.warning()));
         }
+        if let Some(mark) = explain::decrypted_mark_in(session, line, app.lang()) {
+            spans.push(Span::styled(format!("  {mark}"), palette.quiet()));
+        }
         let mut row = Line::from(spans);
         if line == app.line {
             row = row.patch_style(palette.selected(focused || app.focus == Pane::Side));

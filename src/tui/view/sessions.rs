@@ -50,6 +50,8 @@ pub(super) fn draw_sessions(frame: &mut Frame, app: &mut App, palette: &Palette,
             "CLEAR TEXT"
         } else if session.credentials.is_empty() {
             "-"
+        } else if session.credentials.iter().all(|c| c.decrypted) {
+            "in TLS"
         } else {
             "digest"
         };
