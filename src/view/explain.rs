@@ -73,24 +73,25 @@ fn command_text_in(exchange: &Exchange, show_secrets: bool, lang: Lang) -> Strin
     text
 }
 
-/// What a TLS handshake showed, a fact a line; names from the wire escaped.
+/// What a TLS handshake showed, a fact a line; names from the wire escaped. Facts the capture
+/// holds, not explanations: shown while a lesson's question waits.
 fn tls_facts(out: &mut Detail, tls: &crate::tls::TlsFacts, w: &DetailWords) {
     let shown = |text: &str| escape(text.as_bytes());
     if let Some(version) = &tls.version {
         out.push((
-            Tone::Plain,
+            Tone::Wire,
             (w.tls_version)(version, &tls.offered_versions.join(", ")),
         ));
     }
     if let Some(cipher) = &tls.cipher {
-        out.push((Tone::Plain, format!("{}: {cipher}", w.tls_cipher)));
+        out.push((Tone::Wire, format!("{}: {cipher}", w.tls_cipher)));
     }
     if let Some(sni) = &tls.sni {
-        out.push((Tone::Warning, format!("{}: {}", w.tls_sni, shown(sni))));
+        out.push((Tone::Wire, format!("{}: {}", w.tls_sni, shown(sni))));
     }
     if !tls.alpn.is_empty() {
         let alpn: Vec<String> = tls.alpn.iter().map(|p| shown(p)).collect();
-        out.push((Tone::Plain, format!("{}: {}", w.tls_alpn, alpn.join(", "))));
+        out.push((Tone::Wire, format!("{}: {}", w.tls_alpn, alpn.join(", "))));
     }
     for cert in &tls.certificates {
         let cert = crate::tls::CertificateFacts {
@@ -99,15 +100,15 @@ fn tls_facts(out: &mut Detail, tls: &crate::tls::TlsFacts, w: &DetailWords) {
             names: cert.names.iter().map(|n| shown(n)).collect(),
             ..cert.clone()
         };
-        out.push((Tone::Plain, (w.tls_certificate)(&cert)));
+        out.push((Tone::Wire, (w.tls_certificate)(&cert)));
     }
     for (name, value) in [("JA3", &tls.ja3_hash), ("JA4", &tls.ja4)] {
         if let Some(value) = value {
-            out.push((Tone::Plain, format!("{name} ({}): {value}", w.tls_fingerprint)));
+            out.push((Tone::Wire, format!("{name} ({}): {value}", w.tls_fingerprint)));
         }
     }
     for alert in &tls.alerts {
-        out.push((Tone::Plain, format!("{}: {alert}", w.tls_alert)));
+        out.push((Tone::Wire, format!("{}: {alert}", w.tls_alert)));
     }
     out.push((Tone::Quiet, (w.tls_records)(tls.records, tls.application_records)));
 }

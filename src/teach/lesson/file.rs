@@ -158,13 +158,46 @@ pub struct Step {
     pub question: Option<Question>,
 }
 
+/// A capture a lesson reads: its file, and the key log that opens its TLS if the lesson shows
+/// what the key unlocks (`{ file = "22-….pcap", keylog = "22-….keylog" }`).
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum CaptureRef {
+    /// A file, read as an eavesdropper would.
+    File(String),
+    /// A file read with its key log.
+    Keyed {
+        /// The capture file.
+        file: String,
+        /// The NSS key log of its TLS sessions.
+        keylog: String,
+    },
+}
+
+impl CaptureRef {
+    /// The capture file, relative to the lesson file.
+    pub fn file(&self) -> &str {
+        match self {
+            CaptureRef::File(file) | CaptureRef::Keyed { file, .. } => file,
+        }
+    }
+
+    /// The key log, relative to the lesson file.
+    pub fn keylog(&self) -> Option<&str> {
+        match self {
+            CaptureRef::File(_) => None,
+            CaptureRef::Keyed { keylog, .. } => Some(keylog),
+        }
+    }
+}
+
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct LessonFile {
     pub title: Text,
     pub goal: Text,
     /// Capture files, relative to the lesson file. Sessions are numbered across them, in order.
-    pub captures: Vec<String>,
+    pub captures: Vec<CaptureRef>,
     #[serde(rename = "step")]
     pub steps: Vec<Step>,
 }

@@ -30,6 +30,7 @@ pub use replay::{Answer, Replay};
 use crate::capture::CaptureReader;
 use crate::pipeline::Config;
 use crate::teach::Error;
+use crate::tls::KeyLog;
 use crate::view::timeline::Timeline;
 
 /// Where a lesson comes from.
@@ -89,7 +90,8 @@ fn read_source(source: &Source) -> Result<String, Error> {
     }
 }
 
-/// A capture named by a lesson: beside the lesson file, else built in (by file name).
+/// A capture (or its key log) named by a lesson: beside the lesson file, else built in (by
+/// file name).
 fn capture_bytes(source: &Source, name: &str) -> Result<Vec<u8>, Error> {
     let file_name = Path::new(name)
         .file_name()
@@ -119,7 +121,8 @@ fn capture_bytes(source: &Source, name: &str) -> Result<Vec<u8>, Error> {
 fn load_captures(source: &Source, file: &LessonFile) -> Result<Timeline, Vec<String>> {
     let mut timeline = Timeline::default();
     let mut problems = Vec::new();
-    for name in &file.captures {
+    for capture in &file.captures {
+        let name = capture.file();
         let bytes = match capture_bytes(source, name) {
             Ok(bytes) => bytes,
             Err(problem) => {
@@ -134,7 +137,20 @@ fn load_captures(source: &Source, file: &LessonFile) -> Result<Timeline, Vec<Str
                 continue;
             }
         };
-        let (part, _, result) = crate::view::timeline::load(reader, &Config::default());
+        let mut config = Config::default();
+        if let Some(keylog) = capture.keylog() {
+            match capture_bytes(source, keylog) {
+                Ok(text) => {
+                    let keys = KeyLog::complete(&String::from_utf8_lossy(&text));
+                    config.session.keylog = Some(std::sync::Arc::new(keys));
+                }
+                Err(problem) => {
+                    problems.push(problem.to_string());
+                    continue;
+                }
+            }
+        }
+        let (part, _, result) = crate::view::timeline::load(reader, &config);
         if let Err(error) = result {
             problems.push(format!("capture {name}: {error}"));
         }

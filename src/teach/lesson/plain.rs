@@ -155,9 +155,13 @@ fn capture_names(lesson: &Lesson) -> Vec<String> {
         .captures
         .iter()
         .map(|c| {
-            std::path::Path::new(c)
+            let name = std::path::Path::new(c.file())
                 .file_name()
-                .map_or_else(|| c.clone(), |n| n.to_string_lossy().into_owned())
+                .map_or_else(|| c.file().to_string(), |n| n.to_string_lossy().into_owned());
+            match c.keylog() {
+                Some(_) => format!("{name} (decrypted with its key log)"),
+                None => name,
+            }
         })
         .collect()
 }
