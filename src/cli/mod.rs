@@ -163,20 +163,19 @@ impl ConnectionArgs {
         let Some(path) = &self.keylog else {
             return Ok(None);
         };
-        let mut file = std::fs::File::open(path)
-            .with_context(|| format!("cannot open the key log {}", path.display()))?;
-        let mut text = Vec::new();
-        file.read_to_end(&mut text)
-            .with_context(|| format!("cannot read the key log {}", path.display()))?;
+        let mut file =
+            File::open(path).with_context(|| format!("cannot open the key log {}", path.display()))?;
         let keylog = if live {
-            KeyLog::growing()
+            let keylog = KeyLog::following(follow(file));
+            // What the file holds already is read now: a lookup that finds nothing reads on.
+            keylog.secrets(&[0; 32]);
+            keylog
         } else {
-            KeyLog::complete("")
+            let mut text = Vec::new();
+            file.read_to_end(&mut text)
+                .with_context(|| format!("cannot read the key log {}", path.display()))?;
+            KeyLog::complete(&String::from_utf8_lossy(&text))
         };
-        let whole = text.iter().rposition(|&b| b == b'\n').map_or(0, |at| at + 1);
-        keylog.add(&String::from_utf8_lossy(
-            &text[..if live { whole } else { text.len() }],
-        ));
         if keylog.bad_lines() > 0 {
             eprintln!(
                 "pop3scope: note: {} line(s) of {} are not LABEL <client random> <secret>; they are skipped",
@@ -190,11 +189,7 @@ impl ConnectionArgs {
                 path.display()
             );
         }
-        let keylog = Arc::new(keylog);
-        if live {
-            follow_keylog(file, text[whole..].to_vec(), keylog.clone());
-        }
-        Ok(Some(keylog))
+        Ok(Some(Arc::new(keylog)))
     }
 
     fn flow_config(&self) -> FlowConfig {
@@ -212,30 +207,27 @@ impl ConnectionArgs {
     }
 }
 
-/// Reads the lines a client appends to its key log while a live capture runs, every tenth of
-/// a second, on a thread of its own (it ends with the process).
-fn follow_keylog(mut file: std::fs::File, mut partial: Vec<u8>, keylog: Arc<KeyLog>) {
+/// Reads the whole lines a client appended to its key log since the last call (a line still
+/// being written waits for its end).
+fn follow(mut file: File) -> crate::tls::ReadMore {
     use std::io::Read as _;
-    std::thread::spawn(move || {
-        let mut chunk = vec![0; 64 * 1024];
-        loop {
-            match file.read(&mut chunk) {
-                Ok(0) => std::thread::sleep(std::time::Duration::from_millis(100)),
-                Ok(n) => {
-                    partial.extend_from_slice(&chunk[..n]);
-                    if let Some(end) = partial.iter().rposition(|&b| b == b'\n') {
-                        keylog.add(&String::from_utf8_lossy(&partial[..=end]));
-                        partial.drain(..=end);
-                    }
-                    // A line longer than any secret is not one: dropped, not kept growing.
-                    if partial.len() > 4096 {
-                        partial.clear();
-                    }
-                }
-                Err(_) => return,
-            }
+    let mut partial: Vec<u8> = Vec::new();
+    Box::new(move || {
+        let mut chunk = [0; 16 * 1024];
+        while let Ok(n @ 1..) = file.read(&mut chunk) {
+            partial.extend_from_slice(&chunk[..n]);
         }
-    });
+        let Some(end) = partial.iter().rposition(|&b| b == b'\n') else {
+            // A line longer than any secret is not one: dropped, not kept growing.
+            if partial.len() > 4096 {
+                partial.clear();
+            }
+            return String::new();
+        };
+        let lines = String::from_utf8_lossy(&partial[..=end]).into_owned();
+        partial.drain(..=end);
+        lines
+    })
 }
 
 /// How sessions are shown: `open` and `sniff` alike.

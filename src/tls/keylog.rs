@@ -4,10 +4,12 @@
 //! Each line is `LABEL <client random, 64 hex digits> <secret, hex>`; `#` starts a comment.
 //! TLS 1.2 and below need `CLIENT_RANDOM` (the master secret); TLS 1.3 needs the handshake and
 //! application traffic secrets of each side. Other labels (`EXPORTER_SECRET`, early data) are
-//! read past. Shared between threads: a live capture adds lines while sessions look keys up.
+//! read past. Shared between threads. A key log that a live client is still writing is
+//! followed: a session whose keys are missing reads what was appended since
+//! ([`KeyLog::following`]), so keys written a moment before the session ended are found.
 
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Mutex, RwLock};
 
 /// The secrets of one TLS session, as far as the key log holds them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -24,13 +26,26 @@ pub struct Secrets {
     pub server_traffic: Option<Vec<u8>>,
 }
 
+/// Reads what was appended to a key log since the last call: whole lines only.
+pub type ReadMore = Box<dyn FnMut() -> String + Send>;
+
 /// Secrets by client random.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct KeyLog {
     sessions: RwLock<HashMap<[u8; 32], Secrets>>,
     /// Lines that were neither a comment, nor blank, nor `LABEL random secret` in hex.
     bad_lines: RwLock<u64>,
-    growing: bool,
+    /// For a key log still being written: how to read its new lines.
+    more: Option<Mutex<ReadMore>>,
+}
+
+impl std::fmt::Debug for KeyLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyLog")
+            .field("sessions", &self.sessions())
+            .field("growing", &self.is_growing())
+            .finish()
+    }
 }
 
 impl KeyLog {
@@ -42,17 +57,18 @@ impl KeyLog {
     }
 
     /// A key log a live client is still writing: a session's keys may come after its first
-    /// encrypted records ([`KeyLog::add`] as lines arrive).
-    pub fn growing() -> KeyLog {
+    /// encrypted records. `more` reads the lines appended since it last ran; it runs when a
+    /// session's keys are looked up and missing.
+    pub fn following(more: ReadMore) -> KeyLog {
         KeyLog {
-            growing: true,
+            more: Some(Mutex::new(more)),
             ..KeyLog::default()
         }
     }
 
     /// Whether keys may still come.
     pub fn is_growing(&self) -> bool {
-        self.growing
+        self.more.is_some()
     }
 
     /// Reads whole lines of the key log; returns how many held a secret.
@@ -103,11 +119,23 @@ impl KeyLog {
 
     /// The secrets logged for the session whose ClientHello carried `client_random`.
     pub fn secrets(&self, client_random: &[u8; 32]) -> Option<Secrets> {
-        let sessions = self
-            .sessions
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        sessions.get(client_random).cloned()
+        let logged = |log: &KeyLog| {
+            let sessions = log
+                .sessions
+                .read()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            sessions.get(client_random).cloned()
+        };
+        if let Some(found) = logged(self) {
+            return Some(found);
+        }
+        let more = self.more.as_ref()?;
+        let appended = (more.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))();
+        if appended.is_empty() {
+            return None;
+        }
+        self.add(&appended);
+        logged(self)
     }
 
     /// Sessions with at least one secret.

@@ -31,7 +31,7 @@ pub mod decrypt;
 mod keylog;
 
 pub use decrypt::Refusal;
-pub use keylog::{KeyLog, Secrets};
+pub use keylog::{KeyLog, ReadMore, Secrets};
 
 use decrypt::Decryptor;
 

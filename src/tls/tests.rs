@@ -305,20 +305,43 @@ mod decryption {
             provider::cipher_suite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
             false,
         );
-        let keylog = Arc::new(KeyLog::growing());
-        let mut observer = TlsObserver::new(Some(keylog.clone()));
+        // The client writes its key log only once half the records have crossed.
+        let (keylog, written) = appended_to();
+        let mut observer = TlsObserver::new(Some(keylog));
         let (first, rest) = transcript.chunks.split_at(transcript.chunks.len() / 2);
         for (dir, chunk) in first {
             observer.bytes(*dir, chunk);
         }
         assert!(observer.take_plaintext(S).is_empty() && observer.take_problems().is_empty());
-        keylog.add(&transcript.keylog);
+        written.lock().unwrap().push_str(&transcript.keylog);
         for (dir, chunk) in rest {
             observer.bytes(*dir, chunk);
         }
         observer.end();
         assert_eq!(observer.take_problems(), vec![]);
         assert_eq!(observer.take_plaintext(S), transcript.sent[1]);
+    }
+
+    #[test]
+    fn keys_appended_just_before_the_session_ends_are_found_at_its_end() {
+        let transcript = talk(provider::cipher_suite::TLS13_AES_128_GCM_SHA256, false);
+        let (keylog, written) = appended_to();
+        let mut observer = TlsObserver::new(Some(keylog));
+        for (dir, chunk) in &transcript.chunks {
+            observer.bytes(*dir, chunk);
+        }
+        written.lock().unwrap().push_str(&transcript.keylog);
+        observer.end();
+        assert_eq!(observer.take_problems(), vec![]);
+        assert_eq!(observer.take_plaintext(C), transcript.sent[0]);
+    }
+
+    /// A key log being written, and the text a client appends to it.
+    fn appended_to() -> (Arc<KeyLog>, Arc<Mutex<String>>) {
+        let written = Arc::new(Mutex::new(String::new()));
+        let file = written.clone();
+        let keylog = KeyLog::following(Box::new(move || std::mem::take(&mut *file.lock().unwrap())));
+        (Arc::new(keylog), written)
     }
 
     proptest! {

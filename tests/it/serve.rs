@@ -629,3 +629,92 @@ fn serve_writes_the_keys_of_its_tls_sessions_as_the_client_does() {
         0o600
     );
 }
+
+#[test]
+fn sniff_decrypts_a_live_stls_session_with_the_key_log_serve_is_writing() {
+    // The key log grows while sniff runs: each session's secrets are written as its handshake
+    // ends, after sniff has opened the file.
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    if !root || !have("python3") {
+        eprintln!("skipped: needs root (capturing needs CAP_NET_RAW; CI runs as root) and python3");
+        return;
+    }
+    let dir = mailboxes(&[("alice", "wonderland")], 3);
+    let keys = tempfile::tempdir().unwrap();
+    let keylog = keys.path().join("server.keylog");
+    let serve = Serve::start(dir.path(), &["--keylog", keylog.to_str().unwrap()]);
+    // POPLIB's two sessions: CAPA, CAPA, STLS, USER, PASS, STAT, RETR, DELE, QUIT; then APOP,
+    // STAT, UIDL, QUIT (and perhaps the reply of the probe Serve::start made).
+    let mut sniff = Command::new(assert_cmd::cargo::cargo_bin("pop3scope"))
+        .args([
+            "sniff",
+            "-i",
+            "lo",
+            "--json",
+            "-c",
+            "13",
+            "--port",
+            &serve.port.to_string(),
+            "--keylog",
+        ])
+        .arg(&keylog)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(sniff.stderr.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut stderr, &mut line).unwrap();
+    assert!(line.contains("capturing on lo"), "{line}");
+    run_poplib(&serve, &[]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while sniff.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = sniff.kill();
+            let mut json = String::new();
+            std::io::Read::read_to_string(&mut sniff.stdout.take().unwrap(), &mut json).unwrap();
+            panic!("sniff did not stop after 13 exchanges:\n{json}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut json = String::new();
+    std::io::Read::read_to_string(&mut sniff.stdout.take().unwrap(), &mut json).unwrap();
+    let exchanges: Vec<serde_json::Value> = json
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|r| r["type"] == "exchange")
+        .collect();
+    // The session with STLS (Serve::start's probe of the port may be caught as a session too).
+    let stls = exchanges
+        .iter()
+        .find(|r| r["command"] == "STLS")
+        .expect("the STLS session");
+    let first: Vec<(String, bool)> = exchanges
+        .iter()
+        .filter(|r| r["session"] == stls["session"])
+        .map(|r| {
+            (
+                r["command"].as_str().unwrap_or("-").to_string(),
+                r["decrypted"] == true,
+            )
+        })
+        .collect();
+    let expected: Vec<(String, bool)> = [
+        ("CAPA", false),
+        ("CAPA", false),
+        ("STLS", false),
+        ("USER", true),
+        ("PASS", true),
+        ("STAT", true),
+        ("RETR", true),
+        ("DELE", true),
+        ("QUIT", true),
+    ]
+    .iter()
+    .map(|(c, d)| (c.to_string(), *d))
+    .collect();
+    assert_eq!(first, expected, "{json}");
+}
