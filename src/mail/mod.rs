@@ -104,9 +104,32 @@ pub fn retrieved(exchange: &Exchange) -> Option<MessageFacts> {
         return None;
     }
     let body = exchange.reply.as_ref()?.body.as_ref()?;
-    let raw = message_bytes(body)?;
     let complete = exchange.verb() == Some(Verb::Retr) && !exchange.incomplete && body.complete_in_memory;
-    Some(read(&raw, complete))
+    // A message of one plain text part is known from its header block: the whole message is
+    // not put together for it.
+    if let Some(head) = header_block(body) {
+        let kept_lines = body.line_count - body.hidden_lines();
+        let octets = body.kept_bytes().len() + 2 * kept_lines as usize;
+        if let Some(facts) = one_text_part(&head, octets, complete) {
+            return Some(facts);
+        }
+    }
+    let raw = message_bytes(body)?;
+    Some(read_parsed(&raw, complete, &mut |_, _| {}, false))
+}
+
+/// The header block of a kept body, each line with its CR LF, and the empty line that ends it;
+/// `None` if no empty line was kept.
+fn header_block(body: &Body) -> Option<Vec<u8>> {
+    let mut head = Vec::new();
+    for line in body.lines() {
+        head.extend_from_slice(line);
+        head.extend_from_slice(b"\r\n");
+        if line.is_empty() {
+            return Some(head);
+        }
+    }
+    None
 }
 
 /// Reads a message. `complete` says whether these are all its bytes.
@@ -132,15 +155,14 @@ fn read_parsed(
         complete,
         ..MessageFacts::default()
     };
-    let parser = MessageParser::default();
-    if shortcut && let Some((headers, body)) = one_text_part(&parser, raw) {
-        describe(&headers, &mut facts);
-        facts
-            .parts
-            .push(part_facts(&headers.parts[0], 0, false, body, false));
+    let head_end = raw.windows(4).position(|w| w == b"\r\n\r\n");
+    if shortcut
+        && let Some(end) = head_end
+        && let Some(facts) = one_text_part(&raw[..end + 4], raw.len(), complete)
+    {
         return facts;
     }
-    let Some(message) = parser.parse(raw) else {
+    let Some(message) = MessageParser::default().parse(raw) else {
         facts
             .problems
             .push("no message could be read (no header lines)".to_string());
@@ -163,10 +185,11 @@ fn describe(message: &Message<'_>, facts: &mut MessageFacts) {
 
 /// Most mail is one text part, sent as it is: then only its headers need parsing, and its size
 /// is the octets after them. mail-parser would turn the whole text into UTF-8 (a table lookup
-/// per byte, even for US-ASCII) for nothing pop3scope shows. The headers, and the body.
-fn one_text_part<'x>(parser: &MessageParser, raw: &'x [u8]) -> Option<(Message<'x>, &'x [u8])> {
-    let end = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
-    let headers = parser.parse_headers(&raw[..end + 2])?;
+/// per byte, even for US-ASCII) for nothing pop3scope shows. `head` is the header block with
+/// the empty line that ends it; `octets`, the whole message's. `None` when the message is not
+/// such a part.
+fn one_text_part(head: &[u8], octets: usize, complete: bool) -> Option<MessageFacts> {
+    let headers = MessageParser::default().parse_headers(&head[..head.len() - 2])?;
     let part = headers.parts.first()?;
     let text = part.content_type().is_none_or(|ct| {
         ct.ctype().eq_ignore_ascii_case("text")
@@ -179,8 +202,18 @@ fn one_text_part<'x>(parser: &MessageParser, raw: &'x [u8]) -> Option<(Message<'
             .iter()
             .any(|plain| e.eq_ignore_ascii_case(plain))
     });
-    let plain = text && as_sent && part.content_disposition().is_none() && !part.headers.is_empty();
-    plain.then(|| (headers, &raw[end + 4..]))
+    if !(text && as_sent && part.content_disposition().is_none() && !part.headers.is_empty()) {
+        return None;
+    }
+    let mut facts = MessageFacts {
+        octets: octets as u64,
+        complete,
+        ..MessageFacts::default()
+    };
+    describe(&headers, &mut facts);
+    let size = octets.saturating_sub(head.len()) as u64;
+    facts.parts.push(part_facts(part, 0, false, size, None));
+    Some(facts)
 }
 
 /// Lists the parts of `message` at `depth`, and of the messages inside it.
@@ -231,9 +264,13 @@ fn walk(
         if hashed {
             on_attachment(facts.parts.len(), bytes_for_hash);
         }
-        facts
-            .parts
-            .push(part_facts(part, depths[id], attachment, bytes_for_hash, hashed));
+        facts.parts.push(part_facts(
+            part,
+            depths[id],
+            attachment,
+            bytes_for_hash.len() as u64,
+            hashed.then_some(bytes_for_hash),
+        ));
         if let PartType::Message(inner) = &part.body {
             if depths[id] + 1 < MAX_DEPTH {
                 walk(inner, depths[id] + 1, facts, on_attachment);
@@ -244,13 +281,14 @@ fn walk(
     }
 }
 
-/// What one part says about itself; `content` is what it holds, transfer encoding undone.
+/// What one part says about itself: `size` octets once its transfer encoding is undone, and
+/// the hashes of `hashed`, its content, for an attachment.
 fn part_facts(
     part: &MessagePart<'_>,
     depth: u32,
     attachment: bool,
-    content: &[u8],
-    hashed: bool,
+    size: u64,
+    hashed: Option<&[u8]>,
 ) -> PartFacts {
     PartFacts {
         depth,
@@ -269,9 +307,9 @@ fn part_facts(
         file_name: part.attachment_name().map(cut),
         content_id: part.content_id().map(cut),
         attachment,
-        size: content.len() as u64,
-        sha256: hashed.then(|| hex(ring::digest::digest(&ring::digest::SHA256, content).as_ref())),
-        md5: hashed.then(|| hex(&Md5::digest(content))),
+        size,
+        sha256: hashed.map(|content| hex(ring::digest::digest(&ring::digest::SHA256, content).as_ref())),
+        md5: hashed.map(|content| hex(&Md5::digest(content))),
     }
 }
 

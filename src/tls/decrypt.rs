@@ -141,13 +141,14 @@ struct Side {
     handshake: Vec<u8>,
 }
 
-/// An opened record.
+/// An opened record: its plaintext is `body[range]` of the body [`Decryptor::open`] was given,
+/// decrypted in place.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Opened {
     /// The real content type: 23 application data, 22 handshake, 21 alert.
     pub content_type: u8,
-    /// The plaintext, padding removed.
-    pub plaintext: Vec<u8>,
+    /// Where the plaintext is in the body, padding left out.
+    pub range: std::ops::Range<usize>,
 }
 
 /// A record that would not open: the key is wrong, or the record was damaged.
@@ -238,12 +239,14 @@ impl Decryptor {
         self.sides[side].keys.is_some()
     }
 
-    /// Opens one whole record of `side`: its 5-byte header and its body.
-    pub fn open(&mut self, side: usize, header: [u8; 5], body: &[u8]) -> Result<Opened, NotAuthentic> {
+    /// Opens one whole record of `side`, decrypting its body in place: its 5-byte header and
+    /// its body. A body that does not authenticate is left as it was.
+    pub fn open(&mut self, side: usize, header: [u8; 5], body: &mut [u8]) -> Result<Opened, NotAuthentic> {
         let suite = self.suite;
         let tls13 = self.tls13;
         let s = &mut self.sides[side];
-        let opened = match open_with(suite, tls13, s.keys.as_mut().ok_or(NotAuthentic)?, header, body) {
+        let keys = s.keys.as_mut().ok_or(NotAuthentic)?;
+        let opened = match open_with(suite, tls13, keys, header, body) {
             Ok(opened) => opened,
             // A TLS 1.3 side whose Finished the capture lost (or that skipped it) may already be
             // under its application secret.
@@ -259,7 +262,7 @@ impl Decryptor {
             Err(NotAuthentic) => return Err(NotAuthentic),
         };
         if tls13 && opened.content_type == 22 {
-            self.inner_handshake(side, &opened.plaintext);
+            self.inner_handshake(side, &body[opened.range.clone()]);
         }
         Ok(opened)
     }
@@ -308,49 +311,50 @@ fn open_with(
     tls13: bool,
     keys: &mut Keys,
     header: [u8; 5],
-    body: &[u8],
+    body: &mut [u8],
 ) -> Result<Opened, NotAuthentic> {
     let tag = suite.aead.tag_len();
-    let (nonce, sealed) = if suite.explicit_nonce {
-        let (explicit, sealed) = body.split_at_checked(8).ok_or(NotAuthentic)?;
+    let explicit = if suite.explicit_nonce { 8 } else { 0 };
+    let nonce = if suite.explicit_nonce {
+        let sent = body.get(..8).ok_or(NotAuthentic)?;
         let mut nonce = [0; 12];
         nonce[..4].copy_from_slice(&keys.iv[..4]);
-        nonce[4..].copy_from_slice(explicit);
-        (Nonce::assume_unique_for_key(nonce), sealed)
+        nonce[4..].copy_from_slice(sent);
+        Nonce::assume_unique_for_key(nonce)
     } else {
-        (keys.nonce(), body)
+        keys.nonce()
     };
-    let plain_len = sealed.len().checked_sub(tag).ok_or(NotAuthentic)?;
-    let aad: Vec<u8> = if tls13 {
-        header.to_vec()
+    let plain_len = body.len().checked_sub(explicit + tag).ok_or(NotAuthentic)?;
+    let mut tls12_aad = [0; 13];
+    let aad: &[u8] = if tls13 {
+        &header
     } else {
         // RFC 5246 §6.2.3.3: sequence number, type, version, and the plaintext's length.
-        let mut aad = keys.seq.to_be_bytes().to_vec();
-        aad.extend_from_slice(&header[..3]);
-        aad.extend_from_slice(&(plain_len as u16).to_be_bytes());
-        aad
+        tls12_aad[..8].copy_from_slice(&keys.seq.to_be_bytes());
+        tls12_aad[8..11].copy_from_slice(&header[..3]);
+        tls12_aad[11..].copy_from_slice(&(plain_len as u16).to_be_bytes());
+        &tls12_aad
     };
-    let mut buffer = sealed.to_vec();
-    let plaintext_len = keys
-        .key
-        .open_in_place(nonce, Aad::from(aad), &mut buffer)
-        .map_err(|_| NotAuthentic)?
-        .len();
-    buffer.truncate(plaintext_len);
+    // On failure ring leaves the buffer unspecified: the record is not used again.
+    keys.key
+        .open_in_place(nonce, Aad::from(aad), &mut body[explicit..])
+        .map_err(|_| NotAuthentic)?;
     keys.seq += 1;
+    let plaintext = explicit..explicit + plain_len;
     if !tls13 {
         return Ok(Opened {
             content_type: header[0],
-            plaintext: buffer,
+            range: plaintext,
         });
     }
     // RFC 8446 §5.4: the real type is the last byte that is not padding.
-    let end = buffer.iter().rposition(|&b| b != 0).ok_or(NotAuthentic)?;
-    let content_type = buffer[end];
-    buffer.truncate(end);
+    let end = body[plaintext.clone()]
+        .iter()
+        .rposition(|&b| b != 0)
+        .ok_or(NotAuthentic)?;
     Ok(Opened {
-        content_type,
-        plaintext: buffer,
+        content_type: body[end],
+        range: 0..end,
     })
 }
 

@@ -243,7 +243,7 @@ impl TlsObserver {
     }
 
     /// A whole record of `s` that is not handshake in the clear: opened, or kept for its keys.
-    fn sealed_record(&mut self, s: usize, header: [u8; 5], body: Vec<u8>) {
+    fn sealed_record(&mut self, s: usize, header: [u8; 5], mut body: Vec<u8>) {
         if let Crypto::Waiting(waiting) = &mut self.crypto {
             waiting.push((s, header, body));
             let held: usize = waiting.iter().map(|(_, _, body)| body.len()).sum();
@@ -266,13 +266,18 @@ impl TlsObserver {
         if !decryptor.active(s) {
             return;
         }
-        match decryptor.open(s, header, &body) {
+        match decryptor.open(s, header, &mut body) {
             Ok(opened) => {
                 self.facts.decrypted_records[s] += 1;
                 match opened.content_type {
-                    23 => self.plaintext[s].extend_from_slice(&opened.plaintext),
+                    // The record's own buffer becomes the plaintext when nothing waits before it.
+                    23 if self.plaintext[s].is_empty() && opened.range.start == 0 => {
+                        body.truncate(opened.range.end);
+                        self.plaintext[s] = body;
+                    }
+                    23 => self.plaintext[s].extend_from_slice(&body[opened.range]),
                     21 => {
-                        if let [level, description, ..] = opened.plaintext[..] {
+                        if let [level, description, ..] = body[opened.range] {
                             self.facts.alerts.push(alert_text(level, description));
                         }
                     }
