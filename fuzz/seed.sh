@@ -54,6 +54,30 @@ while IFS= read -r -d '' f; do
   LC_ALL=C pop3_seed "$f" > "corpus/pop3_decoder/$(basename "$f").bin"
 done < <(find "$repo/captures" -name '*.pop3' -type f -print0)
 
+# tls_observer: the two streams of the port-995 captures whose key logs the target holds,
+# client first, in the chunks of chunks.rs (the observer keeps the client's sealed records
+# until the ServerHello names the suite).
+mkdir -p corpus/tls_observer
+if cargo build --quiet --manifest-path "$repo/Cargo.toml" --bin pop3scope 2>/dev/null; then
+  for name in 22-pop3s-implicit-tls 28-tls12-aes-gcm; do
+    streams=$(mktemp -d)
+    "$repo/target/debug/pop3scope" open "$repo/captures/$name.pcap" --flows \
+      --export-streams "$streams" > /dev/null 2>&1
+    python3 - "$streams" "corpus/tls_observer/$name.bin" <<'PY'
+import glob, sys
+out = bytearray()
+for pattern, direction in (("*_c2s_*", 0), ("*_s2c_*", 0x80)):
+    for path in sorted(glob.glob(sys.argv[1] + "/" + pattern)):
+        data = open(path, "rb").read()
+        for at in range(0, len(data), 127):
+            chunk = data[at:at + 127]
+            out += bytes([direction | len(chunk)]) + chunk
+open(sys.argv[2], "wb").write(out)
+PY
+    rm -rf "$streams"
+  done
+fi
+
 public=$repo/../shared/corpus/public
 if [ -d "$public" ]; then
   while IFS= read -r -d '' f; do
