@@ -619,17 +619,17 @@ impl App {
             }
             return;
         }
-        if let Some(action) = action_for(event) {
+        // Any key closes the help; one that does something else (not Esc, not ?) does it too.
+        let action = action_for(event);
+        if std::mem::take(&mut self.help) && matches!(action, None | Some(Action::Back | Action::Help)) {
+            return;
+        }
+        if let Some(action) = action {
             self.act(action);
         }
     }
 
     pub fn act(&mut self, action: Action) {
-        // Any key closes the help, and does nothing else.
-        if self.help {
-            self.help = false;
-            return;
-        }
         match action {
             Action::Down => self.step(1),
             Action::Up => self.step(-1),

@@ -90,6 +90,36 @@ fn with_its_key_log_the_tls_row_opens_to_the_handshake_and_rows_inside_say_decry
 }
 
 #[test]
+fn any_key_closes_the_help_and_a_key_that_does_something_does_it() {
+    let mut app = app_for("01-full-session.pcap");
+    render(&mut app, 80, 24);
+    press(&mut app, "?z");
+    assert!(!app.help, "an unbound key closes the help");
+    let line = app.line;
+    press(&mut app, "?j");
+    assert!(!app.help);
+    assert_eq!(app.line, line + 1, "j closed the help and moved down");
+    press(&mut app, "?<Esc>");
+    assert!(!app.help);
+    assert_eq!(app.line, line + 1, "Esc only closed it");
+}
+
+#[test]
+fn the_help_shows_every_line_whole_at_80_and_160_columns() {
+    for (width, height) in [(80, 24), (160, 48)] {
+        let mut app = app_for("01-full-session.pcap");
+        render(&mut app, width, height);
+        press(&mut app, "?");
+        let screen = render(&mut app, width, height);
+        for (_, _, help, _) in pop3scope::tui::KEYS {
+            // A line may wrap at 80 columns: its last word is there either way.
+            let last = help.split_whitespace().last().unwrap();
+            assert!(screen.contains(last), "{width}x{height}: {help:?} is cut:\n{screen}");
+        }
+    }
+}
+
+#[test]
 fn first_screen_shows_sessions_and_the_conversation() {
     check("first_screen", "01-full-session.pcap", "");
 }

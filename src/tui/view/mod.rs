@@ -511,12 +511,12 @@ fn draw_help(frame: &mut Frame, palette: &Palette, area: Rect, lesson: bool) {
         for (keys, _, help) in LESSON_KEYS {
             let names: Vec<String> = keys.iter().map(|k| key_name(*k)).collect();
             lines.push(Line::from(vec![
-                Span::styled(format!("{:>14}  ", names.join(" ")), key_style),
+                Span::styled(format!("{:>17}  ", names.join(" ")), key_style),
                 Span::styled(*help, palette.base()),
             ]));
         }
         lines.push(Line::from(vec![
-            Span::styled(format!("{:>14}  ", "1 … 9"), key_style),
+            Span::styled(format!("{:>17}  ", "1 … 9"), key_style),
             Span::styled("answer the question", palette.base()),
         ]));
     }
@@ -535,21 +535,48 @@ fn draw_help(frame: &mut Frame, palette: &Palette, area: Rect, lesson: bool) {
         Action::PreviousMatch,
         Action::Filter,
     ];
+    // Opposite moves share a line, so that the whole list fits 80×24.
+    let pairs = [
+        (Action::Down, Action::Up),
+        (Action::PageDown, Action::PageUp),
+        (Action::First, Action::Last),
+        (Action::NextPane, Action::PreviousPane),
+        (Action::NextMatch, Action::PreviousMatch),
+    ];
+    let names = |keys: &[crate::tui::Key]| keys.iter().map(|k| key_name(*k)).collect::<Vec<_>>().join(" ");
     for (keys, action, help, _) in KEYS {
-        if lesson && browsing.contains(action) {
+        if (lesson && browsing.contains(action)) || pairs.iter().any(|(_, second)| second == action) {
             continue;
         }
-        let names: Vec<String> = keys.iter().map(|k| key_name(*k)).collect();
-        lines.push(Line::from(vec![
-            Span::styled(
-                format!("{:>14}  ", names.join(" ")),
-                palette.fg(Color::Cyan).add_modifier(Modifier::BOLD),
+        let partner = pairs
+            .iter()
+            .find(|(first, _)| first == action)
+            .and_then(|(_, second)| KEYS.iter().find(|(_, a, ..)| a == second));
+        let (keys, help) = match partner {
+            Some((other_keys, _, other_help, _)) => (
+                format!("{} / {}", names(keys), names(other_keys)),
+                format!("{help} / {other_help}"),
             ),
-            Span::styled(*help, palette.base()),
+            None => (names(keys), help.to_string()),
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("{keys:>17}  "), key_style),
+            Span::styled(help, palette.base()),
         ]));
     }
-    let width = area.width.min(64);
-    let height = (lines.len() as u16 + 2).min(area.height);
+    // As wide as the longest line (or the title), as the screen allows; a line still too long
+    // wraps, and the box grows to hold it.
+    let title = " Keys · any key closes · mouse: click selects, wheel scrolls ";
+    let longest = lines
+        .iter()
+        .map(Line::width)
+        .chain([title.chars().count()])
+        .max()
+        .unwrap_or(0);
+    let width = area.width.min(longest as u16 + 2);
+    let inner = usize::from(width.saturating_sub(2)).max(1);
+    let rows: usize = lines.iter().map(|line| line.width().max(1).div_ceil(inner)).sum();
+    let height = (rows as u16 + 2).min(area.height);
     let popup = Rect {
         x: area.x + (area.width - width) / 2,
         y: area.y + (area.height - height) / 2,
@@ -558,11 +585,9 @@ fn draw_help(frame: &mut Frame, palette: &Palette, area: Rect, lesson: bool) {
     };
     frame.render_widget(Clear, popup);
     frame.render_widget(
-        Paragraph::new(lines).block(pane_block(
-            " Keys · any key closes · mouse: click selects, wheel scrolls ",
-            true,
-            palette,
-        )),
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(pane_block(title, true, palette)),
         popup,
     );
 }
