@@ -72,9 +72,9 @@ const fn ch(c: char) -> Key {
 pub const KEYS: &[(&[Key], Action, &str, Option<&str>)] = &[
     (&[key(KeyCode::Down), ch('j')], Action::Down, "next row", None),
     (&[key(KeyCode::Up), ch('k')], Action::Up, "previous row", None),
-    (&[key(KeyCode::PageDown)], Action::PageDown, "a page down", None),
+    (&[key(KeyCode::PageDown)], Action::PageDown, "a page down (in the detail when focused)", None),
     (&[key(KeyCode::PageUp)], Action::PageUp, "a page up", None),
-    (&[key(KeyCode::Home), ch('g')], Action::First, "first row", None),
+    (&[key(KeyCode::Home), ch('g')], Action::First, "first row (top of the detail when focused)", None),
     (&[key(KeyCode::End), ch('G')], Action::Last, "last row", None),
     (&[key(KeyCode::Tab)], Action::NextPane, "next pane", Some("pane")),
     (
@@ -631,8 +631,14 @@ impl App {
 
     pub fn act(&mut self, action: Action) {
         match action {
+            // j and k always move the selected row (or session): the detail follows it.
             Action::Down => self.step(1),
             Action::Up => self.step(-1),
+            // Paging keys scroll the detail while it has the focus.
+            Action::PageDown if self.detail_focused() => self.scroll_detail(self.page() as isize),
+            Action::PageUp if self.detail_focused() => self.scroll_detail(-(self.page() as isize)),
+            Action::First if self.detail_focused() => self.detail_scroll = 0,
+            Action::Last if self.detail_focused() => self.detail_scroll = u16::MAX,
             Action::PageDown => self.step(self.page() as isize),
             Action::PageUp => self.step(-(self.page() as isize)),
             Action::First => self.step(isize::MIN / 2),
@@ -727,7 +733,19 @@ impl App {
         usize::from(area.height.saturating_sub(3)).max(1)
     }
 
-    /// Moves the selection in the focused pane by `by` rows, clamped.
+    /// The side pane has the focus and shows the detail.
+    fn detail_focused(&self) -> bool {
+        self.focus == Pane::Side && self.side == SideTab::Detail
+    }
+
+    /// Scrolls the detail by `by` rows (drawing stops it at the last line).
+    fn scroll_detail(&mut self, by: isize) {
+        let to = i64::from(self.detail_scroll).saturating_add(by as i64);
+        self.detail_scroll = to.clamp(0, i64::from(u16::MAX)) as u16;
+    }
+
+    /// Moves the selection by `by` rows, clamped: the session in the sessions pane, else the
+    /// conversation's row (from the side pane too, which shows that row).
     fn step(&mut self, by: isize) {
         match self.focus {
             Pane::Sessions if self.lesson.is_none() => {
@@ -742,10 +760,6 @@ impl App {
                         self.detail_scroll = 0;
                     }
                 }
-            }
-            Pane::Side if self.side == SideTab::Detail => {
-                let to = i64::from(self.detail_scroll).saturating_add(by as i64);
-                self.detail_scroll = to.clamp(0, i64::from(u16::MAX)) as u16;
             }
             _ => {
                 let visible = self.visible_lines();
@@ -868,13 +882,15 @@ impl App {
                     Pane::Side => {}
                 }
             }
-            MouseEventKind::ScrollDown => {
+            // The wheel scrolls what is under it: the detail, or the rows.
+            MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
                 self.focus = pane;
-                self.step(3);
-            }
-            MouseEventKind::ScrollUp => {
-                self.focus = pane;
-                self.step(-3);
+                let by = if event.kind == MouseEventKind::ScrollDown { 3 } else { -3 };
+                if self.detail_focused() {
+                    self.scroll_detail(by);
+                } else {
+                    self.step(by);
+                }
             }
             _ => {}
         }

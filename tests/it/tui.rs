@@ -90,6 +90,24 @@ fn with_its_key_log_the_tls_row_opens_to_the_handshake_and_rows_inside_say_decry
 }
 
 #[test]
+fn with_the_side_pane_open_j_and_k_move_the_row_in_sight_and_paging_scrolls_the_detail() {
+    // 80 columns: the side pane takes the conversation's place.
+    let mut app = app_for("01-full-session.pcap");
+    render(&mut app, 80, 24);
+    press(&mut app, "jjj<Enter>");
+    let before = render(&mut app, 80, 24);
+    assert!(before.contains("C: USER alice"), "the selected row is in sight:\n{before}");
+    press(&mut app, "j");
+    let after = render(&mut app, 80, 24);
+    assert_eq!(app.line, 4, "j moved the row with the detail open");
+    assert!(after.contains("S: +OK"), "{after}");
+    press(&mut app, "<PgDn>");
+    assert_eq!(app.line, 4, "PgDn scrolled the detail, not the row");
+    assert!(app.detail_scroll > 0);
+    insta::assert_snapshot!("tui_side_pane_selected_row_80x24", render(&mut app, 80, 24));
+}
+
+#[test]
 fn any_key_closes_the_help_and_a_key_that_does_something_does_it() {
     let mut app = app_for("01-full-session.pcap");
     render(&mut app, 80, 24);

@@ -329,7 +329,11 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
             Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(body);
         (left, right)
     } else if app.focus == Pane::Side {
-        (Rect::default(), body)
+        // The side pane takes the conversation's place: the selected row stays in sight above
+        // it, since j and k still move it.
+        let [strip, side] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(body);
+        draw_selected_row(frame, app, &palette, strip);
+        (Rect::default(), side)
     } else {
         (body, Rect::default())
     };
@@ -502,6 +506,26 @@ fn draw_footer(frame: &mut Frame, app: &App, palette: &Palette, area: Rect) {
         Line::from(spans)
     };
     frame.render_widget(Paragraph::new(line), area);
+}
+
+/// The selected row of the conversation on one line, highlighted as in the conversation.
+fn draw_selected_row(frame: &mut Frame, app: &App, palette: &Palette, area: Rect) {
+    let Some(session) = app.timeline.sessions.get(app.session) else {
+        return;
+    };
+    let (phase, inferred) = session.phase_at(app.line);
+    let who = match session.lines.get(app.line).and_then(|l| l.from) {
+        Some(Direction::ClientToServer) => "C: ",
+        Some(Direction::ServerToClient) => "S: ",
+        None => "",
+    };
+    let text = explain::line_text_in(session, app.line, app.show_secrets, app.lang());
+    let row = Line::from(vec![
+        Span::styled(band_name(phase, inferred, true), palette.phase(phase)),
+        Span::raw(format!(" {who}{text}")),
+    ])
+    .patch_style(palette.selected(true));
+    frame.render_widget(Paragraph::new(row), area);
 }
 
 fn draw_help(frame: &mut Frame, palette: &Palette, area: Rect, lesson: bool) {
