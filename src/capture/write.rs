@@ -26,6 +26,9 @@ pub const DEFAULT_SNAPLEN: u32 = 262_144;
 pub struct PcapWriter<W: io::Write> {
     out: W,
     snaplen: u32,
+    /// Flush after every frame (`tcpdump -U`): a reader of the file, or of a pipe, sees each
+    /// packet as it comes, and a killed capture loses none.
+    packet_buffered: bool,
 }
 
 impl<W: io::Write> PcapWriter<W> {
@@ -45,7 +48,17 @@ impl<W: io::Write> PcapWriter<W> {
         header.extend_from_slice(&snaplen.to_le_bytes());
         header.extend_from_slice(&link_type.0.to_le_bytes());
         out.write_all(&header)?;
-        Ok(PcapWriter { out, snaplen })
+        Ok(PcapWriter {
+            out,
+            snaplen,
+            packet_buffered: false,
+        })
+    }
+
+    /// Flushes the output after every frame from now on (`tcpdump -U`).
+    pub fn packet_buffered(mut self) -> Self {
+        self.packet_buffered = true;
+        self
     }
 
     /// Writes one frame as it was captured.
@@ -61,7 +74,11 @@ impl<W: io::Write> PcapWriter<W> {
         record[8..12].copy_from_slice(&(captured.len() as u32).to_le_bytes());
         record[12..16].copy_from_slice(&orig_len.to_le_bytes());
         self.out.write_all(&record)?;
-        self.out.write_all(captured)
+        self.out.write_all(captured)?;
+        if self.packet_buffered {
+            self.out.flush()?;
+        }
+        Ok(())
     }
 
     /// Flushes what is buffered to the output.

@@ -2,7 +2,7 @@
 
 use std::fs::File;
 use std::io::{self, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Args;
@@ -31,8 +31,9 @@ pub(super) struct LessonArgs {
     #[arg(long, requires = "export")]
     key: bool,
 
-    /// Where --export writes (default: standard output).
-    #[arg(short, long, value_name = "FILE", requires = "export")]
+    /// Write the plain text (or the --export handout) to FILE instead of standard output
+    /// (`-`: standard output). Implies --plain without --export.
+    #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
 
     /// The language of the lesson: en or zh. Default: from LC_ALL, LC_MESSAGES or LANG.
@@ -111,13 +112,16 @@ pub(super) fn lesson(args: LessonArgs) -> anyhow::Result<()> {
         Source::Bundled(index) => Some(index + 1),
         Source::Path(_) => None,
     };
-    if args.export.is_some() {
-        let mut out: Box<dyn Write> = match &args.output {
+    let output = |path: Option<&Path>| -> anyhow::Result<Box<dyn Write>> {
+        Ok(match path.filter(|p| *p != Path::new("-")) {
             Some(path) => Box::new(io::BufWriter::new(
                 File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
             )),
             None => Box::new(io::BufWriter::new(io::stdout().lock())),
-        };
+        })
+    };
+    if args.export.is_some() {
+        let mut out = output(args.output.as_deref())?;
         let handout = if args.key {
             lesson::plain::Handout::Key
         } else {
@@ -127,8 +131,8 @@ pub(super) fn lesson(args: LessonArgs) -> anyhow::Result<()> {
         out.flush()?;
         return Ok(());
     }
-    if args.plain || !io::stdout().is_terminal() {
-        let mut out = io::BufWriter::new(io::stdout().lock());
+    if args.plain || args.output.is_some() || !io::stdout().is_terminal() {
+        let mut out = output(args.output.as_deref())?;
         lesson::plain::plain(&mut out, &lesson, &timeline, number, lang)?;
         out.flush()?;
         return Ok(());

@@ -1,7 +1,7 @@
 //! `pop3scope simulate`: a script becomes a capture file.
 
 use std::fs;
-use std::io::{self, Read};
+use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -23,7 +23,8 @@ pub(super) struct SimulateArgs {
     /// The script; `-` reads standard input.
     script: PathBuf,
 
-    /// The capture file to write (pcap).
+    /// The capture file to write (pcap); `-` writes it to standard output
+    /// (`pop3scope simulate demo.pop3 -o - | pop3scope open -`).
     #[arg(short, long, value_name = "FILE")]
     output: PathBuf,
 
@@ -47,6 +48,17 @@ pub(super) fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
     let script =
         crate::teach::simulate::Script::parse(&text, args.from_session).with_context(|| name.clone())?;
     let capture = script.capture().with_context(|| name.clone())?;
+    if args.output == Path::new("-") {
+        let mut out = io::stdout().lock();
+        if out.is_terminal() {
+            anyhow::bail!("-o - would write a binary capture to the terminal: pipe it or name a file");
+        }
+        return match out.write_all(&capture).and_then(|()| out.flush()) {
+            // A reader that has seen enough is no error (as `| head`).
+            Err(error) if error.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+            result => result.context("cannot write the capture to standard output"),
+        };
+    }
     fs::write(&args.output, capture).with_context(|| format!("cannot write {}", args.output.display()))?;
     Ok(())
 }

@@ -1,8 +1,7 @@
 //! `pop3scope sniff` and `pop3scope interfaces`: live capture.
 
-use std::fs::File;
-use std::io::{self, Write};
-use std::path::PathBuf;
+use std::io::{self, IsTerminal, Write};
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
@@ -16,9 +15,16 @@ pub(super) struct SniffArgs {
     #[arg(short, long, value_name = "IFACE")]
     interface: Option<String>,
 
-    /// Also write the captured packets to FILE (pcap, readable by `open`, Wireshark, tcpdump).
+    /// Also write the captured packets to FILE (pcap, readable by `open`, Wireshark, tcpdump);
+    /// `-` writes them to standard output instead of the decoded sessions (as `tcpdump -w -`),
+    /// for `sniff -w - | pop3scope open -` or Wireshark. The file header is written at once.
     #[arg(short = 'w', value_name = "FILE")]
     write: Option<PathBuf>,
+
+    /// With -w: write each packet out as soon as it is captured (as `tcpdump -U`), so that a
+    /// reader of the file or the pipe sees it at once and a killed capture loses nothing.
+    #[arg(short = 'U', long, requires = "write")]
+    packet_buffered: bool,
 
     /// Stop after COUNT exchanges.
     #[arg(short = 'c', value_name = "COUNT")]
@@ -77,11 +83,34 @@ pub(super) fn sniff(args: SniffArgs) -> anyhow::Result<()> {
         &config.flow.ports
     };
     let mut source = backend.open(&interface, filter_ports, expression.as_deref())?;
+    let to_stdout = args.write.as_deref() == Some(Path::new("-"));
+    if to_stdout && (args.display.json || args.display.text) {
+        anyhow::bail!("-w - writes the packets to standard output: --json and --text would mix into them");
+    }
+    if to_stdout && io::stdout().is_terminal() {
+        anyhow::bail!(
+            "-w - would write binary packets to the terminal: pipe them (| pop3scope open -) or name a file"
+        );
+    }
     let mut writer = match &args.write {
         Some(path) => {
-            let file =
-                live::create_private(path).with_context(|| format!("cannot create {}", path.display()))?;
-            Some(PcapWriter::new(io::BufWriter::new(file), source.link_type())?)
+            let out: Box<dyn Write> = if to_stdout {
+                Box::new(io::BufWriter::new(raw_stdout()))
+            } else {
+                let file = live::create_private(path)
+                    .with_context(|| format!("cannot create {}", path.display()))?;
+                Box::new(io::BufWriter::new(file))
+            };
+            let mut writer = PcapWriter::new(out, source.link_type())?;
+            // The header goes out at once: the file is a capture from its first moment.
+            writer
+                .flush()
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            Some(if args.packet_buffered {
+                writer.packet_buffered()
+            } else {
+                writer
+            })
         }
         None => None,
     };
@@ -100,11 +129,11 @@ pub(super) fn sniff(args: SniffArgs) -> anyhow::Result<()> {
     eprintln!("pop3scope: capturing on {interface}, {which}; Ctrl-C to stop");
 
     let capture = |source: &mut dyn live::LiveSource,
-                   writer: &mut Option<PcapWriter<io::BufWriter<File>>>,
+                   writer: &mut Option<PcapWriter<Box<dyn Write>>>,
                    sink: &mut dyn output::Printer| {
         pipeline::analyze_live(source, writer, &config, sink).context("cannot write the capture file")
     };
-    let (stats, counts) = if args.display.interactive() {
+    let (stats, counts) = if args.display.interactive() && !to_stdout {
         let mut app = args.display.app(format!("live on {interface}"));
         app.follow = true;
         app.status = "● capturing".to_string();
@@ -119,7 +148,10 @@ pub(super) fn sniff(args: SniffArgs) -> anyhow::Result<()> {
         screen.finish(format!("{end}; q quits")).context("the terminal")?;
         (stats, counts)
     } else {
-        let (shown, out): (Shown, Box<dyn Write>) = if args.display.json {
+        let (shown, out): (Shown, Box<dyn Write>) = if to_stdout {
+            // Standard output carries the packets; the sessions are only counted.
+            (Shown::Sessions(Format::Text), Box::new(io::sink()))
+        } else if args.display.json {
             (Shown::Sessions(Format::Json), raw_stdout())
         } else {
             (

@@ -72,9 +72,19 @@ const fn ch(c: char) -> Key {
 pub const KEYS: &[(&[Key], Action, &str, Option<&str>)] = &[
     (&[key(KeyCode::Down), ch('j')], Action::Down, "next row", None),
     (&[key(KeyCode::Up), ch('k')], Action::Up, "previous row", None),
-    (&[key(KeyCode::PageDown)], Action::PageDown, "a page down (in the detail when focused)", None),
+    (
+        &[key(KeyCode::PageDown)],
+        Action::PageDown,
+        "a page down (in the detail when focused)",
+        None,
+    ),
     (&[key(KeyCode::PageUp)], Action::PageUp, "a page up", None),
-    (&[key(KeyCode::Home), ch('g')], Action::First, "first row (top of the detail when focused)", None),
+    (
+        &[key(KeyCode::Home), ch('g')],
+        Action::First,
+        "first row (top of the detail when focused)",
+        None,
+    ),
     (&[key(KeyCode::End), ch('G')], Action::Last, "last row", None),
     (&[key(KeyCode::Tab)], Action::NextPane, "next pane", Some("pane")),
     (
@@ -885,7 +895,11 @@ impl App {
             // The wheel scrolls what is under it: the detail, or the rows.
             MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
                 self.focus = pane;
-                let by = if event.kind == MouseEventKind::ScrollDown { 3 } else { -3 };
+                let by = if event.kind == MouseEventKind::ScrollDown {
+                    3
+                } else {
+                    -3
+                };
                 if self.detail_focused() {
                     self.scroll_detail(by);
                 } else {

@@ -328,3 +328,42 @@ fn from_a_pipe_output_flows_before_the_writer_closes_it() {
         assert!(child.wait().unwrap().success());
     }
 }
+
+#[test]
+fn a_dash_for_the_output_file_means_standard_output() {
+    // simulate -o - into a pipe: a capture that open reads from its standard input.
+    let script = crate::util::captures_dir().join("synthetic/31-mid-session.pop3");
+    let capture = bin()
+        .args(["simulate"])
+        .arg(&script)
+        .args(["-o", "-"])
+        .output()
+        .unwrap();
+    assert!(
+        capture.status.success(),
+        "{}",
+        String::from_utf8_lossy(&capture.stderr)
+    );
+    assert_eq!(&capture.stdout[..4], &0xa1b2_c3d4u32.to_le_bytes());
+    let decoded = bin()
+        .args(["open", "-", "--json"])
+        .write_stdin(capture.stdout)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&decoded.stdout).contains("\"command\":\"LIST\""));
+    assert!(!std::path::Path::new("-").exists(), "no file named -");
+    // lesson -o FILE writes the plain text there, with or without --plain.
+    let dir = tempfile::tempdir().unwrap();
+    for args in [&["--plain"][..], &[]] {
+        let file = dir.path().join("lesson.txt");
+        bin()
+            .args(["lesson", "3"])
+            .args(args)
+            .arg("-o")
+            .arg(&file)
+            .assert()
+            .success()
+            .stdout("");
+        assert!(std::fs::read_to_string(&file).unwrap().starts_with("Lesson 3"));
+    }
+}

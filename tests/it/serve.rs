@@ -732,3 +732,107 @@ fn sniff_decrypts_a_live_stls_session_with_the_key_log_serve_is_writing() {
     .collect();
     assert_eq!(first, expected, "{json}");
 }
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// `pop3scope sniff -i lo --port PORT` with `args`, once it says it is capturing; its standard
+/// error is handed back to read the rest of.
+fn start_sniff(port: u16, args: &[&str]) -> (Child, BufReader<std::process::ChildStderr>) {
+    let mut sniff = Command::new(assert_cmd::cargo::cargo_bin("pop3scope"))
+        .args(["sniff", "-i", "lo", "--port", &port.to_string()])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(sniff.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    assert!(line.contains("capturing on lo"), "{line}");
+    (sniff, stderr)
+}
+
+/// A login and QUIT, as the packets sniff writes should hold.
+fn one_session(port: u16) {
+    let mut client = Client::connect(port);
+    client.login("alice", "wonderland");
+    assert!(client.send("QUIT").starts_with("+OK"));
+}
+
+fn commands_in(capture: &[u8], port: u16) -> Vec<String> {
+    let decoded = assert_cmd::Command::cargo_bin("pop3scope")
+        .unwrap()
+        .args(["open", "-", "--json", "--port", &port.to_string()])
+        .write_stdin(capture.to_vec())
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&decoded.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        // Serve::start's probe of the port may be caught as a greeting without a command.
+        .filter(|r| r["type"] == "exchange" && r["command"].is_string())
+        .map(|r| r["command"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn sniff_w_writes_its_header_at_once_and_with_u_every_packet_even_killed_or_to_a_pipe() {
+    if !is_root() {
+        eprintln!("skipped: not root (capturing needs CAP_NET_RAW; CI runs as root)");
+        return;
+    }
+    let dir = mailboxes(&[("alice", "wonderland")], 1);
+    let serve = Serve::start(dir.path(), &[]);
+    let out = tempfile::tempdir().unwrap();
+    let file = out.path().join("live.pcap");
+
+    // A file: the header before any packet; with -U each packet before sniff stops; killed,
+    // nothing written is lost.
+    let (mut sniff, _stderr) = start_sniff(serve.port, &["-w", file.to_str().unwrap(), "-U"]);
+    assert_eq!(
+        std::fs::metadata(&file).unwrap().len(),
+        24,
+        "the pcap header alone"
+    );
+    one_session(serve.port);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while commands_in(&std::fs::read(&file).unwrap(), serve.port) != ["USER", "PASS", "QUIT"] {
+        let seen = commands_in(&std::fs::read(&file).unwrap(), serve.port);
+        assert!(
+            std::time::Instant::now() < deadline,
+            "-U: the packets were not written while sniff ran: {seen:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    sniff.kill().unwrap();
+    sniff.wait().unwrap();
+    assert_eq!(
+        commands_in(&std::fs::read(&file).unwrap(), serve.port),
+        ["USER", "PASS", "QUIT"]
+    );
+    assert!(!std::path::Path::new("-").exists());
+
+    // Standard output: `-w -`, read as it comes, ended by SIGTERM.
+    let (mut sniff, mut stderr) = start_sniff(serve.port, &["-w", "-", "-U"]);
+    let mut stdout = sniff.stdout.take().unwrap();
+    let mut header = [0; 24];
+    std::io::Read::read_exact(&mut stdout, &mut header).unwrap();
+    assert_eq!(&header[..4], &0xa1b2_c3d4u32.to_le_bytes());
+    one_session(serve.port);
+    std::thread::sleep(Duration::from_millis(500));
+    // SAFETY: a plain signal to our own child.
+    unsafe { libc::kill(sniff.id() as i32, libc::SIGTERM) };
+    let mut rest = Vec::new();
+    std::io::Read::read_to_end(&mut stdout, &mut rest).unwrap();
+    let status = sniff.wait().unwrap();
+    let mut said = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut said).unwrap();
+    assert!(status.success(), "{status:?}: {said}");
+    assert_eq!(
+        commands_in(&[&header[..], &rest].concat(), serve.port),
+        ["USER", "PASS", "QUIT"]
+    );
+}

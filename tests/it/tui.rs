@@ -96,7 +96,10 @@ fn with_the_side_pane_open_j_and_k_move_the_row_in_sight_and_paging_scrolls_the_
     render(&mut app, 80, 24);
     press(&mut app, "jjj<Enter>");
     let before = render(&mut app, 80, 24);
-    assert!(before.contains("C: USER alice"), "the selected row is in sight:\n{before}");
+    assert!(
+        before.contains("C: USER alice"),
+        "the selected row is in sight:\n{before}"
+    );
     press(&mut app, "j");
     let after = render(&mut app, 80, 24);
     assert_eq!(app.line, 4, "j moved the row with the detail open");
@@ -132,7 +135,10 @@ fn the_help_shows_every_line_whole_at_80_and_160_columns() {
         for (_, _, help, _) in pop3scope::tui::KEYS {
             // A line may wrap at 80 columns: its last word is there either way.
             let last = help.split_whitespace().last().unwrap();
-            assert!(screen.contains(last), "{width}x{height}: {help:?} is cut:\n{screen}");
+            assert!(
+                screen.contains(last),
+                "{width}x{height}: {help:?} is cut:\n{screen}"
+            );
         }
     }
 }
