@@ -9,9 +9,10 @@ use clap::Args;
 
 #[derive(Args, Debug)]
 pub(super) struct ServeArgs {
-    /// Where to listen. Port 110 needs root; the default needs nothing.
-    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:1110")]
-    listen: std::net::SocketAddr,
+    /// Where to listen: an address or a host name, and a port (`127.0.0.1:1110`,
+    /// `localhost:1110`, `[::1]:1110`). Port 110 needs root; the default needs nothing.
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:1110", value_parser = parse_listen)]
+    listen: Listen,
 
     /// Serve the mailboxes in DIR: one subdirectory per user, one .eml file per message
     /// (deleted for good at QUIT). Passwords come from --users, else DIR/users.
@@ -69,15 +70,47 @@ pub(super) struct ServeArgs {
     write_timeout: u64,
 }
 
+/// `--listen`: the address to bind, and the host name it was given by, if any.
+#[derive(Clone, Debug)]
+struct Listen {
+    address: std::net::SocketAddr,
+    host: Option<String>,
+}
+
+/// An address and port, or a host name and port resolved (its first address, IPv4 first).
+fn parse_listen(text: &str) -> Result<Listen, String> {
+    use std::net::ToSocketAddrs;
+    if let Ok(address) = text.parse() {
+        return Ok(Listen { address, host: None });
+    }
+    let (host, _) = text
+        .rsplit_once(':')
+        .ok_or_else(|| format!("{text}: give a host and a port, such as localhost:1110"))?;
+    let addresses: Vec<std::net::SocketAddr> = text
+        .to_socket_addrs()
+        .map_err(|e| format!("{text}: {e}"))?
+        .collect();
+    let address = addresses
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or(addresses.first())
+        .copied()
+        .ok_or_else(|| format!("{text}: the name has no address"))?;
+    Ok(Listen {
+        address,
+        host: Some(host.to_string()),
+    })
+}
+
 pub(super) fn serve(args: ServeArgs) -> anyhow::Result<()> {
     use crate::teach::server::net::{ServeOptions, Server, self_signed_tls};
     use crate::teach::server::store::{DemoStore, DirStore, Store, read_users};
     use crate::teach::server::{Quirks, ServerConfig};
-    if !args.listen.ip().is_loopback() && !args.allow_remote {
+    if !args.listen.address.ip().is_loopback() && !args.allow_remote {
         anyhow::bail!(
             "refusing to listen on {}: students would send their passwords over the network in clear text; \
              use a loopback address, or add --allow-remote if that is what you want",
-            args.listen
+            args.listen.address
         );
     }
     let mut quirks = Quirks::default();
@@ -129,15 +162,18 @@ pub(super) fn serve(args: ServeArgs) -> anyhow::Result<()> {
                     .with_context(|| format!("cannot create the key log {}", path.display()))
             })
             .transpose()?;
-        Some(self_signed_tls(keylog)?)
+        // The certificate names what clients connect to: the address, and the host name given.
+        let mut names = vec![args.listen.address.ip().to_string()];
+        names.extend(args.listen.host.clone());
+        Some(self_signed_tls(keylog, &names)?)
     };
     let config = ServerConfig {
         quirks,
         tls_available: tls.is_some(),
         hostname: "pop3scope.test".to_string(),
     };
-    let listener = std::net::TcpListener::bind(args.listen)
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let listener = std::net::TcpListener::bind(args.listen.address)
+        .with_context(|| format!("cannot listen on {}", args.listen.address))?;
     // The port is open (110 needs root): root is no longer needed, and a server that students
     // talk to must not keep it.
     #[cfg(unix)]
@@ -174,7 +210,24 @@ pub(super) fn serve(args: ServeArgs) -> anyhow::Result<()> {
         address.port()
     );
     let server = Arc::new(Server::new(store, config, tls, options));
-    static NEVER: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-    server.run(listener, &NEVER)?;
+    // Ctrl-C and SIGTERM (a service manager, a script's kill) stop it the same clean way, also
+    // when a script started it in the background with SIGINT ignored.
+    #[cfg(unix)]
+    let stop = {
+        crate::capture::live::catch_stop_signals();
+        crate::capture::live::stop_flag()
+    };
+    #[cfg(not(unix))]
+    let stop = {
+        static NEVER: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+        &NEVER
+    };
+    let closed = server.run(listener, stop)?;
+    let sessions = match closed {
+        0 => "no session was open".to_string(),
+        1 => "1 session was open: closed without QUIT, nothing of it deleted".to_string(),
+        n => format!("{n} sessions were open: closed without QUIT, nothing of theirs deleted"),
+    };
+    eprintln!("pop3scope serve: stopped; {sessions}");
     Ok(())
 }

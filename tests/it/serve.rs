@@ -836,3 +836,89 @@ fn sniff_w_writes_its_header_at_once_and_with_u_every_packet_even_killed_or_to_a
         ["USER", "PASS", "QUIT"]
     );
 }
+
+/// `pop3scope serve` on a free port through `sh -c PREFIX exec …`, its standard error kept.
+fn serve_by_shell(mailbox: &Path, prefix: &str, listen_host: &str) -> (Child, u16) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let script = format!(
+        "{prefix} exec {} serve --listen {listen_host}:{port} --mailbox {}",
+        assert_cmd::cargo::cargo_bin("pop3scope").display(),
+        mailbox.display()
+    );
+    let child = Command::new("sh")
+        .args(["-c", &script])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    for _ in 0..200 {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return (child, port);
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    panic!("serve did not start");
+}
+
+#[test]
+fn sigterm_and_an_ignored_sigint_stop_serve_cleanly_without_deleting_what_was_not_quit() {
+    for (signal, prefix) in [(libc::SIGTERM, ""), (libc::SIGINT, "trap '' INT;")] {
+        let dir = mailboxes(&[("alice", "wonderland")], 2);
+        // A script's background job starts with SIGINT ignored: `trap '' INT` is the same.
+        let (mut serve, port) = serve_by_shell(dir.path(), prefix, "localhost");
+        let mut client = Client::connect(port);
+        client.login("alice", "wonderland");
+        assert!(client.send("DELE 1").starts_with("+OK"));
+        // SAFETY: a plain signal to our own child.
+        unsafe { libc::kill(serve.id() as i32, signal) };
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        let status = loop {
+            if let Some(status) = serve.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "serve ignored signal {signal}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let mut said = String::new();
+        std::io::Read::read_to_string(&mut serve.stderr.take().unwrap(), &mut said).unwrap();
+        assert!(status.success(), "signal {signal}: {status:?}\n{said}");
+        assert!(
+            said.contains("stopped; 1 session was open: closed without QUIT"),
+            "{said}"
+        );
+        assert_eq!(messages_left(dir.path(), "alice"), ["001.eml", "002.eml"]);
+    }
+}
+
+#[test]
+fn listen_takes_a_host_name_and_the_certificate_names_the_address_too() {
+    if !have("openssl") {
+        eprintln!("skipped: openssl is not installed");
+        return;
+    }
+    let dir = mailboxes(&[("alice", "wonderland")], 1);
+    let (mut serve, port) = serve_by_shell(dir.path(), "", "localhost");
+    let shown = Command::new("sh")
+        .args([
+            "-c",
+            &format!(
+                "openssl s_client -starttls pop3 -connect 127.0.0.1:{port} </dev/null 2>/dev/null | openssl x509 -noout -ext subjectAltName"
+            ),
+        ])
+        .output()
+        .unwrap();
+    let _ = serve.kill();
+    let _ = serve.wait();
+    let names = String::from_utf8_lossy(&shown.stdout);
+    assert!(
+        names.contains("DNS:localhost") && names.contains("IP Address:127.0.0.1"),
+        "{names}"
+    );
+}

@@ -115,6 +115,11 @@ pub fn request_stop() {
     STOP.store(true, Ordering::SeqCst);
 }
 
+/// The flag a stop signal sets, for a loop that watches an `AtomicBool` (`pop3scope serve`).
+pub fn stop_flag() -> &'static AtomicBool {
+    &STOP
+}
+
 /// Whether a stop signal came, or [`request_stop`] was called.
 pub fn stop_requested() -> bool {
     STOP.load(Ordering::SeqCst)

@@ -60,12 +60,21 @@ impl rustls::KeyLog for KeyLogFile {
     }
 }
 
-/// A self-signed certificate for `localhost` made at start, so STLS works with no setup.
-/// Clients must be told not to verify it (it is for watching, not for privacy). With
-/// `keylog`, every session's secrets are written there, so the class can decrypt its own
-/// recordings.
-pub fn self_signed_tls(keylog: Option<std::fs::File>) -> Result<Arc<rustls::ServerConfig>, Error> {
-    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_string()])
+/// A self-signed certificate made at start for `localhost` and for `names` (the address and
+/// host name the server listens on), so STLS works with no setup. Clients must be told not to
+/// verify it (it is for watching, not for privacy). With `keylog`, every session's secrets are
+/// written there, so the class can decrypt its own recordings.
+pub fn self_signed_tls(
+    keylog: Option<std::fs::File>,
+    names: &[String],
+) -> Result<Arc<rustls::ServerConfig>, Error> {
+    let mut subject_names = vec!["localhost".to_string()];
+    for name in names {
+        if !subject_names.contains(name) {
+            subject_names.push(name.clone());
+        }
+    }
+    let certified = rcgen::generate_simple_self_signed(subject_names)
         .map_err(|e| Error::Certificate(format!("cannot make a certificate: {e}")))?;
     let cert = CertificateDer::from(certified.cert.der().to_vec());
     let key = PrivateKeyDer::from_pem_slice(certified.key_pair.serialize_pem().as_bytes())
@@ -134,6 +143,8 @@ pub struct Server {
     /// Clients connected now, by address; an address leaves the map with its last client.
     per_address: Mutex<HashMap<IpAddr, usize>>,
     connections: AtomicU64,
+    /// The sockets of the clients being served, to close them when the server stops.
+    open: Mutex<HashMap<SocketAddr, TcpStream>>,
 }
 
 impl Server {
@@ -152,11 +163,15 @@ impl Server {
             clients: AtomicUsize::new(0),
             per_address: Mutex::new(HashMap::new()),
             connections: AtomicU64::new(0),
+            open: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Accepts clients until `stop` is set (checked between connections and every second).
-    pub fn run(self: Arc<Self>, listener: TcpListener, stop: &AtomicBool) -> io::Result<()> {
+    /// Accepts clients until `stop` is set (checked between connections and every 20 ms), then
+    /// closes the sessions still open as a dropped connection ends them: nothing deleted
+    /// without QUIT (RFC 1939 §6), a QUIT already being carried out finished. Returns how many
+    /// sessions it closed.
+    pub fn run(self: Arc<Self>, listener: TcpListener, stop: &AtomicBool) -> io::Result<usize> {
         listener.set_nonblocking(true)?;
         while !stop.load(Ordering::SeqCst) {
             match listener.accept() {
@@ -172,7 +187,20 @@ impl Server {
                 Err(e) => eprintln!("pop3scope serve: accept: {e}"),
             }
         }
-        Ok(())
+        drop(listener);
+        let closed = {
+            let open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+            for stream in open.values() {
+                // The session's next read sees the end of the connection.
+                let _ = stream.shutdown(std::net::Shutdown::Read);
+            }
+            open.len()
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.clients.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Ok(closed)
     }
 
     fn client(&self, mut stream: TcpStream, peer: SocketAddr) {
@@ -186,7 +214,15 @@ impl Server {
                 stream.write_all(&[b"-ERR [SYS/TEMP] Too many connections; try again later.", end].concat());
             return;
         };
+        // The peer's address and port name the connection while it is open.
+        if let Ok(clone) = stream.try_clone() {
+            self.open
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(peer, clone);
+        }
         let outcome = self.converse(stream.try_clone().map(Conn::Plain));
+        self.open.lock().unwrap_or_else(|e| e.into_inner()).remove(&peer);
         if let Err(error) = outcome
             && !matches!(
                 error.kind(),
