@@ -849,7 +849,7 @@ fn serve_by_shell(mailbox: &Path, prefix: &str, listen_host: &str) -> (Child, u1
         assert_cmd::cargo::cargo_bin("pop3scope").display(),
         mailbox.display()
     );
-    let child = Command::new("sh")
+    let mut child = Command::new("sh")
         .args(["-c", &script])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -861,6 +861,8 @@ fn serve_by_shell(mailbox: &Path, prefix: &str, listen_host: &str) -> (Child, u1
         }
         std::thread::sleep(Duration::from_millis(25));
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("serve did not start");
 }
 
