@@ -92,6 +92,7 @@ pub(super) fn sniff(args: SniffArgs) -> anyhow::Result<()> {
             "-w - would write binary packets to the terminal: pipe them (| pop3scope open -) or name a file"
         );
     }
+    let mut unwritable = None;
     let mut writer = match &args.write {
         Some(path) => {
             let out: Box<dyn Write> = if to_stdout {
@@ -101,16 +102,23 @@ pub(super) fn sniff(args: SniffArgs) -> anyhow::Result<()> {
                     .with_context(|| format!("cannot create {}", path.display()))?;
                 Box::new(io::BufWriter::new(file))
             };
-            let mut writer = PcapWriter::new(out, source.link_type())?;
-            // The header goes out at once: the file is a capture from its first moment.
-            writer
-                .flush()
-                .with_context(|| format!("cannot write {}", path.display()))?;
-            Some(if args.packet_buffered {
-                writer.packet_buffered()
-            } else {
-                writer
-            })
+            // The header goes out at once: the file is a capture from its first moment. A file
+            // that cannot be written (a full disk) stops nothing: the sessions are still shown.
+            let written = PcapWriter::new(out, source.link_type()).and_then(|mut writer| {
+                writer.flush()?;
+                Ok(writer)
+            });
+            match written {
+                Ok(writer) if args.packet_buffered => Some(writer.packet_buffered()),
+                Ok(writer) => Some(writer),
+                Err(error) => {
+                    unwritable = Some(format!(
+                        "pop3scope: cannot write {}: {error}; the sessions are still shown",
+                        path.display()
+                    ));
+                    None
+                }
+            }
         }
         None => None,
     };
@@ -127,6 +135,9 @@ pub(super) fn sniff(args: SniffArgs) -> anyhow::Result<()> {
         format!("TCP ports {}", ports.join(", "))
     };
     eprintln!("pop3scope: capturing on {interface}, {which}; Ctrl-C to stop");
+    if let Some(said) = unwritable {
+        eprintln!("{said}");
+    }
 
     let capture = |source: &mut dyn live::LiveSource,
                    writer: &mut Option<PcapWriter<Box<dyn Write>>>,

@@ -279,11 +279,47 @@ impl Default for FlowConfig {
 /// A segment further ahead than this is not part of the stream (a TCP window is at most 1 GiB).
 pub const MAX_WINDOW_JUMP: i64 = 1 << 30;
 
+fn busiest_five<S: serde::Serializer>(
+    counts: &std::collections::HashMap<u16, u64>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeSeq;
+    let busiest = busiest(counts, 5);
+    #[derive(serde::Serialize)]
+    struct PortCount {
+        port: u16,
+        segments: u64,
+    }
+    let mut seq = serializer.serialize_seq(Some(busiest.len()))?;
+    for (port, segments) in busiest {
+        seq.serialize_element(&PortCount { port, segments })?;
+    }
+    seq.end()
+}
+
+fn busiest(counts: &std::collections::HashMap<u16, u64>, n: usize) -> Vec<(u16, u64)> {
+    let mut ports: Vec<(u16, u64)> = counts.iter().map(|(&p, &c)| (p, c)).collect();
+    ports.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    ports.truncate(n);
+    ports
+}
+
+impl TableStats {
+    /// The `n` ports that carried the most skipped segments, with their counts.
+    pub fn busiest_other_ports(&self, n: usize) -> Vec<(u16, u64)> {
+        busiest(&self.other_port_counts, n)
+    }
+}
+
 /// Counters for segments that belong to no open connection.
 #[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct TableStats {
     /// Segments on other ports, skipped after the TCP header.
     pub other_port_segments: u64,
+    /// Those segments by the lower port of each (the server's, as a rule: clients use high,
+    /// ephemeral ports), the busiest first ([`TableStats::busiest_other_ports`]).
+    #[serde(rename = "other_ports", serialize_with = "busiest_five")]
+    pub other_port_counts: std::collections::HashMap<u16, u64>,
     /// Segments with data, FIN or RST that arrived after their connection had ended.
     pub late_segments: u64,
     /// Bare ACKs after a connection had ended (the last ACK of a FIN exchange): counted here,

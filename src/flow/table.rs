@@ -154,6 +154,8 @@ impl FlowTable {
     ) {
         if !self.wants(seg.src.port(), seg.dst.port()) {
             self.stats.other_port_segments += 1;
+            let port = seg.src.port().min(seg.dst.port());
+            *self.stats.other_port_counts.entry(port).or_default() += 1;
             return;
         }
         self.sweep(ts, sink);

@@ -329,5 +329,20 @@ pub fn write_summary_text(out: &mut impl Write, stats: &EngineStats) -> io::Resu
     for (count, one, many) in skipped.iter().filter(|(count, _, _)| *count > 0) {
         write!(out, "; {count} {}", if *count == 1 { one } else { many })?;
     }
-    writeln!(out)
+    writeln!(out)?;
+    // No POP3 where it was looked for, and traffic elsewhere: say where, and how to follow it.
+    let busiest = f.busiest_other_ports(3);
+    if f.flows == 0 && !busiest.is_empty() {
+        let ports: Vec<String> = busiest
+            .iter()
+            .map(|(port, segments)| format!("{port} ({segments} segments)"))
+            .collect();
+        writeln!(
+            out,
+            "the other ports that carried the most: {}; -p {} follows the first (or --detect finds POP3 on any port)",
+            ports.join(", "),
+            busiest[0].0
+        )?;
+    }
+    Ok(())
 }

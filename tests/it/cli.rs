@@ -367,3 +367,56 @@ fn a_dash_for_the_output_file_means_standard_output() {
         assert!(std::fs::read_to_string(&file).unwrap().starts_with("Lesson 3"));
     }
 }
+
+/// A capture of the repository with its server moved from port 110 to `port` (Ethernet, IPv4).
+fn moved_to_port(name: &str, port: u16) -> Vec<u8> {
+    let mut bytes = std::fs::read(crate::util::captures_dir().join(name)).unwrap();
+    let mut at = 24;
+    while at + 16 <= bytes.len() {
+        let len = u32::from_le_bytes(bytes[at + 8..at + 12].try_into().unwrap()) as usize;
+        let frame = at + 16;
+        if bytes[frame + 12..frame + 14] == [0x08, 0x00] {
+            let tcp = frame + 14 + usize::from(bytes[frame + 14] & 0x0f) * 4;
+            for side in [tcp, tcp + 2] {
+                if bytes[side..side + 2] == 110u16.to_be_bytes() {
+                    bytes[side..side + 2].copy_from_slice(&port.to_be_bytes());
+                }
+            }
+        }
+        at = frame + len;
+    }
+    bytes
+}
+
+#[test]
+fn pop3_on_another_port_is_pointed_at_with_the_option_that_follows_it() {
+    let capture = moved_to_port("01-full-session.pcap", 2110);
+    let text = bin()
+        .args(["open", "-", "--text"])
+        .write_stdin(capture.clone())
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&text.stderr);
+    assert!(
+        said.contains("the other ports that carried the most: 2110 (") && said.contains("-p 2110 follows"),
+        "{said}"
+    );
+    let json = bin()
+        .args(["open", "-", "--json"])
+        .write_stdin(capture.clone())
+        .output()
+        .unwrap();
+    let summary = String::from_utf8_lossy(&json.stdout)
+        .lines()
+        .last()
+        .unwrap()
+        .to_string();
+    assert!(summary.contains("\"other_ports\":[{\"port\":2110,"), "{summary}");
+    // And -p 2110 decodes it.
+    let followed = bin()
+        .args(["open", "-", "--json", "-p", "2110"])
+        .write_stdin(capture)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&followed.stdout).contains("\"command\":\"QUIT\""));
+}
