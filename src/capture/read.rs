@@ -7,7 +7,7 @@ use pcap_parser::traits::PcapReaderIterator;
 use pcap_parser::{LegacyPcapReader, Linktype, PcapBlockOwned, PcapError, PcapNGReader};
 
 use crate::base::Timestamp;
-use crate::capture::{CaptureError, Frame, LinkType};
+use crate::capture::{CaptureError, DEFAULT_SNAPLEN, Frame, LinkType};
 
 /// Statistics the reader keeps about blocks that carry no frame.
 #[derive(Clone, Debug, Default)]
@@ -198,6 +198,9 @@ impl CaptureReader {
         mut on_frame: impl FnMut(Frame<'_>) -> bool,
     ) -> Result<(), CaptureError> {
         let mut legacy: Option<(LinkType, bool)> = None;
+        // The legacy header's byte order and snapshot length: a record longer than either
+        // limit is damaged, not cut short.
+        let mut legacy_limits: Option<(bool, u32)> = None;
         let mut interfaces: Vec<Interface> = Vec::new();
         loop {
             let offset = self.inner.consumed() as u64;
@@ -206,6 +209,7 @@ impl CaptureReader {
                 Ok((consumed, block)) => {
                     let frame = match block {
                         PcapBlockOwned::LegacyHeader(header) => {
+                            legacy_limits = Some((header.is_bigendian(), header.snaplen));
                             legacy = Some((
                                 LinkType(header.network.0 as u32),
                                 header.is_nanosecond_precision(),
@@ -317,6 +321,26 @@ impl CaptureReader {
                     continue;
                 }
                 Err(PcapError::UnexpectedEof) => {
+                    // A record header whose length no file can hold is damage, as tshark says.
+                    let record = self.inner.data().get(8..12).map(|b| [b[0], b[1], b[2], b[3]]);
+                    if let (Some((big_endian, snaplen)), Some(bytes)) = (legacy_limits, record) {
+                        let length = if big_endian {
+                            u32::from_be_bytes(bytes)
+                        } else {
+                            u32::from_le_bytes(bytes)
+                        };
+                        let most = snaplen.max(DEFAULT_SNAPLEN);
+                        if length > most {
+                            return Err(CaptureError::Damaged {
+                                offset,
+                                frame: frame_number,
+                                what: format!(
+                                    "a record claims {length} captured bytes, more than any packet ({most}, the file's \
+                                     snapshot length or tcpdump's largest)"
+                                ),
+                            });
+                        }
+                    }
                     return Err(CaptureError::Truncated {
                         offset,
                         frame: frame_number,

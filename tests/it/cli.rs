@@ -420,3 +420,20 @@ fn pop3_on_another_port_is_pointed_at_with_the_option_that_follows_it() {
         .unwrap();
     assert!(String::from_utf8_lossy(&followed.stdout).contains("\"command\":\"QUIT\""));
 }
+
+#[test]
+fn a_record_of_an_impossible_length_is_damage_not_a_cut() {
+    // A pcap header, then a record that claims 2 GiB (as tshark: "bigger than maximum").
+    let mut capture = Vec::new();
+    for field in [0xa1b2_c3d4u32, 0x0004_0002, 0, 0, 262_144, 1] {
+        capture.extend_from_slice(&field.to_le_bytes());
+    }
+    for field in [0u32, 0, 0x8000_0000, 0x8000_0000] {
+        capture.extend_from_slice(&field.to_le_bytes());
+    }
+    capture.extend_from_slice(&[0; 100]);
+    let output = bin().args(["open", "-", "--text"]).write_stdin(capture).output().unwrap();
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(said.contains("damaged capture at byte offset 24"), "{said}");
+    assert!(said.contains("a record claims 2147483648 captured bytes"), "{said}");
+}
