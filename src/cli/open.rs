@@ -129,7 +129,10 @@ pub(super) fn open(args: OpenArgs) -> anyhow::Result<()> {
     // From a pipe (`tcpdump -w - | pop3scope open -`) each line is written as soon as it is
     // known; from a file, output goes out in large blocks. The JSON printer buffers by itself.
     let from_pipe = args.file == Path::new("-");
+    // --export-streams alone writes files: the sessions are not printed unless asked for.
+    let quiet = args.export_streams.is_some() && !args.flows && !args.display.json && !args.display.text;
     let out: Box<dyn Write> = match shown {
+        _ if quiet => Box::new(io::sink()),
         Shown::Sessions(Format::Json) => raw_stdout(),
         _ if from_pipe => Box::new(io::LineWriter::new(raw_stdout())),
         _ => Box::new(io::BufWriter::with_capacity(256 * 1024, raw_stdout())),

@@ -19,6 +19,8 @@ pub struct StreamExporter {
     dir: PathBuf,
     open: HashMap<(FlowId, Direction), OpenStream>,
     endpoints: HashMap<FlowId, (SocketAddr, SocketAddr)>,
+    /// Connections whose files were made.
+    exported: usize,
     error: Option<io::Error>,
 }
 
@@ -43,8 +45,14 @@ impl StreamExporter {
             dir: dir.to_path_buf(),
             open: HashMap::new(),
             endpoints: HashMap::new(),
+            exported: 0,
             error: None,
         })
+    }
+
+    /// Where the files go.
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     /// The file name of one direction of a connection.
@@ -96,6 +104,7 @@ impl StreamExporter {
                 flow, client, server, ..
             } => {
                 self.endpoints.insert(flow, (client, server));
+                self.exported += 1;
                 // Both files exist even when a side sent nothing, as the flow listing says.
                 for dir in [Direction::ClientToServer, Direction::ServerToClient] {
                     self.stream(flow, dir, true)?;
@@ -147,16 +156,16 @@ impl StreamExporter {
         Ok(())
     }
 
-    /// Flushes the files still open; reports the first write error, if any, which stopped the
-    /// export.
-    pub fn finish(mut self) -> io::Result<()> {
+    /// Flushes the files still open; says how many connections were written (two files each),
+    /// or reports the first write error, which stopped the export.
+    pub fn finish(mut self) -> io::Result<usize> {
         if let Some(error) = self.error.take() {
             return Err(error);
         }
         for (_, mut stream) in self.open.drain() {
             stream.file.flush()?;
         }
-        Ok(())
+        Ok(self.exported)
     }
 }
 

@@ -187,12 +187,17 @@ impl StreamSink for Exporting {
 impl Printer for Exporting {
     fn finish(self: Box<Self>, stats: &EngineStats) -> io::Result<SessionCounts> {
         let counts = self.printer.finish(stats)?;
-        self.exporter.finish().map_err(|error| {
+        let dir = self.exporter.dir().display().to_string();
+        let connections = self.exporter.finish().map_err(|error| {
             io::Error::new(
                 error.kind(),
                 format!("cannot write the exported streams: {error}"),
             )
         })?;
+        eprintln!(
+            "pop3scope: {connections} connection{} exported into {dir}, two files each",
+            if connections == 1 { "" } else { "s" }
+        );
         Ok(counts)
     }
 }

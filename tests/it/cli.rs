@@ -234,7 +234,10 @@ fn export_streams_writes_both_directions_of_each_connection() {
         ])
         .arg(&out)
         .assert()
-        .success();
+        .success()
+        // The files, and what was done: no decoded sessions unless asked for.
+        .stdout("")
+        .stderr(predicates::str::contains("1 connection exported into"));
     let mut names: Vec<String> = std::fs::read_dir(&out)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
