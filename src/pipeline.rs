@@ -60,6 +60,19 @@ pub struct EngineStats {
     pub frames_without_interface: u64,
     /// What the flow table did with the segments; filled in by [`Engine::finish`].
     pub flows: TableStats,
+    /// A live capture's kernel counters: packets its filter passed, and those it dropped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kernel: Option<KernelCounts>,
+}
+
+/// What the kernel says about a live capture.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct KernelCounts {
+    /// Packets the capture filter passed (on loopback each packet is seen twice, going out and
+    /// coming in).
+    pub received: u64,
+    /// Packets the kernel dropped because the capture's buffer was full.
+    pub dropped: u64,
 }
 
 /// Frames in, stream events out: wire decoding, IP defragmentation and the flow table, fed one

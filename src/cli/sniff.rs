@@ -178,10 +178,16 @@ pub(super) fn sniff(args: SniffArgs) -> anyhow::Result<()> {
             None,
             args.display.extractor()?,
         );
-        let (stats, failure) = capture(source.as_mut(), &mut writer, printer.as_mut())?;
+        let (mut stats, failure) = capture(source.as_mut(), &mut writer, printer.as_mut())?;
         if let Some(error) = failure {
             eprintln!("pop3scope: capture stopped: {error}; what was captured is kept");
         }
+        // The JSON summary carries the kernel's counters too.
+        let kernel = source.kernel_stats();
+        stats.kernel = Some(crate::pipeline::KernelCounts {
+            received: kernel.received,
+            dropped: kernel.dropped,
+        });
         let counts = printer.finish(&stats)?;
         (stats, counts)
     };
@@ -190,8 +196,14 @@ pub(super) fn sniff(args: SniffArgs) -> anyhow::Result<()> {
     let write_failed = args.write.is_some() && writer.is_none();
     let kernel = source.kernel_stats();
     let (sessions, exchanges) = (counts.sessions, counts.exchanges);
+    // On loopback the kernel sees each packet going out and coming in.
+    let twice = if interface == "lo" || interface == "any" {
+        " (loopback counts each twice)"
+    } else {
+        ""
+    };
     eprintln!(
-        "pop3scope: {sessions} session{}, {exchanges} exchange{}; {} packets decoded; the kernel passed {} through the filter (loopback counts each twice) and dropped {}",
+        "pop3scope: {sessions} session{}, {exchanges} exchange{}; {} packets decoded; the kernel passed {} through the filter{twice} and dropped {}",
         if sessions == 1 { "" } else { "s" },
         if exchanges == 1 { "" } else { "s" },
         stats.frames,

@@ -698,15 +698,11 @@ impl App {
             }
             Action::NextMatch => self.find(true),
             Action::PreviousMatch => self.find(false),
+            // A new filter is typed afresh (the one in force shows until Enter; Esc keeps it).
             Action::Filter => {
-                let text = self
-                    .filter
-                    .as_ref()
-                    .map(|f| f.words.join(" "))
-                    .unwrap_or_default();
                 self.prompt = Some(Prompt {
                     kind: PromptKind::Filter,
-                    text,
+                    text: String::new(),
                 })
             }
             Action::ToggleSecrets => self.show_secrets = !self.show_secrets,

@@ -435,8 +435,15 @@ fn a_record_of_an_impossible_length_is_damage_not_a_cut() {
         capture.extend_from_slice(&field.to_le_bytes());
     }
     capture.extend_from_slice(&[0; 100]);
-    let output = bin().args(["open", "-", "--text"]).write_stdin(capture).output().unwrap();
+    let output = bin()
+        .args(["open", "-", "--text"])
+        .write_stdin(capture)
+        .output()
+        .unwrap();
     let said = String::from_utf8_lossy(&output.stderr);
     assert!(said.contains("damaged capture at byte offset 24"), "{said}");
-    assert!(said.contains("a record claims 2147483648 captured bytes"), "{said}");
+    assert!(
+        said.contains("a record claims 2147483648 captured bytes"),
+        "{said}"
+    );
 }

@@ -731,6 +731,12 @@ fn sniff_decrypts_a_live_stls_session_with_the_key_log_serve_is_writing() {
     .map(|(c, d)| (c.to_string(), *d))
     .collect();
     assert_eq!(first, expected, "{json}");
+    // The summary carries the kernel's counters.
+    let summary = json.lines().last().unwrap();
+    assert!(
+        summary.contains("\"kernel\":{\"received\":") && summary.contains("\"dropped\":0}"),
+        "{summary}"
+    );
 }
 
 fn is_root() -> bool {

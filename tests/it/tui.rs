@@ -111,6 +111,25 @@ fn with_the_side_pane_open_j_and_k_move_the_row_in_sight_and_paging_scrolls_the_
 }
 
 #[test]
+fn f_types_a_new_filter_instead_of_adding_to_the_old_one() {
+    let mut app = app_for("01-full-session.pcap");
+    render(&mut app, 80, 24);
+    press(&mut app, "fretr<Enter>fdele<Enter>");
+    assert_eq!(
+        app.filter.as_ref().map(|f| f.words.clone()),
+        Some(vec!["dele".to_string()])
+    );
+    press(&mut app, "fuidl<Esc>");
+    assert_eq!(
+        app.filter.as_ref().map(|f| f.words.clone()),
+        Some(vec!["dele".to_string()]),
+        "Esc keeps it"
+    );
+    press(&mut app, "f<Enter>");
+    assert!(app.filter.is_none(), "an empty filter clears it");
+}
+
+#[test]
 fn any_key_closes_the_help_and_a_key_that_does_something_does_it() {
     let mut app = app_for("01-full-session.pcap");
     render(&mut app, 80, 24);
