@@ -107,6 +107,9 @@ const PCAPNG_MAGIC: [u8; 4] = [0x0a, 0x0d, 0x0d, 0x0a];
 /// The reader starts with this buffer and grows it up to [`MAX_BLOCK`] for larger blocks.
 /// (A 64 KiB buffer is too small for a 70 KB loopback frame.)
 const INITIAL_BUFFER: usize = 1 << 20;
+/// The first bytes of a gzip stream (RFC 1952) and of a zstd frame (RFC 8878).
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 /// No frame a capture tool writes is larger; a block that claims more is damage.
 const MAX_BLOCK: usize = 16 << 20;
 
@@ -137,14 +140,31 @@ pub enum Format {
 }
 
 impl CaptureReader {
-    /// Recognises the format from the first bytes of `input` and prepares to read it.
-    pub fn new<R: Read + Send + 'static>(mut input: R) -> Result<Self, CaptureError> {
+    /// Recognises the format from the first bytes of `input` and prepares to read it; a
+    /// capture compressed with gzip or zstd (as `tcpdump -w - | gzip` or a log rotation leave
+    /// it) is decompressed as it is read.
+    pub fn new<R: Read + Send + 'static>(input: R) -> Result<Self, CaptureError> {
+        Self::open(Box::new(input), true)
+    }
+
+    fn open(mut input: Box<dyn Read + Send>, may_be_compressed: bool) -> Result<Self, CaptureError> {
         let mut start = [0u8; 12];
         let got = read_up_to(&mut input, &mut start[..4])?;
         if got == 0 {
             return Err(CaptureError::Empty);
         }
         let magic = [start[0], start[1], start[2], start[3]];
+        let whole = io::Cursor::new(start[..got].to_vec());
+        // One layer of compression: a capture inside it, not another archive.
+        if may_be_compressed && magic[..2] == GZIP_MAGIC {
+            let decoder = flate2::read::MultiGzDecoder::new(whole.chain(input));
+            return Self::open(Box::new(decoder), false);
+        }
+        if may_be_compressed && magic == ZSTD_MAGIC {
+            let decoder = ruzstd::decoding::StreamingDecoder::new(whole.chain(input))
+                .map_err(|e| CaptureError::Io(io::Error::other(format!("zstd: {e}"))))?;
+            return Self::open(Box::new(decoder), false);
+        }
         // How many bytes pcap-parser must find in its first read: it parses the file header
         // (pcap) or the Section Header Block (pcapng) from that read alone.
         let (format, header_len, prefix) = if PCAP_MAGICS.contains(&magic) && got == 4 {

@@ -16,8 +16,18 @@ use crate::pipeline::{self, Config};
 
 #[derive(Args, Debug)]
 pub(super) struct OpenArgs {
-    /// The capture file; `-` reads standard input.
-    file: PathBuf,
+    /// The capture file (pcap or pcapng, gzip- or zstd-compressed too); `-` reads standard
+    /// input.
+    #[arg(
+        value_name = "FILE",
+        required_unless_present = "read",
+        conflicts_with = "read"
+    )]
+    file: Option<PathBuf>,
+
+    /// The capture file, as tcpdump and tshark name it (`-r FILE`).
+    #[arg(short = 'r', long = "read", value_name = "FILE")]
+    read: Option<PathBuf>,
 
     /// List the TCP connections instead: addresses, times, bytes each way, gaps,
     /// retransmissions, how each ended.
@@ -71,14 +81,23 @@ fn progress_bar(size: Option<u64>) -> Option<indicatif::ProgressBar> {
     Some(bar)
 }
 
-pub(super) fn open(args: OpenArgs) -> anyhow::Result<()> {
-    let name = args.file.display().to_string();
-    let (input, size): (Box<dyn Read + Send>, Option<u64>) = if args.file == Path::new("-") {
+pub(super) fn open(mut args: OpenArgs) -> anyhow::Result<()> {
+    let file = args
+        .file
+        .take()
+        .or(args.read.take())
+        .context("no capture file: name one, or - for standard input")?;
+    open_file(&file, args)
+}
+
+fn open_file(file: &Path, args: OpenArgs) -> anyhow::Result<()> {
+    let name = file.display().to_string();
+    let (input, size): (Box<dyn Read + Send>, Option<u64>) = if file == Path::new("-") {
         (Box::new(ReadAhead::new(io::stdin())), None)
     } else {
-        let file = File::open(&args.file).with_context(|| format!("cannot open {name}"))?;
-        let size = file.metadata().ok().map(|m| m.len());
-        (Box::new(ReadAhead::new(file)), size)
+        let opened = File::open(file).with_context(|| format!("cannot open {name}"))?;
+        let size = opened.metadata().ok().map(|m| m.len());
+        (Box::new(ReadAhead::new(opened)), size)
     };
     let read = Arc::new(AtomicU64::new(0));
     let mut reader = CaptureReader::new(Counting {
@@ -89,10 +108,10 @@ pub(super) fn open(args: OpenArgs) -> anyhow::Result<()> {
 
     let config = args.connections.config(None, args.connections.keylog(false)?);
     if args.display.interactive() && !args.flows && args.export_streams.is_none() {
-        let (source, save) = if args.file == Path::new("-") {
+        let (source, save) = if file == Path::new("-") {
             ("standard input".to_string(), None)
         } else {
-            let file = args.file.clone();
+            let file = file.to_path_buf();
             let save = crate::tui::SaveTo {
                 dir: PathBuf::from(SAVE_DIR),
                 reopen: Box::new(move || CaptureReader::new(ReadAhead::new(File::open(&file)?))),
@@ -128,7 +147,7 @@ pub(super) fn open(args: OpenArgs) -> anyhow::Result<()> {
     };
     // From a pipe (`tcpdump -w - | pop3scope open -`) each line is written as soon as it is
     // known; from a file, output goes out in large blocks. The JSON printer buffers by itself.
-    let from_pipe = args.file == Path::new("-");
+    let from_pipe = file == Path::new("-");
     // --export-streams alone writes files: the sessions are not printed unless asked for.
     let quiet = args.export_streams.is_some() && !args.flows && !args.display.json && !args.display.text;
     let out: Box<dyn Write> = match shown {

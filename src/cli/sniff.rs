@@ -10,8 +10,9 @@ use super::{ConnectionArgs, DisplayArgs, raw_stdout};
 
 #[derive(Args, Debug)]
 pub(super) struct SniffArgs {
-    /// The interface to capture on; `any` for all of them. Default: the first interface that is
-    /// up and not loopback, as tcpdump chooses.
+    /// The interface to capture on, by name or by the number `pop3scope interfaces` lists; `any`
+    /// for all of them. Default: the first interface that is up and not loopback, as tcpdump
+    /// chooses.
     #[arg(short, long, value_name = "IFACE")]
     interface: Option<String>,
 
@@ -67,6 +68,15 @@ pub(super) fn sniff(args: SniffArgs) -> anyhow::Result<()> {
         None => Backend::preferred(),
     };
     let interface = match args.interface {
+        // A number is the index `pop3scope interfaces` lists (unless an interface has that name).
+        Some(name) if name.parse::<u32>().is_ok() => {
+            let index: u32 = name.parse()?;
+            let listed = live::interfaces()?;
+            match listed.iter().find(|i| i.name == name).or(listed.iter().find(|i| i.index == index)) {
+                Some(interface) => interface.name.clone(),
+                None => anyhow::bail!("no interface numbered {index}: `pop3scope interfaces` lists them"),
+            }
+        }
         Some(name) => name,
         None => live::default_interface()?.context(
             "no interface is up apart from loopback: name one with -i (see `pop3scope interfaces`), or use -i lo or -i any",

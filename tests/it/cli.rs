@@ -447,3 +447,31 @@ fn a_record_of_an_impossible_length_is_damage_not_a_cut() {
         "{said}"
     );
 }
+
+#[test]
+fn r_names_the_file_and_gzip_and_zstd_captures_read_as_the_plain_one() {
+    let path = crate::util::captures_dir().join("01-full-session.pcap");
+    let plain = std::fs::read(&path).unwrap();
+    let decoded = |args: &[&str], stdin: Vec<u8>| {
+        let output = bin()
+            .arg("open")
+            .args(args)
+            .args(["--json"])
+            .write_stdin(stdin)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let expected = decoded(&["-"], plain.clone());
+    assert_eq!(decoded(&["-r", path.to_str().unwrap()], Vec::new()), expected);
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gzip, &plain).unwrap();
+    assert_eq!(decoded(&["-"], gzip.finish().unwrap()), expected);
+    let zstd = ruzstd::encoding::compress_to_vec(&plain[..], ruzstd::encoding::CompressionLevel::Fastest);
+    assert_eq!(decoded(&["-"], zstd), expected);
+}
