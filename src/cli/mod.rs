@@ -29,7 +29,7 @@ use crate::tls::KeyLog;
 #[derive(Parser, Debug)]
 #[command(
     name = "pop3scope",
-    version,
+    version = VERSION,
     about = "See and teach what POP3 really does on the wire.",
     long_about = "See and teach what POP3 really does on the wire.\n\n\
         pop3scope reads packet captures (pcap or pcapng, as written by tcpdump, Wireshark or \
@@ -54,6 +54,28 @@ pub struct Cli {
     #[command(subcommand)]
     command: Command,
 }
+
+/// `--version`: the version, and the capture backends and decryption built in.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    "\ncapture backends: af-packet (built in, Linux)",
+    cfg_libpcap!(),
+    "\nreads pcap and pcapng, gzip- and zstd-compressed too; decrypts TLS 1.3 and TLS 1.2 (AES-GCM, ChaCha20-Poly1305) with --keylog",
+);
+
+#[cfg(feature = "libpcap")]
+macro_rules! cfg_libpcap {
+    () => {
+        ", libpcap (feature libpcap: BPF filter expressions)"
+    };
+}
+#[cfg(not(feature = "libpcap"))]
+macro_rules! cfg_libpcap {
+    () => {
+        "; libpcap not built in (cargo build --features libpcap)"
+    };
+}
+use cfg_libpcap;
 
 #[derive(Subcommand, Debug)]
 enum Command {
@@ -82,6 +104,20 @@ enum Command {
     /// request. The script format is in the README (and `pop3scope simulate --help`).
     #[command(after_help = simulate::SCRIPT_HELP)]
     Simulate(simulate::SimulateArgs),
+    /// Print the completion script for SHELL (bash, zsh, fish, elvish, powershell), made from
+    /// these very options: `pop3scope completions bash > ~/.local/share/bash-completion/completions/pop3scope`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print a manual page (roff), made from these very options: `pop3scope man >
+    /// ~/.local/share/man/man1/pop3scope.1`, `pop3scope man open > …/pop3scope-open.1`, then
+    /// `man pop3scope`, `man pop3scope-open`.
+    Man {
+        /// The command whose page to print (open, sniff, lesson…); none: pop3scope's own.
+        command: Option<String>,
+    },
 }
 
 /// `--color WHEN`.
@@ -357,6 +393,33 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Classroom(args) => classroom::classroom(args),
         Command::Serve(args) => serve::serve(args),
         Command::Simulate(args) => simulate::simulate(args),
+        // Made in memory, then written: a closed pipe (`| head`) is then no panic.
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command, "pop3scope", &mut script);
+            io::stdout().lock().write_all(&script)?;
+            Ok(())
+        }
+        Command::Man { command: name } => {
+            // The page's header carries the version number alone.
+            let top = <Cli as clap::CommandFactory>::command().version(env!("CARGO_PKG_VERSION"));
+            let command = match &name {
+                None => top,
+                Some(name) => {
+                    let sub = top
+                        .find_subcommand(name)
+                        .with_context(|| format!("no command {name}: pop3scope --help lists them"))?
+                        .clone();
+                    sub.name(format!("pop3scope-{name}"))
+                        .version(env!("CARGO_PKG_VERSION"))
+                }
+            };
+            let mut page = Vec::new();
+            clap_mangen::Man::new(command).render(&mut page)?;
+            io::stdout().lock().write_all(&page)?;
+            Ok(())
+        }
     }
 }
 

@@ -475,3 +475,26 @@ fn r_names_the_file_and_gzip_and_zstd_captures_read_as_the_plain_one() {
     let zstd = ruzstd::encoding::compress_to_vec(&plain[..], ruzstd::encoding::CompressionLevel::Fastest);
     assert_eq!(decoded(&["-"], zstd), expected);
 }
+
+#[test]
+fn completions_man_pages_and_version_come_from_the_options_themselves() {
+    for shell in ["bash", "zsh", "fish"] {
+        let output = bin().args(["completions", shell]).output().unwrap();
+        let script = String::from_utf8(output.stdout).unwrap();
+        assert!(
+            script.contains("pop3scope") && script.contains("keylog"),
+            "{shell}"
+        );
+    }
+    let page = bin().args(["man"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&page.stdout).contains(".TH pop3scope 1"));
+    let page = bin().args(["man", "open"]).output().unwrap();
+    let page = String::from_utf8_lossy(&page.stdout);
+    assert!(
+        page.contains(".TH pop3scope-open 1") && page.contains("keylog"),
+        "{page}"
+    );
+    bin().args(["man", "nope"]).assert().failure();
+    let version = bin().arg("--version").output().unwrap();
+    assert!(String::from_utf8_lossy(&version.stdout).contains("capture backends: af-packet"));
+}
