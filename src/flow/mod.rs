@@ -338,10 +338,12 @@ pub struct TableStats {
     pub unchecked_flows: u64,
 }
 
+mod community_id;
 mod ranges;
 mod stream;
 mod table;
 #[cfg(test)]
 mod tests;
 
+pub use community_id::community_id;
 pub use table::FlowTable;

@@ -107,6 +107,8 @@ struct SessionStartRecord {
     server: SocketAddr,
     handshake: bool,
     implicit_tls: bool,
+    /// The flow hash Zeek, Suricata and Arkime share.
+    community_id: String,
 }
 
 #[derive(Serialize)]
@@ -484,6 +486,7 @@ impl<W: Write> JsonPrinter<W> {
                 server: info.server,
                 handshake: info.handshake,
                 implicit_tls: info.implicit_tls,
+                community_id: crate::flow::community_id(info.client, info.server),
             }),
             SessionEvent::Greeting { session, greeting } => self.line(&GreetingRecord {
                 kind: "greeting",
