@@ -274,6 +274,16 @@ struct DisplayArgs {
     #[arg(long, conflicts_with = "text")]
     json: bool,
 
+    /// No summary lines on standard error (what was read, what was skipped); errors are still
+    /// said.
+    #[arg(short, long, conflicts_with = "verbose")]
+    quiet: bool,
+
+    /// The summary on standard error with --json too (JSON has it as its last record), and how
+    /// long the work took.
+    #[arg(short, long)]
+    verbose: bool,
+
     /// Write human-readable text, a line per greeting, command and reply, instead of the
     /// interactive view (the default when standard output is not a terminal).
     #[arg(long)]

@@ -165,6 +165,7 @@ fn open_file(file: &Path, args: OpenArgs) -> anyhow::Result<()> {
         args.display.extractor()?,
     );
     let progress = progress_bar(size);
+    let started = std::time::Instant::now();
     let (stats, read_result) = pipeline::analyze(&mut reader, &config, printer.as_mut(), || {
         if let Some(bar) = &progress {
             bar.set_position(read.load(Ordering::Relaxed));
@@ -174,8 +175,15 @@ fn open_file(file: &Path, args: OpenArgs) -> anyhow::Result<()> {
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
-    if format == Format::Text {
+    if (format == Format::Text || args.display.verbose) && !args.display.quiet {
         write_summary_text(&mut io::stderr().lock(), &stats)?;
+    }
+    if args.display.verbose {
+        let secs = started.elapsed().as_secs_f64();
+        eprintln!(
+            "pop3scope: read in {secs:.2} s ({:.0} MB/s)",
+            stats.captured_bytes as f64 / secs.max(1e-9) / 1e6
+        );
     }
     report_read_result(&name, read_result, &stats)
 }

@@ -212,14 +212,16 @@ pub(super) fn sniff(args: SniffArgs) -> anyhow::Result<()> {
     } else {
         ""
     };
-    eprintln!(
-        "pop3scope: {sessions} session{}, {exchanges} exchange{}; {} packets decoded; the kernel passed {} through the filter{twice} and dropped {}",
-        if sessions == 1 { "" } else { "s" },
-        if exchanges == 1 { "" } else { "s" },
-        stats.frames,
-        kernel.received,
-        kernel.dropped
-    );
+    if !args.display.quiet {
+        eprintln!(
+            "pop3scope: {sessions} session{}, {exchanges} exchange{}; {} packets decoded; the kernel passed {} through the filter{twice} and dropped {}",
+            if sessions == 1 { "" } else { "s" },
+            if exchanges == 1 { "" } else { "s" },
+            stats.frames,
+            kernel.received,
+            kernel.dropped
+        );
+    }
     if write_failed {
         anyhow::bail!("the capture file is incomplete: writing it failed (see above)");
     }

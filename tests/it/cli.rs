@@ -498,3 +498,14 @@ fn completions_man_pages_and_version_come_from_the_options_themselves() {
     let version = bin().arg("--version").output().unwrap();
     assert!(String::from_utf8_lossy(&version.stdout).contains("capture backends: af-packet"));
 }
+
+#[test]
+fn q_silences_the_summary_and_v_adds_it_to_json_with_the_time_taken() {
+    let capture = crate::util::captures_dir().join("01-full-session.pcap");
+    bin().arg("open").arg(&capture).args(["--text", "-q"]).assert().success().stderr("");
+    let verbose = bin().arg("open").arg(&capture).args(["--json", "-v"]).output().unwrap();
+    let said = String::from_utf8_lossy(&verbose.stderr);
+    assert!(said.contains("36 frames") && said.contains("read in"), "{said}");
+    let json = bin().arg("open").arg(&capture).args(["--json"]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&json.stderr), "", "JSON alone says nothing on stderr");
+}
