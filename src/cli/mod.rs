@@ -120,6 +120,36 @@ enum Command {
     },
 }
 
+/// `--time FORMAT`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum TimeChoice {
+    Local,
+    Utc,
+    Relative,
+    Delta,
+    Epoch,
+}
+
+/// The local zone's offset from UTC at `secs` since the epoch, in seconds (the C library reads
+/// TZ and the zone files; 0 when it cannot tell).
+fn local_offset(secs: i64) -> i32 {
+    #[cfg(unix)]
+    {
+        let time = secs as libc::time_t;
+        // SAFETY: localtime_r writes only into `tm`, a plain struct for which zeroes are valid.
+        let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+        if unsafe { libc::localtime_r(&time, &mut tm) }.is_null() {
+            return 0;
+        }
+        i32::try_from(tm.tm_gmtoff).unwrap_or(0)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = secs;
+        0
+    }
+}
+
 /// `--color WHEN`.
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum ColorChoice {
@@ -284,6 +314,12 @@ struct DisplayArgs {
     #[arg(short, long)]
     verbose: bool,
 
+    /// The time column of the text output: local (the default, as tcpdump; the zone is said
+    /// where it is not UTC), utc, relative (seconds since the first line), delta (since the
+    /// line before), epoch. JSON is always RFC 3339 in UTC.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value = "local")]
+    time: TimeChoice,
+
     /// Write human-readable text, a line per greeting, command and reply, instead of the
     /// interactive view (the default when standard output is not a terminal).
     #[arg(long)]
@@ -357,6 +393,13 @@ impl DisplayArgs {
                 BodiesChoice::None => crate::output::Bodies::None,
                 BodiesChoice::Headers => crate::output::Bodies::Headers,
                 BodiesChoice::Full => crate::output::Bodies::Full,
+            },
+            time: match self.time {
+                TimeChoice::Local => crate::output::TimeFormat::Local(local_offset),
+                TimeChoice::Utc => crate::output::TimeFormat::Utc,
+                TimeChoice::Relative => crate::output::TimeFormat::Relative,
+                TimeChoice::Delta => crate::output::TimeFormat::Delta,
+                TimeChoice::Epoch => crate::output::TimeFormat::Epoch,
             },
         }
     }

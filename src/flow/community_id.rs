@@ -28,7 +28,10 @@ pub fn community_id(a: SocketAddr, b: SocketAddr) -> String {
     input.extend(first.port().to_be_bytes());
     input.extend(second.port().to_be_bytes());
     let hash = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, &input);
-    format!("1:{}", base64::engine::general_purpose::STANDARD.encode(hash.as_ref()))
+    format!(
+        "1:{}",
+        base64::engine::general_purpose::STANDARD.encode(hash.as_ref())
+    )
 }
 
 #[cfg(test)]

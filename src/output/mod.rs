@@ -48,6 +48,25 @@ pub struct PrintOptions {
     pub streaming: bool,
     /// Which data lines of a retrieved message (RETR, TOP) JSON carries.
     pub bodies: Bodies,
+    /// How the text output writes times (JSON is always RFC 3339 in UTC).
+    pub time: TimeFormat,
+}
+
+/// The time column of the text output (`--time`, as tshark's `-t`).
+#[derive(Clone, Copy, Debug, Default)]
+pub enum TimeFormat {
+    /// `HH:MM:SS.mmm` in UTC.
+    #[default]
+    Utc,
+    /// `HH:MM:SS.mmm` in the local zone: its offset from UTC, in seconds, at a given time
+    /// (seconds since the epoch), as the command line found it.
+    Local(fn(i64) -> i32),
+    /// Seconds since the first line.
+    Relative,
+    /// Seconds since the line before.
+    Delta,
+    /// Seconds since the Unix epoch.
+    Epoch,
 }
 
 /// The data lines of retrieved messages JSON carries (`--bodies`): the `message` object

@@ -21,7 +21,7 @@ use crate::pop3::sasl::{MASK, is_secret_sasl};
 use crate::pop3::{Exchange, Greeting, Note, Phase, Status, Verb, capability_meaning};
 use crate::session::{SessionEvent, SessionSummary};
 
-use super::{PrintOptions, SessionPrinter};
+use super::{PrintOptions, SessionPrinter, TimeFormat};
 use crate::mail::MessageFacts;
 use crate::pipeline::EngineStats;
 
@@ -32,6 +32,9 @@ pub struct TextPrinter<W: Write> {
     error: Option<io::Error>,
     /// The lines being written were read inside TLS, with the key log: each says so.
     decrypted: bool,
+    /// The first time written, and the last: for `--time relative` and `delta`.
+    first_ts: std::cell::OnceCell<Timestamp>,
+    previous_ts: std::cell::Cell<Option<Timestamp>>,
 }
 
 const RESET: &str = "\x1b[0m";
@@ -54,6 +57,8 @@ impl<W: Write> TextPrinter<W> {
             options,
             error: None,
             decrypted: false,
+            first_ts: std::cell::OnceCell::new(),
+            previous_ts: std::cell::Cell::new(None),
         }
     }
 
@@ -73,9 +78,24 @@ impl<W: Write> TextPrinter<W> {
         };
         format!(
             "[{session}] {}  {}",
-            ts.time_of_day(),
+            self.clock(ts),
             self.paint(phase_color(phase), &format!("{name:<14}"))
         )
+    }
+
+    /// The time column, as `--time` asks.
+    fn clock(&self, ts: Timestamp) -> String {
+        let first = *self.first_ts.get_or_init(|| ts);
+        let previous = self.previous_ts.replace(Some(ts)).unwrap_or(ts);
+        match self.options.time {
+            TimeFormat::Utc => ts.time_of_day(),
+            TimeFormat::Local(offset) => ts
+                .plus_nanos(i64::from(offset(ts.secs())) * 1_000_000_000)
+                .time_of_day(),
+            TimeFormat::Relative => format!("{:>12.6}", ts.seconds_since(first)),
+            TimeFormat::Delta => format!("{:>12.6}", ts.seconds_since(previous)),
+            TimeFormat::Epoch => format!("{}.{:06}", ts.secs(), ts.subsec_nanos() / 1000),
+        }
     }
 
     fn line(&mut self, prefix: &str, who: &str, text: &str, comment: &str) -> io::Result<()> {
@@ -300,9 +320,19 @@ impl<W: Write> TextPrinter<W> {
                     (false, false) => " (picked up mid-session)",
                     _ => "",
                 };
+                // A local time column says its zone where each session starts.
+                let zone = match self.options.time {
+                    TimeFormat::Local(offset) if offset(info.ts.secs()) != 0 => {
+                        let offset = offset(info.ts.secs());
+                        let sign = if offset < 0 { '-' } else { '+' };
+                        let minutes = offset.unsigned_abs() / 60;
+                        format!(" (times in UTC{sign}{:02}:{:02})", minutes / 60, minutes % 60)
+                    }
+                    _ => String::new(),
+                };
                 writeln!(
                     self.out,
-                    "── session {}: {} → {}, {}{how}",
+                    "── session {}: {} → {}, {}{how}{zone}",
                     info.id, info.client, info.server, info.ts
                 )
             }

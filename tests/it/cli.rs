@@ -502,10 +502,53 @@ fn completions_man_pages_and_version_come_from_the_options_themselves() {
 #[test]
 fn q_silences_the_summary_and_v_adds_it_to_json_with_the_time_taken() {
     let capture = crate::util::captures_dir().join("01-full-session.pcap");
-    bin().arg("open").arg(&capture).args(["--text", "-q"]).assert().success().stderr("");
-    let verbose = bin().arg("open").arg(&capture).args(["--json", "-v"]).output().unwrap();
+    bin()
+        .arg("open")
+        .arg(&capture)
+        .args(["--text", "-q"])
+        .assert()
+        .success()
+        .stderr("");
+    let verbose = bin()
+        .arg("open")
+        .arg(&capture)
+        .args(["--json", "-v"])
+        .output()
+        .unwrap();
     let said = String::from_utf8_lossy(&verbose.stderr);
     assert!(said.contains("36 frames") && said.contains("read in"), "{said}");
     let json = bin().arg("open").arg(&capture).args(["--json"]).output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&json.stderr), "", "JSON alone says nothing on stderr");
+    assert_eq!(
+        String::from_utf8_lossy(&json.stderr),
+        "",
+        "JSON alone says nothing on stderr"
+    );
+}
+
+#[test]
+fn the_time_column_is_local_by_default_its_zone_said_and_time_picks_another() {
+    let capture = crate::util::captures_dir().join("01-full-session.pcap");
+    let text = |tz: &str, args: &[&str]| {
+        let output = bin()
+            .env("TZ", tz)
+            .arg("open")
+            .arg(&capture)
+            .args(["--text"])
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8(output.stdout).unwrap()
+    };
+    // The greeting came at 03:36:24.973 UTC.
+    // A POSIX zone eight hours east of UTC, which needs no zone files.
+    let shanghai = text("XST-8", &[]);
+    assert!(
+        shanghai.contains("(times in UTC+08:00)") && shanghai.contains("[1] 11:36:24.973"),
+        "{shanghai}"
+    );
+    assert!(text("UTC", &[]).contains("[1] 03:36:24.973"));
+    assert!(text("XST-8", &["--time", "utc"]).contains("[1] 03:36:24.973"));
+    assert!(text("UTC", &["--time", "relative"]).contains("[1]     0.000000  AUTHORIZATION"));
+    assert!(text("UTC", &["--time", "delta"]).contains("[1]     0.000243  AUTHORIZATION  C: CAPA"));
+    assert!(text("UTC", &["--time", "epoch"]).contains("[1] 1795750584.973797"));
 }

@@ -37,8 +37,11 @@ pub fn corpus_dir() -> Option<PathBuf> {
     }
 }
 
+/// The binary, its local time UTC: the text output's time column is the same on every machine.
 pub fn bin() -> assert_cmd::Command {
-    assert_cmd::Command::cargo_bin("pop3scope").expect("the binary is built")
+    let mut command = assert_cmd::Command::cargo_bin("pop3scope").expect("the binary is built");
+    command.env("TZ", "UTC");
+    command
 }
 
 /// Every byte of one direction of a connection: `Some(byte)`, or `None` inside a gap.
