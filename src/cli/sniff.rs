@@ -27,6 +27,11 @@ pub(super) struct SniffArgs {
     #[arg(short = 'U', long, requires = "write")]
     packet_buffered: bool,
 
+    /// With -w: pcap or pcapng (default: pcapng when FILE ends in .pcapng, else pcap). pcapng
+    /// names the interface and carries a comment.
+    #[arg(long, value_enum, value_name = "FORMAT", requires = "write")]
+    format: Option<WriteFormat>,
+
     /// Stop after COUNT exchanges.
     #[arg(short = 'c', value_name = "COUNT")]
     count: Option<u64>,
@@ -46,6 +51,13 @@ pub(super) struct SniffArgs {
     /// default when built with it).
     #[arg(long, value_enum, value_name = "BACKEND")]
     backend: Option<BackendChoice>,
+}
+
+/// `--format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum WriteFormat {
+    Pcap,
+    Pcapng,
 }
 
 /// `--backend`.
@@ -114,7 +126,19 @@ pub(super) fn sniff(args: SniffArgs) -> anyhow::Result<()> {
             };
             // The header goes out at once: the file is a capture from its first moment. A file
             // that cannot be written (a full disk) stops nothing: the sessions are still shown.
-            let written = PcapWriter::new(out, source.link_type()).and_then(|mut writer| {
+            // pcapng by the file's extension (or --format), with the interface and a comment.
+            let pcapng = match args.format {
+                Some(WriteFormat::Pcapng) => true,
+                Some(WriteFormat::Pcap) => false,
+                None => path.extension().is_some_and(|e| e.eq_ignore_ascii_case("pcapng")),
+            };
+            let started = if pcapng {
+                let comment = format!("captured by pop3scope sniff on {interface}");
+                PcapWriter::pcapng(out, source.link_type(), &interface, &comment)
+            } else {
+                PcapWriter::new(out, source.link_type())
+            };
+            let written = started.and_then(|mut writer| {
                 writer.flush()?;
                 Ok(writer)
             });

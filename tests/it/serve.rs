@@ -841,6 +841,19 @@ fn sniff_w_writes_its_header_at_once_and_with_u_every_packet_even_killed_or_to_a
         commands_in(&[&header[..], &rest].concat(), serve.port),
         ["USER", "PASS", "QUIT"]
     );
+
+    // A .pcapng name: pcapng, naming the interface and saying who captured it.
+    let file = out.path().join("live.pcapng");
+    let (mut sniff, _stderr) = start_sniff(serve.port, &["-w", file.to_str().unwrap()]);
+    one_session(serve.port);
+    std::thread::sleep(Duration::from_millis(500));
+    // SAFETY: a plain signal to our own child.
+    unsafe { libc::kill(sniff.id() as i32, libc::SIGTERM) };
+    sniff.wait().unwrap();
+    let written = std::fs::read(&file).unwrap();
+    assert_eq!(&written[..4], &[0x0a, 0x0d, 0x0d, 0x0a]);
+    assert!(written.windows(9).any(|w| w == b"pop3scope"));
+    assert_eq!(commands_in(&written, serve.port), ["USER", "PASS", "QUIT"]);
 }
 
 /// `pop3scope serve` on a free port through `sh -c PREFIX exec …`, its standard error kept.
