@@ -120,6 +120,10 @@ enum Command {
     },
 }
 
+fn parse_filter(text: &str) -> Result<crate::view::filter::Filter, String> {
+    crate::view::filter::Filter::parse(text)
+}
+
 /// `--time FORMAT`.
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum TimeChoice {
@@ -314,6 +318,15 @@ struct DisplayArgs {
     #[arg(short, long)]
     verbose: bool,
 
+    /// Print only the exchanges EXPR lets through, with their sessions: the language of the
+    /// interactive view's f. Words must all match (a command, a phase, +ok, -err, notes, a
+    /// note's code, text), or compare fields: 'command == RETR and status == -ERR',
+    /// 'user == alice or not phase == TRANSACTION', 'client ~ 10.0.0.' (fields: session, user,
+    /// client, server, address, command, status, phase, note, text; ==, !=, ~ contains; and,
+    /// or, not, parentheses).
+    #[arg(long, value_name = "EXPR", value_parser = parse_filter)]
+    filter: Option<crate::view::filter::Filter>,
+
     /// The time column of the text output: local (the default, as tcpdump; the zone is said
     /// where it is not UTC), utc, relative (seconds since the first line), delta (since the
     /// line before), epoch. JSON is always RFC 3339 in UTC.
@@ -507,5 +520,14 @@ fn report_read_result(
             );
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_is_well_formed() {
+        // clap's own checks of every command: unique names, valid defaults and relations.
+        <super::Cli as clap::CommandFactory>::command().debug_assert();
     }
 }

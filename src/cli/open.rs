@@ -163,6 +163,7 @@ fn open_file(file: &Path, args: OpenArgs) -> anyhow::Result<()> {
         out,
         exporter,
         args.display.extractor()?,
+        args.display.filter.clone(),
     );
     let progress = progress_bar(size);
     let started = std::time::Instant::now();

@@ -44,7 +44,7 @@ pub(super) struct SniffArgs {
 
     /// A BPF filter expression such as 'host 10.0.0.5', on top of the port filter (needs the
     /// libpcap backend: the build feature `libpcap`).
-    #[arg(value_name = "FILTER")]
+    #[arg(id = "bpf", value_name = "FILTER")]
     filter: Vec<String>,
 
     /// How to capture: af-packet (built in, Linux) or libpcap (build feature `libpcap`; the
@@ -211,6 +211,7 @@ pub(super) fn sniff(args: SniffArgs) -> anyhow::Result<()> {
             out,
             None,
             args.display.extractor()?,
+            args.display.filter.clone(),
         );
         let (mut stats, failure) = capture(source.as_mut(), &mut writer, printer.as_mut())?;
         if let Some(error) = failure {

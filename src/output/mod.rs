@@ -11,6 +11,7 @@
 
 mod export;
 mod extract;
+mod filtered;
 mod flows;
 pub mod json;
 pub mod text;
@@ -24,7 +25,10 @@ pub use flows::{FlowPrinter, FlowRecord, SummaryRecord, write_flow_text, write_s
 use crate::flow::{StreamEvent, StreamSink};
 use crate::pipeline::{Config, EngineStats};
 use crate::session::{SessionCounts, SessionEvent, SessionSink, Sessions};
+use crate::view::filter::Filter;
 use crate::view::timeline::Recorder;
+
+use filtered::Filtered;
 
 /// Human text or JSON Lines.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,7 +123,8 @@ pub enum Shown {
 }
 
 /// The printer for what is `shown`, writing to `out`; with `export`, the streams are written
-/// to files beside it; with `extract`, the messages.
+/// to files beside it; with `extract`, the messages; with `filter`, only the exchanges it lets
+/// through are printed (with their sessions).
 pub fn printer(
     shown: Shown,
     options: PrintOptions,
@@ -127,20 +132,21 @@ pub fn printer(
     out: Box<dyn Write>,
     export: Option<StreamExporter>,
     extract: Option<Extractor>,
+    filter: Option<Filter>,
 ) -> Box<dyn Printer> {
     let printer: Box<dyn Printer> = match shown {
         Shown::Flows(format) => Box::new(FlowPrinter::new(out, format)),
         Shown::Sessions(Format::Json) => {
             let json = json::JsonPrinter::new(out, options);
             Box::new(config.sessions(Extracting {
-                printer: json,
+                printer: Filtered::new(json, filter),
                 extractor: extract,
             }))
         }
         Shown::Sessions(Format::Text) => {
             let text = text::TextPrinter::new(out, options);
             Box::new(config.sessions(Extracting {
-                printer: text,
+                printer: Filtered::new(text, filter),
                 extractor: extract,
             }))
         }

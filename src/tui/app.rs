@@ -3,11 +3,11 @@
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::{Position as Cell, Rect};
 
-use crate::pop3::{Phase, Status};
 use crate::session::SessionId;
 use crate::teach::classroom::{Class, Invitation};
 use crate::teach::lesson::{Lang, PaneName, QuestionKind, Replay};
-use crate::view::timeline::{LineKind, Record, SessionView, Timeline};
+use crate::view::filter::Filter;
+use crate::view::timeline::{Record, SessionView, Timeline};
 
 /// The panes that take the keyboard, in Tab order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -267,13 +267,6 @@ pub struct LessonView {
     pub class: Option<(Class, Invitation)>,
 }
 
-/// Which conversation lines to show: every word must match (a verb, a phase, `+ok`, `-err`,
-/// `notes`, or text in the line).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Filter {
-    pub words: Vec<String>,
-}
-
 /// Where the last frame put each pane, for the mouse.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Areas {
@@ -426,7 +419,7 @@ impl App {
         match &self.filter {
             None => (0..rows).collect(),
             Some(filter) => (0..rows)
-                .filter(|&line| filter.words.iter().all(|w| line_matches(session, line, w)))
+                .filter(|&line| filter.matches(&crate::view::filter::subject_of(session, line)))
                 .collect(),
         }
     }
@@ -804,8 +797,15 @@ impl App {
                 }
             }
             PromptKind::Filter => {
-                let words: Vec<String> = prompt.text.split_whitespace().map(str::to_lowercase).collect();
-                self.filter = (!words.is_empty()).then_some(Filter { words });
+                self.filter = match Filter::parse(&prompt.text) {
+                    _ if prompt.text.trim().is_empty() => None,
+                    Ok(filter) => Some(filter),
+                    Err(problem) => {
+                        // The filter in force stays; what is wrong is said.
+                        self.message = Some(format!("filter: {problem}"));
+                        return;
+                    }
+                };
                 let visible = self.visible_lines();
                 if visible.is_empty() && self.filter.is_some() {
                     self.message = Some("no row matches the filter (Esc clears it)".to_string());
@@ -905,40 +905,6 @@ impl App {
             _ => {}
         }
     }
-}
-
-/// Whether one filter word matches a line.
-fn line_matches(session: &SessionView, line: usize, word: &str) -> bool {
-    let exchange = session.exchange_of(line);
-    let (phase, _) = session.phase_at(line);
-    let phase_word = match phase {
-        Phase::Authorization => "authorization",
-        Phase::Transaction => "transaction",
-        Phase::Update => "update",
-        Phase::Tls => "tls",
-        Phase::Unknown => "unknown",
-    };
-    if phase_word.starts_with(word) && word.len() >= 4 {
-        return true;
-    }
-    let status = exchange.and_then(|e| e.reply.as_ref()).map(|r| r.status);
-    match word {
-        "+ok" | "ok" => return status == Some(Status::Ok),
-        "-err" | "err" => return status == Some(Status::Err),
-        "notes" | "note" | "!" => {
-            return exchange.is_some_and(|e| !e.notes.is_empty())
-                || matches!(session.lines[line].kind, LineKind::Note(_));
-        }
-        _ => {}
-    }
-    if let Some(command) = exchange.and_then(|e| e.command.as_ref())
-        && command.verb.name().eq_ignore_ascii_case(word)
-    {
-        return true;
-    }
-    crate::view::explain::line_text(session, line, false)
-        .to_lowercase()
-        .contains(word)
 }
 
 #[cfg(test)]

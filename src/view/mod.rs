@@ -6,4 +6,5 @@
 //! read these; none of them writes its own words for a command, a note or an ending.
 
 pub mod explain;
+pub mod filter;
 pub mod timeline;

@@ -552,3 +552,59 @@ fn the_time_column_is_local_by_default_its_zone_said_and_time_picks_another() {
     assert!(text("UTC", &["--time", "delta"]).contains("[1]     0.000243  AUTHORIZATION  C: CAPA"));
     assert!(text("UTC", &["--time", "epoch"]).contains("[1] 1795750584.973797"));
 }
+
+#[test]
+fn filter_prints_only_the_exchanges_it_lets_through_with_their_sessions() {
+    let capture = crate::util::captures_dir().join("26-uidl-two-sessions.pcap");
+    let records = |filter: &str| -> Vec<String> {
+        let output = bin()
+            .arg("open")
+            .arg(&capture)
+            .args(["--json", "--filter", filter])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .map(|r| {
+                format!(
+                    "{} {} {}",
+                    r["type"].as_str().unwrap(),
+                    r["session"],
+                    r["command"]
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        records("session == 2 and command == UIDL"),
+        [
+            "session_start 2 null",
+            "greeting 2 null",
+            "exchange 2 \"UIDL\"",
+            "session_end 2 null",
+            "summary null null"
+        ]
+    );
+    // The user a session named, and words as in the interactive view.
+    let alice = records("user == alice and uidl");
+    assert!(
+        alice
+            .iter()
+            .filter(|r| r.starts_with("exchange"))
+            .all(|r| r.ends_with("\"UIDL\""))
+    );
+    assert_eq!(alice.iter().filter(|r| r.starts_with("session_start")).count(), 2);
+    bin()
+        .arg("open")
+        .arg(&capture)
+        .args(["--filter", "colour == red"])
+        .assert()
+        .failure();
+}

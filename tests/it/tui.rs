@@ -116,13 +116,13 @@ fn f_types_a_new_filter_instead_of_adding_to_the_old_one() {
     render(&mut app, 80, 24);
     press(&mut app, "fretr<Enter>fdele<Enter>");
     assert_eq!(
-        app.filter.as_ref().map(|f| f.words.clone()),
-        Some(vec!["dele".to_string()])
+        app.filter.as_ref().map(|f| f.text.clone()),
+        Some("dele".to_string())
     );
     press(&mut app, "fuidl<Esc>");
     assert_eq!(
-        app.filter.as_ref().map(|f| f.words.clone()),
-        Some(vec!["dele".to_string()]),
+        app.filter.as_ref().map(|f| f.text.clone()),
+        Some("dele".to_string()),
         "Esc keeps it"
     );
     press(&mut app, "f<Enter>");

@@ -7,7 +7,7 @@ pub(super) fn draw_conversation(frame: &mut Frame, app: &mut App, palette: &Pale
     let filter = app
         .filter
         .as_ref()
-        .map(|f| format!(" filter: {} ", f.words.join(" ")))
+        .map(|f| format!(" filter: {} ", f.text))
         .unwrap_or_default();
     let w = pane_words(app.lang());
     let title = match app.selected_session() {
