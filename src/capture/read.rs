@@ -123,9 +123,10 @@ struct Interface {
     snaplen: u32,
 }
 
-/// A streaming reader of a pcap or pcapng capture.
+/// A streaming reader of a pcap or pcapng capture, or of several merged by time
+/// ([`CaptureReader::merge`]).
 pub struct CaptureReader {
-    inner: Box<dyn PcapReaderIterator + Send>,
+    source: Source,
     format: Format,
     stats: CaptureStats,
 }
@@ -195,10 +196,22 @@ impl CaptureReader {
             }
         };
         Ok(CaptureReader {
-            inner,
+            source: Source::One(inner),
             format,
             stats: CaptureStats::default(),
         })
+    }
+
+    /// Several captures read as one, frame by frame in time order (as `mergecap` merges them;
+    /// a tie goes to the capture named first), each read on its own thread. Frames are numbered
+    /// in the merged order.
+    pub fn merge(readers: Vec<CaptureReader>) -> CaptureReader {
+        let format = readers.first().map_or(Format::Pcap, |r| r.format);
+        CaptureReader {
+            source: Source::Merged(readers),
+            format,
+            stats: CaptureStats::default(),
+        }
     }
 
     /// Which format the magic number showed the input to be.
@@ -217,15 +230,22 @@ impl CaptureReader {
         &mut self,
         mut on_frame: impl FnMut(Frame<'_>) -> bool,
     ) -> Result<(), CaptureError> {
+        let inner = match &mut self.source {
+            Source::One(inner) => inner,
+            Source::Merged(readers) => {
+                let readers = std::mem::take(readers);
+                return merge_frames(readers, &mut self.stats, &mut on_frame);
+            }
+        };
         let mut legacy: Option<(LinkType, bool)> = None;
         // The legacy header's byte order and snapshot length: a record longer than either
         // limit is damaged, not cut short.
         let mut legacy_limits: Option<(bool, u32)> = None;
         let mut interfaces: Vec<Interface> = Vec::new();
         loop {
-            let offset = self.inner.consumed() as u64;
+            let offset = inner.consumed() as u64;
             let frame_number = self.stats.frames;
-            let consumed = match self.inner.next() {
+            let consumed = match inner.next() {
                 Ok((consumed, block)) => {
                     let frame = match block {
                         PcapBlockOwned::LegacyHeader(header) => {
@@ -314,8 +334,8 @@ impl CaptureReader {
                         None => true,
                     };
                     if !keep_going {
-                        self.inner.consume_noshift(consumed);
-                        self.stats.bytes_read = self.inner.consumed() as u64;
+                        inner.consume_noshift(consumed);
+                        self.stats.bytes_read = inner.consumed() as u64;
                         return Ok(());
                     }
                     consumed
@@ -325,24 +345,24 @@ impl CaptureReader {
                     return Ok(());
                 }
                 Err(PcapError::Incomplete(_)) => {
-                    self.refill(offset, frame_number)?;
+                    refill(inner, offset, frame_number)?;
                     continue;
                 }
                 Err(PcapError::BufferTooSmall) => {
-                    let size = self.inner.data().len().max(INITIAL_BUFFER) * 2;
-                    if size > MAX_BLOCK || !self.inner.grow(size) {
+                    let size = inner.data().len().max(INITIAL_BUFFER) * 2;
+                    if size > MAX_BLOCK || !inner.grow(size) {
                         return Err(CaptureError::Damaged {
                             offset,
                             frame: frame_number,
                             what: format!("a block claims to be larger than {} MiB", MAX_BLOCK >> 20),
                         });
                     }
-                    self.refill(offset, frame_number)?;
+                    refill(inner, offset, frame_number)?;
                     continue;
                 }
                 Err(PcapError::UnexpectedEof) => {
                     // A record header whose length no file can hold is damage, as tshark says.
-                    let record = self.inner.data().get(8..12).map(|b| [b[0], b[1], b[2], b[3]]);
+                    let record = inner.data().get(8..12).map(|b| [b[0], b[1], b[2], b[3]]);
                     if let (Some((big_endian, snaplen)), Some(bytes)) = (legacy_limits, record) {
                         let length = if big_endian {
                             u32::from_be_bytes(bytes)
@@ -379,17 +399,133 @@ impl CaptureReader {
                     });
                 }
             };
-            self.inner.consume_noshift(consumed);
+            inner.consume_noshift(consumed);
         }
     }
+}
 
-    fn refill(&mut self, offset: u64, frame: u64) -> Result<(), CaptureError> {
-        self.inner.refill().map_err(|_| {
-            CaptureError::Io(io::Error::other(format!(
-                "read failed at byte offset {offset} (after frame {frame})"
-            )))
-        })
+/// Where a reader's frames come from.
+enum Source {
+    One(Box<dyn PcapReaderIterator + Send>),
+    Merged(Vec<CaptureReader>),
+}
+
+fn refill(
+    inner: &mut Box<dyn PcapReaderIterator + Send>,
+    offset: u64,
+    frame: u64,
+) -> Result<(), CaptureError> {
+    inner.refill().map_err(|_| {
+        CaptureError::Io(io::Error::other(format!(
+            "read failed at byte offset {offset} (after frame {frame})"
+        )))
+    })
+}
+
+/// A frame read on a capture's own thread, for the merge.
+struct OwnedFrame {
+    ts: Timestamp,
+    link_type: LinkType,
+    data: Vec<u8>,
+    orig_len: u32,
+}
+
+/// Frames sent from a capture's thread at once.
+const MERGE_BATCH: usize = 256;
+/// Batches waiting per capture at most: memory stays bounded whatever the files.
+const MERGE_QUEUE: usize = 16;
+
+/// Reads every capture on its own thread and hands `on_frame` their frames in time order.
+fn merge_frames(
+    readers: Vec<CaptureReader>,
+    stats: &mut CaptureStats,
+    on_frame: &mut dyn FnMut(Frame<'_>) -> bool,
+) -> Result<(), CaptureError> {
+    use std::cmp::Reverse;
+    use std::collections::{BinaryHeap, VecDeque};
+    let mut sources = Vec::new();
+    for mut reader in readers {
+        let (send, receive) = std::sync::mpsc::sync_channel::<Vec<OwnedFrame>>(MERGE_QUEUE);
+        let thread = std::thread::spawn(move || {
+            let mut batch = Vec::with_capacity(MERGE_BATCH);
+            let result = reader.for_each_frame(|frame| {
+                batch.push(OwnedFrame {
+                    ts: frame.ts,
+                    link_type: frame.link_type,
+                    data: frame.data.to_vec(),
+                    orig_len: frame.orig_len,
+                });
+                batch.len() < MERGE_BATCH
+                    || send
+                        .send(std::mem::replace(&mut batch, Vec::with_capacity(MERGE_BATCH)))
+                        .is_ok()
+            });
+            if !batch.is_empty() {
+                let _ = send.send(batch);
+            }
+            (result, reader.stats)
+        });
+        sources.push((receive, VecDeque::new(), thread));
     }
+    // The next frame of capture `i`, fetched when its queue is empty.
+    let next = |sources: &mut Vec<(
+        std::sync::mpsc::Receiver<Vec<OwnedFrame>>,
+        VecDeque<OwnedFrame>,
+        _,
+    )>,
+                i: usize| {
+        let (receive, queue, _) = &mut sources[i];
+        if queue.is_empty()
+            && let Ok(batch) = receive.recv()
+        {
+            queue.extend(batch);
+        }
+        queue.front().map(|frame| frame.ts)
+    };
+    let mut heads = BinaryHeap::new();
+    for i in 0..sources.len() {
+        if let Some(ts) = next(&mut sources, i) {
+            heads.push(Reverse((ts, i)));
+        }
+    }
+    let mut stopped = false;
+    while let Some(Reverse((_, i))) = heads.pop() {
+        let Some(frame) = sources[i].1.pop_front() else {
+            continue;
+        };
+        stats.frames += 1;
+        let keep_going = on_frame(Frame {
+            number: stats.frames,
+            ts: frame.ts,
+            link_type: frame.link_type,
+            data: &frame.data,
+            orig_len: frame.orig_len,
+        });
+        if !keep_going {
+            stopped = true;
+            break;
+        }
+        if let Some(ts) = next(&mut sources, i) {
+            heads.push(Reverse((ts, i)));
+        }
+    }
+    let mut first_error = None;
+    for (receive, _, thread) in sources {
+        // A thread still sending sees its receiver gone, and stops.
+        drop(receive);
+        let (result, read) = thread
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        stats.bytes_read += read.bytes_read;
+        stats.frames_without_interface += read.frames_without_interface;
+        if let Err(error) = result
+            && first_error.is_none()
+            && !stopped
+        {
+            first_error = Some(error);
+        }
+    }
+    first_error.map_or(Ok(()), Err)
 }
 
 fn link_type_number(link: Linktype) -> u32 {

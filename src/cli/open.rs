@@ -17,17 +17,14 @@ use crate::pipeline::{self, Config};
 #[derive(Args, Debug)]
 pub(super) struct OpenArgs {
     /// The capture file (pcap or pcapng, gzip- or zstd-compressed too); `-` reads standard
-    /// input.
-    #[arg(
-        value_name = "FILE",
-        required_unless_present = "read",
-        conflicts_with = "read"
-    )]
-    file: Option<PathBuf>,
+    /// input. Several files are merged by time, as mergecap does (two capture points, a
+    /// rotated capture).
+    #[arg(value_name = "FILE", required_unless_present = "read")]
+    files: Vec<PathBuf>,
 
-    /// The capture file, as tcpdump and tshark name it (`-r FILE`).
+    /// A capture file, as tcpdump and tshark name it (`-r FILE`; repeatable).
     #[arg(short = 'r', long = "read", value_name = "FILE")]
-    read: Option<PathBuf>,
+    read: Vec<PathBuf>,
 
     /// List the TCP connections instead: addresses, times, bytes each way, gaps,
     /// retransmissions, how each ended.
@@ -82,39 +79,67 @@ fn progress_bar(size: Option<u64>) -> Option<indicatif::ProgressBar> {
 }
 
 pub(super) fn open(mut args: OpenArgs) -> anyhow::Result<()> {
-    let file = args
-        .file
-        .take()
-        .or(args.read.take())
-        .context("no capture file: name one, or - for standard input")?;
-    open_file(&file, args)
+    let mut files = std::mem::take(&mut args.files);
+    files.append(&mut args.read);
+    if files.len() > 1 && files.iter().any(|f| f == Path::new("-")) {
+        anyhow::bail!("standard input (-) can only be read alone, not merged with other files");
+    }
+    open_files(&files, args)
 }
 
-fn open_file(file: &Path, args: OpenArgs) -> anyhow::Result<()> {
-    let name = file.display().to_string();
-    let (input, size): (Box<dyn Read + Send>, Option<u64>) = if file == Path::new("-") {
-        (Box::new(ReadAhead::new(io::stdin())), None)
-    } else {
-        let opened = File::open(file).with_context(|| format!("cannot open {name}"))?;
-        let size = opened.metadata().ok().map(|m| m.len());
-        (Box::new(ReadAhead::new(opened)), size)
-    };
+/// One capture, or several merged by time.
+fn open_files(files: &[PathBuf], args: OpenArgs) -> anyhow::Result<()> {
+    let name = files
+        .iter()
+        .map(|f| f.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let file = files
+        .first()
+        .context("no capture file: name one, or - for standard input")?;
     let read = Arc::new(AtomicU64::new(0));
-    let mut reader = CaptureReader::new(Counting {
-        inner: input,
-        read: read.clone(),
-    })
-    .with_context(|| name.clone())?;
+    let mut readers = Vec::new();
+    let mut size = Some(0);
+    for path in files {
+        let shown = path.display().to_string();
+        let input: Box<dyn Read + Send> = if path == Path::new("-") {
+            size = None;
+            Box::new(ReadAhead::new(io::stdin()))
+        } else {
+            let opened = File::open(path).with_context(|| format!("cannot open {shown}"))?;
+            size = size.zip(opened.metadata().ok()).map(|(sum, m)| sum + m.len());
+            Box::new(ReadAhead::new(opened))
+        };
+        let reader = CaptureReader::new(Counting {
+            inner: input,
+            read: read.clone(),
+        })
+        .with_context(|| shown.clone())?;
+        readers.push(reader);
+    }
+    let mut reader = match readers.len() {
+        1 => readers.remove(0),
+        _ => CaptureReader::merge(readers),
+    };
 
     let config = args.connections.config(None, args.connections.keylog(false)?);
     if args.display.interactive() && !args.flows && args.export_streams.is_none() {
         let (source, save) = if file == Path::new("-") {
             ("standard input".to_string(), None)
         } else {
-            let file = file.to_path_buf();
+            let files = files.to_vec();
             let save = crate::tui::SaveTo {
                 dir: PathBuf::from(SAVE_DIR),
-                reopen: Box::new(move || CaptureReader::new(ReadAhead::new(File::open(&file)?))),
+                reopen: Box::new(move || {
+                    let mut readers = Vec::new();
+                    for file in &files {
+                        readers.push(CaptureReader::new(ReadAhead::new(File::open(file)?))?);
+                    }
+                    Ok(match readers.len() {
+                        1 => readers.remove(0),
+                        _ => CaptureReader::merge(readers),
+                    })
+                }),
             };
             (name, Some(save))
         };

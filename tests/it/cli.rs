@@ -608,3 +608,36 @@ fn filter_prints_only_the_exchanges_it_lets_through_with_their_sessions() {
         .assert()
         .failure();
 }
+
+#[test]
+fn several_files_are_merged_by_time_as_mergecap_does() {
+    // captures/08 cut in two, its frames dealt alternately to two files (as two capture points
+    // would each see half): merged, they decode as the whole, frame numbers included.
+    let whole = std::fs::read(crate::util::captures_dir().join("08-pipelined.pcap")).unwrap();
+    let (mut odd, mut even) = (whole[..24].to_vec(), whole[..24].to_vec());
+    let mut at = 24;
+    let mut n = 0;
+    while at + 16 <= whole.len() {
+        let len = u32::from_le_bytes(whole[at + 8..at + 12].try_into().unwrap()) as usize;
+        let record = &whole[at..at + 16 + len];
+        if n % 2 == 0 { &mut odd } else { &mut even }.extend_from_slice(record);
+        at += 16 + len;
+        n += 1;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.pcap"), dir.path().join("b.pcap"));
+    std::fs::write(&a, odd).unwrap();
+    std::fs::write(&b, even).unwrap();
+    let json = |args: &[&std::path::Path]| {
+        let output = bin().arg("open").args(args).arg("--json").output().unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let expected = json(&[&crate::util::captures_dir().join("08-pipelined.pcap")]);
+    assert_eq!(json(&[&b, &a]), expected);
+    bin().args(["open", "-"]).arg(&a).assert().failure();
+}
