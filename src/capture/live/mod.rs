@@ -251,7 +251,8 @@ pub enum LiveError {
     /// port only.
     #[error(
         "a filter expression ('{0}') needs the libpcap backend: build with `cargo install pop3scope \
-         --features libpcap` (and libpcap-dev installed); this build filters by port: use --port"
+         --features libpcap` (and libpcap-dev installed); this build filters by port in the kernel \
+         (--port), and --filter 'address ~ 10.0.0.5' narrows what is shown"
     )]
     NeedsLibpcap(String),
     /// The backend asked for is not in this build or not on this system; the text says what
