@@ -54,6 +54,15 @@ while IFS= read -r -d '' f; do
   LC_ALL=C pop3_seed "$f" > "corpus/pop3_decoder/$(basename "$f").bin"
 done < <(find "$repo/captures" -name '*.pop3' -type f -print0)
 
+# display_filter: filters as people type them, and the repository's key logs.
+mkdir -p corpus/display_filter
+printf '%s' 'command == RETR and status == -ERR' > corpus/display_filter/retr-err
+printf '%s' "user == alice or not (phase == TRANSACTION) client ~ 10.0.0." > corpus/display_filter/nested
+printf '%s' 'retr -err notes' > corpus/display_filter/words
+for f in "$repo"/captures/*.keylog; do
+  [ -f "$f" ] && seed "$f" display_filter
+done
+
 # tls_observer: the two streams of the port-995 captures whose key logs the target holds,
 # client first, in the chunks of chunks.rs (the observer keeps the client's sealed records
 # until the ServerHello names the suite).
