@@ -155,6 +155,10 @@ fn tls_note(problem: TlsProblem) -> Note {
             NoteCode::TlsNotAuthentic,
             format!("a {} record does not open with the logged key", name(dir)),
         ),
+        TlsProblem::GaveUpWaiting => Note::new(
+            NoteCode::TlsNoKey,
+            "its records waited for keys the key log did not have in time, and were let go",
+        ),
         TlsProblem::RecordCut(dir) => Note::new(
             NoteCode::TlsRecordCut,
             format!(
@@ -263,6 +267,7 @@ impl Decoder {
             + self.pending_bytes
             + in_progress
             + self.spare_body.as_ref().map_or(0, Body::held_bytes)
+            + self.tls_observer.as_ref().map_or(0, |o| o.held_bytes())
     }
 
     /// Gives up what the decoder holds beyond what it needs to go on pairing, when the memory
@@ -275,6 +280,9 @@ impl Decoder {
         let before = self.held_bytes();
         for reader in &mut self.readers {
             reader.give_up();
+        }
+        if let Some(observer) = &mut self.tls_observer {
+            observer.relieve();
         }
         self.spare_body = None;
         if self.pending_bytes > PENDING_KEPT_WHEN_RELIEVED && self.pending.len() > 1 {

@@ -93,6 +93,9 @@ pub enum TlsProblem {
     NotAuthentic(Direction),
     /// A gap, or the end of the capture, cut a record of this direction.
     RecordCut(Direction),
+    /// The records waiting for the session's keys were given up: too many bytes waited, or
+    /// the memory budget over all connections was reached.
+    GaveUpWaiting,
 }
 
 /// Where decryption stands.
@@ -157,7 +160,12 @@ pub struct TlsObserver {
     crypto: Crypto,
     plaintext: [Vec<u8>; 2],
     problems: Vec<TlsProblem>,
+    /// What the records in [`Crypto::Waiting`] cost, each with its keeping.
+    waiting_bytes: usize,
 }
+
+/// What keeping one waiting record costs beyond its body.
+const WAITING_RECORD_COST: usize = 64;
 
 impl Default for TlsObserver {
     fn default() -> Self {
@@ -181,6 +189,33 @@ impl TlsObserver {
             server_hello: None,
             plaintext: Default::default(),
             problems: Vec::new(),
+            waiting_bytes: 0,
+        }
+    }
+
+    /// The heap memory it holds: records waiting for keys, the records being put together,
+    /// handshake bytes not read yet, plaintext not taken.
+    pub fn held_bytes(&self) -> usize {
+        let sides: usize = self
+            .sides
+            .iter()
+            .map(|side| side.sealed.capacity() + side.handshake.capacity() + side.header.capacity())
+            .sum();
+        let plaintext: usize = self.plaintext.iter().map(Vec::capacity).sum();
+        let waiting = match self.crypto {
+            Crypto::Waiting(_) => self.waiting_bytes,
+            _ => 0,
+        };
+        waiting + sides + plaintext
+    }
+
+    /// Gives up the records waiting for the session's keys, when the memory budget over all
+    /// connections is reached: the session is then not decrypted, and says why.
+    pub fn relieve(&mut self) {
+        if matches!(self.crypto, Crypto::Waiting(_)) {
+            self.crypto = Crypto::Refused;
+            self.waiting_bytes = 0;
+            self.problems.push(TlsProblem::GaveUpWaiting);
         }
     }
 
@@ -245,14 +280,16 @@ impl TlsObserver {
     /// A whole record of `s` that is not handshake in the clear: opened, or kept for its keys.
     fn sealed_record(&mut self, s: usize, header: [u8; 5], mut body: Vec<u8>) {
         if let Crypto::Waiting(waiting) = &mut self.crypto {
+            // Counted as kept, so that even empty records are bounded.
+            self.waiting_bytes += body.len() + WAITING_RECORD_COST;
             waiting.push((s, header, body));
-            let held: usize = waiting.iter().map(|(_, _, body)| body.len()).sum();
             if self.server_hello.is_some() {
                 self.retry_keys();
             }
-            if held > MAX_WAITING && matches!(self.crypto, Crypto::Waiting(_)) {
+            if self.waiting_bytes > MAX_WAITING && matches!(self.crypto, Crypto::Waiting(_)) {
                 self.crypto = Crypto::Refused;
-                self.problems.push(TlsProblem::NoKey);
+                self.waiting_bytes = 0;
+                self.problems.push(TlsProblem::GaveUpWaiting);
             }
             return;
         }
@@ -321,6 +358,7 @@ impl TlsObserver {
         else {
             return;
         };
+        self.waiting_bytes = 0;
         for (s, header, body) in waiting {
             self.sealed_record(s, header, body);
         }

@@ -414,3 +414,18 @@ fn ja4_gives_the_examples_of_its_specification() {
     hello.ciphers.clear();
     assert!(ja4(&hello).starts_with("t13i0016") && ja4(&hello).contains("_000000000000_"));
 }
+
+#[test]
+fn records_waiting_for_keys_are_bounded_even_when_empty() {
+    // A flood of empty application-data records before any ServerHello: each would wait.
+    let mut observer = TlsObserver::new(Some(std::sync::Arc::new(KeyLog::complete(""))));
+    let record = [0x17, 0x03, 0x03, 0x00, 0x00];
+    let flood: Vec<u8> = record.iter().copied().cycle().take(5 * 200_000).collect();
+    observer.bytes(Direction::ClientToServer, &flood);
+    assert!(
+        observer.held_bytes() <= MAX_WAITING + 4096,
+        "{}",
+        observer.held_bytes()
+    );
+    assert_eq!(observer.take_problems(), vec![TlsProblem::GaveUpWaiting]);
+}
