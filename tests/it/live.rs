@@ -2,9 +2,9 @@
 //! Needs root (CAP_NET_RAW), Dovecot and Python 3; `.ci/run` installs Dovecot and runs as root.
 //! Elsewhere the test says why it is skipped.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
@@ -93,31 +93,9 @@ fn exchanges(json: &str) -> Vec<(String, String, String, String)> {
         .collect()
 }
 
-/// `pop3scope sniff -i lo --json -c 6 --port PORT -w FILE`, once it says it is capturing; its
-/// standard error is handed back to read the rest of.
+/// `pop3scope sniff -i lo --json -c 6 --port PORT -w FILE`, once it says it is capturing.
 fn start_sniff(port: u16, write_to: &Path) -> (std::process::Child, BufReader<std::process::ChildStderr>) {
-    let mut sniff = Command::new(assert_cmd::cargo::cargo_bin("pop3scope"))
-        .args([
-            "sniff",
-            "-i",
-            "lo",
-            "--json",
-            "-c",
-            "6",
-            "--port",
-            &port.to_string(),
-            "-w",
-        ])
-        .arg(write_to)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(sniff.stderr.take().unwrap());
-    let mut line = String::new();
-    stderr.read_line(&mut line).unwrap();
-    assert!(line.contains("capturing on lo"), "{line}");
-    (sniff, stderr)
+    crate::util::start_sniff(port, &["--json", "-c", "6", "-w", write_to.to_str().unwrap()])
 }
 
 /// Runs [`CLIENT`] against the Dovecot on `port`.

@@ -662,27 +662,10 @@ fn sniff_decrypts_a_live_stls_session_with_the_key_log_serve_is_writing() {
     let serve = Serve::start(dir.path(), &["--keylog", keylog.to_str().unwrap()]);
     // POPLIB's two sessions: CAPA, CAPA, STLS, USER, PASS, STAT, RETR, DELE, QUIT; then APOP,
     // STAT, UIDL, QUIT (and perhaps the reply of the probe Serve::start made).
-    let mut sniff = Command::new(assert_cmd::cargo::cargo_bin("pop3scope"))
-        .args([
-            "sniff",
-            "-i",
-            "lo",
-            "--json",
-            "-c",
-            "13",
-            "--port",
-            &serve.port.to_string(),
-            "--keylog",
-        ])
-        .arg(&keylog)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = std::io::BufReader::new(sniff.stderr.take().unwrap());
-    let mut line = String::new();
-    std::io::BufRead::read_line(&mut stderr, &mut line).unwrap();
-    assert!(line.contains("capturing on lo"), "{line}");
+    let (mut sniff, _stderr) = crate::util::start_sniff(
+        serve.port,
+        &["--json", "-c", "13", "--keylog", keylog.to_str().unwrap()],
+    );
     run_poplib(&serve, &[]);
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while sniff.try_wait().unwrap().is_none() {
@@ -744,23 +727,6 @@ fn is_root() -> bool {
     unsafe { libc::geteuid() == 0 }
 }
 
-/// `pop3scope sniff -i lo --port PORT` with `args`, once it says it is capturing; its standard
-/// error is handed back to read the rest of.
-fn start_sniff(port: u16, args: &[&str]) -> (Child, BufReader<std::process::ChildStderr>) {
-    let mut sniff = Command::new(assert_cmd::cargo::cargo_bin("pop3scope"))
-        .args(["sniff", "-i", "lo", "--port", &port.to_string()])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(sniff.stderr.take().unwrap());
-    let mut line = String::new();
-    stderr.read_line(&mut line).unwrap();
-    assert!(line.contains("capturing on lo"), "{line}");
-    (sniff, stderr)
-}
-
 /// A login and QUIT, as the packets sniff writes should hold.
 fn one_session(port: u16) {
     let mut client = Client::connect(port);
@@ -797,7 +763,7 @@ fn sniff_w_writes_its_header_at_once_and_with_u_every_packet_even_killed_or_to_a
 
     // A file: the header before any packet; with -U each packet before sniff stops; killed,
     // nothing written is lost.
-    let (mut sniff, _stderr) = start_sniff(serve.port, &["-w", file.to_str().unwrap(), "-U"]);
+    let (mut sniff, _stderr) = crate::util::start_sniff(serve.port, &["-w", file.to_str().unwrap(), "-U"]);
     assert_eq!(
         std::fs::metadata(&file).unwrap().len(),
         24,
@@ -822,7 +788,7 @@ fn sniff_w_writes_its_header_at_once_and_with_u_every_packet_even_killed_or_to_a
     assert!(!std::path::Path::new("-").exists());
 
     // Standard output: `-w -`, read as it comes, ended by SIGTERM.
-    let (mut sniff, mut stderr) = start_sniff(serve.port, &["-w", "-", "-U"]);
+    let (mut sniff, mut stderr) = crate::util::start_sniff(serve.port, &["-w", "-", "-U"]);
     let mut stdout = sniff.stdout.take().unwrap();
     let mut header = [0; 24];
     std::io::Read::read_exact(&mut stdout, &mut header).unwrap();
@@ -844,7 +810,7 @@ fn sniff_w_writes_its_header_at_once_and_with_u_every_packet_even_killed_or_to_a
 
     // A .pcapng name: pcapng, naming the interface and saying who captured it.
     let file = out.path().join("live.pcapng");
-    let (mut sniff, _stderr) = start_sniff(serve.port, &["-w", file.to_str().unwrap()]);
+    let (mut sniff, _stderr) = crate::util::start_sniff(serve.port, &["-w", file.to_str().unwrap()]);
     one_session(serve.port);
     std::thread::sleep(Duration::from_millis(500));
     // SAFETY: a plain signal to our own child.

@@ -237,3 +237,24 @@ pub fn run_sessions(capture: Vec<u8>) -> Vec<String> {
     engine.finish(&mut sessions);
     sessions.into_sink().0
 }
+
+/// `pop3scope sniff -i lo --port PORT` with `args`, once it says it is capturing; its standard
+/// error is handed back to read the rest of (closing it would fail sniff's last words).
+pub fn start_sniff(
+    port: u16,
+    args: &[&str],
+) -> (std::process::Child, std::io::BufReader<std::process::ChildStderr>) {
+    use std::io::BufRead;
+    let mut sniff = std::process::Command::new(assert_cmd::cargo::cargo_bin("pop3scope"))
+        .args(["sniff", "-i", "lo", "--port", &port.to_string()])
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(sniff.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    assert!(line.contains("capturing on lo"), "{line}");
+    (sniff, stderr)
+}
