@@ -641,3 +641,19 @@ fn several_files_are_merged_by_time_as_mergecap_does() {
     assert_eq!(json(&[&b, &a]), expected);
     bin().args(["open", "-"]).arg(&a).assert().failure();
 }
+
+#[test]
+fn sniff_i_takes_the_number_interfaces_lists() {
+    let listed = bin().arg("interfaces").output().unwrap();
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    // Loopback is listed with its number; a number nothing has is refused with a pointer.
+    assert!(
+        listed.lines().any(|l| l.split_whitespace().nth(1) == Some("lo")),
+        "{listed}"
+    );
+    bin()
+        .args(["sniff", "-i", "999999", "--json"])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("no interface numbered 999999"));
+}
