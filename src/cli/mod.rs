@@ -308,31 +308,6 @@ struct DisplayArgs {
     #[arg(long, conflicts_with = "text")]
     json: bool,
 
-    /// No summary lines on standard error (what was read, what was skipped); errors are still
-    /// said.
-    #[arg(short, long, conflicts_with = "verbose")]
-    quiet: bool,
-
-    /// The summary on standard error with --json too (JSON has it as its last record), and how
-    /// long the work took.
-    #[arg(short, long)]
-    verbose: bool,
-
-    /// Print only the exchanges EXPR lets through, with their sessions: the language of the
-    /// interactive view's f. Words must all match (a command, a phase, +ok, -err, notes, a
-    /// note's code, text), or compare fields: 'command == RETR and status == -ERR',
-    /// 'user == alice or not phase == TRANSACTION', 'client ~ 10.0.0.' (fields: session, user,
-    /// client, server, address, command, status, phase, note, text; ==, !=, ~ contains; and,
-    /// or, not, parentheses).
-    #[arg(long, value_name = "EXPR", value_parser = parse_filter)]
-    filter: Option<crate::view::filter::Filter>,
-
-    /// The time column of the text output: local (the default, as tcpdump; the zone is said
-    /// where it is not UTC), utc, relative (seconds since the first line), delta (since the
-    /// line before), epoch. JSON is always RFC 3339 in UTC.
-    #[arg(long, value_enum, value_name = "FORMAT", default_value = "local")]
-    time: TimeChoice,
-
     /// Write human-readable text, a line per greeting, command and reply, instead of the
     /// interactive view (the default when standard output is not a terminal).
     #[arg(long)]
@@ -361,6 +336,31 @@ struct DisplayArgs {
     /// header block), full. Each message is described in a `message` object whatever this says.
     #[arg(long, value_enum, value_name = "WHICH", default_value = "headers")]
     bodies: BodiesChoice,
+
+    /// No summary lines on standard error (what was read, what was skipped); errors are still
+    /// said.
+    #[arg(short, long, conflicts_with = "verbose")]
+    quiet: bool,
+
+    /// The summary on standard error with --json too (JSON has it as its last record), and how
+    /// long the work took.
+    #[arg(short, long)]
+    verbose: bool,
+
+    /// Print only the exchanges EXPR lets through, with their sessions: the language of the
+    /// interactive view's f. Words must all match (a command, a phase, +ok, -err, notes, a
+    /// note's code, text), or compare fields: 'command == RETR and status == -ERR',
+    /// 'user == alice or not phase == TRANSACTION', 'client ~ 10.0.0.' (fields: session, user,
+    /// client, server, address, command, status, phase, note, text; ==, !=, ~ contains; and,
+    /// or, not, parentheses).
+    #[arg(long, value_name = "EXPR", value_parser = parse_filter)]
+    filter: Option<crate::view::filter::Filter>,
+
+    /// The time column of the text output: local (the default, as tcpdump; the zone is said
+    /// where it is not UTC), utc, relative (seconds since the first line), delta (since the
+    /// line before), epoch. JSON is always RFC 3339 in UTC.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value = "local")]
+    time: TimeChoice,
 
     /// Colour the text output and the interactive view: auto (unless NO_COLOR is set; text
     /// only when stdout is a terminal), always, never.
