@@ -209,6 +209,27 @@ struct ConnectionArgs {
     /// with AES-GCM or ChaCha20-Poly1305. `sniff` follows FILE as it grows.
     #[arg(long, value_name = "FILE")]
     keylog: Option<std::path::PathBuf>,
+
+    /// Follow only the connections of shard K of N (1 ≤ K ≤ N), split by a hash of their two
+    /// endpoints that every run and machine agree on: N processes, each given its K, report
+    /// every connection exactly once between them (GNU parallel, a job array, Spark's pipe).
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    shard: Option<(u32, u32)>,
+}
+
+/// `K/N` with 1 ≤ K ≤ N, as 0-based `(K - 1, N)`.
+fn parse_shard(text: &str) -> Result<(u32, u32), String> {
+    let (k, n) = text
+        .split_once('/')
+        .ok_or_else(|| format!("{text}: give K/N, such as 2/8"))?;
+    let (k, n): (u32, u32) = (
+        k.trim().parse().map_err(|_| format!("{k}: not a number"))?,
+        n.trim().parse().map_err(|_| format!("{n}: not a number"))?,
+    );
+    if n == 0 || k == 0 || k > n {
+        return Err(format!("{text}: K goes from 1 to N"));
+    }
+    Ok((k - 1, n))
 }
 
 impl ConnectionArgs {
@@ -266,6 +287,7 @@ impl ConnectionArgs {
         let mut config = FlowConfig {
             idle_timeout_secs: self.idle_timeout,
             detect: self.detect,
+            shard: self.shard,
             ..FlowConfig::default()
         };
         for port in &self.ports {

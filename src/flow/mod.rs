@@ -260,6 +260,31 @@ pub struct FlowConfig {
     /// Bytes all connections together may hold out of order; beyond that, those holding
     /// the most give up their holes as gaps.
     pub max_buffered_total: usize,
+    /// Only the connections of shard `k` of `n` (0-based `k`): the connections are split by a
+    /// hash of their two endpoints that is the same in both directions and on every machine,
+    /// so that `n` processes, each given one shard, report every connection once between them.
+    pub shard: Option<(u32, u32)>,
+}
+
+/// The shard of `n` that the connection between `a` and `b` falls in: FNV-1a over the two
+/// endpoints in a fixed order, so that both directions, every run and every machine agree.
+pub fn shard_of(a: std::net::SocketAddr, b: std::net::SocketAddr, n: u32) -> u32 {
+    let (first, second) = if a <= b { (a, b) } else { (b, a) };
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for &byte in bytes {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    };
+    for end in [first, second] {
+        match end.ip() {
+            std::net::IpAddr::V4(ip) => eat(&ip.octets()),
+            std::net::IpAddr::V6(ip) => eat(&ip.octets()),
+        }
+        eat(&end.port().to_be_bytes());
+    }
+    (hash % u64::from(n.max(1))) as u32
 }
 
 impl Default for FlowConfig {
@@ -272,6 +297,7 @@ impl Default for FlowConfig {
             max_flows: 10_000,
             max_buffered_per_direction: 1 << 20,
             max_buffered_total: 32 << 20,
+            shard: None,
         }
     }
 }
@@ -316,6 +342,8 @@ impl TableStats {
 pub struct TableStats {
     /// Segments on other ports, skipped after the TCP header.
     pub other_port_segments: u64,
+    /// Segments of connections in other shards (`--shard`), skipped after the TCP header.
+    pub other_shard_segments: u64,
     /// Those segments by the lower port of each (the server's, as a rule: clients use high,
     /// ephemeral ports), the busiest first ([`TableStats::busiest_other_ports`]).
     #[serde(rename = "other_ports", serialize_with = "busiest_five")]

@@ -158,6 +158,12 @@ impl FlowTable {
             *self.stats.other_port_counts.entry(port).or_default() += 1;
             return;
         }
+        if let Some((k, n)) = self.config.shard
+            && super::shard_of(seg.src, seg.dst, n) != k
+        {
+            self.stats.other_shard_segments += 1;
+            return;
+        }
         self.sweep(ts, sink);
         let key = canonical(seg.src, seg.dst);
         // One lookup for the common case, an open connection; the map only changes otherwise.

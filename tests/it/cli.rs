@@ -657,3 +657,66 @@ fn sniff_i_takes_the_number_interfaces_lists() {
         .failure()
         .stderr(predicates::str::contains("no interface numbered 999999"));
 }
+
+#[test]
+fn shards_together_report_the_sessions_and_exchanges_of_one_run() {
+    // Ten sessions from six captures, merged; three shards, then the union.
+    let captures: Vec<std::path::PathBuf> = [
+        "01-full-session.pcap",
+        "08-pipelined.pcap",
+        "09-top.pcap",
+        "10-dele-rset.pcap",
+        "16-curl.pcap",
+        "26-uidl-two-sessions.pcap",
+    ]
+    .iter()
+    .map(|name| crate::util::captures_dir().join(name))
+    .collect();
+    // Each exchange as client, server, index, command, status: the session number aside.
+    let exchanges = |shard: Option<&str>| -> Vec<String> {
+        let mut command = bin();
+        command.arg("open").args(&captures).arg("--json");
+        if let Some(shard) = shard {
+            command.args(["--shard", shard]);
+        }
+        let output = command.output().unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let records: Vec<serde_json::Value> = String::from_utf8(output.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let endpoints: std::collections::HashMap<String, String> = records
+            .iter()
+            .filter(|r| r["type"] == "session_start")
+            .map(|r| {
+                (
+                    r["session"].to_string(),
+                    format!("{} {}", r["client"], r["server"]),
+                )
+            })
+            .collect();
+        records
+            .iter()
+            .filter(|r| r["type"] == "exchange")
+            .map(|r| {
+                let session = &endpoints[&r["session"].to_string()];
+                format!("{session} {} {} {}", r["index"], r["command"], r["status"])
+            })
+            .collect()
+    };
+    let mut whole = exchanges(None);
+    let mut shards: Vec<String> = ["1/3", "2/3", "3/3"]
+        .iter()
+        .flat_map(|s| exchanges(Some(s)))
+        .collect();
+    whole.sort();
+    shards.sort();
+    assert!(whole.len() > 50);
+    assert_eq!(shards, whole);
+    bin().args(["open", "-", "--shard", "4/3"]).assert().failure();
+}
