@@ -5,6 +5,7 @@
 # and POP3 decoding (`open --json`, `open` as text) against `tshark -Y pop -T fields`.
 #
 #   bash benches/compare.sh [MEGABYTES]      (default 200; needs tcpflow and tshark installed)
+#   CAPTURE=FILE bash benches/compare.sh     (a capture of real-MTU segments, for example)
 #
 # The capture is made from the real sessions in captures/ (benches/make_capture.rs) and kept
 # in $BENCH_DIR (default /tmp/pop3scope-bench). Each tool runs $RUNS times (default 5) on a
@@ -15,7 +16,8 @@ cd "$(dirname "$0")/.."
 megabytes=${1:-200}
 dir=${BENCH_DIR:-/tmp/pop3scope-bench}
 mkdir -p "$dir"
-capture="$dir/pop3-${megabytes}MB.pcap"
+# CAPTURE=FILE runs on a capture made elsewhere (benches/real-mtu-capture.sh).
+capture=${CAPTURE:-$dir/pop3-${megabytes}MB.pcap}
 
 cargo build --release --quiet --bin pop3scope --example make-bench-capture
 [ -f "$capture" ] || ./target/release/examples/make-bench-capture "$capture" "$megabytes"
