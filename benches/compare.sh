@@ -24,33 +24,22 @@ cargo build --release --quiet --bin pop3scope --example make-bench-capture
 bytes=$(stat -c %s "$capture")
 cat "$capture" > /dev/null # warm the page cache
 
-measure() { # name, command...
-  local name=$1; shift
-  local best="" memory=""
-  for _ in $(seq "${RUNS:-5}"); do
-    rm -rf "$dir/out" && mkdir -p "$dir/out"
-    /usr/bin/time -o "$dir/time" -f "%e %M" "$@" >/dev/null 2>&1
-    local line
-    line=$(tail -1 "$dir/time")
-    local secs=${line% *} kb=${line#* }
-    if [ -z "$best" ] || awk "BEGIN{exit !($secs < $best)}"; then best=$secs; fi
-    memory=$kb
-  done
-  awk -v n="$name" -v s="$best" -v b="$bytes" -v m="$memory" \
-    'BEGIN{ printf "| %s | %.2f s | %.0f MB/s | %.1f MB |\n", n, s, (s>0? b/s/1e6 : 0), m/1024 }'
-}
+# Each run starts from an empty output directory (--export-streams, tcpflow write there).
+BEFORE_RUN='rm -rf "$dir/out" && mkdir -p "$dir/out"'
+RUNS=${RUNS:-5}
+. benches/measure.sh
 
 echo "capture: $capture ($((bytes / 1000000)) MB), $(nproc) cores, $(uname -m)"
 echo
 echo "| tool | wall time | throughput | peak memory |"
 echo "|---|---|---|---|"
 # The floor: reading the file and writing it nowhere.
-command -v tcpdump >/dev/null && measure "tcpdump -r -w /dev/null" tcpdump -r "$capture" -w /dev/null
-measure "pop3scope open --flows" ./target/release/pop3scope open "$capture" --flows
-measure "pop3scope open --flows --export-streams" ./target/release/pop3scope open "$capture" --flows --export-streams "$dir/out"
-command -v tcpflow >/dev/null && measure "tcpflow -r" tcpflow -r "$capture" -o "$dir/out"
-command -v tshark >/dev/null && measure "tshark -r -q -z conv,tcp" tshark -r "$capture" -q -z conv,tcp
-measure "pop3scope open --json" ./target/release/pop3scope open "$capture" --json
-measure "pop3scope open (text)" ./target/release/pop3scope open "$capture"
-command -v tshark >/dev/null && measure "tshark -r -Y pop -T fields -e pop.request.command" \
+command -v tcpdump >/dev/null && measure "tcpdump -r -w /dev/null" "$capture" tcpdump -r "$capture" -w /dev/null
+measure "pop3scope open --flows" "$capture" ./target/release/pop3scope open "$capture" --flows
+measure "pop3scope open --flows --export-streams" "$capture" ./target/release/pop3scope open "$capture" --flows --export-streams "$dir/out"
+command -v tcpflow >/dev/null && measure "tcpflow -r" "$capture" tcpflow -r "$capture" -o "$dir/out"
+command -v tshark >/dev/null && measure "tshark -r -q -z conv,tcp" "$capture" tshark -r "$capture" -q -z conv,tcp
+measure "pop3scope open --json" "$capture" ./target/release/pop3scope open "$capture" --json
+measure "pop3scope open (text)" "$capture" ./target/release/pop3scope open "$capture"
+command -v tshark >/dev/null && measure "tshark -r -Y pop -T fields -e pop.request.command" "$capture" \
   tshark -r "$capture" -Y pop -T fields -e pop.request.command

@@ -78,21 +78,7 @@ bytes=$(stat -c %s "$capture")
 port=$(cat "$portfile")
 cat "$capture" "$clear" > /dev/null # warm the page cache
 
-measure() { # name, file, command...
-  local name=$1 file=$2; shift 2
-  local best="" memory="" size
-  size=$(stat -c %s "$file")
-  for _ in $(seq "${RUNS:-3}"); do
-    /usr/bin/time -o "$dir/time" -f "%e %M" "$@" >/dev/null 2>&1
-    local line
-    line=$(tail -1 "$dir/time")
-    local secs=${line% *} kb=${line#* }
-    if [ -z "$best" ] || awk "BEGIN{exit !($secs < $best)}"; then best=$secs; fi
-    memory=$kb
-  done
-  awk -v n="$name" -v s="$best" -v b="$size" -v m="$memory" \
-    'BEGIN{ printf "| %s | %.2f s | %.0f MB/s | %.1f MB |\n", n, s, (s>0? b/s/1e6 : 0), m/1024 }'
-}
+. benches/measure.sh
 
 echo "capture: $capture ($((bytes / 1000000)) MB, $sessions TLS 1.3 sessions), $(nproc) cores, $(uname -m)"
 echo
