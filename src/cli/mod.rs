@@ -258,8 +258,8 @@ impl ConnectionArgs {
             File::open(path).with_context(|| format!("cannot open the key log {}", path.display()))?;
         let keylog = if live {
             let keylog = KeyLog::following(follow(file));
-            // What the file holds already is read now: a lookup that finds nothing reads on.
-            keylog.secrets(&[0; 32]);
+            // What the file holds already is read now; a lookup that finds nothing reads on.
+            keylog.read_appended();
             keylog
         } else {
             let mut text = Vec::new();

@@ -3,7 +3,7 @@
 //!
 //! Contract: a session printer in front of another: events of shown sessions reach it in their
 //! order; a session's start and greeting wait (bounded: one of each per open session) until its
-//! first exchange that passes. The user a filter asks about is the one the session named so far
+//! first exchange that passes, the greeting's text cut to a status line's length. The user a filter asks about is the one the session named so far
 //! (USER, APOP, a login's credential).
 
 use std::collections::HashMap;
@@ -15,6 +15,9 @@ use crate::session::{SessionEvent, SessionId, SessionInfo, SessionSink};
 use crate::view::filter::{Filter, Subject};
 
 use super::SessionPrinter;
+
+/// Octets of a greeting's text kept while its session waits to be shown.
+const MAX_HELD_GREETING: usize = 512;
 
 /// What is known of a session not shown yet, or shown.
 struct Seen {
@@ -80,7 +83,13 @@ impl<P: SessionSink> SessionSink for Filtered<P> {
                 );
             }
             SessionEvent::Greeting { session, greeting } => match self.sessions.get_mut(&session) {
-                Some(seen) if !seen.shown => seen.greeting = Some(greeting.clone()),
+                Some(seen) if !seen.shown => {
+                    // Held for every open session: a status line's worth at most (RFC 2449
+                    // §4 allows 512 octets; a longer one is noted reply_too_long anyway).
+                    let mut held = greeting.clone();
+                    held.text.truncate(MAX_HELD_GREETING);
+                    seen.greeting = Some(held);
+                }
                 _ => self.printer.event(event),
             },
             SessionEvent::Exchange {

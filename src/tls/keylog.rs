@@ -129,13 +129,24 @@ impl KeyLog {
         if let Some(found) = logged(self) {
             return Some(found);
         }
-        let more = self.more.as_ref()?;
-        let appended = (more.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))();
-        if appended.is_empty() {
+        if self.read_appended() == 0 {
             return None;
         }
-        self.add(&appended);
         logged(self)
+    }
+
+    /// For a key log being written: reads the lines appended since the last read. Returns how
+    /// many held a secret.
+    pub fn read_appended(&self) -> usize {
+        let Some(more) = &self.more else {
+            return 0;
+        };
+        let appended = (more.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))();
+        if appended.is_empty() {
+            0
+        } else {
+            self.add(&appended)
+        }
     }
 
     /// Sessions with at least one secret.

@@ -104,7 +104,11 @@ enum Crypto {
     Off,
     /// Before the ServerHello, or waiting for the key log to have this session's secrets:
     /// sealed records (side, header, body) are kept.
-    Waiting(Vec<(usize, [u8; 5], Vec<u8>)>),
+    Waiting {
+        records: Vec<(usize, [u8; 5], Vec<u8>)>,
+        /// What they cost, each with its keeping: even empty records count.
+        bytes: usize,
+    },
     On(Box<Decryptor>),
     /// Given up: the reason was said.
     Refused,
@@ -160,8 +164,6 @@ pub struct TlsObserver {
     crypto: Crypto,
     plaintext: [Vec<u8>; 2],
     problems: Vec<TlsProblem>,
-    /// What the records in [`Crypto::Waiting`] cost, each with its keeping.
-    waiting_bytes: usize,
 }
 
 /// What keeping one waiting record costs beyond its body.
@@ -180,7 +182,10 @@ impl TlsObserver {
             sides: Default::default(),
             facts: TlsFacts::default(),
             crypto: if keylog.is_some() {
-                Crypto::Waiting(Vec::new())
+                Crypto::Waiting {
+                    records: Vec::new(),
+                    bytes: 0,
+                }
             } else {
                 Crypto::Off
             },
@@ -189,7 +194,6 @@ impl TlsObserver {
             server_hello: None,
             plaintext: Default::default(),
             problems: Vec::new(),
-            waiting_bytes: 0,
         }
     }
 
@@ -203,7 +207,7 @@ impl TlsObserver {
             .sum();
         let plaintext: usize = self.plaintext.iter().map(Vec::capacity).sum();
         let waiting = match self.crypto {
-            Crypto::Waiting(_) => self.waiting_bytes,
+            Crypto::Waiting { bytes, .. } => bytes,
             _ => 0,
         };
         waiting + sides + plaintext
@@ -212,9 +216,8 @@ impl TlsObserver {
     /// Gives up the records waiting for the session's keys, when the memory budget over all
     /// connections is reached: the session is then not decrypted, and says why.
     pub fn relieve(&mut self) {
-        if matches!(self.crypto, Crypto::Waiting(_)) {
+        if matches!(self.crypto, Crypto::Waiting { .. }) {
             self.crypto = Crypto::Refused;
-            self.waiting_bytes = 0;
             self.problems.push(TlsProblem::GaveUpWaiting);
         }
     }
@@ -264,7 +267,7 @@ impl TlsObserver {
                     }
                 }
             }
-            Crypto::Waiting(_) if self.server_hello.is_some() => {
+            Crypto::Waiting { .. } if self.server_hello.is_some() => {
                 self.crypto = Crypto::Refused;
                 self.problems.push(TlsProblem::NoKey);
             }
@@ -274,21 +277,19 @@ impl TlsObserver {
 
     /// Whether the current record of `s` is kept whole to be opened.
     fn keeps_records(&self, s: usize) -> bool {
-        !self.sides[s].stopped && matches!(self.crypto, Crypto::Waiting(_) | Crypto::On(_))
+        !self.sides[s].stopped && matches!(self.crypto, Crypto::Waiting { .. } | Crypto::On(_))
     }
 
     /// A whole record of `s` that is not handshake in the clear: opened, or kept for its keys.
     fn sealed_record(&mut self, s: usize, header: [u8; 5], mut body: Vec<u8>) {
-        if let Crypto::Waiting(waiting) = &mut self.crypto {
-            // Counted as kept, so that even empty records are bounded.
-            self.waiting_bytes += body.len() + WAITING_RECORD_COST;
-            waiting.push((s, header, body));
+        if let Crypto::Waiting { records, bytes } = &mut self.crypto {
+            *bytes += body.len() + WAITING_RECORD_COST;
+            records.push((s, header, body));
             if self.server_hello.is_some() {
                 self.retry_keys();
             }
-            if self.waiting_bytes > MAX_WAITING && matches!(self.crypto, Crypto::Waiting(_)) {
+            if matches!(self.crypto, Crypto::Waiting { bytes, .. } if bytes > MAX_WAITING) {
                 self.crypto = Crypto::Refused;
-                self.waiting_bytes = 0;
                 self.problems.push(TlsProblem::GaveUpWaiting);
             }
             return;
@@ -332,7 +333,7 @@ impl TlsObserver {
     /// Looks the session's secrets up (again: a growing key log may have them now); once
     /// found, the records kept for them are opened in order.
     fn retry_keys(&mut self) {
-        let (Crypto::Waiting(_), Some(keylog), Some(random), Some((tls13, suite, server_random))) = (
+        let (Crypto::Waiting { .. }, Some(keylog), Some(random), Some((tls13, suite, server_random))) = (
             &self.crypto,
             &self.keylog,
             &self.client_random,
@@ -354,12 +355,12 @@ impl TlsObserver {
                 return;
             }
         };
-        let Crypto::Waiting(waiting) = std::mem::replace(&mut self.crypto, Crypto::On(Box::new(decryptor)))
+        let Crypto::Waiting { records, .. } =
+            std::mem::replace(&mut self.crypto, Crypto::On(Box::new(decryptor)))
         else {
             return;
         };
-        self.waiting_bytes = 0;
-        for (s, header, body) in waiting {
+        for (s, header, body) in records {
             self.sealed_record(s, header, body);
         }
     }

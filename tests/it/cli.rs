@@ -453,19 +453,7 @@ fn r_names_the_file_and_gzip_and_zstd_captures_read_as_the_plain_one() {
     let path = crate::util::captures_dir().join("01-full-session.pcap");
     let plain = std::fs::read(&path).unwrap();
     let decoded = |args: &[&str], stdin: Vec<u8>| {
-        let output = bin()
-            .arg("open")
-            .args(args)
-            .args(["--json"])
-            .write_stdin(stdin)
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8(output.stdout).unwrap()
+        crate::util::stdout_of(bin().arg("open").args(args).args(["--json"]).write_stdin(stdin))
     };
     let expected = decoded(&["-"], plain.clone());
     assert_eq!(decoded(&["-r", path.to_str().unwrap()], Vec::new()), expected);
@@ -557,21 +545,14 @@ fn the_time_column_is_local_by_default_its_zone_said_and_time_picks_another() {
 fn filter_prints_only_the_exchanges_it_lets_through_with_their_sessions() {
     let capture = crate::util::captures_dir().join("26-uidl-two-sessions.pcap");
     let records = |filter: &str| -> Vec<String> {
-        let output = bin()
-            .arg("open")
-            .arg(&capture)
-            .args(["--json", "--filter", filter])
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
+        let output = crate::util::stdout_of(
+            bin()
+                .arg("open")
+                .arg(&capture)
+                .args(["--json", "--filter", filter]),
         );
-        String::from_utf8(output.stdout)
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        crate::util::json_lines(&output)
+            .iter()
             .map(|r| {
                 format!(
                     "{} {} {}",
@@ -679,17 +660,7 @@ fn shards_together_report_the_sessions_and_exchanges_of_one_run() {
         if let Some(shard) = shard {
             command.args(["--shard", shard]);
         }
-        let output = command.output().unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let records: Vec<serde_json::Value> = String::from_utf8(output.stdout)
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
+        let records = crate::util::json_lines(&crate::util::stdout_of(&mut command));
         let endpoints: std::collections::HashMap<String, String> = records
             .iter()
             .filter(|r| r["type"] == "session_start")

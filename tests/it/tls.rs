@@ -24,22 +24,13 @@ fn keylog(name: &str) -> PathBuf {
 }
 
 fn json(capture: &Path, keylog: &Path) -> Vec<serde_json::Value> {
-    let output = bin()
-        .args(["open", "--json", "--bodies", "full", "--keylog"])
-        .arg(keylog)
-        .arg(capture)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let output = crate::util::stdout_of(
+        bin()
+            .args(["open", "--json", "--bodies", "full", "--keylog"])
+            .arg(keylog)
+            .arg(capture),
     );
-    String::from_utf8(output.stdout)
-        .unwrap()
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect()
+    crate::util::json_lines(&output)
 }
 
 fn of_type<'a>(records: &'a [serde_json::Value], kind: &str) -> Vec<&'a serde_json::Value> {

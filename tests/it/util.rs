@@ -258,3 +258,22 @@ pub fn start_sniff(
     assert!(line.contains("capturing on lo"), "{line}");
     (sniff, stderr)
 }
+
+/// The standard output of a run of the binary that must succeed (its standard error says why
+/// not).
+pub fn stdout_of(command: &mut assert_cmd::Command) -> String {
+    let output = command.output().expect("the binary runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("UTF-8 output")
+}
+
+/// Each line of JSON Lines, parsed.
+pub fn json_lines(text: &str) -> Vec<serde_json::Value> {
+    text.lines()
+        .map(|line| serde_json::from_str(line).expect("each line is JSON"))
+        .collect()
+}
