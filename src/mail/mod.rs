@@ -85,16 +85,11 @@ pub struct PartFacts {
 
 /// The message a multi-line reply carried, as the server sent it before dot-stuffing: each
 /// kept line with its CR LF. `None` when the reply has no kept lines.
-pub fn message_bytes(body: &Body) -> Option<Vec<u8>> {
+pub fn message_bytes(body: &Body) -> Option<&[u8]> {
     if body.kept_bytes().is_empty() && body.line_count == 0 {
         return None;
     }
-    let mut raw = Vec::with_capacity(body.kept_bytes().len() + 2 * body.line_count as usize);
-    for line in body.lines() {
-        raw.extend_from_slice(line);
-        raw.extend_from_slice(b"\r\n");
-    }
-    Some(raw)
+    Some(body.kept_bytes())
 }
 
 /// The message a RETR or a TOP answered with `+OK` brought, read; `None` for any other
@@ -107,29 +102,23 @@ pub fn retrieved(exchange: &Exchange) -> Option<MessageFacts> {
     let complete = exchange.verb() == Some(Verb::Retr) && !exchange.incomplete && body.complete_in_memory;
     // A message of one plain text part is known from its header block: the whole message is
     // not put together for it.
-    if let Some(head) = header_block(body) {
-        let kept_lines = body.line_count - body.hidden_lines();
-        let octets = body.kept_bytes().len() + 2 * kept_lines as usize;
-        if let Some(facts) = one_text_part(&head, octets, complete) {
-            return Some(facts);
-        }
+    if let Some(head) = header_block(body)
+        && let Some(facts) = one_text_part(head, body.kept_bytes().len(), complete)
+    {
+        return Some(facts);
     }
     let raw = message_bytes(body)?;
-    Some(read_parsed(&raw, complete, &mut |_, _| {}, false))
+    Some(read_parsed(raw, complete, &mut |_, _| {}, false))
 }
 
 /// The header block of a kept body, each line with its CR LF, and the empty line that ends it;
 /// `None` if no empty line was kept.
-fn header_block(body: &Body) -> Option<Vec<u8>> {
-    let mut head = Vec::new();
-    for line in body.lines() {
-        head.extend_from_slice(line);
-        head.extend_from_slice(b"\r\n");
-        if line.is_empty() {
-            return Some(head);
-        }
+fn header_block(body: &Body) -> Option<&[u8]> {
+    let kept = body.kept_bytes();
+    if kept.starts_with(b"\r\n") {
+        return Some(&kept[..2]);
     }
-    None
+    memchr::memmem::find(kept, b"\r\n\r\n").map(|end| &kept[..end + 4])
 }
 
 /// Reads a message. `complete` says whether these are all its bytes.

@@ -142,11 +142,11 @@ impl Extractor {
         let Some(raw) = mail::message_bytes(body) else {
             return Ok(());
         };
-        if !self.written.insert(*blake3::hash(&raw).as_bytes()) {
+        if !self.written.insert(*blake3::hash(raw).as_bytes()) {
             self.duplicates += 1;
             return Ok(());
         }
-        let sha256 = ring::digest::digest(&ring::digest::SHA256, &raw);
+        let sha256 = ring::digest::digest(&ring::digest::SHA256, raw);
         let complete = command == "RETR" && !exchange.incomplete && body.complete_in_memory;
         let stem = format!("s{session:05}-x{:05}", exchange.index);
         let suffix = match (command, complete) {
@@ -155,10 +155,10 @@ impl Extractor {
             _ => "",
         };
         let file = unique_name(&self.dir, &format!("{stem}{suffix}"), "eml");
-        create_new(&self.dir, &file)?.write_all(&raw)?;
+        create_new(&self.dir, &file)?.write_all(raw)?;
         // The facts name each attachment's file; its bytes come with the reading.
         let mut contents: Vec<(usize, Vec<u8>)> = Vec::new();
-        let message = mail::read_with(&raw, complete, &mut |part, bytes| {
+        let message = mail::read_with(raw, complete, &mut |part, bytes| {
             contents.push((part, bytes.to_vec()))
         });
         let mut attachments = Vec::new();
@@ -187,7 +187,7 @@ impl Extractor {
             client,
             server,
             sha256: hex(sha256.as_ref()),
-            md5: hex(&<md5::Md5 as md5::Digest>::digest(&raw)),
+            md5: hex(&<md5::Md5 as md5::Digest>::digest(raw)),
             message,
             attachments,
         });

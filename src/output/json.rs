@@ -579,13 +579,11 @@ fn write_lines(out: &mut Vec<u8>, body: Option<&Body>, shown: usize) -> io::Resu
             + 2,
     );
     out.push(b'[');
-    // Usually the whole body is plain text: one check, then no per-line test.
-    let all_plain = shown == usize::MAX && is_plain_json_text(body.kept_bytes());
     for (i, line) in body.lines().take(shown).enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        if all_plain || is_plain_json_text(line) {
+        if is_plain_json_text(line) {
             out.push(b'"');
             out.extend_from_slice(line);
             out.push(b'"');

@@ -40,10 +40,14 @@ pub struct Greeting {
 }
 
 /// The data lines of a multi-line reply, unstuffed (a leading `..` is `.`).
+///
+/// The kept lines are held end to end, each with its CR LF: the message as the server had it
+/// before dot-stuffing, so that a message is read without being put together again and the
+/// decoder can take a run of plain lines in one copy. Lines are found when asked for.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Body {
-    pub(super) data: Vec<u8>,
-    ends: Vec<usize>,
+    data: Vec<u8>,
+    kept_lines: u64,
     /// Lines received (kept or not).
     pub line_count: u64,
     /// Octets as RFC 1939 §11 counts them: unstuffed, each line with its CRLF.
@@ -56,30 +60,52 @@ impl Body {
     /// An empty body that reuses the memory of an old one (see [`Decoder::recycle`]).
     pub(super) fn reusing(mut old: Body) -> Self {
         old.data.clear();
-        old.ends.clear();
         Body {
             data: old.data,
-            ends: old.ends,
+            kept_lines: 0,
             line_count: 0,
             octets: 0,
             complete_in_memory: true,
         }
     }
 
+    /// Takes one data line, unstuffed and without its line ending; kept while the body stays
+    /// within `cap` bytes.
     pub(super) fn push(&mut self, line: &[u8], cap: usize) {
         self.line_count += 1;
         self.octets += line.len() as u64 + 2;
-        if self.complete_in_memory && self.data.len() + line.len() <= cap {
+        if self.complete_in_memory && self.data.len() + line.len() + 2 <= cap {
             self.data.extend_from_slice(line);
-            self.ends.push(self.data.len());
+            self.data.extend_from_slice(b"\r\n");
+            self.kept_lines += 1;
         } else {
             self.complete_in_memory = false;
         }
     }
 
+    /// Takes `count` whole lines at once, as they came: each ends in CR LF, none is
+    /// dot-stuffed, and together they fit the cap (the caller has checked all three).
+    pub(super) fn push_plain_lines(&mut self, lines: &[u8], count: u64) {
+        debug_assert!(self.complete_in_memory && lines.ends_with(b"\r\n"));
+        self.line_count += count;
+        self.kept_lines += count;
+        self.octets += lines.len() as u64;
+        self.data.extend_from_slice(lines);
+    }
+
+    /// Makes room for `bytes` more bytes at once.
+    pub(super) fn reserve(&mut self, bytes: usize) {
+        self.data.reserve(bytes);
+    }
+
+    /// Bytes kept, line endings included.
+    pub(super) fn kept_len(&self) -> usize {
+        self.data.len()
+    }
+
     /// Heap bytes held.
     pub(super) fn held_bytes(&self) -> usize {
-        self.data.capacity() + self.ends.capacity() * size_of::<usize>()
+        self.data.capacity()
     }
 
     /// Frees the kept lines: from now on lines are only counted. Returns the bytes freed.
@@ -87,7 +113,7 @@ impl Body {
         let freed = self.held_bytes();
         self.complete_in_memory = false;
         self.data = Vec::new();
-        self.ends = Vec::new();
+        self.kept_lines = 0;
         freed
     }
 
@@ -97,42 +123,47 @@ impl Body {
         self.push(line, usize::MAX);
     }
 
-    /// The kept lines' bytes end to end, without line endings.
+    /// The kept lines end to end, each with its CR LF: the message as it was before
+    /// dot-stuffing (a bare LF the server sent is a CR LF here).
     pub fn kept_bytes(&self) -> &[u8] {
         &self.data
     }
 
     /// Lines received but not kept.
     pub fn hidden_lines(&self) -> u64 {
-        self.line_count.saturating_sub(self.ends.len() as u64)
+        self.line_count - self.kept_lines
     }
 
     /// A copy of at most the first `max_lines` lines and `max_bytes` bytes, with the counts of
     /// the whole body: what a viewer keeps of a large message.
     pub fn preview(&self, max_lines: usize, max_bytes: usize) -> Body {
+        let mut bytes = 0;
         let mut kept = 0;
-        for (line, &end) in self.ends.iter().enumerate().take(max_lines) {
-            if end > max_bytes {
+        for end in memchr::memchr_iter(b'\n', &self.data).take(max_lines) {
+            if end + 1 > max_bytes {
                 break;
             }
-            kept = line + 1;
+            bytes = end + 1;
+            kept += 1;
         }
-        let bytes = if kept == 0 { 0 } else { self.ends[kept - 1] };
         Body {
             data: self.data[..bytes].to_vec(),
-            ends: self.ends[..kept].to_vec(),
+            kept_lines: kept,
             line_count: self.line_count,
             octets: self.octets,
-            complete_in_memory: self.complete_in_memory && kept == self.ends.len(),
+            complete_in_memory: self.complete_in_memory && kept == self.kept_lines,
         }
     }
 
     /// The kept lines, without line endings.
     pub fn lines(&self) -> impl Iterator<Item = &[u8]> {
-        let starts = std::iter::once(0).chain(self.ends.iter().copied());
-        starts
-            .zip(self.ends.iter().copied())
-            .map(|(start, end)| &self.data[start..end])
+        let mut start = 0;
+        memchr::memchr_iter(b'\n', &self.data).map(move |lf| {
+            // Every kept line ends in CR LF: the line is what comes before them.
+            let line = &self.data[start..lf - 1];
+            start = lf + 1;
+            line
+        })
     }
 }
 
