@@ -737,6 +737,11 @@ impl Flow {
         );
         self.closed_at = Some(ts);
         self.drop_buffers();
+        // After the end a segment is late, never compared: the bytes remembered to compare
+        // retransmissions with go back to the budget.
+        for half in &mut self.halves {
+            half.forget_recent();
+        }
         sink.event(StreamEvent::Closed {
             ts,
             summary: &self.summary,

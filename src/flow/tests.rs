@@ -665,3 +665,33 @@ fn bytes_remembered_for_retransmission_checks_count_in_the_memory_budget() {
         "each forgery is either caught or counted unchecked"
     );
 }
+
+#[test]
+fn a_closed_connection_gives_its_remembered_bytes_back_to_the_budget() {
+    // Thirty connections one after another, each delivering 1,000 bytes and closing with both
+    // FINs: once closed, a retransmission is a late segment, never compared, so the bytes kept
+    // to compare them with must leave the budget. Otherwise a long capture of short sessions
+    // would fill it with closed connections and take the memory of the open ones.
+    let config = FlowConfig {
+        max_buffered_total: 8000,
+        ..FlowConfig::default()
+    };
+    let mut table = FlowTable::new(config);
+    let mut sink = Recorder::default();
+    for n in 0..30u16 {
+        let segment = |seq, flags, payload| from_client_n(n, seq, flags, payload);
+        let frame = u64::from(n) * 3;
+        table.segment(frame, Timestamp(0), &segment(CLIENT_ISN, syn(), b""), &mut sink);
+        let data = segment(CLIENT_ISN + 1, ack(), &[b'x'; 1000]);
+        table.segment(frame + 1, Timestamp(0), &data, &mut sink);
+        let mut fin = segment(CLIENT_ISN + 1001, ack(), b"");
+        fin.flags.fin = true;
+        table.segment(frame + 2, Timestamp(0), &fin, &mut sink);
+        let mut server_fin = fin;
+        (server_fin.src, server_fin.dst) = (fin.dst, fin.src);
+        server_fin.seq = SeqNum(1);
+        table.segment(frame + 2, Timestamp(0), &server_fin, &mut sink);
+        assert_eq!(table.buffered_total, 0, "after connection {n}");
+    }
+    assert_eq!(table.stats.unchecked_flows, 0);
+}
