@@ -5,11 +5,15 @@
 #   sudo bash benches/real-mtu-capture.sh [MEGABYTES [OUT]]     (default 1000 MB, into
 #                                                               $BENCH_DIR/real-mtu-MB.pcap)
 #
-# pop3scope's teaching server runs in a network namespace behind a veth pair (MTU 1500; TSO,
-# GSO, GRO and LRO off on both ends, so that what is captured is what a wire carries); eight
-# Python poplib clients at a time, in the root namespace, log in and retrieve five 200 KB
-# messages each, again and again, until tcpdump on the veth has written MEGABYTES. Everything
-# made here (namespace, veth, mailboxes) is removed at the end.
+# A real Dovecot runs in a network namespace behind a veth pair (MTU 1500; TSO, GSO, GRO and
+# LRO off on both ends, so that what is captured is what a wire carries), with the mailboxes of
+# captures/record/ (alice's four short messages, bob's 200 KB and 8 KB ones, carol's MIME
+# messages with attachments, an inline image, a forwarded message and a Chinese subject). Eight
+# Python poplib clients at a time, in the root namespace, log in as one of them, LIST, retrieve
+# every message and QUIT, again and again, until tcpdump on the veth has written MEGABYTES.
+# Without Dovecot (apt-get install dovecot-pop3d) pop3scope's teaching server serves mailboxes of
+# five 200 KB messages instead. Everything made here (namespace, veth, mailboxes) is removed at
+# the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 megabytes=${1:-1000}
@@ -30,20 +34,28 @@ cleanup() {
 trap cleanup EXIT
 
 cargo build --release --quiet --bin pop3scope
-# Eight mailboxes: a mailbox takes one session at a time (RFC 1939 §8).
-for user in 1 2 3 4 5 6 7 8; do
-  mkdir -p "$work/mail/user$user"
-  echo "user$user:secret" >> "$work/mail/users"
-  for n in 1 2 3 4 5; do
-    python3 -c '
+if command -v dovecot >/dev/null; then
+  server=dovecot
+  users="alice:wonderland bob:builder carol:messages"
+else
+  server=teaching
+  users=""
+  # Eight mailboxes: the teaching server gives a mailbox to one session at a time (RFC 1939 §8).
+  for user in 1 2 3 4 5 6 7 8; do
+    users="$users user$user:secret"
+    mkdir -p "$work/mail/user$user"
+    echo "user$user:secret" >> "$work/mail/users"
+    for n in 1 2 3 4 5; do
+      python3 -c '
 import sys
 lines = ["From: bench@example.test", "To: user@example.test", "Subject: message " + sys.argv[2], ""]
 lines += ["line %05d of a message long enough to cross many segments, padded out." % i for i in range(2700)]
 open(sys.argv[1], "w").write("\n".join(lines) + "\n")' "$work/mail/user$user/00$n.eml" "$n"
+    done
   done
-done
-chmod 755 "$work"
-chmod -R a+rwX "$work/mail"
+  chmod 755 "$work"
+  chmod -R a+rwX "$work/mail"
+fi
 
 # The server's side in the namespace, the clients' side here.
 ip netns add "$ns"
@@ -59,28 +71,36 @@ for offload in tso gso gro lro; do
   ip netns exec "$ns" ethtool -K "p$ns" "$offload" off 2>/dev/null || true
 done
 
-ip netns exec "$ns" ./target/release/pop3scope serve --listen 10.77.0.2:110 --allow-remote \
-  --mailbox "$work/mail" --max-per-address 64 >/dev/null 2>&1 &
-sleep 1
+if [ "$server" = dovecot ]; then
+  ip netns exec "$ns" bash tests/live/dovecot.sh start "$work" 110 10.77.0.2
+  trap 'ip netns exec "$ns" bash tests/live/dovecot.sh stop "$work"; cleanup' EXIT
+else
+  ip netns exec "$ns" ./target/release/pop3scope serve --listen 10.77.0.2:110 --allow-remote \
+    --mailbox "$work/mail" --max-per-address 64 >/dev/null 2>&1 &
+  sleep 1
+fi
 tcpdump -i "v$ns" -s 0 -w "$out" tcp port 110 2>/dev/null &
 dump=$!
 sleep 1
 
 client='
 import poplib, sys
+user, password = sys.argv[2].split(":")
 for _ in range(int(sys.argv[1])):
     pop = poplib.POP3("10.77.0.2", 110, timeout=30)
-    pop.user(sys.argv[2])
-    pop.pass_("secret")
-    for n in range(1, 6):
-        pop.retr(n)
+    pop.user(user)
+    pop.pass_(password)
+    for entry in pop.list()[1]:
+        pop.retr(int(entry.split()[0]))
     pop.quit()
 '
 target=$((megabytes * 1000000))
 while [ "$(stat -c %s "$out" 2>/dev/null || echo 0)" -lt "$target" ]; do
   clients=()
-  for user in 1 2 3 4 5 6 7 8; do
-    python3 -c "$client" 10 "user$user" &
+  for n in 1 2 3 4 5 6 7 8; do
+    set -- $users
+    shift $(( (n - 1) % $# ))
+    python3 -c "$client" 10 "$1" &
     clients+=($!)
   done
   wait "${clients[@]}"
@@ -90,4 +110,4 @@ kill "$dump"
 wait "$dump" 2>/dev/null || true
 frames=$(tcpdump -r "$out" 2>/dev/null | wc -l)
 largest=$(tcpdump -r "$out" -nn 2>/dev/null | grep -o 'length [0-9]*' | awk '{print $2}' | sort -n | tail -1)
-echo "real-mtu-capture.sh: $out, $(( $(stat -c %s "$out") / 1000000 )) MB, $frames frames, the largest TCP payload $largest bytes"
+echo "real-mtu-capture.sh: $server, $out, $(( $(stat -c %s "$out") / 1000000 )) MB, $frames frames, the largest TCP payload $largest bytes"

@@ -2,18 +2,19 @@
 # A throw-away Dovecot on 127.0.0.1 for the live-capture test, built from the same config and
 # mailboxes as captures/record/ (fake credentials: alice / wonderland).
 #
-#   tests/live/dovecot.sh start DIR PORT   configure in DIR, listen on PORT (plain POP3 only)
+#   tests/live/dovecot.sh start DIR PORT [ADDRESS]   configure in DIR, listen on PORT of ADDRESS
+#                                                    (default 127.0.0.1; plain POP3 only)
 #   tests/live/dovecot.sh stop DIR
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../../captures/record" && pwd)
 action=$1 base=$2
 case "$action" in
 start)
-  port=$3
+  port=$3 address=${4:-127.0.0.1}
   mkdir -p "$base/tls" "$base/run" "$base/state"
   chmod 755 "$base"
   sed -e "s#@BASE@#$base#g" -e "s#port = 110#port = $port#" -e "s#port = 995#port = 0#" \
-      -e "s#instance_name = .*#instance_name = pop3scope-test-$port#" -e "s#^listen = .*#listen = 127.0.0.1#" \
+      -e "s#instance_name = .*#instance_name = pop3scope-test-$port#" -e "s#^listen = .*#listen = $address#" \
       "$here/dovecot.conf" > "$base/dovecot.conf"
   # Load tests open many sessions to one mailbox from one address.
   printf 'protocol pop3 {\n  mail_max_userip_connections = 500\n}\n' >> "$base/dovecot.conf"
