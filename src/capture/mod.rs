@@ -19,9 +19,11 @@ use crate::base::Timestamp;
 
 #[cfg(unix)]
 pub mod live;
+mod mapped;
 mod read;
 mod write;
 
+pub use mapped::MappedFile;
 pub use read::{CaptureReader, CaptureStats, Format, ReadAhead};
 pub use write::{DEFAULT_SNAPLEN, OwnedFrame, PcapWriter, write_pcap, write_pcapng};
 

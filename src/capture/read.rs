@@ -1,11 +1,15 @@
 //! Reading pcap and pcapng files, streaming: frames are lent to a callback one at a time.
 
-use std::io::{self, Read};
+use std::fs::File;
+use std::io::{self, Read, Seek};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use pcap_parser::pcapng::Block;
 use pcap_parser::traits::PcapReaderIterator;
 use pcap_parser::{LegacyPcapReader, Linktype, PcapBlockOwned, PcapError, PcapNGReader};
 
+use super::mapped::{Mapped, MappedFile};
 use crate::base::Timestamp;
 use crate::capture::{CaptureError, DEFAULT_SNAPLEN, Frame, LinkType};
 
@@ -129,6 +133,8 @@ pub struct CaptureReader {
     source: Source,
     format: Format,
     stats: CaptureStats,
+    /// The file's bytes, when it is read mapped into memory.
+    mapped: Option<MappedFile>,
 }
 
 /// The container format, as its magic number tells it.
@@ -146,6 +152,48 @@ impl CaptureReader {
     /// it) is decompressed as it is read.
     pub fn new<R: Read + Send + 'static>(input: R) -> Result<Self, CaptureError> {
         Self::open(Box::new(input), true)
+    }
+
+    /// Reads a capture file mapped into memory and parsed where it lies when it is a plain pcap
+    /// or pcapng file (see [`CaptureReader::mapped`]), else as a stream read on a second thread
+    /// ([`ReadAhead`]); `progress` follows the bytes read so far.
+    pub fn map_file(file: File, progress: Arc<AtomicU64>) -> Result<Self, CaptureError> {
+        let mut file = file;
+        let mut magic = [0u8; 4];
+        let plain =
+            file.read_exact(&mut magic).is_ok() && (PCAP_MAGICS.contains(&magic) || magic == PCAPNG_MAGIC);
+        file.seek(io::SeekFrom::Start(0))?;
+        let pcapng = magic == PCAPNG_MAGIC;
+        match plain
+            .then(|| Mapped::new(&file, pcapng, progress.clone()))
+            .flatten()
+        {
+            Some(mapped) => Ok(CaptureReader {
+                mapped: Some(mapped.file()),
+                source: Source::One(Box::new(mapped)),
+                format: if pcapng { Format::PcapNg } else { Format::Pcap },
+                stats: CaptureStats::default(),
+            }),
+            None => Self::from_stream(file, progress),
+        }
+    }
+
+    /// Reads a capture from a stream (a file, standard input, a pipe), a few blocks ahead on a
+    /// second thread; `progress` follows the bytes read so far.
+    pub fn from_stream<R: Read + Send + 'static>(
+        input: R,
+        progress: Arc<AtomicU64>,
+    ) -> Result<Self, CaptureError> {
+        Self::new(Counting {
+            inner: ReadAhead::new(input),
+            read: progress,
+        })
+    }
+
+    /// The file's bytes when it is read mapped into memory: the frames handed to
+    /// [`for_each_frame`](Self::for_each_frame) lie in them, and stay there after the call.
+    pub fn mapped(&self) -> Option<&MappedFile> {
+        self.mapped.as_ref()
     }
 
     fn open(mut input: Box<dyn Read + Send>, may_be_compressed: bool) -> Result<Self, CaptureError> {
@@ -199,6 +247,7 @@ impl CaptureReader {
             source: Source::One(inner),
             format,
             stats: CaptureStats::default(),
+            mapped: None,
         })
     }
 
@@ -211,6 +260,7 @@ impl CaptureReader {
             source: Source::Merged(readers),
             format,
             stats: CaptureStats::default(),
+            mapped: None,
         }
     }
 
@@ -590,6 +640,20 @@ fn read_up_to(input: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
         }
     }
     Ok(filled)
+}
+
+/// Counts the bytes read, for a progress bar.
+struct Counting<R> {
+    inner: R,
+    read: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
 }
 
 /// A reader whose first reads hand on the capture's header whole, and later reads whatever

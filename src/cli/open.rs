@@ -1,7 +1,7 @@
 //! `pop3scope open`: a capture file, in the interactive view or as a stream of text or JSON.
 
 use std::fs::{self, File};
-use std::io::{self, IsTerminal, Read, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -10,8 +10,8 @@ use anyhow::Context;
 use clap::Args;
 
 use super::{ConnectionArgs, DisplayArgs, raw_stdout, report_read_result};
-use crate::capture::{CaptureReader, ReadAhead};
-use crate::output::{self, Format, Shown, StreamExporter, write_summary_text};
+use crate::capture::CaptureReader;
+use crate::output::{self, Format, SessionPrinter, Shown, StreamExporter, write_summary_text};
 use crate::pipeline::{self, Config};
 
 #[derive(Args, Debug)]
@@ -36,25 +36,17 @@ pub(super) struct OpenArgs {
     #[arg(long, value_name = "DIR")]
     export_streams: Option<PathBuf>,
 
+    /// Decode on N threads (default: one per core): connections are shared out by a hash of
+    /// their addresses, and the output is the same as on one thread, in the same order.
+    /// `--flows`, `--export-streams` and the interactive view use one.
+    #[arg(short = 'j', long, value_name = "N")]
+    threads: Option<std::num::NonZeroUsize>,
+
     #[command(flatten)]
     connections: ConnectionArgs,
 
     #[command(flatten)]
     display: DisplayArgs,
-}
-
-/// Counts the bytes read, for the progress bar.
-struct Counting<R> {
-    inner: R,
-    read: Arc<AtomicU64>,
-}
-
-impl<R: Read> Read for Counting<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.read.fetch_add(n as u64, Ordering::Relaxed);
-        Ok(n)
-    }
 }
 
 /// Where the interactive view's save key (`x`) writes, under the current directory.
@@ -97,23 +89,33 @@ fn open_files(files: &[PathBuf], args: OpenArgs) -> anyhow::Result<()> {
     let file = files
         .first()
         .context("no capture file: name one, or - for standard input")?;
+    let interactive = args.display.interactive() && !args.flows && args.export_streams.is_none();
+    let threads = args
+        .threads
+        .or_else(|| std::thread::available_parallelism().ok())
+        .map_or(1, std::num::NonZeroUsize::get);
+    // From a pipe each session is printed as soon as its packets come, not a batch later.
+    let from_pipe = file == Path::new("-");
+    let parallel = threads > 1 && !interactive && !from_pipe && !args.flows && args.export_streams.is_none();
     let read = Arc::new(AtomicU64::new(0));
     let mut readers = Vec::new();
     let mut size = Some(0);
     for path in files {
         let shown = path.display().to_string();
-        let input: Box<dyn Read + Send> = if path == Path::new("-") {
+        let reader = if path == Path::new("-") {
             size = None;
-            Box::new(ReadAhead::new(io::stdin()))
+            CaptureReader::from_stream(io::stdin(), read.clone())
         } else {
             let opened = File::open(path).with_context(|| format!("cannot open {shown}"))?;
             size = size.zip(opened.metadata().ok()).map(|(sum, m)| sum + m.len());
-            Box::new(ReadAhead::new(opened))
-        };
-        let reader = CaptureReader::new(Counting {
-            inner: input,
-            read: read.clone(),
-        })
+            // One thread reads best with the copying done ahead on another core; when every
+            // core decodes, the file is mapped and its payloads are never copied.
+            if parallel && files.len() == 1 {
+                CaptureReader::map_file(opened, read.clone())
+            } else {
+                CaptureReader::from_stream(opened, read.clone())
+            }
+        }
         .with_context(|| shown.clone())?;
         readers.push(reader);
     }
@@ -123,7 +125,7 @@ fn open_files(files: &[PathBuf], args: OpenArgs) -> anyhow::Result<()> {
     };
 
     let config = args.connections.config(None, args.connections.keylog(false)?);
-    if args.display.interactive() && !args.flows && args.export_streams.is_none() {
+    if interactive {
         let (source, save) = if file == Path::new("-") {
             ("standard input".to_string(), None)
         } else {
@@ -133,7 +135,7 @@ fn open_files(files: &[PathBuf], args: OpenArgs) -> anyhow::Result<()> {
                 reopen: Box::new(move || {
                     let mut readers = Vec::new();
                     for file in &files {
-                        readers.push(CaptureReader::new(ReadAhead::new(File::open(file)?))?);
+                        readers.push(CaptureReader::from_stream(File::open(file)?, Arc::default())?);
                     }
                     Ok(match readers.len() {
                         1 => readers.remove(0),
@@ -172,7 +174,6 @@ fn open_files(files: &[PathBuf], args: OpenArgs) -> anyhow::Result<()> {
     };
     // From a pipe (`tcpdump -w - | pop3scope open -`) each line is written as soon as it is
     // known; from a file, output goes out in large blocks. The JSON printer buffers by itself.
-    let from_pipe = file == Path::new("-");
     // --export-streams alone writes files: the sessions are not printed unless asked for.
     let quiet = args.export_streams.is_some() && !args.flows && !args.display.json && !args.display.text;
     let out: Box<dyn Write> = match shown {
@@ -181,23 +182,50 @@ fn open_files(files: &[PathBuf], args: OpenArgs) -> anyhow::Result<()> {
         _ if from_pipe => Box::new(io::LineWriter::new(raw_stdout())),
         _ => Box::new(io::BufWriter::with_capacity(256 * 1024, raw_stdout())),
     };
-    let mut printer = output::printer(
-        shown,
-        args.display.print_options(from_pipe),
-        &config,
-        out,
-        exporter,
-        args.display.extractor()?,
-        args.display.filter.clone(),
-    );
     let progress = progress_bar(size);
-    let started = std::time::Instant::now();
-    let (stats, read_result) = pipeline::analyze(&mut reader, &config, printer.as_mut(), || {
+    let show_progress = || {
         if let Some(bar) = &progress {
             bar.set_position(read.load(Ordering::Relaxed));
         }
-    });
-    printer.finish(&stats)?;
+    };
+    let started = std::time::Instant::now();
+    let (stats, read_result) = match shown {
+        Shown::Sessions(format) if parallel => {
+            let mut printer = output::session_output(
+                format,
+                args.display.print_options(from_pipe),
+                out,
+                args.display.extractor()?,
+                args.display.filter.clone(),
+            );
+            let message_lines = printer.message_lines(args.display.print_options(from_pipe));
+            let (stats, read_result) = pipeline::analyze_parallel(
+                &mut reader,
+                &config,
+                threads,
+                &mut printer,
+                &message_lines,
+                show_progress,
+            );
+            printer.finish(&stats)?;
+            (stats, read_result)
+        }
+        _ => {
+            let mut printer = output::printer(
+                shown,
+                args.display.print_options(from_pipe),
+                &config,
+                out,
+                exporter,
+                args.display.extractor()?,
+                args.display.filter.clone(),
+            );
+            let (stats, read_result) =
+                pipeline::analyze(&mut reader, &config, printer.as_mut(), show_progress);
+            printer.finish(&stats)?;
+            (stats, read_result)
+        }
+    };
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }

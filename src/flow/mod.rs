@@ -266,9 +266,9 @@ pub struct FlowConfig {
     pub shard: Option<(u32, u32)>,
 }
 
-/// The shard of `n` that the connection between `a` and `b` falls in: FNV-1a over the two
-/// endpoints in a fixed order, so that both directions, every run and every machine agree.
-pub fn shard_of(a: std::net::SocketAddr, b: std::net::SocketAddr, n: u32) -> u32 {
+/// A hash of the connection between `a` and `b`: FNV-1a over the two endpoints in a fixed
+/// order, so that both directions, every run and every machine agree.
+pub fn connection_hash(a: std::net::SocketAddr, b: std::net::SocketAddr) -> u64 {
     let (first, second) = if a <= b { (a, b) } else { (b, a) };
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     let mut eat = |bytes: &[u8]| {
@@ -284,7 +284,30 @@ pub fn shard_of(a: std::net::SocketAddr, b: std::net::SocketAddr, n: u32) -> u32
         }
         eat(&end.port().to_be_bytes());
     }
-    (hash % u64::from(n.max(1))) as u32
+    hash
+}
+
+/// The shard of `n` that the connection between `a` and `b` falls in ([`connection_hash`]).
+pub fn shard_of(a: std::net::SocketAddr, b: std::net::SocketAddr, n: u32) -> u32 {
+    (connection_hash(a, b) % u64::from(n.max(1))) as u32
+}
+
+impl FlowConfig {
+    /// Whether a segment between these ports may belong to a followed connection.
+    pub fn wants(&self, src_port: u16, dst_port: u16) -> bool {
+        self.detect || self.ports.contains(&src_port) || self.ports.contains(&dst_port)
+    }
+
+    /// Whether the connection between these endpoints is in this process's shard.
+    pub fn in_shard(&self, src: std::net::SocketAddr, dst: std::net::SocketAddr) -> bool {
+        self.shard.is_none_or(|(k, n)| shard_of(src, dst, n) == k)
+    }
+
+    /// Whether the connection between these endpoints is followed: [`wants`](Self::wants) and
+    /// [`in_shard`](Self::in_shard).
+    pub fn follows(&self, src: std::net::SocketAddr, dst: std::net::SocketAddr) -> bool {
+        self.wants(src.port(), dst.port()) && self.in_shard(src, dst)
+    }
 }
 
 impl Default for FlowConfig {
@@ -331,6 +354,34 @@ fn busiest(counts: &std::collections::HashMap<u16, u64>, n: usize) -> Vec<(u16, 
 }
 
 impl TableStats {
+    /// Adds the counts of another table's (one worker's of a parallel run).
+    pub fn add(&mut self, other: &TableStats) {
+        let TableStats {
+            other_port_segments,
+            other_shard_segments,
+            other_port_counts,
+            late_segments,
+            closing_acks,
+            flows,
+            evicted_flows,
+            not_pop3_flows,
+            not_pop3_segments,
+            unchecked_flows,
+        } = other;
+        self.other_port_segments += other_port_segments;
+        self.other_shard_segments += other_shard_segments;
+        for (port, count) in other_port_counts {
+            *self.other_port_counts.entry(*port).or_default() += count;
+        }
+        self.late_segments += late_segments;
+        self.closing_acks += closing_acks;
+        self.flows += flows;
+        self.evicted_flows += evicted_flows;
+        self.not_pop3_flows += not_pop3_flows;
+        self.not_pop3_segments += not_pop3_segments;
+        self.unchecked_flows += unchecked_flows;
+    }
+
     /// The `n` ports that carried the most skipped segments, with their counts.
     pub fn busiest_other_ports(&self, n: usize) -> Vec<(u16, u64)> {
         busiest(&self.other_port_counts, n)

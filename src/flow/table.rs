@@ -139,9 +139,9 @@ impl FlowTable {
         &self.config
     }
 
-    /// Whether a segment between these ports belongs to a tracked connection.
-    pub fn wants(&self, src_port: u16, dst_port: u16) -> bool {
-        self.config.detect || self.config.ports.contains(&src_port) || self.config.ports.contains(&dst_port)
+    /// Whether segments between these endpoints are followed ([`FlowConfig::follows`]).
+    pub fn follows(&self, src: std::net::SocketAddr, dst: std::net::SocketAddr) -> bool {
+        self.config.follows(src, dst)
     }
 
     /// Feeds one segment, captured at `ts` in frame number `frame`.
@@ -152,15 +152,13 @@ impl FlowTable {
         seg: &Segment<'_>,
         sink: &mut (impl StreamSink + ?Sized),
     ) {
-        if !self.wants(seg.src.port(), seg.dst.port()) {
+        if !self.config.wants(seg.src.port(), seg.dst.port()) {
             self.stats.other_port_segments += 1;
             let port = seg.src.port().min(seg.dst.port());
             *self.stats.other_port_counts.entry(port).or_default() += 1;
             return;
         }
-        if let Some((k, n)) = self.config.shard
-            && super::shard_of(seg.src, seg.dst, n) != k
-        {
+        if !self.config.in_shard(seg.src, seg.dst) {
             self.stats.other_shard_segments += 1;
             return;
         }
@@ -312,6 +310,14 @@ impl FlowTable {
         } else {
             (seg.dst, seg.src)
         }
+    }
+
+    /// Lets capture time pass to `now` without a segment of this table's: what a segment of a
+    /// followed connection does before it is taken (idle connections closed, once per second
+    /// of capture time). The workers of a parallel run are told of every followed segment, so
+    /// that each closes its idle connections when a single table would.
+    pub fn tick(&mut self, now: Timestamp, sink: &mut (impl StreamSink + ?Sized)) {
+        self.sweep(now, sink);
     }
 
     /// Closes idle connections and forgets closed ones, once per second of capture time.

@@ -284,17 +284,23 @@ fn write_exchange(
         None => out.extend_from_slice(b"null"),
     }
     out.extend_from_slice(b",\"lines\":");
-    let shown = match (message, bodies, body) {
-        (Some(_), Bodies::None, _) => 0,
-        // The header block: up to the blank line that ends it (RFC 5322 §2.1).
-        (Some(_), Bodies::Headers, Some(body)) => {
-            body.lines().position(<[u8]>::is_empty).unwrap_or(usize::MAX)
-        }
+    let shown = match (message, body) {
+        (Some(_), Some(body)) => message_lines_shown(bodies, body),
         _ => usize::MAX,
     };
     write_lines(out, body, shown)?;
     out.extend_from_slice(b"}\n");
     Ok(())
+}
+
+/// How many lines of a retrieved message's body `lines` carries.
+pub(super) fn message_lines_shown(bodies: Bodies, body: &Body) -> usize {
+    match bodies {
+        Bodies::None => 0,
+        // The header block: up to the blank line that ends it (RFC 5322 §2.1).
+        Bodies::Headers => body.lines().position(<[u8]>::is_empty).unwrap_or(usize::MAX),
+        Bodies::Full => usize::MAX,
+    }
 }
 
 fn number(out: &mut Vec<u8>, value: u64) {

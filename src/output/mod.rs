@@ -24,6 +24,7 @@ pub use flows::{FlowPrinter, FlowRecord, SummaryRecord, write_flow_text, write_s
 
 use crate::flow::{StreamEvent, StreamSink};
 use crate::pipeline::{Config, EngineStats};
+use crate::pop3::Body;
 use crate::session::{SessionCounts, SessionEvent, SessionSink, Sessions};
 use crate::view::filter::Filter;
 use crate::view::timeline::Recorder;
@@ -136,24 +137,85 @@ pub fn printer(
 ) -> Box<dyn Printer> {
     let printer: Box<dyn Printer> = match shown {
         Shown::Flows(format) => Box::new(FlowPrinter::new(out, format)),
-        Shown::Sessions(Format::Json) => {
-            let json = json::JsonPrinter::new(out, options);
-            Box::new(config.sessions(Extracting {
-                printer: Filtered::new(json, filter),
-                extractor: extract,
-            }))
-        }
-        Shown::Sessions(Format::Text) => {
-            let text = text::TextPrinter::new(out, options);
-            Box::new(config.sessions(Extracting {
-                printer: Filtered::new(text, filter),
-                extractor: extract,
-            }))
+        Shown::Sessions(format) => {
+            Box::new(config.sessions(session_output(format, options, out, extract, filter)))
         }
     };
     match export {
         Some(exporter) => Box::new(Exporting { printer, exporter }),
         None => printer,
+    }
+}
+
+/// The session printer for `format` over `out`, with the message extractor beside it and the
+/// filter before it: what [`printer`] puts over the session layer, and what takes the merged
+/// events of [`crate::pipeline::analyze_parallel`].
+pub fn session_output(
+    format: Format,
+    options: PrintOptions,
+    out: Box<dyn Write>,
+    extract: Option<Extractor>,
+    filter: Option<Filter>,
+) -> SessionOutput {
+    match format {
+        Format::Json => SessionOutput(SessionPrinters::Json(Extracting {
+            printer: Filtered::new(json::JsonPrinter::new(out, options), filter),
+            extractor: extract,
+        })),
+        Format::Text => SessionOutput(SessionPrinters::Text(Extracting {
+            printer: Filtered::new(text::TextPrinter::new(out, options), filter),
+            extractor: extract,
+        })),
+    }
+}
+
+/// The text or JSON session printer ([`session_output`]).
+pub struct SessionOutput(SessionPrinters);
+
+impl SessionOutput {
+    /// How many lines of a retrieved message's body this printer shows (every line when it
+    /// extracts messages): a worker of [`crate::pipeline::analyze_parallel`] hands on only
+    /// those.
+    pub fn message_lines(&self, options: PrintOptions) -> impl Fn(&Body) -> usize + Sync + use<> {
+        let (json, extracting) = match &self.0 {
+            SessionPrinters::Json(printer) => (true, printer.extractor.is_some()),
+            SessionPrinters::Text(printer) => (false, printer.extractor.is_some()),
+        };
+        move |body| match (extracting, json) {
+            (true, _) => usize::MAX,
+            (false, true) => json::message_lines_shown(options.bodies, body),
+            (false, false) => options.body_lines,
+        }
+    }
+}
+
+enum SessionPrinters {
+    Json(Extracting<Filtered<json::JsonPrinter<Box<dyn Write>>>>),
+    Text(Extracting<Filtered<text::TextPrinter<Box<dyn Write>>>>),
+}
+
+impl SessionSink for SessionOutput {
+    fn event(&mut self, event: SessionEvent<'_>) {
+        match &mut self.0 {
+            SessionPrinters::Json(printer) => printer.event(event),
+            SessionPrinters::Text(printer) => printer.event(event),
+        }
+    }
+
+    fn stopped(&self) -> bool {
+        match &self.0 {
+            SessionPrinters::Json(printer) => printer.stopped(),
+            SessionPrinters::Text(printer) => printer.stopped(),
+        }
+    }
+}
+
+impl SessionPrinter for SessionOutput {
+    fn finish(self, stats: &EngineStats) -> io::Result<()> {
+        match self.0 {
+            SessionPrinters::Json(printer) => printer.finish(stats),
+            SessionPrinters::Text(printer) => printer.finish(stats),
+        }
     }
 }
 

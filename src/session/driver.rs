@@ -118,6 +118,11 @@ impl<S: SessionSink> Sessions<S> {
         }
     }
 
+    /// The sink, between events.
+    pub fn sink_mut(&mut self) -> &mut S {
+        &mut self.sink
+    }
+
     /// The sink, after the last event.
     pub fn into_sink(self) -> S {
         self.sink

@@ -202,6 +202,114 @@ pub enum SessionEvent<'a> {
     Ended(&'a SessionSummary),
 }
 
+/// A [`SessionEvent`] that owns what it carries: for handing events to another thread (the
+/// workers of [`crate::pipeline::analyze_parallel`] to the one that prints).
+#[derive(Clone, Debug)]
+pub enum OwnedSessionEvent {
+    /// [`SessionEvent::Started`].
+    Started(SessionInfo),
+    /// [`SessionEvent::Greeting`].
+    Greeting(SessionId, Greeting),
+    /// [`SessionEvent::Exchange`].
+    Exchange(
+        SessionId,
+        Box<(Exchange, Vec<MailboxChange>, Option<crate::mail::MessageFacts>)>,
+    ),
+    /// [`SessionEvent::Credential`].
+    Credential(SessionId, Credential, Position),
+    /// [`SessionEvent::TlsStarted`].
+    TlsStarted(SessionId, Position),
+    /// [`SessionEvent::Note`].
+    Note(SessionId, Note, Position),
+    /// [`SessionEvent::Ended`].
+    Ended(Box<SessionSummary>),
+}
+
+impl OwnedSessionEvent {
+    /// A copy of `event`.
+    pub fn new(event: SessionEvent<'_>) -> Self {
+        match event {
+            SessionEvent::Started(info) => Self::Started(info.clone()),
+            SessionEvent::Greeting { session, greeting } => Self::Greeting(session, greeting.clone()),
+            SessionEvent::Exchange {
+                session,
+                exchange,
+                changes,
+                message,
+            } => Self::Exchange(
+                session,
+                Box::new((exchange.clone(), changes.to_vec(), message.cloned())),
+            ),
+            SessionEvent::Credential {
+                session,
+                credential,
+                at,
+            } => Self::Credential(session, credential.clone(), at),
+            SessionEvent::TlsStarted { session, at } => Self::TlsStarted(session, at),
+            SessionEvent::Note { session, note, at } => Self::Note(session, note.clone(), at),
+            SessionEvent::Ended(summary) => Self::Ended(Box::new(summary.clone())),
+        }
+    }
+
+    /// The session it belongs to.
+    pub fn session(&self) -> SessionId {
+        match self {
+            Self::Started(info) => info.id,
+            Self::Ended(summary) => summary.info.id,
+            Self::Greeting(session, ..)
+            | Self::Exchange(session, ..)
+            | Self::Credential(session, ..)
+            | Self::TlsStarted(session, ..)
+            | Self::Note(session, ..) => *session,
+        }
+    }
+
+    /// Gives the event the session number `id`.
+    pub fn renumber(&mut self, id: SessionId) {
+        match self {
+            Self::Started(info) => info.id = id,
+            Self::Ended(summary) => summary.info.id = id,
+            Self::Greeting(session, ..)
+            | Self::Exchange(session, ..)
+            | Self::Credential(session, ..)
+            | Self::TlsStarted(session, ..)
+            | Self::Note(session, ..) => *session = id,
+        }
+    }
+
+    /// The event, borrowed.
+    pub fn as_event(&self) -> SessionEvent<'_> {
+        match self {
+            Self::Started(info) => SessionEvent::Started(info),
+            Self::Greeting(session, greeting) => SessionEvent::Greeting {
+                session: *session,
+                greeting,
+            },
+            Self::Exchange(session, exchange) => SessionEvent::Exchange {
+                session: *session,
+                exchange: &exchange.0,
+                changes: &exchange.1,
+                message: exchange.2.as_ref(),
+            },
+            Self::Credential(session, credential, at) => SessionEvent::Credential {
+                session: *session,
+                credential,
+                at: *at,
+            },
+            Self::TlsStarted(session, at) => SessionEvent::TlsStarted {
+                session: *session,
+                at: *at,
+            },
+            Self::Note(session, note, at) => SessionEvent::Note {
+                session: *session,
+                note,
+                at: *at,
+            },
+            Self::Ended(summary) => SessionEvent::Ended(summary),
+        }
+    }
+}
+
 /// Receives the session layer's events.
 pub trait SessionSink {
     /// Takes one event; a session's events arrive in order, from `Started` to `Ended`.

@@ -16,5 +16,6 @@ mod serve;
 mod sessions;
 mod simulate;
 mod tcpflow;
+mod threads;
 mod tls;
 mod tui;

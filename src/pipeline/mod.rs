@@ -11,7 +11,11 @@ use crate::base::Timestamp;
 use crate::capture::{CaptureError, CaptureReader, Frame};
 use crate::flow::{FlowConfig, FlowTable, StreamSink, TableStats};
 use crate::session::{SessionConfig, SessionSink, Sessions};
-use crate::wire::{self, Decoded, Defragmenter, Skip};
+use crate::wire::{self, Decoded, Defragmenter, Segment, Skip};
+
+mod parallel;
+
+pub use parallel::analyze_parallel;
 
 /// How a capture is analysed, resolved once from the command line.
 #[derive(Clone, Debug, Default)]
@@ -79,9 +83,7 @@ pub struct KernelCounts {
 /// frame at a time.
 pub struct Engine {
     table: FlowTable,
-    defragmenter: Defragmenter,
-    stats: EngineStats,
-    last_ts: Timestamp,
+    wire: Wire,
 }
 
 impl Engine {
@@ -89,15 +91,40 @@ impl Engine {
     pub fn new(config: FlowConfig) -> Self {
         Engine {
             table: FlowTable::new(config),
-            defragmenter: Defragmenter::default(),
-            stats: EngineStats::default(),
-            last_ts: Timestamp::default(),
+            wire: Wire::default(),
         }
     }
 
     /// Decodes one frame and passes what it completes to `sink`; a frame that yields no TCP
     /// segment is counted under the reason in [`EngineStats`].
     pub fn frame(&mut self, frame: &Frame<'_>, sink: &mut (impl StreamSink + ?Sized)) {
+        let table = &mut self.table;
+        self.wire.frame(frame, |segment| {
+            table.segment(frame.number, frame.ts, segment, sink)
+        });
+    }
+
+    /// Ends every open connection at the time of the last frame, and returns the statistics.
+    pub fn finish(mut self, sink: &mut (impl StreamSink + ?Sized)) -> EngineStats {
+        self.table.finish(self.wire.last_ts, sink);
+        self.wire.stats.flows = self.table.stats.clone();
+        self.wire.stats
+    }
+}
+
+/// The engine's first stage: frames to TCP segments (wire decoding, IP defragmentation), with
+/// every frame counted.
+#[derive(Default)]
+struct Wire {
+    defragmenter: Defragmenter,
+    stats: EngineStats,
+    /// The latest capture time seen.
+    last_ts: Timestamp,
+}
+
+impl Wire {
+    /// Decodes one frame and hands the TCP segment it completes, if any, to `on_segment`.
+    fn frame(&mut self, frame: &Frame<'_>, mut on_segment: impl FnMut(&Segment<'_>)) {
         self.stats.frames += 1;
         self.stats.captured_bytes += frame.data.len() as u64;
         self.stats.truncated_frames += u64::from(frame.is_truncated());
@@ -105,7 +132,7 @@ impl Engine {
         match wire::decode(frame.link_type, frame.data) {
             Ok(Decoded::Tcp(segment)) => {
                 self.stats.tcp_segments += 1;
-                self.table.segment(frame.number, frame.ts, &segment, sink);
+                on_segment(&segment);
             }
             Ok(Decoded::Fragment(fragment)) => {
                 self.stats.ip_fragments += 1;
@@ -114,7 +141,7 @@ impl Engine {
                     match wire::tcp_segment(fragment.src, fragment.dst, &datagram, len) {
                         Ok(segment) => {
                             self.stats.tcp_segments += 1;
-                            self.table.segment(frame.number, frame.ts, &segment, sink);
+                            on_segment(&segment);
                         }
                         Err(skip) => self.count_skip(skip),
                     }
@@ -134,13 +161,6 @@ impl Engine {
             Skip::Malformed => &mut self.stats.malformed,
         };
         *counter += 1;
-    }
-
-    /// Ends every open connection at the time of the last frame, and returns the statistics.
-    pub fn finish(mut self, sink: &mut (impl StreamSink + ?Sized)) -> EngineStats {
-        self.table.finish(self.last_ts, sink);
-        self.stats.flows = self.table.stats.clone();
-        self.stats
     }
 }
 

@@ -1,0 +1,596 @@
+//! Every core: connections split over worker threads, the output as one thread gives it.
+//!
+//! The calling thread's helper reads the capture and decodes each frame's headers (the wire
+//! stage, sequential and cheap); each TCP segment goes to the worker that owns its connection,
+//! chosen by a hash of the two endpoints that is the same in both directions (as Suricata's
+//! workers split flows). Each worker runs its own flow table and session layer (reassembly,
+//! POP3, TLS, MIME: the costly part) and hands back its session events, each stamped with the
+//! frame that caused it. The calling thread merges them by that stamp and feeds the sink, so
+//! that sessions are numbered as they start and events come in the order one thread gives.
+//!
+//! Capture time is what makes the order exact: a single flow table closes idle connections
+//! when a followed segment arrives, once per second of capture time. So every worker is told of
+//! every followed segment (its own, to take; the others', as a tick of the clock), and closes
+//! its idle connections at the same frames. Connections closed together (idle, or at the end of
+//! the capture) are ordered by the frame that opened them, as one table orders them.
+//!
+//! The bounds are shared out: each of `n` workers follows at most `1/n` of the connections and
+//! holds `1/n` of the memory budgets. Output is the same as one thread's unless a capture
+//! reaches those bounds, where which connection gives up what may differ.
+//!
+//! Memory is bounded: batches of frames and of events travel through queues of a few batches.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+
+use super::{Config, EngineStats, PROGRESS_EVERY, Wire};
+use crate::base::Timestamp;
+use crate::capture::{CaptureError, CaptureReader, MappedFile};
+use crate::flow::{FlowId, FlowTable, StreamEvent, StreamSink, connection_hash};
+use crate::pop3::Body;
+use crate::session::{OwnedSessionEvent, SessionEvent, SessionId, SessionSink, Sessions};
+use crate::wire::{SeqNum, TcpFlags};
+
+/// Frames read before their segments go to the workers.
+const BATCH_FRAMES: usize = 1024;
+/// Batches waiting in each queue, each way.
+const QUEUED_BATCHES: usize = 2;
+
+/// Reads a whole capture into `sink` as [`super::analyze`] does, with the connections shared
+/// out over `workers` threads; the sink sees the same events in the same order (see the
+/// module documentation for the one exception), except that of a retrieved message's body
+/// only the first `message_lines` lines are handed on (the rest is counted, as a body over the
+/// memory cap is). Returns the statistics and how the reading ended.
+pub fn analyze_parallel(
+    reader: &mut CaptureReader,
+    config: &Config,
+    workers: usize,
+    sink: &mut impl SessionSink,
+    message_lines: &(dyn Fn(&Body) -> usize + Sync),
+    progress: impl FnMut() + Send,
+) -> (EngineStats, Result<(), CaptureError>) {
+    let workers = workers.max(1);
+    let stop = AtomicBool::new(false);
+    let file = reader.mapped().cloned();
+    let done: Vec<AtomicU64> = (0..workers).map(|_| AtomicU64::new(0)).collect();
+    std::thread::scope(|scope| {
+        let mut to_workers = Vec::new();
+        let mut from_workers = Vec::new();
+        let mut handles = Vec::new();
+        for done in &done {
+            let (batches, inbox) = sync_channel::<Batch>(QUEUED_BATCHES);
+            // Batches come back emptied, to be filled again without new memory.
+            let (spent, empties) = sync_channel::<Batch>(QUEUED_BATCHES + 2);
+            let (outbox, events) = sync_channel::<Vec<Stamped>>(QUEUED_BATCHES);
+            let worker = Worker::new(config, workers, message_lines, file.clone(), done);
+            let thread = std::thread::Builder::new().name("worker".into());
+            handles.push(
+                thread
+                    .spawn_scoped(scope, move || worker.run(inbox, spent, outbox))
+                    .expect("a worker thread"),
+            );
+            to_workers.push((batches, empties));
+            from_workers.push(events);
+        }
+        let stop = &stop;
+        let done = &done;
+        let reading = std::thread::Builder::new()
+            .name("reader".into())
+            .spawn_scoped(scope, move || {
+                dispatch(reader, config, to_workers, done, stop, progress)
+            })
+            .expect("the reader thread");
+        merge(&from_workers, sink, stop);
+        let (mut stats, result) = reading
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        for handle in handles {
+            let table = handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            stats.flows.add(&table);
+        }
+        (stats, result)
+    })
+}
+
+/// Where a segment's payload is.
+#[derive(Clone)]
+enum Payload {
+    /// In the mapped capture file, at these offsets: never copied.
+    File(std::ops::Range<usize>),
+    /// In the batch's bytes (the file is not mapped, or the payload was put together from
+    /// IP fragments).
+    Batch(std::ops::Range<usize>),
+}
+
+/// One segment, owned, or the news that another worker's connection had one.
+enum Item {
+    /// A segment of a connection this worker owns.
+    Segment {
+        frame: u64,
+        ts: Timestamp,
+        src: SocketAddr,
+        dst: SocketAddr,
+        seq: SeqNum,
+        ack: SeqNum,
+        flags: TcpFlags,
+        missing: u32,
+        payload: Payload,
+    },
+    /// A followed segment of another worker's: capture time passes.
+    Tick { frame: u64, ts: Timestamp },
+}
+
+/// What one worker gets of a batch of frames.
+#[derive(Default)]
+struct Batch {
+    items: Vec<Item>,
+    /// The payloads of its segments, end to end.
+    bytes: Vec<u8>,
+    /// The latest capture time of any frame so far.
+    last_ts: Timestamp,
+}
+
+/// Reads the capture, decodes the headers, and sends each worker its share of every batch (an
+/// empty one too, so that the merge can take the workers' answers in step).
+fn dispatch(
+    reader: &mut CaptureReader,
+    config: &Config,
+    to_workers: Vec<(SyncSender<Batch>, Receiver<Batch>)>,
+    done: &[AtomicU64],
+    stop: &AtomicBool,
+    mut progress: impl FnMut(),
+) -> (EngineStats, Result<(), CaptureError>) {
+    let workers = to_workers.len() as u64;
+    let file = reader.mapped().cloned();
+    // Where each batch sent ends in the file: what every worker is done with is released.
+    let mut sent: std::collections::VecDeque<usize> = std::collections::VecDeque::new();
+    let mut released_batches = 0;
+    let mut frame_end = 0;
+    let shards = config.flow.shard.map_or(1, |(_, n)| u64::from(n.max(1)));
+    let mut wire = Wire::default();
+    let mut batches: Vec<Batch> = (0..workers).map(|_| Batch::default()).collect();
+    let mut frames = 0;
+    let mut since_progress = 0u32;
+    let mut send = |batches: &mut Vec<Batch>, last_ts: Timestamp, frame_end: usize| {
+        if let Some(file) = &file {
+            sent.push_back(frame_end);
+            let all_done = done.iter().map(|d| d.load(Ordering::Acquire)).min().unwrap_or(0);
+            let mut until = None;
+            while released_batches < all_done {
+                until = sent.pop_front();
+                released_batches += 1;
+            }
+            if let Some(until) = until {
+                file.release_until(until);
+            }
+        }
+        for (batch, (worker, empties)) in batches.iter_mut().zip(&to_workers) {
+            let mut full = std::mem::replace(batch, empties.try_recv().unwrap_or_default());
+            full.last_ts = last_ts;
+            // A worker gone means the merge has stopped; the reading stops with it.
+            let _ = worker.send(full);
+        }
+    };
+    let result = reader.for_each_frame(|frame| {
+        since_progress += 1;
+        if since_progress == PROGRESS_EVERY {
+            since_progress = 0;
+            progress();
+        }
+        wire.frame(&frame, |segment| {
+            if !config.flow.wants(segment.src.port(), segment.dst.port()) {
+                // Only counted, by whichever worker: the first.
+                let owner = &mut batches[0];
+                owner.items.push(Item::Segment {
+                    frame: frame.number,
+                    ts: frame.ts,
+                    src: segment.src,
+                    dst: segment.dst,
+                    seq: segment.seq,
+                    ack: segment.ack,
+                    flags: segment.flags,
+                    missing: segment.missing,
+                    payload: Payload::Batch(0..0),
+                });
+                return;
+            }
+            // The shard of --shard is the hash modulo the shards: the worker comes from what is
+            // left of it, so that one process's connections spread over all its workers.
+            let hash = connection_hash(segment.src, segment.dst);
+            let owner = ((hash / shards) % workers) as usize;
+            let followed = config.flow.in_shard(segment.src, segment.dst);
+            for (index, batch) in batches.iter_mut().enumerate() {
+                if index == owner {
+                    let payload = match file.as_ref().and_then(|file| file.offset_of(segment.payload)) {
+                        Some(start) => Payload::File(start..start + segment.payload.len()),
+                        None => {
+                            let start = batch.bytes.len();
+                            batch.bytes.extend_from_slice(segment.payload);
+                            Payload::Batch(start..batch.bytes.len())
+                        }
+                    };
+                    batch.items.push(Item::Segment {
+                        frame: frame.number,
+                        ts: frame.ts,
+                        src: segment.src,
+                        dst: segment.dst,
+                        seq: segment.seq,
+                        ack: segment.ack,
+                        flags: segment.flags,
+                        missing: segment.missing,
+                        payload,
+                    });
+                } else if followed {
+                    batch.items.push(Item::Tick {
+                        frame: frame.number,
+                        ts: frame.ts,
+                    });
+                }
+            }
+        });
+        if let Some(offset) = file.as_ref().and_then(|file| file.offset_of(frame.data)) {
+            frame_end = offset + frame.data.len();
+        }
+        frames += 1;
+        if frames == BATCH_FRAMES {
+            frames = 0;
+            send(&mut batches, wire.last_ts, frame_end);
+        }
+        !stop.load(Ordering::Relaxed)
+    });
+    send(&mut batches, wire.last_ts, frame_end);
+    wire.stats.frames_without_interface = reader.stats().frames_without_interface;
+    (wire.stats, result)
+}
+
+/// Where an event comes in the order one thread gives: the frame that caused it; before that
+/// frame's own segment, the idle connections its clock closed, in the order they opened; and
+/// the end of the capture last.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Stamp {
+    frame: u64,
+    /// 0: closed by the clock, before the frame's segment; 1: the segment's own.
+    step: u8,
+    /// For connections closed by the clock: the frame that opened the connection.
+    opened: u64,
+}
+
+/// A session event with its place in the order.
+struct Stamped {
+    stamp: Stamp,
+    event: OwnedSessionEvent,
+}
+
+/// One worker: a flow table and a session layer over the connections it owns.
+struct Worker<'a> {
+    table: FlowTable,
+    sessions: Stamping<'a>,
+    /// The capture file, when payloads are passed by their place in it.
+    file: Option<MappedFile>,
+    /// Batches taken so far: the reader releases what every worker is done with.
+    done: &'a AtomicU64,
+}
+
+impl<'a> Worker<'a> {
+    fn new(
+        config: &Config,
+        workers: usize,
+        message_lines: &'a (dyn Fn(&Body) -> usize + Sync),
+        file: Option<MappedFile>,
+        done: &'a AtomicU64,
+    ) -> Self {
+        let mut flow = config.flow.clone();
+        flow.max_flows = (flow.max_flows / workers).max(1);
+        flow.max_buffered_total /= workers;
+        let mut session = config.session.clone();
+        session.max_held /= workers;
+        Worker {
+            table: FlowTable::new(flow),
+            sessions: Stamping {
+                sessions: Sessions::new(
+                    session,
+                    Record {
+                        events: Vec::new(),
+                        stamp: Stamp::default(),
+                        message_lines,
+                    },
+                ),
+                opened: HashMap::default(),
+                stamp: Stamp::default(),
+            },
+            file,
+            done,
+        }
+    }
+
+    /// Takes batches until the reading ends, answers each with its events, then ends the
+    /// connections still open; returns the table's counters and the session counts.
+    fn run(
+        mut self,
+        inbox: Receiver<Batch>,
+        spent: SyncSender<Batch>,
+        outbox: SyncSender<Vec<Stamped>>,
+    ) -> crate::flow::TableStats {
+        let mut last_ts = Timestamp::default();
+        for batch in inbox {
+            last_ts = batch.last_ts;
+            for item in &batch.items {
+                match *item {
+                    Item::Segment {
+                        frame,
+                        ts,
+                        src,
+                        dst,
+                        seq,
+                        ack,
+                        flags,
+                        missing,
+                        ref payload,
+                    } => {
+                        if self.table.follows(src, dst) {
+                            self.sessions.stamp = Stamp {
+                                frame,
+                                step: 0,
+                                opened: 0,
+                            };
+                            self.table.tick(ts, &mut self.sessions);
+                        }
+                        self.sessions.stamp = Stamp {
+                            frame,
+                            step: 1,
+                            opened: 0,
+                        };
+                        let payload = match (payload, &self.file) {
+                            (Payload::File(range), Some(file)) => &file.bytes()[range.clone()],
+                            (Payload::Batch(range), _) => &batch.bytes[range.clone()],
+                            (Payload::File(_), None) => &[][..],
+                        };
+                        let segment = crate::wire::Segment {
+                            src,
+                            dst,
+                            seq,
+                            ack,
+                            flags,
+                            payload,
+                            missing,
+                        };
+                        self.table.segment(frame, ts, &segment, &mut self.sessions);
+                    }
+                    Item::Tick { frame, ts } => {
+                        self.sessions.stamp = Stamp {
+                            frame,
+                            step: 0,
+                            opened: 0,
+                        };
+                        self.table.tick(ts, &mut self.sessions);
+                    }
+                }
+            }
+            self.done.fetch_add(1, Ordering::Release);
+            let mut batch = batch;
+            batch.items.clear();
+            batch.bytes.clear();
+            let _ = spent.try_send(batch);
+            let events = std::mem::take(&mut self.sessions.sessions.sink_mut().events);
+            if outbox.send(events).is_err() {
+                break;
+            }
+        }
+        self.sessions.stamp = Stamp {
+            frame: u64::MAX,
+            step: 0,
+            opened: 0,
+        };
+        self.table.finish(last_ts, &mut self.sessions);
+        let events = std::mem::take(&mut self.sessions.sessions.sink_mut().events);
+        let _ = outbox.send(events);
+        self.table.stats.clone()
+    }
+}
+
+/// The session layer of one worker, with the stamp of what is being done.
+struct Stamping<'a> {
+    sessions: Sessions<Record<'a>>,
+    /// The frame that opened each open connection.
+    opened: HashMap<FlowId, u64, foldhash::fast::RandomState>,
+    stamp: Stamp,
+}
+
+impl StreamSink for Stamping<'_> {
+    fn event(&mut self, event: StreamEvent<'_>) {
+        let flow = match &event {
+            StreamEvent::Opened { flow, .. }
+            | StreamEvent::Data { flow, .. }
+            | StreamEvent::Gap { flow, .. }
+            | StreamEvent::Conflict { flow, .. } => *flow,
+            StreamEvent::Closed { summary, .. } => summary.id,
+        };
+        if let StreamEvent::Opened { .. } = event {
+            self.opened.insert(flow, self.stamp.frame);
+        }
+        let mut stamp = self.stamp;
+        if stamp.step == 0 {
+            stamp.opened = self.opened.get(&flow).copied().unwrap_or(0);
+        }
+        if let StreamEvent::Closed { .. } = event {
+            self.opened.remove(&flow);
+        }
+        self.sessions.sink_mut().stamp = stamp;
+        self.sessions.event(event);
+    }
+
+    fn keeps(&mut self, flow: FlowId) -> bool {
+        self.sessions.keeps(flow)
+    }
+}
+
+/// Keeps a worker's session events, owned and stamped, until its batch is done.
+struct Record<'a> {
+    events: Vec<Stamped>,
+    stamp: Stamp,
+    /// How many lines of a retrieved message's body the printer shows.
+    message_lines: &'a (dyn Fn(&Body) -> usize + Sync),
+}
+
+impl Default for Stamp {
+    fn default() -> Self {
+        Stamp {
+            frame: 0,
+            step: 1,
+            opened: 0,
+        }
+    }
+}
+
+impl SessionSink for Record<'_> {
+    fn event(&mut self, event: SessionEvent<'_>) {
+        let event = match event {
+            // A message's body is copied only as far as it is shown.
+            SessionEvent::Exchange {
+                session,
+                exchange,
+                changes,
+                message: Some(message),
+            } => {
+                let body = exchange.reply.as_ref().and_then(|reply| reply.body.as_ref());
+                let shown = body.map_or(usize::MAX, |body| (self.message_lines)(body));
+                let exchange = exchange.with_body_preview(shown, usize::MAX);
+                OwnedSessionEvent::Exchange(
+                    session,
+                    Box::new((exchange, changes.to_vec(), Some(message.clone()))),
+                )
+            }
+            event => OwnedSessionEvent::new(event),
+        };
+        self.events.push(Stamped {
+            stamp: self.stamp,
+            event,
+        });
+    }
+}
+
+/// Takes each batch's events from every worker in step, merges them by stamp, numbers the
+/// sessions as they start and feeds `sink`; once the sink has stopped, only drains the queues.
+fn merge(from_workers: &[Receiver<Vec<Stamped>>], sink: &mut impl SessionSink, stop: &AtomicBool) {
+    let mut numbers: HashMap<(usize, SessionId), SessionId> = HashMap::new();
+    let mut next: SessionId = 1;
+    loop {
+        // Every worker answers every batch, and all end together.
+        let mut batches: Vec<_> = from_workers
+            .iter()
+            .map_while(|worker| worker.recv().ok())
+            .map(|events| events.into_iter().peekable())
+            .collect();
+        if batches.len() < from_workers.len() {
+            return;
+        }
+        // Within a batch each worker's events are in order: the next event is the least of
+        // the workers' next ones.
+        while let Some((_, worker)) = batches
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(worker, events)| events.peek().map(|e| (e.stamp, worker)))
+            .min()
+        {
+            let Some(Stamped { mut event, .. }) = batches[worker].next() else {
+                break;
+            };
+            if stop.load(Ordering::Relaxed) {
+                continue;
+            }
+            let local = (worker, event.session());
+            let number = match event {
+                OwnedSessionEvent::Started(_) => {
+                    let number = next;
+                    next += 1;
+                    numbers.insert(local, number);
+                    number
+                }
+                OwnedSessionEvent::Ended(_) => numbers.remove(&local).unwrap_or(0),
+                _ => numbers.get(&local).copied().unwrap_or(0),
+            };
+            event.renumber(number);
+            sink.event(event.as_event());
+            if sink.stopped() {
+                stop.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::{LinkType, write_pcap};
+    use crate::wire::synth::{Conversation, Ending, Link, frames};
+
+    /// Every session event, written out; without the flow layer's connection numbers, which
+    /// are each worker's own and which no front end shows.
+    #[derive(Default)]
+    struct Written(Vec<String>);
+
+    impl SessionSink for Written {
+        fn event(&mut self, event: SessionEvent<'_>) {
+            let mut event = OwnedSessionEvent::new(event);
+            match &mut event {
+                OwnedSessionEvent::Started(info) => info.flow = 0,
+                OwnedSessionEvent::Ended(summary) => summary.info.flow = 0,
+                _ => {}
+            }
+            self.0.push(format!("{event:?}"));
+        }
+    }
+
+    /// Forty sessions that log in and go quiet, then, twenty minutes later, twenty more: the
+    /// first frame of the late ones closes the forty idle ones at once, whichever workers
+    /// they are on; the late ones are still open when the capture ends.
+    fn quiet_then_late() -> Vec<u8> {
+        let session = |n: u16, start_secs: i64| {
+            let client = SocketAddr::from(([10, 0, 0, 1], 40_000 + n));
+            let mut conversation = Conversation::new(client, SocketAddr::from(([10, 0, 0, 2], 110)))
+                .server("+OK ready\r\n")
+                .client("USER alice\r\n")
+                .server("+OK\r\n");
+            conversation.ending = Ending::Open;
+            let start = Timestamp(start_secs * 1_000_000_000 + i64::from(n) * 300_000);
+            frames(&conversation, &conversation.packets(), &Link::Ethernet, start)
+        };
+        let mut all: Vec<_> = (0..40).flat_map(|n| session(n, 0)).collect();
+        all.extend((40..60).flat_map(|n| session(n, 1_200)));
+        all.sort_by_key(|frame| frame.ts);
+        write_pcap(LinkType::ETHERNET, &all, 65_535)
+    }
+
+    fn events_on(threads: usize, pcap: &[u8]) -> Vec<String> {
+        let config = Config::default();
+        let mut reader = CaptureReader::new(std::io::Cursor::new(pcap.to_vec())).expect("a pcap");
+        if threads == 1 {
+            let mut sessions = config.sessions(Written::default());
+            let (_, result) = super::super::analyze(&mut reader, &config, &mut sessions, || {});
+            result.expect("read whole");
+            return sessions.into_sink().0;
+        }
+        let mut written = Written::default();
+        let all_lines = |_: &Body| usize::MAX;
+        let (_, result) = analyze_parallel(&mut reader, &config, threads, &mut written, &all_lines, || {});
+        result.expect("read whole");
+        written.0
+    }
+
+    #[test]
+    fn connections_closed_together_by_the_clock_come_in_the_order_one_thread_gives() {
+        let pcap = quiet_then_late();
+        let one = events_on(1, &pcap);
+        assert!(
+            one.iter().filter(|e| e.contains("Idle")).count() >= 40,
+            "the forty quiet sessions end idle"
+        );
+        for threads in [2, 3, 7] {
+            assert_eq!(events_on(threads, &pcap), one, "{threads} threads");
+        }
+    }
+}
