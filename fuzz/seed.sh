@@ -6,8 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 repo=..
 
-mkdir -p corpus/capture_reader corpus/pipeline corpus/lesson_file corpus/simulate_script \
-  corpus/pop3_decoder
+mkdir -p corpus/capture_reader corpus/pipeline corpus/threads corpus/mapped_reader \
+  corpus/lesson_file corpus/simulate_script corpus/pop3_decoder
 
 # Copies $1 into each of the corpus directories after it, named by its path (several public
 # captures are all called input.pcap).
@@ -21,7 +21,7 @@ seed() {
 }
 
 for f in "$repo"/captures/*.pcap*; do
-  [ -f "$f" ] && seed "$f" capture_reader pipeline
+  [ -f "$f" ] && seed "$f" capture_reader pipeline threads mapped_reader
 done
 for f in "$repo"/lessons/*.toml; do
   [ -f "$f" ] && seed "$f" lesson_file
@@ -90,7 +90,7 @@ fi
 public=$repo/../shared/corpus/public
 if [ -d "$public" ]; then
   while IFS= read -r -d '' f; do
-    seed "$f" capture_reader pipeline
+    seed "$f" capture_reader pipeline threads mapped_reader
   done < <(find "$public" -name '*.pcap*' -type f -print0)
 fi
 

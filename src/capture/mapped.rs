@@ -116,8 +116,15 @@ impl Mapped {
         // the new end raises SIGBUS (see the module documentation).
         let map = unsafe { Mmap::map(file) }.ok()?;
         let _ = map.advise(memmap2::Advice::Sequential);
+        // A file whose first block does not parse is read as a stream, which says why.
         let layout = if pcapng {
             let big_endian = map.get(8..12) == Some(&[0x1a, 0x2b, 0x3c, 0x4d][..]);
+            let first_block = if big_endian {
+                parse_block_be
+            } else {
+                parse_block_le
+            };
+            first_block(&map).ok()?;
             Layout::Ng { big_endian }
         } else {
             let (_, header) = parse_pcap_header(&map).ok()?;

@@ -708,4 +708,57 @@ mod tests {
     fn empty_input_is_reported() {
         assert!(matches!(CaptureReader::new(&b""[..]), Err(CaptureError::Empty)));
     }
+
+    /// Every frame of a reader, and how the reading ended.
+    fn frames_of(mut reader: CaptureReader) -> (Vec<(u64, Timestamp, u32, Vec<u8>, u32)>, String) {
+        let mut frames = Vec::new();
+        let result = reader.for_each_frame(|frame| {
+            frames.push((
+                frame.number,
+                frame.ts,
+                frame.link_type.0,
+                frame.data.to_vec(),
+                frame.orig_len,
+            ));
+            true
+        });
+        (frames, format!("{result:?} {:?}", reader.stats()))
+    }
+
+    #[test]
+    fn a_mapped_file_reads_as_the_same_file_streamed() {
+        // Every bundled capture, whole and cut short at a few places (in the file header, in
+        // a record header, in a payload): the same frames, and the same end.
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("captures");
+        let scratch = tempfile::tempdir().expect("a temporary directory");
+        let mut checked = 0;
+        for entry in std::fs::read_dir(dir).expect("captures/") {
+            let path = entry.expect("an entry").path();
+            if !path.extension().is_some_and(|e| e == "pcap" || e == "pcapng") {
+                continue;
+            }
+            let whole = std::fs::read(&path).expect("a capture");
+            for len in [whole.len(), whole.len() - 1, whole.len() * 2 / 3, 100, 30, 20] {
+                let cut = scratch.path().join("cut");
+                std::fs::write(&cut, &whole[..len.min(whole.len())]).expect("written");
+                let open = || File::open(&cut).expect("opened");
+                let mapped = CaptureReader::map_file(open(), Arc::default());
+                let streamed = CaptureReader::from_stream(open(), Arc::default());
+                let name = format!("{} cut to {len}", path.display());
+                match (mapped, streamed) {
+                    (Ok(mapped), Ok(streamed)) => {
+                        assert!(mapped.mapped().is_some(), "{name}: mapped");
+                        assert_eq!(frames_of(mapped), frames_of(streamed), "{name}");
+                    }
+                    (mapped, streamed) => assert_eq!(
+                        mapped.err().map(|e| e.to_string()),
+                        streamed.err().map(|e| e.to_string()),
+                        "{name}"
+                    ),
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked > 100, "{checked} files");
+    }
 }
