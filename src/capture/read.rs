@@ -709,8 +709,11 @@ mod tests {
         assert!(matches!(CaptureReader::new(&b""[..]), Err(CaptureError::Empty)));
     }
 
+    /// A frame's number, time, link type, bytes and length on the wire.
+    type FrameFacts = (u64, Timestamp, u32, Vec<u8>, u32);
+
     /// Every frame of a reader, and how the reading ended.
-    fn frames_of(mut reader: CaptureReader) -> (Vec<(u64, Timestamp, u32, Vec<u8>, u32)>, String) {
+    fn frames_of(mut reader: CaptureReader) -> (Vec<FrameFacts>, String) {
         let mut frames = Vec::new();
         let result = reader.for_each_frame(|frame| {
             frames.push((
