@@ -2,7 +2,8 @@
 # Throughput and peak memory of pop3scope next to tcpdump, tcpflow and tshark on the same large
 # capture: reading alone (`tcpdump -r FILE -w /dev/null`, the floor),
 # reassembly (`open --flows`, `--export-streams`) against `tcpflow -r` and `tshark -z conv,tcp`,
-# and POP3 decoding (`open --json`, `open` as text) against `tshark -Y pop -T fields`.
+# and POP3 decoding (`open --json`, `open` as text, on one thread and on every core) against
+# `tshark -Y pop -T fields`.
 #
 #   bash benches/compare.sh [MEGABYTES]      (default 200; needs tcpflow and tshark installed)
 #   CAPTURE=FILE bash benches/compare.sh     (a capture of real-MTU segments, for example)
@@ -39,7 +40,9 @@ measure "pop3scope open --flows" "$capture" ./target/release/pop3scope open "$ca
 measure "pop3scope open --flows --export-streams" "$capture" ./target/release/pop3scope open "$capture" --flows --export-streams "$dir/out"
 command -v tcpflow >/dev/null && measure "tcpflow -r" "$capture" tcpflow -r "$capture" -o "$dir/out"
 command -v tshark >/dev/null && measure "tshark -r -q -z conv,tcp" "$capture" tshark -r "$capture" -q -z conv,tcp
-measure "pop3scope open --json" "$capture" ./target/release/pop3scope open "$capture" --json
-measure "pop3scope open (text)" "$capture" ./target/release/pop3scope open "$capture"
+measure "pop3scope open --json --threads 1" "$capture" ./target/release/pop3scope open "$capture" --json --threads 1
+measure "pop3scope open --json ($(nproc) threads)" "$capture" ./target/release/pop3scope open "$capture" --json
+measure "pop3scope open (text) --threads 1" "$capture" ./target/release/pop3scope open "$capture" --threads 1
+measure "pop3scope open (text, $(nproc) threads)" "$capture" ./target/release/pop3scope open "$capture"
 command -v tshark >/dev/null && measure "tshark -r -Y pop -T fields -e pop.request.command" "$capture" \
   tshark -r "$capture" -Y pop -T fields -e pop.request.command

@@ -33,8 +33,10 @@ use crate::pop3::Body;
 use crate::session::{OwnedSessionEvent, SessionEvent, SessionId, SessionSink, Sessions};
 use crate::wire::{SeqNum, TcpFlags};
 
-/// Frames read before their segments go to the workers.
+/// Frames read before their segments go to the workers: this many, or fewer that hold
+/// [`BATCH_BYTES`] (the mapped file's pages stay until every worker is done with them).
 const BATCH_FRAMES: usize = 1024;
+const BATCH_BYTES: usize = 4 << 20;
 /// Batches waiting in each queue, each way.
 const QUEUED_BATCHES: usize = 2;
 
@@ -153,7 +155,7 @@ fn dispatch(
     let shards = config.flow.shard.map_or(1, |(_, n)| u64::from(n.max(1)));
     let mut wire = Wire::default();
     let mut batches: Vec<Batch> = (0..workers).map(|_| Batch::default()).collect();
-    let mut frames = 0;
+    let (mut frames, mut bytes) = (0, 0);
     let mut since_progress = 0u32;
     let mut send = |batches: &mut Vec<Batch>, last_ts: Timestamp, frame_end: usize| {
         if let Some(file) = &file {
@@ -236,8 +238,9 @@ fn dispatch(
             frame_end = offset + frame.data.len();
         }
         frames += 1;
-        if frames == BATCH_FRAMES {
-            frames = 0;
+        bytes += frame.data.len();
+        if frames == BATCH_FRAMES || bytes >= BATCH_BYTES {
+            (frames, bytes) = (0, 0);
             send(&mut batches, wire.last_ts, frame_end);
         }
         !stop.load(Ordering::Relaxed)
