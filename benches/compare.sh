@@ -41,8 +41,8 @@ measure "pop3scope open --flows --export-streams" "$capture" ./target/release/po
 command -v tcpflow >/dev/null && measure "tcpflow -r" "$capture" tcpflow -r "$capture" -o "$dir/out"
 command -v tshark >/dev/null && measure "tshark -r -q -z conv,tcp" "$capture" tshark -r "$capture" -q -z conv,tcp
 measure "pop3scope open --json --threads 1" "$capture" ./target/release/pop3scope open "$capture" --json --threads 1
-measure "pop3scope open --json ($(nproc) threads)" "$capture" ./target/release/pop3scope open "$capture" --json
+measure "pop3scope open --json --threads $(nproc)" "$capture" ./target/release/pop3scope open "$capture" --json --threads "$(nproc)"
 measure "pop3scope open (text) --threads 1" "$capture" ./target/release/pop3scope open "$capture" --threads 1
-measure "pop3scope open (text, $(nproc) threads)" "$capture" ./target/release/pop3scope open "$capture"
+measure "pop3scope open (text) --threads $(nproc)" "$capture" ./target/release/pop3scope open "$capture" --threads "$(nproc)"
 command -v tshark >/dev/null && measure "tshark -r -Y pop -T fields -e pop.request.command" "$capture" \
   tshark -r "$capture" -Y pop -T fields -e pop.request.command

@@ -85,11 +85,13 @@ echo
 echo "| command | wall time | throughput | peak memory |"
 echo "|---|---|---|---|"
 command -v tcpdump >/dev/null && measure "tcpdump -r -w /dev/null" "$capture" tcpdump -r "$capture" -w /dev/null
-measure "pop3scope open --json (no key: handshakes and sizes)" "$capture" \
-  ./target/release/pop3scope open --json -p "$port" "$capture"
-measure "pop3scope open --json --keylog (every record opened)" "$capture" \
-  ./target/release/pop3scope open --json -p "$port" --keylog "$keylog" "$capture"
-measure "pop3scope open --json, the same sessions in the clear" "$clear" \
-  ./target/release/pop3scope open --json -p "$port" "$clear"
+for threads in 1 "$(nproc)"; do
+  measure "pop3scope open --json -j $threads (no key: handshakes and sizes)" "$capture" \
+    ./target/release/pop3scope open --json -j "$threads" -p "$port" "$capture"
+  measure "pop3scope open --json -j $threads --keylog (every record opened)" "$capture" \
+    ./target/release/pop3scope open --json -j "$threads" -p "$port" --keylog "$keylog" "$capture"
+  measure "pop3scope open --json -j $threads, the same sessions in the clear" "$clear" \
+    ./target/release/pop3scope open --json -j "$threads" -p "$port" "$clear"
+done
 command -v tshark >/dev/null && measure "tshark -o tls.keylog_file -Y pop -T fields" "$capture" \
   tshark -r "$capture" -d "tcp.port==$port,pop" -o "tls.keylog_file:$keylog" -Y pop -T fields -e pop.request.command

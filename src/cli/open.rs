@@ -36,11 +36,13 @@ pub(super) struct OpenArgs {
     #[arg(long, value_name = "DIR")]
     export_streams: Option<PathBuf>,
 
-    /// Decode on N threads (default: one per core): connections are shared out by a hash of
-    /// their addresses, and the output is the same as on one thread, in the same order.
-    /// `--flows`, `--export-streams` and the interactive view use one.
-    #[arg(short = 'j', long, value_name = "N")]
-    threads: Option<std::num::NonZeroUsize>,
+    /// Decode on N threads: connections are shared out by a hash of their addresses, and the
+    /// output is the same as on one thread, in the same order. One by default: reading the
+    /// file takes a core of its own, so on two cores more threads gain little (see the README's
+    /// benchmarks). `--flows`, `--export-streams`, standard input and the interactive view use
+    /// one.
+    #[arg(short = 'j', long, value_name = "N", default_value = "1")]
+    threads: std::num::NonZeroUsize,
 
     #[command(flatten)]
     connections: ConnectionArgs,
@@ -90,10 +92,7 @@ fn open_files(files: &[PathBuf], args: OpenArgs) -> anyhow::Result<()> {
         .first()
         .context("no capture file: name one, or - for standard input")?;
     let interactive = args.display.interactive() && !args.flows && args.export_streams.is_none();
-    let threads = args
-        .threads
-        .or_else(|| std::thread::available_parallelism().ok())
-        .map_or(1, std::num::NonZeroUsize::get);
+    let threads = args.threads.get();
     // From a pipe each session is printed as soon as its packets come, not a batch later.
     let from_pipe = file == Path::new("-");
     let parallel = threads > 1 && !interactive && !from_pipe && !args.flows && args.export_streams.is_none();
