@@ -222,6 +222,19 @@ pub enum StreamEvent<'a> {
     },
 }
 
+impl StreamEvent<'_> {
+    /// The connection the event is about.
+    pub fn flow(&self) -> FlowId {
+        match self {
+            StreamEvent::Opened { flow, .. }
+            | StreamEvent::Data { flow, .. }
+            | StreamEvent::Gap { flow, .. }
+            | StreamEvent::Conflict { flow, .. } => *flow,
+            StreamEvent::Closed { summary, .. } => summary.id,
+        }
+    }
+}
+
 /// Receives the flow table's events.
 pub trait StreamSink {
     /// Takes the next event: in capture order, and for each direction in stream order.

@@ -21,7 +21,6 @@
 //! Memory is bounded: batches of frames and of events travel through queues of a few batches.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
@@ -31,7 +30,7 @@ use crate::capture::{CaptureError, CaptureReader, MappedFile};
 use crate::flow::{FlowId, FlowTable, StreamEvent, StreamSink, connection_hash};
 use crate::pop3::Body;
 use crate::session::{OwnedSessionEvent, SessionEvent, SessionId, SessionSink, Sessions};
-use crate::wire::{SeqNum, TcpFlags};
+use crate::wire::Segment;
 
 /// Frames read before their segments go to the workers: this many, or fewer that hold
 /// [`BATCH_BYTES`] (the mapped file's pages stay until every worker is done with them).
@@ -110,16 +109,12 @@ enum Payload {
 
 /// One segment, owned, or the news that another worker's connection had one.
 enum Item {
-    /// A segment of a connection this worker owns.
+    /// A segment of a connection this worker owns: its headers (with no payload) and where its
+    /// payload is.
     Segment {
         frame: u64,
         ts: Timestamp,
-        src: SocketAddr,
-        dst: SocketAddr,
-        seq: SeqNum,
-        ack: SeqNum,
-        flags: TcpFlags,
-        missing: u32,
+        headers: Segment<'static>,
         payload: Payload,
     },
     /// A followed segment of another worker's: capture time passes.
@@ -184,20 +179,18 @@ fn dispatch(
             progress();
         }
         wire.frame(&frame, |segment| {
+            let segment_item = |payload| Item::Segment {
+                frame: frame.number,
+                ts: frame.ts,
+                headers: Segment {
+                    payload: &[],
+                    ..*segment
+                },
+                payload,
+            };
             if !config.flow.wants(segment.src.port(), segment.dst.port()) {
                 // Only counted, by whichever worker: the first.
-                let owner = &mut batches[0];
-                owner.items.push(Item::Segment {
-                    frame: frame.number,
-                    ts: frame.ts,
-                    src: segment.src,
-                    dst: segment.dst,
-                    seq: segment.seq,
-                    ack: segment.ack,
-                    flags: segment.flags,
-                    missing: segment.missing,
-                    payload: Payload::Batch(0..0),
-                });
+                batches[0].items.push(segment_item(Payload::Batch(0..0)));
                 return;
             }
             // The shard of --shard is the hash modulo the shards: the worker comes from what is
@@ -215,17 +208,7 @@ fn dispatch(
                             Payload::Batch(start..batch.bytes.len())
                         }
                     };
-                    batch.items.push(Item::Segment {
-                        frame: frame.number,
-                        ts: frame.ts,
-                        src: segment.src,
-                        dst: segment.dst,
-                        seq: segment.seq,
-                        ack: segment.ack,
-                        flags: segment.flags,
-                        missing: segment.missing,
-                        payload,
-                    });
+                    batch.items.push(segment_item(payload));
                 } else if followed {
                     batch.items.push(Item::Tick {
                         frame: frame.number,
@@ -326,15 +309,10 @@ impl<'a> Worker<'a> {
                     Item::Segment {
                         frame,
                         ts,
-                        src,
-                        dst,
-                        seq,
-                        ack,
-                        flags,
-                        missing,
+                        headers,
                         ref payload,
                     } => {
-                        if self.table.follows(src, dst) {
+                        if self.table.follows(headers.src, headers.dst) {
                             self.sessions.stamp = Stamp {
                                 frame,
                                 step: 0,
@@ -350,17 +328,11 @@ impl<'a> Worker<'a> {
                         let payload = match (payload, &self.file) {
                             (Payload::File(range), Some(file)) => &file.bytes()[range.clone()],
                             (Payload::Batch(range), _) => &batch.bytes[range.clone()],
+                            // Never: a payload is passed by its place only when the file is
+                            // mapped, and then every worker has it.
                             (Payload::File(_), None) => &[][..],
                         };
-                        let segment = crate::wire::Segment {
-                            src,
-                            dst,
-                            seq,
-                            ack,
-                            flags,
-                            payload,
-                            missing,
-                        };
+                        let segment = Segment { payload, ..headers };
                         self.table.segment(frame, ts, &segment, &mut self.sessions);
                     }
                     Item::Tick { frame, ts } => {
@@ -405,13 +377,7 @@ struct Stamping<'a> {
 
 impl StreamSink for Stamping<'_> {
     fn event(&mut self, event: StreamEvent<'_>) {
-        let flow = match &event {
-            StreamEvent::Opened { flow, .. }
-            | StreamEvent::Data { flow, .. }
-            | StreamEvent::Gap { flow, .. }
-            | StreamEvent::Conflict { flow, .. } => *flow,
-            StreamEvent::Closed { summary, .. } => summary.id,
-        };
+        let flow = event.flow();
         if let StreamEvent::Opened { .. } = event {
             self.opened.insert(flow, self.stamp.frame);
         }
@@ -528,6 +494,8 @@ fn merge(from_workers: &[Receiver<Vec<Stamped>>], sink: &mut impl SessionSink, s
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::net::SocketAddr;
+
     use crate::capture::{LinkType, write_pcap};
     use crate::wire::synth::{Conversation, Ending, Link, frames};
 

@@ -238,13 +238,7 @@ impl<S: SessionSink> StreamSink for Sessions<S> {
     }
 
     fn event(&mut self, event: StreamEvent<'_>) {
-        let flow = match &event {
-            StreamEvent::Opened { flow, .. }
-            | StreamEvent::Data { flow, .. }
-            | StreamEvent::Gap { flow, .. }
-            | StreamEvent::Conflict { flow, .. } => *flow,
-            StreamEvent::Closed { summary, .. } => summary.id,
-        };
+        let flow = event.flow();
         if let StreamEvent::Closed { .. } = event {
             // Found not POP3 as it closed: the table asks nothing more about it.
             self.dismissed.retain(|&f| f != flow);
