@@ -16,7 +16,7 @@ use std::fs::File;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
-use memmap2::{Mmap, UncheckedAdvice};
+use memmap2::Mmap;
 use pcap_parser::nom;
 use pcap_parser::pcap::{LegacyPcapBlock, parse_pcap_frame, parse_pcap_frame_be, parse_pcap_frame_modified};
 use pcap_parser::pcapng::{Block, parse_block_be, parse_block_le};
@@ -54,16 +54,16 @@ struct Shared {
 
 /// The bytes of a mapped capture file, for reading payloads by their place in the file.
 #[derive(Clone)]
-pub struct MappedFile(Arc<Shared>);
+pub(crate) struct MappedFile(Arc<Shared>);
 
 impl MappedFile {
     /// The whole file.
-    pub fn bytes(&self) -> &[u8] {
+    pub(crate) fn bytes(&self) -> &[u8] {
         &self.0.map
     }
 
     /// Where `slice` lies in the file, if it lies in it.
-    pub fn offset_of(&self, slice: &[u8]) -> Option<usize> {
+    pub(crate) fn offset_of(&self, slice: &[u8]) -> Option<usize> {
         let start = (slice.as_ptr() as usize).checked_sub(self.0.map.as_ptr() as usize)?;
         (start + slice.len() <= self.0.map.len()).then_some(start)
     }
@@ -71,7 +71,7 @@ impl MappedFile {
     /// Hands the pages before `offset` back to the kernel: they stay in the page cache but no
     /// longer count as this process's memory. Whoever calls it must be done with those bytes,
     /// and so must every thread it shared them with.
-    pub fn release_until(&self, offset: usize) {
+    pub(crate) fn release_until(&self, offset: usize) {
         let until = offset / RELEASE_STEP * RELEASE_STEP;
         let from = self.0.released.load(Ordering::Relaxed);
         if until <= from {
@@ -80,10 +80,11 @@ impl MappedFile {
         // SAFETY: MADV_DONTNEED on a read-only file mapping only drops this process's page
         // table entries: a later read of the range faults the file's bytes in again, so no
         // reference into it can see anything but the file.
+        #[cfg(unix)]
         let _ = unsafe {
             self.0
                 .map
-                .unchecked_advise_range(UncheckedAdvice::DontNeed, from, until - from)
+                .unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, from, until - from)
         };
         self.0.released.store(until, Ordering::Relaxed);
     }
@@ -111,10 +112,13 @@ impl Mapped {
             return None;
         }
         // SAFETY: the map is only read, as a byte slice whose every length the parser checks.
-        // The file is a regular file the user named; if another program changes it meanwhile
-        // the parser sees changed bytes (still only bytes), and if it shortens it, reading past
-        // the new end raises SIGBUS (see the module documentation).
+        // The file is a regular file the user named. If another program changes it meanwhile,
+        // Rust's rules for the slice are broken (bytes change under a shared reference): the
+        // trade-off every tool that maps its input makes (ripgrep), taken here only with
+        // `--threads`; if it shortens it, reading past the new end raises SIGBUS (see the module
+        // documentation).
         let map = unsafe { Mmap::map(file) }.ok()?;
+        #[cfg(unix)]
         let _ = map.advise(memmap2::Advice::Sequential);
         // A file whose first block does not parse is read as a stream, which says why.
         let layout = if pcapng {
@@ -187,7 +191,8 @@ fn map_ahead(shared: &Shared) {
             continue;
         }
         let step = (wanted - mapped).min(STEP);
-        // Only a hint: if the kernel cannot, the reader faults the pages in itself.
+        // Only a hint (Linux 5.14): elsewhere, the reader faults the pages in itself.
+        #[cfg(target_os = "linux")]
         let _ = shared
             .map
             .advise_range(memmap2::Advice::PopulateRead, mapped, step);

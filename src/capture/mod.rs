@@ -23,7 +23,7 @@ mod mapped;
 mod read;
 mod write;
 
-pub use mapped::MappedFile;
+pub(crate) use mapped::MappedFile;
 pub use read::{CaptureReader, CaptureStats, Format, ReadAhead};
 pub use write::{DEFAULT_SNAPLEN, OwnedFrame, PcapWriter, write_pcap, write_pcapng};
 

@@ -192,7 +192,7 @@ impl CaptureReader {
 
     /// The file's bytes when it is read mapped into memory: the frames handed to
     /// [`for_each_frame`](Self::for_each_frame) lie in them, and stay there after the call.
-    pub fn mapped(&self) -> Option<&MappedFile> {
+    pub(crate) fn mapped(&self) -> Option<&MappedFile> {
         self.mapped.as_ref()
     }
 

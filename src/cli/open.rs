@@ -171,10 +171,10 @@ fn open_files(files: &[PathBuf], args: OpenArgs) -> anyhow::Result<()> {
         }
         None => None,
     };
-    // From a pipe (`tcpdump -w - | pop3scope open -`) each line is written as soon as it is
-    // known; from a file, output goes out in large blocks. The JSON printer buffers by itself.
     // --export-streams alone writes files: the sessions are not printed unless asked for.
     let quiet = args.export_streams.is_some() && !args.flows && !args.display.json && !args.display.text;
+    // From a pipe (`tcpdump -w - | pop3scope open -`) each line is written as soon as it is
+    // known; from a file, output goes out in large blocks. The JSON printer buffers by itself.
     let out: Box<dyn Write> = match shown {
         _ if quiet => Box::new(io::sink()),
         Shown::Sessions(Format::Json) => raw_stdout(),
@@ -190,14 +190,15 @@ fn open_files(files: &[PathBuf], args: OpenArgs) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let (stats, read_result) = match shown {
         Shown::Sessions(format) if parallel => {
+            let options = args.display.print_options(from_pipe);
             let mut printer = output::session_output(
                 format,
-                args.display.print_options(from_pipe),
+                options,
                 out,
                 args.display.extractor()?,
                 args.display.filter.clone(),
             );
-            let message_lines = printer.message_lines(args.display.print_options(from_pipe));
+            let message_lines = printer.message_lines(options);
             let (stats, read_result) = pipeline::analyze_parallel(
                 &mut reader,
                 &config,

@@ -15,8 +15,10 @@
 //! the capture) are ordered by the frame that opened them, as one table orders them.
 //!
 //! The bounds are shared out: each of `n` workers follows at most `1/n` of the connections and
-//! holds `1/n` of the memory budgets. Output is the same as one thread's unless a capture
-//! reaches those bounds, where which connection gives up what may differ.
+//! holds `1/n` of the memory budgets. Output is the same as one thread's unless a worker
+//! reaches its share (the hash need not split a capture evenly), where which connection gives
+//! up what may differ. The flow layer's connection numbers are each worker's own; no front end
+//! shows them.
 //!
 //! Memory is bounded: batches of frames and of events travel through queues of a few batches.
 
@@ -83,7 +85,7 @@ pub fn analyze_parallel(
                 dispatch(reader, config, to_workers, done, stop, progress)
             })
             .expect("the reader thread");
-        merge(&from_workers, sink, stop);
+        merge(from_workers, sink, stop);
         let (mut stats, result) = reading
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -152,6 +154,8 @@ fn dispatch(
     let mut batches: Vec<Batch> = (0..workers).map(|_| Batch::default()).collect();
     let (mut frames, mut bytes) = (0, 0);
     let mut since_progress = 0u32;
+    // Sends each worker its share; false once a worker is gone (it panicked, or the merge
+    // stopped taking its events): the reading stops.
     let mut send = |batches: &mut Vec<Batch>, last_ts: Timestamp, frame_end: usize| {
         if let Some(file) = &file {
             sent.push_back(frame_end);
@@ -165,12 +169,13 @@ fn dispatch(
                 file.release_until(until);
             }
         }
+        let mut all_there = true;
         for (batch, (worker, empties)) in batches.iter_mut().zip(&to_workers) {
             let mut full = std::mem::replace(batch, empties.try_recv().unwrap_or_default());
             full.last_ts = last_ts;
-            // A worker gone means the merge has stopped; the reading stops with it.
-            let _ = worker.send(full);
+            all_there &= worker.send(full).is_ok();
         }
+        all_there
     };
     let result = reader.for_each_frame(|frame| {
         since_progress += 1;
@@ -188,16 +193,15 @@ fn dispatch(
                 },
                 payload,
             };
-            if !config.flow.wants(segment.src.port(), segment.dst.port()) {
-                // Only counted, by whichever worker: the first.
+            if !config.flow.follows(segment.src, segment.dst) {
+                // Only counted (another port, another shard), by whichever worker: the first.
                 batches[0].items.push(segment_item(Payload::Batch(0..0)));
                 return;
             }
-            // The shard of --shard is the hash modulo the shards: the worker comes from what is
-            // left of it, so that one process's connections spread over all its workers.
+            // `shard_of` takes the hash modulo the shards of --shard: the worker comes from what
+            // is left of it, so that one process's connections spread over all its workers.
             let hash = connection_hash(segment.src, segment.dst);
             let owner = ((hash / shards) % workers) as usize;
-            let followed = config.flow.in_shard(segment.src, segment.dst);
             for (index, batch) in batches.iter_mut().enumerate() {
                 if index == owner {
                     let payload = match file.as_ref().and_then(|file| file.offset_of(segment.payload)) {
@@ -209,7 +213,7 @@ fn dispatch(
                         }
                     };
                     batch.items.push(segment_item(payload));
-                } else if followed {
+                } else {
                     batch.items.push(Item::Tick {
                         frame: frame.number,
                         ts: frame.ts,
@@ -224,11 +228,14 @@ fn dispatch(
         bytes += frame.data.len();
         if frames == BATCH_FRAMES || bytes >= BATCH_BYTES {
             (frames, bytes) = (0, 0);
-            send(&mut batches, wire.last_ts, frame_end);
+            if !send(&mut batches, wire.last_ts, frame_end) {
+                return false;
+            }
         }
         !stop.load(Ordering::Relaxed)
     });
-    send(&mut batches, wire.last_ts, frame_end);
+    // The last frames; a worker gone has nothing more to say.
+    let _ = send(&mut batches, wire.last_ts, frame_end);
     wire.stats.frames_without_interface = reader.stats().frames_without_interface;
     (wire.stats, result)
 }
@@ -294,7 +301,7 @@ impl<'a> Worker<'a> {
     }
 
     /// Takes batches until the reading ends, answers each with its events, then ends the
-    /// connections still open; returns the table's counters and the session counts.
+    /// connections still open; returns the table's counters.
     fn run(
         mut self,
         inbox: Receiver<Batch>,
@@ -328,9 +335,9 @@ impl<'a> Worker<'a> {
                         let payload = match (payload, &self.file) {
                             (Payload::File(range), Some(file)) => &file.bytes()[range.clone()],
                             (Payload::Batch(range), _) => &batch.bytes[range.clone()],
-                            // Never: a payload is passed by its place only when the file is
-                            // mapped, and then every worker has it.
-                            (Payload::File(_), None) => &[][..],
+                            (Payload::File(_), None) => {
+                                unreachable!("a payload is passed by its place only when the file is mapped")
+                            }
                         };
                         let segment = Segment { payload, ..headers };
                         self.table.segment(frame, ts, &segment, &mut self.sessions);
@@ -393,7 +400,12 @@ impl StreamSink for Stamping<'_> {
     }
 
     fn keeps(&mut self, flow: FlowId) -> bool {
-        self.sessions.keeps(flow)
+        let keeps = self.sessions.keeps(flow);
+        if !keeps {
+            // Given up without a `Closed` (`--detect`, not POP3).
+            self.opened.remove(&flow);
+        }
+        keeps
     }
 }
 
@@ -444,7 +456,16 @@ impl SessionSink for Record<'_> {
 
 /// Takes each batch's events from every worker in step, merges them by stamp, numbers the
 /// sessions as they start and feeds `sink`; once the sink has stopped, only drains the queues.
-fn merge(from_workers: &[Receiver<Vec<Stamped>>], sink: &mut impl SessionSink, stop: &AtomicBool) {
+/// However it ends (a worker gone, or a panic in the sink), the reading is told to stop and
+/// the workers' queues close, so that no thread waits for ever.
+fn merge(from_workers: Vec<Receiver<Vec<Stamped>>>, sink: &mut impl SessionSink, stop: &AtomicBool) {
+    struct StopOnExit<'a>(&'a AtomicBool);
+    impl Drop for StopOnExit<'_> {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
+    let _stop_on_exit = StopOnExit(stop);
     let mut numbers: HashMap<(usize, SessionId), SessionId> = HashMap::new();
     let mut next: SessionId = 1;
     loop {
@@ -536,9 +557,42 @@ mod tests {
         write_pcap(LinkType::ETHERNET, &all, 65_535)
     }
 
+    /// Four sessions at once, each retrieving a 3 MB message: more than a few steps of a mapped
+    /// file, so that its pages are released while the workers read it.
+    fn large_retrievals() -> Vec<u8> {
+        let message: String = (0..110_000)
+            .map(|n| format!("line {n:06} of a long message\r\n"))
+            .collect();
+        let reply = format!("+OK {} octets\r\n{message}.\r\n", message.len());
+        let mut all: Vec<_> = (0..4u16)
+            .flat_map(|n| {
+                let client = SocketAddr::from(([10, 0, 0, 1], 50_000 + n));
+                let conversation = Conversation::new(client, SocketAddr::from(([10, 0, 0, 2], 110)))
+                    .server("+OK ready\r\n")
+                    .client("RETR 1\r\n")
+                    .server(&reply)
+                    .client("QUIT\r\n")
+                    .server("+OK bye\r\n");
+                let start = Timestamp(i64::from(n) * 100_000);
+                frames(&conversation, &conversation.packets(), &Link::Ethernet, start)
+            })
+            .collect();
+        all.sort_by_key(|frame| frame.ts);
+        write_pcap(LinkType::ETHERNET, &all, 65_535)
+    }
+
     fn events_on(threads: usize, pcap: &[u8]) -> Vec<String> {
         let config = Config::default();
-        let mut reader = CaptureReader::new(std::io::Cursor::new(pcap.to_vec())).expect("a pcap");
+        // On several threads the capture is read as `open` reads a file: mapped into memory.
+        let file = tempfile::NamedTempFile::new().expect("a temporary file");
+        std::fs::write(file.path(), pcap).expect("written");
+        let opened = std::fs::File::open(file.path()).expect("opened");
+        let mut reader = match threads {
+            1 => CaptureReader::from_stream(opened, Default::default()),
+            _ => CaptureReader::map_file(opened, Default::default()),
+        }
+        .expect("a pcap");
+        assert_eq!(reader.mapped().is_some(), threads > 1);
         if threads == 1 {
             let mut sessions = config.sessions(Written::default());
             let (_, result) = super::super::analyze(&mut reader, &config, &mut sessions, || {});
@@ -563,5 +617,14 @@ mod tests {
         for threads in [2, 3, 7] {
             assert_eq!(events_on(threads, &pcap), one, "{threads} threads");
         }
+    }
+
+    #[test]
+    fn messages_read_from_a_mapped_file_released_as_it_goes_are_the_messages_read_whole() {
+        let pcap = large_retrievals();
+        assert!(pcap.len() > 12 << 20, "{} bytes", pcap.len());
+        let one = events_on(1, &pcap);
+        assert_eq!(one.iter().filter(|e| e.contains("verb: Retr")).count(), 4);
+        assert_eq!(events_on(2, &pcap), one);
     }
 }

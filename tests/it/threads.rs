@@ -64,6 +64,9 @@ fn all_captures_merged_read_the_same_on_two_and_on_five_threads() {
         assert_same_on_one_thread_and_on(threads, &all, &["--json", "--bodies", "full"]);
         assert_same_on_one_thread_and_on(threads, &all, &["--text", "--show-secrets"]);
     }
+    // Every connection followed until it shows whether it is POP3; a short idle timeout closes
+    // many at once, on every worker.
+    assert_same_on_one_thread_and_on(3, &all, &["--json", "--detect", "--idle-timeout", "1"]);
 }
 
 #[test]
