@@ -36,13 +36,11 @@ pub(super) struct OpenArgs {
     #[arg(long, value_name = "DIR")]
     export_streams: Option<PathBuf>,
 
-    /// Decode on N threads: connections are shared out by a hash of their addresses, and the
-    /// output is the same as on one thread, in the same order. One by default: reading the
-    /// file takes a core of its own, so on two cores more threads gain little (see the README's
-    /// benchmarks). `--flows`, `--export-streams`, standard input and the interactive view use
-    /// one.
-    #[arg(short = 'j', long, value_name = "N", default_value = "1")]
-    threads: std::num::NonZeroUsize,
+    /// Decode on N threads (default: one per core, at most 8): connections are shared out by a
+    /// hash of their addresses, and the output is the same as on one thread, in the same
+    /// order. `--flows`, `--export-streams`, standard input and the interactive view use one.
+    #[arg(short = 'j', long, value_name = "N")]
+    threads: Option<std::num::NonZeroUsize>,
 
     #[command(flatten)]
     connections: ConnectionArgs,
@@ -50,6 +48,10 @@ pub(super) struct OpenArgs {
     #[command(flatten)]
     display: DisplayArgs,
 }
+
+/// Threads by default, however many cores: each worker has its own tables, and past a few the
+/// reading of the file, on one thread, is the limit.
+const DEFAULT_THREADS_AT_MOST: usize = 8;
 
 /// Where the interactive view's save key (`x`) writes, under the current directory.
 const SAVE_DIR: &str = "pop3scope-saved";
@@ -92,7 +94,10 @@ fn open_files(files: &[PathBuf], args: OpenArgs) -> anyhow::Result<()> {
         .first()
         .context("no capture file: name one, or - for standard input")?;
     let interactive = args.display.interactive() && !args.flows && args.export_streams.is_none();
-    let threads = args.threads.get();
+    let threads = args
+        .threads
+        .or_else(|| std::thread::available_parallelism().ok())
+        .map_or(1, |n| n.get().min(DEFAULT_THREADS_AT_MOST));
     // From a pipe each session is printed as soon as its packets come, not a batch later.
     let from_pipe = file == Path::new("-");
     let parallel = threads > 1 && !interactive && !from_pipe && !args.flows && args.export_streams.is_none();

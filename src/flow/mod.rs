@@ -267,6 +267,9 @@ pub struct FlowConfig {
     pub idle_timeout_secs: u32,
     /// Connections tracked at once; one more evicts the least recently active.
     pub max_flows: usize,
+    /// Connections given up (evicted, or not POP3) remembered, so that their late segments do
+    /// not open them again.
+    pub max_forgotten: usize,
     /// Bytes one direction may hold out of order (with a small overhead per segment);
     /// beyond that the hole before them is declared a gap.
     pub max_buffered_per_direction: usize,
@@ -331,6 +334,7 @@ impl Default for FlowConfig {
             // RFC 1939 §3: a server's inactivity timer is at least 10 minutes.
             idle_timeout_secs: 600,
             max_flows: 10_000,
+            max_forgotten: 65_536,
             max_buffered_per_direction: 1 << 20,
             max_buffered_total: 32 << 20,
             shard: None,

@@ -14,8 +14,6 @@ use crate::wire::{Segment, SeqNum, TcpFlags};
 /// How long a closed connection's entry stays, to recognise its late segments.
 const CLOSED_LINGER_NANOS: i64 = 60_000_000_000;
 const NANOS_PER_SEC: i64 = 1_000_000_000;
-/// Evicted connections remembered, so that their late segments do not open them again.
-const FORGOTTEN_REMEMBERED: usize = 65_536;
 
 /// Why a connection was given up before its end.
 #[derive(Clone, Copy, Debug)]
@@ -213,11 +211,11 @@ impl FlowTable {
         }
     }
 
-    /// Remembers a connection given up, the latest [`FORGOTTEN_REMEMBERED`] of them.
+    /// Remembers a connection given up, the latest [`FlowConfig::max_forgotten`] of them.
     fn forget(&mut self, key: Key, why: Forgotten) {
         self.forgotten.insert(key, why);
         self.forgotten_order.push_back(key);
-        if self.forgotten_order.len() > FORGOTTEN_REMEMBERED
+        if self.forgotten_order.len() > self.config.max_forgotten
             && let Some(oldest) = self.forgotten_order.pop_front()
         {
             self.forgotten.remove(&oldest);

@@ -37,9 +37,13 @@ use crate::wire::Segment;
 /// Frames read before their segments go to the workers: this many, or fewer that hold
 /// [`BATCH_BYTES`] (the mapped file's pages stay until every worker is done with them).
 const BATCH_FRAMES: usize = 1024;
-const BATCH_BYTES: usize = 4 << 20;
+const BATCH_BYTES: usize = 2 << 20;
 /// Batches waiting in each queue, each way.
 const QUEUED_BATCHES: usize = 2;
+/// A worker hands on its events of a batch in chunks of at most this many events or about this
+/// many bytes: a batch of frames can hold hundreds of thousands of pipelined commands.
+const CHUNK_EVENTS: usize = 1024;
+const CHUNK_BYTES: usize = 1 << 20;
 
 /// Reads a whole capture into `sink` as [`super::analyze`] does, with the connections shared
 /// out over `workers` threads; the sink sees the same events in the same order (see the
@@ -66,16 +70,28 @@ pub fn analyze_parallel(
             let (batches, inbox) = sync_channel::<Batch>(QUEUED_BATCHES);
             // Batches come back emptied, to be filled again without new memory.
             let (spent, empties) = sync_channel::<Batch>(QUEUED_BATCHES + 2);
-            let (outbox, events) = sync_channel::<Vec<Stamped>>(QUEUED_BATCHES);
-            let worker = Worker::new(config, workers, message_lines, file.clone(), done);
+            let (outbox, events) = sync_channel::<Chunk>(QUEUED_BATCHES);
+            // Events printed go back to be freed by the thread that made them: the system
+            // allocator frees another thread's memory slowly, and more slowly the more there is.
+            let (give_back, given_back) = sync_channel::<Vec<OwnedSessionEvent>>(QUEUED_BATCHES);
+            let record = Record {
+                events: Vec::new(),
+                weight: 0,
+                outbox,
+                given_back,
+                gone: false,
+                stamp: Stamp::default(),
+                message_lines,
+            };
+            let worker = Worker::new(config, workers, record, file.clone(), done);
             let thread = std::thread::Builder::new().name("worker".into());
             handles.push(
                 thread
-                    .spawn_scoped(scope, move || worker.run(inbox, spent, outbox))
+                    .spawn_scoped(scope, move || worker.run(inbox, spent))
                     .expect("a worker thread"),
             );
             to_workers.push((batches, empties));
-            from_workers.push(events);
+            from_workers.push((events, give_back));
         }
         let stop = &stop;
         let done = &done;
@@ -258,6 +274,12 @@ struct Stamped {
     event: OwnedSessionEvent,
 }
 
+/// Some of a worker's events of one batch, in order; `last` ends the batch.
+struct Chunk {
+    events: Vec<Stamped>,
+    last: bool,
+}
+
 /// One worker: a flow table and a session layer over the connections it owns.
 struct Worker<'a> {
     table: FlowTable,
@@ -272,26 +294,20 @@ impl<'a> Worker<'a> {
     fn new(
         config: &Config,
         workers: usize,
-        message_lines: &'a (dyn Fn(&Body) -> usize + Sync),
+        record: Record<'a>,
         file: Option<MappedFile>,
         done: &'a AtomicU64,
     ) -> Self {
         let mut flow = config.flow.clone();
         flow.max_flows = (flow.max_flows / workers).max(1);
+        flow.max_forgotten = (flow.max_forgotten / workers).max(1);
         flow.max_buffered_total /= workers;
         let mut session = config.session.clone();
         session.max_held /= workers;
         Worker {
             table: FlowTable::new(flow),
             sessions: Stamping {
-                sessions: Sessions::new(
-                    session,
-                    Record {
-                        events: Vec::new(),
-                        stamp: Stamp::default(),
-                        message_lines,
-                    },
-                ),
+                sessions: Sessions::new(session, record),
                 opened: HashMap::default(),
                 stamp: Stamp::default(),
             },
@@ -302,12 +318,7 @@ impl<'a> Worker<'a> {
 
     /// Takes batches until the reading ends, answers each with its events, then ends the
     /// connections still open; returns the table's counters.
-    fn run(
-        mut self,
-        inbox: Receiver<Batch>,
-        spent: SyncSender<Batch>,
-        outbox: SyncSender<Vec<Stamped>>,
-    ) -> crate::flow::TableStats {
+    fn run(mut self, inbox: Receiver<Batch>, spent: SyncSender<Batch>) -> crate::flow::TableStats {
         let mut last_ts = Timestamp::default();
         for batch in inbox {
             last_ts = batch.last_ts;
@@ -357,8 +368,9 @@ impl<'a> Worker<'a> {
             batch.items.clear();
             batch.bytes.clear();
             let _ = spent.try_send(batch);
-            let events = std::mem::take(&mut self.sessions.sessions.sink_mut().events);
-            if outbox.send(events).is_err() {
+            let record = self.sessions.sessions.sink_mut();
+            record.send(true);
+            if record.gone {
                 break;
             }
         }
@@ -368,8 +380,7 @@ impl<'a> Worker<'a> {
             opened: 0,
         };
         self.table.finish(last_ts, &mut self.sessions);
-        let events = std::mem::take(&mut self.sessions.sessions.sink_mut().events);
-        let _ = outbox.send(events);
+        self.sessions.sessions.sink_mut().send(true);
         self.table.stats.clone()
     }
 }
@@ -409,9 +420,16 @@ impl StreamSink for Stamping<'_> {
     }
 }
 
-/// Keeps a worker's session events, owned and stamped, until its batch is done.
+/// Keeps a worker's session events, owned and stamped, and hands them on in chunks.
 struct Record<'a> {
     events: Vec<Stamped>,
+    /// About how many bytes `events` hold.
+    weight: usize,
+    outbox: SyncSender<Chunk>,
+    /// Events printed, to be freed here.
+    given_back: Receiver<Vec<OwnedSessionEvent>>,
+    /// The merge takes no more events.
+    gone: bool,
     stamp: Stamp,
     /// How many lines of a retrieved message's body the printer shows.
     message_lines: &'a (dyn Fn(&Body) -> usize + Sync),
@@ -447,10 +465,34 @@ impl SessionSink for Record<'_> {
             }
             event => OwnedSessionEvent::new(event),
         };
+        self.weight += match &event {
+            OwnedSessionEvent::Exchange(_, exchange) => {
+                let body = exchange.0.reply.as_ref().and_then(|reply| reply.body.as_ref());
+                512 + body.map_or(0, |body| body.kept_bytes().len())
+            }
+            _ => 512,
+        };
         self.events.push(Stamped {
             stamp: self.stamp,
             event,
         });
+        if self.events.len() >= CHUNK_EVENTS || self.weight >= CHUNK_BYTES {
+            self.send(false);
+        }
+    }
+}
+
+impl Record<'_> {
+    /// Hands on the events kept; `last` when the batch is done.
+    fn send(&mut self, last: bool) {
+        while let Ok(printed) = self.given_back.try_recv() {
+            drop(printed);
+        }
+        let events = std::mem::take(&mut self.events);
+        self.weight = 0;
+        if !self.gone && self.outbox.send(Chunk { events, last }).is_err() {
+            self.gone = true;
+        }
     }
 }
 
@@ -458,7 +500,11 @@ impl SessionSink for Record<'_> {
 /// sessions as they start and feeds `sink`; once the sink has stopped, only drains the queues.
 /// However it ends (a worker gone, or a panic in the sink), the reading is told to stop and
 /// the workers' queues close, so that no thread waits for ever.
-fn merge(from_workers: Vec<Receiver<Vec<Stamped>>>, sink: &mut impl SessionSink, stop: &AtomicBool) {
+fn merge(
+    from_workers: Vec<(Receiver<Chunk>, SyncSender<Vec<OwnedSessionEvent>>)>,
+    sink: &mut impl SessionSink,
+    stop: &AtomicBool,
+) {
     struct StopOnExit<'a>(&'a AtomicBool);
     impl Drop for StopOnExit<'_> {
         fn drop(&mut self) {
@@ -468,25 +514,36 @@ fn merge(from_workers: Vec<Receiver<Vec<Stamped>>>, sink: &mut impl SessionSink,
     let _stop_on_exit = StopOnExit(stop);
     let mut numbers: HashMap<(usize, SessionId), SessionId> = HashMap::new();
     let mut next: SessionId = 1;
-    loop {
-        // Every worker answers every batch, and all end together.
-        let mut batches: Vec<_> = from_workers
-            .iter()
-            .map_while(|worker| worker.recv().ok())
-            .map(|events| events.into_iter().peekable())
-            .collect();
-        if batches.len() < from_workers.len() {
-            return;
-        }
+    let mut cursors: Vec<Cursor> = from_workers
+        .into_iter()
+        .map(|(from, give_back)| Cursor {
+            from,
+            give_back,
+            events: Vec::new().into_iter().peekable(),
+            printed: Vec::new(),
+            last: true,
+        })
+        .collect();
+    // Every worker answers every batch, and all end together.
+    while cursors.iter_mut().all(Cursor::start_batch) {
         // Within a batch each worker's events are in order: the next event is the least of
         // the workers' next ones.
-        while let Some((_, worker)) = batches
-            .iter_mut()
-            .enumerate()
-            .filter_map(|(worker, events)| events.peek().map(|e| (e.stamp, worker)))
-            .min()
-        {
-            let Some(Stamped { mut event, .. }) = batches[worker].next() else {
+        loop {
+            let mut least: Option<(Stamp, usize)> = None;
+            for (worker, cursor) in cursors.iter_mut().enumerate() {
+                let Some(next) = cursor.peek() else {
+                    return;
+                };
+                if let Some(stamp) = next
+                    && least.is_none_or(|(least, _)| stamp < least)
+                {
+                    least = Some((stamp, worker));
+                }
+            }
+            let Some((_, worker)) = least else {
+                break;
+            };
+            let Some(Stamped { mut event, .. }) = cursors[worker].events.next() else {
                 break;
             };
             if stop.load(Ordering::Relaxed) {
@@ -505,9 +562,47 @@ fn merge(from_workers: Vec<Receiver<Vec<Stamped>>>, sink: &mut impl SessionSink,
             };
             event.renumber(number);
             sink.event(event.as_event());
+            cursors[worker].printed.push(event);
             if sink.stopped() {
                 stop.store(true, Ordering::Relaxed);
             }
+        }
+    }
+}
+
+/// Where the merge is in one worker's events of the current batch.
+struct Cursor {
+    from: Receiver<Chunk>,
+    give_back: SyncSender<Vec<OwnedSessionEvent>>,
+    events: std::iter::Peekable<std::vec::IntoIter<Stamped>>,
+    /// Events of the chunk printed, given back to the worker with the next chunk.
+    printed: Vec<OwnedSessionEvent>,
+    /// The chunk in `events` is the batch's last.
+    last: bool,
+}
+
+impl Cursor {
+    /// Takes the worker's first chunk of the next batch; false when the worker is gone.
+    fn start_batch(&mut self) -> bool {
+        self.last = false;
+        self.peek().is_some()
+    }
+
+    /// The stamp of the worker's next event in this batch (`Some(None)`: it has no more),
+    /// waiting for its next chunk if need be; `None` when the worker is gone.
+    fn peek(&mut self) -> Option<Option<Stamp>> {
+        loop {
+            if let Some(next) = self.events.peek() {
+                return Some(Some(next.stamp));
+            }
+            if self.last {
+                return Some(None);
+            }
+            // A full queue: the worker is behind in freeing, and these are freed here.
+            let _ = self.give_back.try_send(std::mem::take(&mut self.printed));
+            let chunk = self.from.recv().ok()?;
+            self.events = chunk.events.into_iter().peekable();
+            self.last = chunk.last;
         }
     }
 }
