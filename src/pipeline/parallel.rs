@@ -1,6 +1,6 @@
 //! Every core: connections split over worker threads, the output as one thread gives it.
 //!
-//! The calling thread's helper reads the capture and decodes each frame's headers (the wire
+//! A reader thread reads the capture and decodes each frame's headers (the wire
 //! stage, sequential and cheap); each TCP segment goes to the worker that owns its connection,
 //! chosen by a hash of the two endpoints that is the same in both directions (as Suricata's
 //! workers split flows). Each worker runs its own flow table and session layer (reassembly,
