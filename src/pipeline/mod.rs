@@ -3,7 +3,9 @@
 //! Contract: [`analyze`] (a capture file) and [`analyze_live`] (a live source) are the entry
 //! points; both push frames through the [`Engine`] (wire decoding, defragmentation, the flow
 //! table) into a [`StreamSink`] — a printer, or the session layer over one, built by
-//! [`Config::sessions`] so that every front end decodes with the same options. Every frame is
+//! [`Config::sessions`] so that every front end decodes with the same options.
+//! [`analyze_parallel`] reads a capture file on several threads and hands a session sink the
+//! same events, in the same order, as the session layer over [`analyze`] would. Every frame is
 //! accounted for in [`EngineStats`]: decoded into a segment, or counted under the reason it was
 //! skipped. The engine itself owns no I/O and no clock.
 
