@@ -155,7 +155,7 @@ impl CaptureReader {
     }
 
     /// Reads a capture file mapped into memory and parsed where it lies when it is a plain pcap
-    /// or pcapng file (see [`CaptureReader::mapped`]), else as a stream read on a second thread
+    /// or pcapng file, else as a stream read on a second thread
     /// ([`ReadAhead`]); `progress` follows the bytes read so far.
     pub fn map_file(file: File, progress: Arc<AtomicU64>) -> Result<Self, CaptureError> {
         let mut file = file;
