@@ -442,4 +442,4 @@ mod table;
 mod tests;
 
 pub use community_id::community_id;
-pub use table::FlowTable;
+pub use table::{FlowTable, SweepClock};

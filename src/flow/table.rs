@@ -15,6 +15,26 @@ use crate::wire::{Segment, SeqNum, TcpFlags};
 const CLOSED_LINGER_NANOS: i64 = 60_000_000_000;
 const NANOS_PER_SEC: i64 = 1_000_000_000;
 
+/// When a flow table closes its idle connections: at the first followed segment, then at the
+/// first one a second of capture time or more after the last time. It depends only on the
+/// times of the followed segments, so that the reader of a parallel run can keep the same clock
+/// as every worker's table.
+#[derive(Clone, Debug, Default)]
+pub struct SweepClock {
+    next: Option<Timestamp>,
+}
+
+impl SweepClock {
+    /// Whether a followed segment at `now` makes the table sweep (and winds the clock).
+    pub fn strikes(&mut self, now: Timestamp) -> bool {
+        if self.next.is_some_and(|at| now < at) {
+            return false;
+        }
+        self.next = Some(now.plus_nanos(NANOS_PER_SEC));
+        true
+    }
+}
+
 /// Why a connection was given up before its end.
 #[derive(Clone, Copy, Debug)]
 enum Forgotten {
@@ -37,7 +57,7 @@ pub struct FlowTable {
     next_id: FlowId,
     /// What waits out of order over all connections, as [`HalfStream::buffered`] counts it.
     pub(super) buffered_total: usize,
-    next_sweep: Option<Timestamp>,
+    sweeps: SweepClock,
     /// The connections in the order they were last active, kept lazily: an entry whose flow
     /// was active again since it was queued is queued again when met, so eviction costs O(1)
     /// amortised per packet instead of a scan of the table.
@@ -124,7 +144,7 @@ impl FlowTable {
             flows: HashMap::default(),
             next_id: 1,
             buffered_total: 0,
-            next_sweep: None,
+            sweeps: SweepClock::default(),
             recency: VecDeque::new(),
             forgotten: HashMap::default(),
             forgotten_order: VecDeque::new(),
@@ -311,19 +331,19 @@ impl FlowTable {
     }
 
     /// Lets capture time pass to `now` without a segment of this table's: what a segment of a
-    /// followed connection does before it is taken (idle connections closed, once per second
-    /// of capture time). The workers of a parallel run are told of every followed segment, so
-    /// that each closes its idle connections when a single table would.
+    /// followed connection does before it is taken (idle connections closed, when the
+    /// [`SweepClock`] says). The workers of a parallel run are told of each followed segment at
+    /// which that clock strikes, so that each closes its idle connections when a single table
+    /// would.
     pub fn tick(&mut self, now: Timestamp, sink: &mut (impl StreamSink + ?Sized)) {
         self.sweep(now, sink);
     }
 
-    /// Closes idle connections and forgets closed ones, once per second of capture time.
+    /// Closes idle connections and forgets closed ones, when the [`SweepClock`] strikes.
     fn sweep(&mut self, now: Timestamp, sink: &mut (impl StreamSink + ?Sized)) {
-        if self.next_sweep.is_some_and(|at| now < at) {
+        if !self.sweeps.strikes(now) {
             return;
         }
-        self.next_sweep = Some(now.plus_nanos(NANOS_PER_SEC));
         let idle = i64::from(self.config.idle_timeout_secs) * NANOS_PER_SEC;
         let mut idle_flows: Vec<_> = self
             .flows

@@ -9,9 +9,10 @@
 //! that sessions are numbered as they start and events come in the order one thread gives.
 //!
 //! Capture time is what makes the order exact: a single flow table closes idle connections
-//! when a followed segment arrives, once per second of capture time. So every worker is told of
-//! every followed segment (its own, to take; the others', as a tick of the clock), and closes
-//! its idle connections at the same frames. Connections closed together (idle, or at the end of
+//! when a followed segment arrives, once per second of capture time ([`SweepClock`]). The
+//! reader keeps the same clock, and each followed segment at which it strikes is told to every
+//! worker (its own, to take; the others', as a tick), so that all close their idle connections
+//! at the frames one table would. Connections closed together (idle, or at the end of
 //! the capture) are ordered by the frame that opened them, as one table orders them.
 //!
 //! The bounds are shared out: each of `n` workers follows at most `1/n` of the connections and
@@ -29,7 +30,7 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use super::{Config, EngineStats, PROGRESS_EVERY, Wire};
 use crate::base::Timestamp;
 use crate::capture::{CaptureError, CaptureReader, MappedFile};
-use crate::flow::{FlowId, FlowTable, StreamEvent, StreamSink, connection_hash};
+use crate::flow::{FlowId, FlowTable, StreamEvent, StreamSink, SweepClock, connection_hash};
 use crate::pop3::Body;
 use crate::session::{OwnedSessionEvent, SessionEvent, SessionId, SessionSink, Sessions};
 use crate::wire::Segment;
@@ -135,7 +136,7 @@ enum Item {
         headers: Segment<'static>,
         payload: Payload,
     },
-    /// A followed segment of another worker's: capture time passes.
+    /// A followed segment of another worker's at which the [`SweepClock`] strikes.
     Tick { frame: u64, ts: Timestamp },
 }
 
@@ -167,6 +168,7 @@ fn dispatch(
     let mut frame_end = 0;
     let shards = config.flow.shard.map_or(1, |(_, n)| u64::from(n.max(1)));
     let mut wire = Wire::default();
+    let mut sweeps = SweepClock::default();
     let mut batches: Vec<Batch> = (0..workers).map(|_| Batch::default()).collect();
     let (mut frames, mut bytes) = (0, 0);
     let mut since_progress = 0u32;
@@ -218,6 +220,7 @@ fn dispatch(
             // is left of it, so that one process's connections spread over all its workers.
             let hash = connection_hash(segment.src, segment.dst);
             let owner = ((hash / shards) % workers) as usize;
+            let strikes = sweeps.strikes(frame.ts);
             for (index, batch) in batches.iter_mut().enumerate() {
                 if index == owner {
                     let payload = match file.as_ref().and_then(|file| file.offset_of(segment.payload)) {
@@ -229,7 +232,7 @@ fn dispatch(
                         }
                     };
                     batch.items.push(segment_item(payload));
-                } else {
+                } else if strikes {
                     batch.items.push(Item::Tick {
                         frame: frame.number,
                         ts: frame.ts,
